@@ -1,0 +1,18 @@
+//! Genomics parsing and sequence data for gkd.
+//!
+//! - [`onehot`]: the DNA alphabet, IUPAC handling and one-hot encoding into (N, 4, L) tensors.
+//! - [`fasta`]: FASTA records (plain, gzip, BGZF) with checked headers and ids.
+//! - [`bed`]: BED intervals, chromosome aliases, and cutting fixed-length windows from a FASTA.
+//! - [`motif`]: JASPAR and MEME motif files as position probability matrices.
+//! - [`synth`]: the Koo & Eddy / Koo & Ploenzke synthetic motif benchmarks with ground truth.
+//! - [`sequences`]: sequence sets with row identities from FASTA, BED or tables, and their labels.
+//! - [`split`]: seeded and by-chromosome train/valid/test splits.
+
+pub mod bed;
+pub mod fasta;
+pub mod motif;
+pub mod onehot;
+pub mod rng;
+pub mod sequences;
+pub mod split;
+pub mod synth;

@@ -1,0 +1,125 @@
+//! Writing one dataset split as the files of DESIGN §3: `NAME.npz` (x, y and any extra arrays),
+//! `NAME.rows.tsv` (row identity and labels, same order) and `NAME.json` (the manifest).
+//! Files are staged as [`AtomicFile`]s; commit every split's files together with
+//! [`crate::atomic::commit_all`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ndarray::{ArrayView2, ArrayView3, ArrayViewD};
+
+use crate::atomic::AtomicFile;
+use crate::error::{Error, Result};
+use crate::manifest::{self, DatasetKind, DatasetManifest, Layout, SourceFile, TaskKind};
+use crate::npz;
+use crate::table::{self, RowIdentity};
+
+/// Everything needed to write one split.
+pub struct SplitData<'a> {
+    /// Sequence or histone.
+    pub kind: DatasetKind,
+    /// Split name.
+    pub split: &'a str,
+    /// Axis order of `x`.
+    pub layout: Layout,
+    /// Channel names.
+    pub channels: Vec<String>,
+    /// Class names (columns of `y`).
+    pub classes: &'a [String],
+    /// How `y` is read.
+    pub task: TaskKind,
+    /// The inputs, (N, C, L) or (N, L, C).
+    pub x: ArrayView3<'a, f32>,
+    /// The labels, (N, K).
+    pub y: ArrayView2<'a, f32>,
+    /// Further arrays (e.g. `truth`).
+    pub extra_arrays: Vec<(&'a str, ArrayViewD<'a, f32>)>,
+    /// Row identities, one per row of `x`.
+    pub rows: &'a [RowIdentity],
+    /// Extra text columns of the rows TSV (after strand, before the labels).
+    pub row_columns: Vec<(String, Vec<String>)>,
+    /// Counts for the manifest.
+    pub counts: BTreeMap<String, u64>,
+    /// Source files for the manifest.
+    pub sources: Vec<SourceFile>,
+    /// Tool parameters for the manifest.
+    pub parameters: serde_json::Value,
+    /// The writing tool's name.
+    pub tool: &'a str,
+    /// Compress the archive (numpy.savez_compressed) instead of storing (numpy.savez).
+    pub compress: bool,
+}
+
+/// The path of a split's arrays: `{split}` in the template is replaced by the split name.
+pub fn split_path(template: &Path, split: &str) -> PathBuf {
+    PathBuf::from(template.to_string_lossy().replace("{split}", split))
+}
+
+/// Infer how labels are to be read: no columns → none; all values 0/1 → binary (one column) or
+/// multilabel; otherwise regression.
+pub fn infer_task(y: ArrayView2<'_, f32>) -> TaskKind {
+    if y.ncols() == 0 {
+        TaskKind::None
+    } else if y.iter().all(|&v| v == 0.0 || v == 1.0) {
+        if y.ncols() == 1 { TaskKind::Binary } else { TaskKind::Multilabel }
+    } else {
+        TaskKind::Regression
+    }
+}
+
+/// Stage the three files of a split at `npz_path` (rows TSV and manifest beside it).
+pub fn stage_split(data: &SplitData<'_>, npz_path: &Path) -> Result<Vec<AtomicFile>> {
+    let n = data.x.shape()[0];
+    if data.y.nrows() != n || data.rows.len() != n || data.y.ncols() != data.classes.len() {
+        return Err(Error::runtime(format!(
+            "internal: split '{}' has {} rows of x, {} of y, {} identities, {} label columns for {} classes",
+            data.split,
+            n,
+            data.y.nrows(),
+            data.rows.len(),
+            data.y.ncols(),
+            data.classes.len()
+        )));
+    }
+    let rows_path = manifest::rows_path_for(npz_path);
+    let manifest_path = manifest::manifest_path_for(npz_path);
+
+    let mut arrays: Vec<npz::NamedArray<'_>> = vec![("x", data.x.into_dyn()), ("y", data.y.into_dyn())];
+    arrays.extend(data.extra_arrays.iter().map(|(k, v)| (*k, v.view())));
+    let mut npz_file = AtomicFile::create(npz_path)?;
+    npz::write_npz(&mut npz_file, &arrays, data.compress)?;
+
+    let mut rows_file = AtomicFile::create(&rows_path)?;
+    table::write_rows_tsv(&mut rows_file, data.rows, &data.row_columns, data.classes, data.y)?;
+
+    let file_name = |p: &Path| p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let positives = (0..data.y.ncols()).map(|k| data.y.column(k).iter().filter(|&&v| v > 0.0).count() as u64).collect();
+    let (length, channels_axis) = match data.layout {
+        Layout::Ncl => (data.x.shape()[2], 1),
+        Layout::Nlc => (data.x.shape()[1], 2),
+    };
+    debug_assert_eq!(data.x.shape()[channels_axis], data.channels.len());
+    let manifest = DatasetManifest {
+        schema: manifest::DATASET_MANIFEST_SCHEMA.to_owned(),
+        kind: data.kind,
+        split: data.split.to_owned(),
+        arrays_file: file_name(npz_path),
+        rows_file: file_name(&rows_path),
+        arrays: arrays.iter().map(|(k, v)| (k.to_string(), v.shape().to_vec())).collect(),
+        layout: data.layout,
+        channels: data.channels.clone(),
+        classes: data.classes.to_vec(),
+        task: data.task,
+        length,
+        rows: n,
+        positives,
+        counts: data.counts.clone(),
+        sources: data.sources.clone(),
+        parameters: data.parameters.clone(),
+        tool: data.tool.to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let mut manifest_file = AtomicFile::create(&manifest_path)?;
+    manifest.write(&mut manifest_file)?;
+    Ok(vec![npz_file, rows_file, manifest_file])
+}

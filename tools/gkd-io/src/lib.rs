@@ -1,0 +1,19 @@
+//! Formats and I/O shared by every `gkd` tool.
+//!
+//! Each module holds one job: [`error`] (one error type and its exit codes), [`atomic`]
+//! (outputs that appear whole or not at all), [`input`] (opening plain, gzip or BGZF inputs),
+//! [`npz`] (NumPy `.npz`/`.npy` tensors), [`manifest`] (the JSON beside each dataset split),
+//! [`table`] (row-identity and other TSV tables), [`cli`] (flags every tool shares: threads,
+//! verbosity, version) and [`progress`] (progress bars on stderr).
+
+pub mod atomic;
+pub mod cli;
+pub mod dataset;
+pub mod error;
+pub mod input;
+pub mod manifest;
+pub mod npz;
+pub mod progress;
+pub mod table;
+
+pub use error::{Error, Result};

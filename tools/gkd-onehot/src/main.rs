@@ -1,0 +1,345 @@
+//! `gkd-onehot`: sequences (FASTA, BED intervals of a reference, or a CSV/TSV column) and their
+//! labels to a one-hot dataset split: `x` (N, 4, L) float32 in A, C, G, T order, `y` (N, K),
+//! a rows TSV and a manifest (DESIGN §3).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, ValueEnum};
+use gkd_genomics::onehot::{self, CHANNELS};
+use gkd_genomics::sequences::{self, SequenceSet};
+use gkd_genomics::split;
+use gkd_io::atomic::{AtomicFile, commit_all};
+use gkd_io::cli::{CommonArgs, run_main};
+use gkd_io::dataset::{self, SplitData};
+use gkd_io::error::{Error, Result};
+use gkd_io::manifest::{DatasetKind, Layout, SourceFile, TaskKind};
+use gkd_io::table::{RowIdentity, TextTable};
+use ndarray::{Array2, Axis};
+
+const TOOL: &str = "gkd-onehot";
+
+const EXAMPLES: &str = "\
+Examples:
+  # FASTA whose headers end in the label (DeepMotif '>1'), 80/10/10 split:
+  gkd-onehot --fasta seqs.fa --header-labels --split train=0.8,valid=0.1,test=0.1 -o data/seqs.{split}.npz
+  # 1-kb windows centred on BED peaks, label from BED column 5, chr8 for validation, chr9 for test:
+  gkd-onehot --fasta hg38.fa --bed peaks.bed --length 1000 --label-columns 5 \\
+             --split-chroms valid=chr8 --split-chroms test=chr9 -o data/peaks.{split}.npz
+  # A CSV with a sequence column (PUM2 eCLIP), TRUE/FALSE labels:
+  gkd-onehot --table PUM2_train.csv.gz --seq-column seq --label-columns binding_site -o pum2.train.npz";
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LayoutArg {
+    /// (N, 4, L): PyTorch, tangermeme.
+    Ncl,
+    /// (N, L, 4): Keras, TF-MoDISco.
+    Nlc,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TaskArg {
+    Binary,
+    Multilabel,
+    Multiclass,
+    Regression,
+}
+
+/// One-hot encode DNA sequences and their labels into NPZ dataset splits.
+#[derive(Debug, Parser)]
+#[command(name = TOOL, version, about, after_help = EXAMPLES)]
+struct Args {
+    /// FASTA of sequences; with --bed, the reference to cut windows from (plain, gzip or BGZF; `-` = stdin).
+    #[arg(long, value_name = "FILE", required_unless_present = "table", conflicts_with = "table")]
+    fasta: Option<PathBuf>,
+    /// BED intervals to cut from --fasta (reverse-complemented on '-' strand; uses FASTA.fai when present).
+    #[arg(long, value_name = "FILE", requires = "fasta")]
+    bed: Option<PathBuf>,
+    /// CSV or TSV (gzip ok) with one sequence per row.
+    #[arg(long, value_name = "FILE")]
+    table: Option<PathBuf>,
+    /// Column of --table holding the sequences.
+    #[arg(long, default_value = "seq", value_name = "NAME")]
+    seq_column: String,
+    /// Column of --table holding row ids [default: row1, row2, ...].
+    #[arg(long, value_name = "NAME")]
+    id_column: Option<String>,
+    /// Labels are the last word of each FASTA header (comma-separated for several classes).
+    #[arg(long, requires = "fasta", conflicts_with_all = ["bed", "labels", "label_columns"])]
+    header_labels: bool,
+    /// Label columns: 1-based column numbers of --bed, or column names of --table.
+    #[arg(long, value_delimiter = ',', value_name = "COL")]
+    label_columns: Vec<String>,
+    /// TSV keyed by id: first column ids, every other column one class (header = class names).
+    #[arg(long, value_name = "FILE", conflicts_with = "label_columns")]
+    labels: Option<PathBuf>,
+    /// Class names for the label columns [default: the header names, or class0, class1, ...].
+    #[arg(long, value_delimiter = ',', value_name = "NAME")]
+    class_names: Vec<String>,
+    /// How the labels are read [default: binary/multilabel when all 0/1, else regression].
+    #[arg(long, value_enum)]
+    task: Option<TaskArg>,
+    /// Fixed length: BED windows of this size centred on each interval; longer sequences are
+    /// centre-cropped and shorter ones padded with N.
+    #[arg(long, value_name = "L")]
+    length: Option<usize>,
+    /// Value of every channel at N and other IUPAC codes: 0 or 0.25.
+    #[arg(long, default_value = "0", value_parser = parse_n_value, value_name = "V")]
+    n_value: f32,
+    /// Axis order of x.
+    #[arg(long, value_enum, default_value = "ncl")]
+    layout: LayoutArg,
+    /// Add the reverse complement of every row right after it (column `rc` = 1 in the rows TSV).
+    #[arg(long)]
+    revcomp_augment: bool,
+    /// Split by a seeded permutation, e.g. train=0.7,valid=0.1,test=0.2.
+    #[arg(long, value_name = "NAME=FRAC,...", conflicts_with = "split_chroms")]
+    split: Option<String>,
+    /// Split by chromosome, e.g. valid=chr8 (repeatable); other rows go to --rest-split.
+    #[arg(long, value_name = "NAME=CHR,...")]
+    split_chroms: Vec<String>,
+    /// Split name for rows on chromosomes not named by --split-chroms.
+    #[arg(long, default_value = "train", value_name = "NAME")]
+    rest_split: String,
+    /// Seed of the --split permutation.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output NPZ; with a split, a template containing {split} (e.g. data/x.{split}.npz).
+    /// The rows TSV (NAME.rows.tsv) and manifest (NAME.json) are written beside it.
+    #[arg(short, long, value_name = "NPZ")]
+    output: PathBuf,
+    /// Also write x alone as .npy (what TF-MoDISco reads with -s); may contain {split}.
+    #[arg(long, value_name = "NPY")]
+    x_npy: Option<PathBuf>,
+    /// Compress the NPZ (numpy.savez_compressed) instead of storing it (numpy.savez).
+    #[arg(long)]
+    compress: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+fn parse_n_value(s: &str) -> std::result::Result<f32, String> {
+    match s {
+        "0" | "0.0" => Ok(0.0),
+        "0.25" => Ok(0.25),
+        _ => Err(format!("'{s}': expected 0 or 0.25")),
+    }
+}
+
+fn main() {
+    let args = Args::parse();
+    run_main(TOOL, || {
+        args.common.init(TOOL)?;
+        run(&args)
+    })
+}
+
+fn run(args: &Args) -> Result<()> {
+    let splitting = args.split.is_some() || !args.split_chroms.is_empty();
+    for (what, template) in [("--output", Some(&args.output)), ("--x-npy", args.x_npy.as_ref())] {
+        if let Some(t) = template
+            && splitting != t.to_string_lossy().contains("{split}")
+        {
+            return Err(Error::usage(if splitting {
+                format!("{what} must contain {{split}} when splitting (e.g. data/name.{{split}}.npz)")
+            } else {
+                format!("{what} contains {{split}} but no --split or --split-chroms was given")
+            }));
+        }
+    }
+
+    // 1. Sequences, identities and labels.
+    let mut sources = Vec::new();
+    let (mut set, y, mut classes) = load(args, &mut sources)?;
+    set.check_alphabet()?;
+    let (cropped, padded_rows) = set.fit_length(args.length)?;
+    let length = set.seqs[0].len();
+    if !args.class_names.is_empty() {
+        if args.class_names.len() != y.ncols() {
+            return Err(Error::usage(format!("--class-names gives {} names for {} label columns", args.class_names.len(), y.ncols())));
+        }
+        classes = args.class_names.clone();
+    }
+    let task = match args.task {
+        None => dataset::infer_task(y.view()),
+        Some(TaskArg::Binary) => TaskKind::Binary,
+        Some(TaskArg::Multilabel) => TaskKind::Multilabel,
+        Some(TaskArg::Regression) => TaskKind::Regression,
+        Some(TaskArg::Multiclass) => {
+            if let Some(i) = y.rows().into_iter().position(|r| r.iter().filter(|&&v| v == 1.0).count() != 1 || r.iter().any(|&v| v != 0.0 && v != 1.0)) {
+                return Err(set.row_error(i, "--task multiclass needs exactly one label column equal to 1 per row"));
+            }
+            TaskKind::Multiclass
+        }
+    };
+    if matches!(task, TaskKind::Binary) && y.ncols() != 1 {
+        return Err(Error::usage(format!("--task binary needs one label column; there are {}", y.ncols())));
+    }
+
+    // 2. Splits.
+    let splits: Vec<(String, Vec<usize>)> = if let Some(spec) = &args.split {
+        split::by_fraction(set.seqs.len(), &split::parse_fractions(spec)?, args.seed)
+    } else if !args.split_chroms.is_empty() {
+        let assign = split::parse_chrom_assignments(&args.split_chroms)?;
+        let mut chroms = Vec::with_capacity(set.rows.len());
+        for (i, r) in set.rows.iter().enumerate() {
+            chroms.push(r.chrom.as_deref().ok_or_else(|| set.row_error(i, "has no chromosome; --split-chroms needs --bed input"))?);
+        }
+        split::by_chromosome(&chroms, &assign, &args.rest_split)
+    } else {
+        vec![("all".to_owned(), (0..set.seqs.len()).collect())]
+    };
+
+    // 3. Encode and stage every split, then commit all files together.
+    let mut staged: Vec<AtomicFile> = Vec::new();
+    for (name, idx) in &splits {
+        if idx.is_empty() {
+            log::warn!("split '{name}' has no rows");
+        }
+        let (seqs, rows, ys, rc_flags) = gather(&set, &y, idx, args.revcomp_augment);
+        let channels_first = matches!(args.layout, LayoutArg::Ncl);
+        let (x, symbol_counts) = onehot::encode_batch(&seqs, length, channels_first, args.n_value);
+        let counts = BTreeMap::from([
+            ("n_bases".to_owned(), symbol_counts.n),
+            ("iupac_other_bases".to_owned(), symbol_counts.ambiguous),
+            ("cropped_rows".to_owned(), cropped),
+            ("padded_rows".to_owned(), padded_rows),
+            ("revcomp_rows".to_owned(), rc_flags.iter().filter(|f| f.as_str() == "1").count() as u64),
+        ]);
+        if symbol_counts.ambiguous > 0 {
+            log::warn!("split '{name}': {} IUPAC codes other than ACGTN were encoded like N", symbol_counts.ambiguous);
+        }
+        let npz_path = dataset::split_path(&args.output, name);
+        let data = SplitData {
+            kind: DatasetKind::Sequence,
+            split: name,
+            layout: if channels_first { Layout::Ncl } else { Layout::Nlc },
+            channels: CHANNELS.iter().map(|c| c.to_string()).collect(),
+            classes: &classes,
+            task,
+            x: x.view(),
+            y: ys.view(),
+            extra_arrays: vec![],
+            rows: &rows,
+            row_columns: if args.revcomp_augment { vec![("rc".to_owned(), rc_flags)] } else { vec![] },
+            counts,
+            sources: sources.clone(),
+            parameters: parameters(args),
+            tool: TOOL,
+            compress: args.compress,
+        };
+        staged.extend(dataset::stage_split(&data, &npz_path)?);
+        if let Some(t) = &args.x_npy {
+            let mut f = AtomicFile::create(dataset::split_path(t, name))?;
+            gkd_io::npz::write_npy(&mut f, x.view().into_dyn())?;
+            staged.push(f);
+        }
+        log::info!("split '{name}': {} rows × {} × {} → {}", x.shape()[0], x.shape()[1], x.shape()[2], npz_path.display());
+    }
+    commit_all(staged)
+}
+
+type Loaded = (SequenceSet, Array2<f32>, Vec<String>);
+
+fn load(args: &Args, sources: &mut Vec<SourceFile>) -> Result<Loaded> {
+    let mut bed_label_y = None;
+    let mut set = if let Some(table_path) = &args.table {
+        sources.push(SourceFile::new("table", table_path));
+        let table = TextTable::read(table_path, None)?;
+        let set = sequences::load_table(&table, &args.seq_column, args.id_column.as_deref())?;
+        if !args.label_columns.is_empty() {
+            let mut y = Array2::zeros((set.seqs.len(), args.label_columns.len()));
+            for (k, c) in args.label_columns.iter().enumerate() {
+                for (i, v) in table.label_column(c)?.into_iter().enumerate() {
+                    y[[i, k]] = v;
+                }
+            }
+            bed_label_y = Some((args.label_columns.clone(), y));
+        }
+        set
+    } else {
+        let fasta = args.fasta.as_ref().expect("clap requires --fasta or --table");
+        sources.push(SourceFile::new("fasta", fasta));
+        match &args.bed {
+            Some(bed_path) => {
+                sources.push(SourceFile::new("bed", bed_path));
+                let (set, intervals, stats) = sequences::load_bed(fasta, bed_path, args.length)?;
+                for (from, to) in &stats.aliases {
+                    log::warn!("{}: chromosome '{from}' matched '{to}' in {}", bed_path.display(), fasta.display());
+                }
+                if stats.padded > 0 {
+                    log::warn!("{} windows reach past a chromosome end and were padded with N", stats.padded);
+                }
+                if !args.label_columns.is_empty() {
+                    let cols = args
+                        .label_columns
+                        .iter()
+                        .map(|c| c.parse::<usize>().ok().filter(|&c| c >= 1).ok_or_else(|| Error::usage(format!("--label-columns: '{c}' should be a 1-based BED column number"))))
+                        .collect::<Result<Vec<usize>>>()?;
+                    let y = sequences::bed_labels(bed_path, &intervals, &cols)?;
+                    bed_label_y = Some((cols.iter().map(|c| format!("column{c}")).collect(), y));
+                }
+                set
+            }
+            None => {
+                if !args.label_columns.is_empty() {
+                    return Err(Error::usage("--label-columns needs --bed or --table; for FASTA use --header-labels or --labels"));
+                }
+                sequences::load_fasta(fasta, args.header_labels)?
+            }
+        }
+    };
+    set.check_unique_ids()?;
+    let n = set.seqs.len();
+    let (classes, y) = if let Some(labels_path) = &args.labels {
+        sources.push(SourceFile::new("labels", labels_path));
+        sequences::labels_by_id(labels_path, &set)?
+    } else if let Some((names, y)) = bed_label_y {
+        (names, y)
+    } else if let Some(y) = set.inline_labels.take() {
+        let classes = if y.ncols() == 1 { vec!["label".to_owned()] } else { (0..y.ncols()).map(|k| format!("class{k}")).collect() };
+        (classes, y)
+    } else {
+        (vec![], Array2::zeros((n, 0)))
+    };
+    Ok((set, y, classes))
+}
+
+/// Rows `idx` of the set (and, with augmentation, each followed by its reverse complement).
+fn gather(set: &SequenceSet, y: &Array2<f32>, idx: &[usize], augment: bool) -> (Vec<Vec<u8>>, Vec<RowIdentity>, Array2<f32>, Vec<String>) {
+    let copies = if augment { 2 } else { 1 };
+    let mut seqs = Vec::with_capacity(idx.len() * copies);
+    let mut rows = Vec::with_capacity(idx.len() * copies);
+    let mut flags = Vec::with_capacity(idx.len() * copies);
+    let mut order = Vec::with_capacity(idx.len() * copies);
+    for &i in idx {
+        seqs.push(set.seqs[i].clone());
+        rows.push(set.rows[i].clone());
+        flags.push("0".to_owned());
+        order.push(i);
+        if augment {
+            seqs.push(onehot::reverse_complement(&set.seqs[i]));
+            rows.push(set.rows[i].clone());
+            flags.push("1".to_owned());
+            order.push(i);
+        }
+    }
+    (seqs, rows, y.select(Axis(0), &order), flags)
+}
+
+fn parameters(args: &Args) -> serde_json::Value {
+    let path = |p: &Option<PathBuf>| p.as_deref().map(Path::display).map(|d| d.to_string());
+    serde_json::json!({
+        "length": args.length,
+        "n_value": args.n_value,
+        "layout": format!("{:?}", args.layout).to_lowercase(),
+        "revcomp_augment": args.revcomp_augment,
+        "split": args.split,
+        "split_chroms": args.split_chroms,
+        "seed": args.seed,
+        "header_labels": args.header_labels,
+        "label_columns": args.label_columns,
+        "labels": path(&args.labels),
+        "seq_column": args.table.as_ref().map(|_| &args.seq_column),
+    })
+}
