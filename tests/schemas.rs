@@ -1,0 +1,48 @@
+//! The JSON Schemas in schemas/ are generated from the Rust types; this test fails when a type
+//! changes without its committed schema (run with GKD_UPDATE_SCHEMAS=1 to rewrite them), and
+//! checks that what the tools write validates against the committed schemas.
+
+use gkd::*;
+use gkd_io::manifest::DatasetManifest;
+
+fn committed(name: &str) -> serde_json::Value {
+    let path = root().join("schemas").join(name);
+    if std::env::var_os("GKD_UPDATE_SCHEMAS").is_some() {
+        let value = match name {
+            "dataset-manifest.v1.schema.json" => DatasetManifest::json_schema(),
+            other => panic!("no generator for {other}"),
+        };
+        std::fs::write(&path, serde_json::to_string_pretty(&value).unwrap() + "\n").unwrap();
+    }
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+}
+
+#[test]
+fn dataset_manifest_schema_matches_the_type() {
+    assert_eq!(
+        committed("dataset-manifest.v1.schema.json"),
+        DatasetManifest::json_schema(),
+        "schemas/dataset-manifest.v1.schema.json is stale: rerun with GKD_UPDATE_SCHEMAS=1"
+    );
+}
+
+#[test]
+fn written_manifests_validate() {
+    let schema = committed("dataset-manifest.v1.schema.json");
+    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    let validator = jsonschema::draft202012::new(&schema).expect("valid schema");
+    let dir = tempfile::tempdir().unwrap();
+    let m = data("motifs/koo_eddy_12tf_jaspar2016.jaspar");
+    run_ok(dir.path(), "gkd-synth", &["task1", "--motifs", m.to_str().unwrap(), "--n", "100", "-o", "s.{split}.npz"]);
+    let fa = data("seqdata/logomaker_crp_sites.fa");
+    run_ok(dir.path(), "gkd-onehot", &["--fasta", fa.to_str().unwrap(), "--header-labels", "--layout", "nlc", "-o", "o.npz"]);
+    for file in ["s.train.json", "s.test.json", "o.json"] {
+        let value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join(file)).unwrap()).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&value).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{file}: {errors:?}");
+        // And a broken manifest is rejected.
+        let mut broken = value.clone();
+        broken["layout"] = serde_json::json!("sideways");
+        assert!(!validator.is_valid(&broken));
+    }
+}
