@@ -35,9 +35,14 @@ fn written_manifests_validate() {
     let m = data("motifs/koo_eddy_12tf_jaspar2016.jaspar");
     run_ok(dir.path(), "gkd-synth", &["task1", "--motifs", m.to_str().unwrap(), "--n", "100", "-o", "s.{split}.npz"]);
     let fa = data("seqdata/logomaker_crp_sites.fa");
-    run_ok(dir.path(), "gkd-onehot", &["--fasta", fa.to_str().unwrap(), "--header-labels", "--layout", "nlc", "-o", "o.npz"]);
+    run_ok(
+        dir.path(),
+        "gkd-onehot",
+        &["--fasta", fa.to_str().unwrap(), "--header-labels", "--layout", "nlc", "-o", "o.npz"],
+    );
     for file in ["s.train.json", "s.test.json", "o.json"] {
-        let value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join(file)).unwrap()).unwrap();
+        let value: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join(file)).unwrap()).unwrap();
         let errors: Vec<String> = validator.iter_errors(&value).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{file}: {errors:?}");
         // And a broken manifest is rejected.

@@ -1,6 +1,9 @@
 //! gkd-synth checked statistically against the recipe of DESIGN §4.1 and site by site against
 //! the motif matrices, which the test reads on its own.
 
+// Index loops mirror the recipe's notation (position p, channel c) on purpose.
+#![allow(clippy::needless_range_loop)]
+
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -15,7 +18,10 @@ fn jaspar(path: &Path) -> Vec<(String, String, Vec<[f64; 4]>)> {
         .map(|c| {
             let mut h = c[0][1..].split_whitespace();
             let (id, name) = (h.next().unwrap().to_owned(), h.next().unwrap().to_owned());
-            let rows: Vec<Vec<f64>> = c[1..].iter().map(|l| l[1..].replace(['[', ']'], " ").split_whitespace().map(|v| v.parse().unwrap()).collect()).collect();
+            let rows: Vec<Vec<f64>> = c[1..]
+                .iter()
+                .map(|l| l[1..].replace(['[', ']'], " ").split_whitespace().map(|v| v.parse().unwrap()).collect())
+                .collect();
             let cols = (0..rows[0].len())
                 .map(|j| {
                     let s: f64 = (0..4).map(|k| rows[k][j]).sum();
@@ -82,7 +88,10 @@ fn check_sites_and_truth(s: &Split, motifs: &HashMap<String, Vec<[f64; 4]>>) -> 
             for (j, col) in pwm.iter().enumerate() {
                 in_motif[start + j] = true;
                 for c in 0..4 {
-                    assert!((at(&s.truth, i, c, start + j) as f64 - col[c]).abs() < 1e-6, "row {i} site {site:?} pos {j}");
+                    assert!(
+                        (at(&s.truth, i, c, start + j) as f64 - col[c]).abs() < 1e-6,
+                        "row {i} site {site:?} pos {j}"
+                    );
                 }
             }
         }
@@ -105,7 +114,21 @@ fn task1_follows_the_recipe() {
     let dir = tempfile::tempdir().unwrap();
     let motif_file = data("motifs/koo_eddy_12tf_jaspar2016.jaspar");
     let n = 12_000;
-    run_ok(dir.path(), "gkd-synth", &["task1", "--motifs", motif_file.to_str().unwrap(), "--n", &n.to_string(), "--seed", "11", "-o", "t1.{split}.npz"]);
+    run_ok(
+        dir.path(),
+        "gkd-synth",
+        &[
+            "task1",
+            "--motifs",
+            motif_file.to_str().unwrap(),
+            "--n",
+            &n.to_string(),
+            "--seed",
+            "11",
+            "-o",
+            "t1.{split}.npz",
+        ],
+    );
     let parsed = jaspar(&motif_file);
     let motifs: HashMap<String, Vec<[f64; 4]>> = parsed.iter().map(|(id, _, m)| (id.clone(), m.clone())).collect();
     let class_of: HashMap<String, usize> = parsed.iter().enumerate().map(|(k, (id, _, _))| (id.clone(), k)).collect();
@@ -159,10 +182,14 @@ fn task1_follows_the_recipe() {
     // Motifs per sequence: chi-square against .50/.25/.17/.05/.03 (4 d.o.f.; 18.47 is p = 0.001).
     let probs = [0.50, 0.25, 0.17, 0.05, 0.03];
     assert_eq!(count_hist[0], 0);
-    let chi2: f64 = probs.iter().enumerate().map(|(k, p)| {
-        let e = p * n as f64;
-        (count_hist[k + 1] as f64 - e).powi(2) / e
-    }).sum();
+    let chi2: f64 = probs
+        .iter()
+        .enumerate()
+        .map(|(k, p)| {
+            let e = p * n as f64;
+            (count_hist[k + 1] as f64 - e).powi(2) / e
+        })
+        .sum();
     assert!(chi2 < 18.47, "motif counts {count_hist:?} chi2 {chi2}");
     // Strands: each site is forward or reverse with probability 1/2.
     let sd = (0.25 / sites_total as f64).sqrt();
@@ -174,7 +201,12 @@ fn task1_follows_the_recipe() {
     }
     // Motif positions sampled from their columns.
     for c in 0..4 {
-        assert!((motif_obs[c] - motif_exp[c]).abs() < 4.0 * motif_var[c].sqrt(), "motif channel {c}: {} vs {}", motif_obs[c], motif_exp[c]);
+        assert!(
+            (motif_obs[c] - motif_exp[c]).abs() < 4.0 * motif_var[c].sqrt(),
+            "motif channel {c}: {} vs {}",
+            motif_obs[c],
+            motif_exp[c]
+        );
     }
 }
 
@@ -183,7 +215,23 @@ fn task3_positives_and_decoys() {
     let dir = tempfile::tempdir().unwrap();
     let motif_file = data("motifs/koo_eddy_12tf_jaspar2016.jaspar");
     let decoys = data("motifs/core_vertebrates_nonredundant_jaspar2016.meme");
-    run_ok(dir.path(), "gkd-synth", &["task3", "--motifs", motif_file.to_str().unwrap(), "--decoys", decoys.to_str().unwrap(), "--n-positive", "1500", "--n-negative", "1500", "-o", "t3.{split}.npz"]);
+    run_ok(
+        dir.path(),
+        "gkd-synth",
+        &[
+            "task3",
+            "--motifs",
+            motif_file.to_str().unwrap(),
+            "--decoys",
+            decoys.to_str().unwrap(),
+            "--n-positive",
+            "1500",
+            "--n-negative",
+            "1500",
+            "-o",
+            "t3.{split}.npz",
+        ],
+    );
     let parsed = jaspar(&motif_file);
     let mut motifs: HashMap<String, Vec<[f64; 4]>> = parsed.iter().map(|(id, _, m)| (id.clone(), m.clone())).collect();
     // Decoy matrices, read plainly from the MEME file (probability rows).
@@ -205,9 +253,18 @@ fn task3_positives_and_decoys() {
             }
         }
     }
-    let positive_ids: HashSet<&str> = ["SP1", "Gabpa", "CEBPB", "MAX", "YY1"].iter().map(|n| parsed.iter().find(|m| m.1 == *n).unwrap().0.as_str()).collect();
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("t3.train.json")).unwrap()).unwrap();
-    let decoy_ids: HashSet<String> = manifest["parameters"]["decoy_motifs"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().split(' ').next().unwrap().to_owned()).collect();
+    let positive_ids: HashSet<&str> = ["SP1", "Gabpa", "CEBPB", "MAX", "YY1"]
+        .iter()
+        .map(|n| parsed.iter().find(|m| m.1 == *n).unwrap().0.as_str())
+        .collect();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("t3.train.json")).unwrap()).unwrap();
+    let decoy_ids: HashSet<String> = manifest["parameters"]["decoy_motifs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().split(' ').next().unwrap().to_owned())
+        .collect();
     assert_eq!(decoy_ids.len(), 50);
     let (mut pos, mut neg, mut neg_with_decoy) = (0, 0, 0);
     for split in ["train", "valid", "test"] {
@@ -219,7 +276,11 @@ fn task3_positives_and_decoys() {
                 assert!(sites.iter().all(|x| positive_ids.contains(x["motif_id"].as_str())));
             } else {
                 neg += 1;
-                assert!(sites.iter().all(|x| positive_ids.contains(x["motif_id"].as_str()) || decoy_ids.contains(&x["motif_id"])));
+                assert!(
+                    sites
+                        .iter()
+                        .all(|x| positive_ids.contains(x["motif_id"].as_str()) || decoy_ids.contains(&x["motif_id"]))
+                );
                 neg_with_decoy += sites.iter().any(|x| decoy_ids.contains(&x["motif_id"])) as usize;
             }
         }
@@ -234,7 +295,23 @@ fn same_seed_same_bytes_other_seed_other_data() {
     let dir = tempfile::tempdir().unwrap();
     let m = data("motifs/koo_eddy_12tf_jaspar2016.meme");
     for (seed, stem, threads) in [("3", "a", "1"), ("3", "b", "2"), ("4", "c", "2")] {
-        run_ok(dir.path(), "gkd-synth", &["-t", threads, "task1", "--motifs", m.to_str().unwrap(), "--n", "500", "--seed", seed, "-o", &format!("{stem}.{{split}}.npz")]);
+        run_ok(
+            dir.path(),
+            "gkd-synth",
+            &[
+                "-t",
+                threads,
+                "task1",
+                "--motifs",
+                m.to_str().unwrap(),
+                "--n",
+                "500",
+                "--seed",
+                seed,
+                "-o",
+                &format!("{stem}.{{split}}.npz"),
+            ],
+        );
     }
     for split in ["train", "valid", "test"] {
         for ext in ["npz", "rows.tsv", "sites.tsv"] {
@@ -254,14 +331,34 @@ fn bad_motif_files_name_the_line() {
         ("neg.jaspar", ">M1 X\nA [ 1 2 ]\nC [ 1 -2 ]\nG [ 1 2 ]\nT [ 1 2 ]\n", "neg.jaspar: line 1", "column 2"),
         ("zero.jaspar", ">M1 X\nA [ 1 0 ]\nC [ 1 0 ]\nG [ 1 0 ]\nT [ 1 0 ]\n", "zero.jaspar: line 1", "positive sum"),
         ("rows.jaspar", ">M1 X\nA [ 1 0 ]\nC [ 1 0 ]\nG [ 1 0 ]\n", "rows.jaspar: line 1", "missing row T"),
-        ("frac.jaspar", ">M1 X\nA [ 0.2 0.1 ]\nC [ 0.2 0.1 ]\nG [ 0.2 0.1 ]\nT [ 0.2 0.1 ]\n", "frac.jaspar: line 1", "sums to 0.8000; expected a count (>= 1) or a probability (1)"),
-        ("sum.meme", "MEME version 4\n\nMOTIF a b\nletter-probability matrix: alength= 4 w= 2\n0.25 0.25 0.25 0.25\n0.5 0.5 0.5 0.0\n", "sum.meme: line 6", "sum to 1.5000"),
-        ("width.meme", "MEME version 4\n\nMOTIF a b\nletter-probability matrix: alength= 4 w= 3\n0.25 0.25 0.25 0.25\n", "width.meme: line 4", "w= 3 but 1 matrix rows"),
+        (
+            "frac.jaspar",
+            ">M1 X\nA [ 0.2 0.1 ]\nC [ 0.2 0.1 ]\nG [ 0.2 0.1 ]\nT [ 0.2 0.1 ]\n",
+            "frac.jaspar: line 1",
+            "sums to 0.8000; expected a count (>= 1) or a probability (1)",
+        ),
+        (
+            "sum.meme",
+            "MEME version 4\n\nMOTIF a b\nletter-probability matrix: alength= 4 w= 2\n0.25 0.25 0.25 0.25\n0.5 0.5 0.5 0.0\n",
+            "sum.meme: line 6",
+            "sum to 1.5000",
+        ),
+        (
+            "width.meme",
+            "MEME version 4\n\nMOTIF a b\nletter-probability matrix: alength= 4 w= 3\n0.25 0.25 0.25 0.25\n",
+            "width.meme: line 4",
+            "w= 3 but 1 matrix rows",
+        ),
     ];
     for (name, content, place, what) in cases {
         let p = d.join("in").join(name);
         std::fs::write(&p, content).unwrap();
-        run_fails(d, "gkd-synth", &["task1", "--motifs", p.to_str().unwrap(), "--n", "10", "-o", "s.{split}.npz"], &[place, what]);
+        run_fails(
+            d,
+            "gkd-synth",
+            &["task1", "--motifs", p.to_str().unwrap(), "--n", "10", "-o", "s.{split}.npz"],
+            &[place, what],
+        );
     }
 }
 
@@ -270,8 +367,25 @@ fn meme_written_by_another_tool_parses() {
     // gReLU's consensus motifs: 182 MEME motifs; widths must match their 'w=' fields.
     let dir = tempfile::tempdir().unwrap();
     let m = data("motifs/grelu_jaspar_2024_consensus.meme");
-    run_ok(dir.path(), "gkd-synth", &["task1", "--motifs", m.to_str().unwrap(), "--n", "200", "--length", "400", "--count-probs", "1", "-o", "g.{split}.npz"]);
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("g.train.json")).unwrap()).unwrap();
+    run_ok(
+        dir.path(),
+        "gkd-synth",
+        &[
+            "task1",
+            "--motifs",
+            m.to_str().unwrap(),
+            "--n",
+            "200",
+            "--length",
+            "400",
+            "--count-probs",
+            "1",
+            "-o",
+            "g.{split}.npz",
+        ],
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("g.train.json")).unwrap()).unwrap();
     assert_eq!(manifest["classes"].as_array().unwrap().len(), 182);
     let text = std::fs::read_to_string(&m).unwrap();
     assert_eq!(text.matches("MOTIF ").count(), 182);

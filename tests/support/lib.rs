@@ -64,7 +64,12 @@ pub fn run_fails(cwd: &Path, tool: &str, args: &[&str], needles: &[&str]) -> Str
     for n in needles {
         assert!(r.stderr.contains(n), "{tool} {args:?}: stderr lacks '{n}':\n{}", r.stderr);
     }
-    assert_eq!(r.stderr.lines().filter(|l| l.contains("error:")).count(), 1, "one error message expected:\n{}", r.stderr);
+    assert_eq!(
+        r.stderr.lines().filter(|l| l.contains("error:")).count(),
+        1,
+        "one error message expected:\n{}",
+        r.stderr
+    );
     assert_eq!(listing(cwd), before, "{tool} {args:?} left files behind");
     r.stderr
 }
@@ -99,9 +104,7 @@ pub fn read_tsv(path: &Path) -> Vec<HashMap<String, String>> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
-    lines
-        .map(|l| header.iter().map(|h| h.to_string()).zip(l.split('\t').map(str::to_owned)).collect())
-        .collect()
+    lines.map(|l| header.iter().map(|h| h.to_string()).zip(l.split('\t').map(str::to_owned)).collect()).collect()
 }
 
 /// Read a FASTA plainly: (id, sequence) pairs, skipping `#` lines.

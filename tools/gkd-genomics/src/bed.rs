@@ -69,9 +69,10 @@ fn parse_bed_line(path: &Path, line: u64, text: &str) -> Result<BedInterval> {
         ));
     }
     let coord = |k: usize, what: &str| -> Result<u64> {
-        fields[k].trim().parse::<u64>().map_err(|_| {
-            Error::at_line(path, line, format!("{what} '{}' is not a non-negative integer", fields[k]))
-        })
+        fields[k]
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| Error::at_line(path, line, format!("{what} '{}' is not a non-negative integer", fields[k])))
     };
     let start = coord(1, "start")?;
     let end = coord(2, "end")?;
@@ -131,7 +132,12 @@ pub fn window(iv: &BedInterval, length: Option<usize>) -> (i64, i64) {
 /// past a chromosome end are padded with `N` (counted in the stats). Without `length`, a window
 /// past the end is an error. Uses `<fasta>.fai` for random access when the FASTA is plain text
 /// and the index exists; otherwise reads the FASTA once from start to end.
-pub fn extract(fasta_path: &Path, bed_path: &Path, intervals: &[BedInterval], length: Option<usize>) -> Result<(Vec<Vec<u8>>, ExtractStats)> {
+pub fn extract(
+    fasta_path: &Path,
+    bed_path: &Path,
+    intervals: &[BedInterval],
+    length: Option<usize>,
+) -> Result<(Vec<Vec<u8>>, ExtractStats)> {
     let fai_path = PathBuf::from(format!("{}.fai", fasta_path.display()));
     let plain = !input::is_stdin(fasta_path) && {
         let mut head = [0u8; 18];
@@ -158,14 +164,26 @@ fn resolve<'a>(names: impl Iterator<Item = &'a str>) -> (HashMap<String, String>
 /// Cut window `win` (reference coordinates) from `known`, the reference bases starting at
 /// `known_start` of a chromosome of length `clen`; positions off the chromosome become `N`.
 #[allow(clippy::too_many_arguments)]
-fn cut_window(known: &[u8], known_start: i64, win: (i64, i64), clen: i64, iv: &BedInterval, bed_path: &Path, padded: &mut u64, allow_pad: bool) -> Result<Vec<u8>> {
+fn cut_window(
+    known: &[u8],
+    known_start: i64,
+    win: (i64, i64),
+    clen: i64,
+    iv: &BedInterval,
+    bed_path: &Path,
+    padded: &mut u64,
+    allow_pad: bool,
+) -> Result<Vec<u8>> {
     let (ws, we) = win;
     if ws < 0 || we > clen {
         if !allow_pad {
             return Err(Error::at_line(
                 bed_path,
                 iv.line,
-                format!("interval {}:{}-{} reaches past the end of '{}' (length {clen})", iv.chrom, iv.start, iv.end, iv.chrom),
+                format!(
+                    "interval {}:{}-{} reaches past the end of '{}' (length {clen})",
+                    iv.chrom, iv.start, iv.end, iv.chrom
+                ),
             ));
         }
         *padded += 1;
@@ -186,11 +204,20 @@ fn missing_chrom(bed_path: &Path, fasta_path: &Path, iv: &BedInterval) -> Error 
     Error::at_line(
         bed_path,
         iv.line,
-        format!("chromosome '{}' is not in {} (also tried aliases such as chr1/1, chrM/MT)", iv.chrom, fasta_path.display()),
+        format!(
+            "chromosome '{}' is not in {} (also tried aliases such as chr1/1, chrM/MT)",
+            iv.chrom,
+            fasta_path.display()
+        ),
     )
 }
 
-fn extract_streaming(fasta_path: &Path, bed_path: &Path, intervals: &[BedInterval], length: Option<usize>) -> Result<(Vec<Vec<u8>>, ExtractStats)> {
+fn extract_streaming(
+    fasta_path: &Path,
+    bed_path: &Path,
+    intervals: &[BedInterval],
+    length: Option<usize>,
+) -> Result<(Vec<Vec<u8>>, ExtractStats)> {
     let mut by_chrom: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, iv) in intervals.iter().enumerate() {
         by_chrom.entry(iv.chrom.as_str()).or_default().push(i);
@@ -212,7 +239,16 @@ fn extract_streaming(fasta_path: &Path, bed_path: &Path, intervals: &[BedInterva
             for &i in &by_chrom[bc] {
                 let iv = &intervals[i];
                 let clen = record.seq.len() as i64;
-                out[i] = Some(cut_window(&record.seq, 0, window(iv, length), clen, iv, bed_path, &mut stats.padded, length.is_some())?);
+                out[i] = Some(cut_window(
+                    &record.seq,
+                    0,
+                    window(iv, length),
+                    clen,
+                    iv,
+                    bed_path,
+                    &mut stats.padded,
+                    length.is_some(),
+                )?);
             }
         }
     }
@@ -230,12 +266,20 @@ fn extract_streaming(fasta_path: &Path, bed_path: &Path, intervals: &[BedInterva
     Ok((out.into_iter().map(Option::unwrap).collect(), stats))
 }
 
-fn extract_indexed(fasta_path: &Path, fai_path: &Path, bed_path: &Path, intervals: &[BedInterval], length: Option<usize>) -> Result<(Vec<Vec<u8>>, ExtractStats)> {
-    let index = fasta::fai::fs::read(fai_path).map_err(|e| Error::in_file(fai_path, format!("not a FASTA index: {e}")))?;
+fn extract_indexed(
+    fasta_path: &Path,
+    fai_path: &Path,
+    bed_path: &Path,
+    intervals: &[BedInterval],
+    length: Option<usize>,
+) -> Result<(Vec<Vec<u8>>, ExtractStats)> {
+    let index =
+        fasta::fai::fs::read(fai_path).map_err(|e| Error::in_file(fai_path, format!("not a FASTA index: {e}")))?;
     let records: Vec<&fasta::fai::Record> = index.as_ref().iter().collect();
     let names: Vec<String> = records.iter().map(|r| r.name().to_string()).collect();
     let (exact, canonical) = resolve(names.iter().map(String::as_str));
-    let by_name: HashMap<&str, &fasta::fai::Record> = names.iter().map(String::as_str).zip(records.iter().copied()).collect();
+    let by_name: HashMap<&str, &fasta::fai::Record> =
+        names.iter().map(String::as_str).zip(records.iter().copied()).collect();
     let mut file = BufReader::new(File::open(fasta_path).with_path(fasta_path)?);
     let mut stats = ExtractStats { indexed: true, ..Default::default() };
     let mut aliases = std::collections::BTreeSet::new();
@@ -244,7 +288,9 @@ fn extract_indexed(fasta_path: &Path, fai_path: &Path, bed_path: &Path, interval
         let name = match exact.get(&iv.chrom) {
             Some(n) => n,
             None => {
-                let n = canonical.get(&canonical_chrom(&iv.chrom)).ok_or_else(|| missing_chrom(bed_path, fasta_path, iv))?;
+                let n = canonical
+                    .get(&canonical_chrom(&iv.chrom))
+                    .ok_or_else(|| missing_chrom(bed_path, fasta_path, iv))?;
                 aliases.insert((iv.chrom.clone(), n.clone()));
                 n
             }
@@ -256,8 +302,9 @@ fn extract_indexed(fasta_path: &Path, fai_path: &Path, bed_path: &Path, interval
         let (cs, ce) = (ws.clamp(0, clen), we.clamp(0, clen));
         let mut inside = Vec::with_capacity((ce - cs) as usize);
         if ce > cs {
-            read_span(&mut file, rec, cs as u64, ce as u64, &mut inside)
-                .map_err(|e| Error::in_file(fasta_path, format!("reading {name}:{cs}-{ce} through {}: {e}", fai_path.display())))?;
+            read_span(&mut file, rec, cs as u64, ce as u64, &mut inside).map_err(|e| {
+                Error::in_file(fasta_path, format!("reading {name}:{cs}-{ce} through {}: {e}", fai_path.display()))
+            })?;
         }
         let seq = cut_window(&inside, cs, (ws, we), clen, iv, bed_path, &mut stats.padded, length.is_some())?;
         out.push(seq);
@@ -267,7 +314,13 @@ fn extract_indexed(fasta_path: &Path, fai_path: &Path, bed_path: &Path, interval
 }
 
 /// Read reference bases [start, end) of one `.fai` record, skipping line breaks.
-fn read_span<R: BufRead + Seek>(file: &mut R, rec: &fasta::fai::Record, start: u64, end: u64, out: &mut Vec<u8>) -> std::io::Result<()> {
+fn read_span<R: BufRead + Seek>(
+    file: &mut R,
+    rec: &fasta::fai::Record,
+    start: u64,
+    end: u64,
+    out: &mut Vec<u8>,
+) -> std::io::Result<()> {
     let line_bases = rec.line_base_count().get();
     let line_width = rec.line_width().get();
     let offset = rec.position() + (start / line_bases) * line_width + start % line_bases;
@@ -276,7 +329,10 @@ fn read_span<R: BufRead + Seek>(file: &mut R, rec: &fasta::fai::Record, start: u
     while out.len() < want {
         let buf = file.fill_buf()?;
         if buf.is_empty() {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "index points past the end of the file (stale .fai?)"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "index points past the end of the file (stale .fai?)",
+            ));
         }
         let mut used = 0;
         for &b in buf {
@@ -285,7 +341,10 @@ fn read_span<R: BufRead + Seek>(file: &mut R, rec: &fasta::fai::Record, start: u
                 continue;
             }
             if b == b'>' {
-                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "index points into the next record (stale .fai?)"));
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "index points into the next record (stale .fai?)",
+                ));
             }
             out.push(b);
             if out.len() == want {

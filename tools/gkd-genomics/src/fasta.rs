@@ -57,7 +57,9 @@ impl FastaReader {
         self.record += 1;
         let n = self.record;
         match self.reader.read_definition(&mut definition) {
-            Ok(0) if n == 1 => return Err(Error::in_file(&self.path, "is empty; expected FASTA records ('>' header lines)")),
+            Ok(0) if n == 1 => {
+                return Err(Error::in_file(&self.path, "is empty; expected FASTA records ('>' header lines)"));
+            }
             Ok(0) => return Ok(None),
             Ok(_) => {}
             Err(_) => {
@@ -78,7 +80,12 @@ impl FastaReader {
             .read_sequence(&mut seq)
             .map_err(|e| Error::at_record(&self.path, n, Some(&id), format!("cannot read sequence: {e}")))?;
         if seq.is_empty() {
-            return Err(Error::at_record(&self.path, n, Some(&id), "empty record: the header is followed by no sequence"));
+            return Err(Error::at_record(
+                &self.path,
+                n,
+                Some(&id),
+                "empty record: the header is followed by no sequence",
+            ));
         }
         if let Some(seen) = &mut self.seen
             && !seen.insert(id.clone())

@@ -50,7 +50,10 @@ pub fn read_motifs(path: &Path) -> Result<Vec<Motif>> {
     } else if text.trim_start().starts_with('>') {
         parse_jaspar(path, &text)?
     } else {
-        return Err(Error::in_file(path, "is neither a JASPAR ('>ID name' + A/C/G/T rows) nor a MEME ('MOTIF' lines) motif file"));
+        return Err(Error::in_file(
+            path,
+            "is neither a JASPAR ('>ID name' + A/C/G/T rows) nor a MEME ('MOTIF' lines) motif file",
+        ));
     };
     if motifs.is_empty() {
         return Err(Error::in_file(path, "contains no motifs"));
@@ -65,17 +68,24 @@ fn normalise_columns(path: &Path, line: u64, id: &str, rows: [Vec<f64>; 4]) -> R
     let width = rows[0].len();
     if width == 0 || rows.iter().any(|r| r.len() != width) {
         let lens: Vec<usize> = rows.iter().map(Vec::len).collect();
-        return Err(Error::at_line(path, line, format!("motif {id}: rows A, C, G, T have {lens:?} values; expected the same non-zero number")));
+        return Err(Error::at_line(
+            path,
+            line,
+            format!("motif {id}: rows A, C, G, T have {lens:?} values; expected the same non-zero number"),
+        ));
     }
     let mut pwm = Vec::with_capacity(width);
-    for j in 0..width {
-        let col = [rows[0][j], rows[1][j], rows[2][j], rows[3][j]];
+    let columns = (0..width).map(|j| [rows[0][j], rows[1][j], rows[2][j], rows[3][j]]);
+    for (j, col) in columns.enumerate() {
         let sum: f64 = col.iter().sum();
         if col.iter().any(|v| !v.is_finite() || *v < 0.0) || sum <= 0.0 {
             return Err(Error::at_line(
                 path,
                 line,
-                format!("motif {id}: column {} is {col:?}; expected non-negative counts or probabilities with a positive sum", j + 1),
+                format!(
+                    "motif {id}: column {} is {col:?}; expected non-negative counts or probabilities with a positive sum",
+                    j + 1
+                ),
             ));
         }
         // A column summing to ~1 holds probabilities; otherwise it must be a count (>= 1).
@@ -120,7 +130,8 @@ fn parse_jaspar(path: &Path, text: &str) -> Result<Vec<Motif>> {
                 .replace(['[', ']'], " ")
                 .split_whitespace()
                 .map(|v| {
-                    v.parse::<f64>().map_err(|_| Error::at_line(path, row_line, format!("motif {id}: '{v}' is not a number")))
+                    v.parse::<f64>()
+                        .map_err(|_| Error::at_line(path, row_line, format!("motif {id}: '{v}' is not a number")))
                 })
                 .collect::<Result<_>>()?;
         }
@@ -147,12 +158,20 @@ fn parse_meme(path: &Path, text: &str) -> Result<Vec<Motif>> {
         i += 1;
         while i < lines.len() && !lines[i].trim_start().starts_with("letter-probability") {
             if lines[i].starts_with("MOTIF") {
-                return Err(Error::at_line(path, motif_line, format!("motif {id} has no 'letter-probability matrix' line")));
+                return Err(Error::at_line(
+                    path,
+                    motif_line,
+                    format!("motif {id} has no 'letter-probability matrix' line"),
+                ));
             }
             i += 1;
         }
         if i == lines.len() {
-            return Err(Error::at_line(path, motif_line, format!("motif {id} has no 'letter-probability matrix' line")));
+            return Err(Error::at_line(
+                path,
+                motif_line,
+                format!("motif {id} has no 'letter-probability matrix' line"),
+            ));
         }
         let header_line = i as u64 + 1;
         let field = |key: &str| -> Option<usize> {
@@ -175,12 +194,20 @@ fn parse_meme(path: &Path, text: &str) -> Result<Vec<Motif>> {
                 break;
             }
             if values.len() != 4 {
-                return Err(Error::at_line(path, i as u64 + 1, format!("motif {id}: {} values; expected 4 (A C G T)", values.len())));
+                return Err(Error::at_line(
+                    path,
+                    i as u64 + 1,
+                    format!("motif {id}: {} values; expected 4 (A C G T)", values.len()),
+                ));
             }
             let v: Vec<f64> = values.iter().map(|v| v.parse().unwrap_or(f64::NAN)).collect();
             let sum: f64 = v.iter().sum();
             if (sum - 1.0).abs() > PROB_TOLERANCE {
-                return Err(Error::at_line(path, i as u64 + 1, format!("motif {id}: probabilities sum to {sum:.4}; expected 1")));
+                return Err(Error::at_line(
+                    path,
+                    i as u64 + 1,
+                    format!("motif {id}: probabilities sum to {sum:.4}; expected 1"),
+                ));
             }
             for k in 0..4 {
                 rows[k].push(v[k]);
@@ -190,7 +217,11 @@ fn parse_meme(path: &Path, text: &str) -> Result<Vec<Motif>> {
         if let Some(w) = width
             && rows[0].len() != w
         {
-            return Err(Error::at_line(path, header_line, format!("motif {id}: w= {w} but {} matrix rows follow", rows[0].len())));
+            return Err(Error::at_line(
+                path,
+                header_line,
+                format!("motif {id}: w= {w} but {} matrix rows follow", rows[0].len()),
+            ));
         }
         let pwm = normalise_columns(path, header_line, &id, rows)?;
         motifs.push(Motif { id, name, pwm });
@@ -219,7 +250,11 @@ mod tests {
     fn meme_rows_must_sum_to_one() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("m.meme");
-        std::fs::write(&p, "MEME version 4\n\nMOTIF a b\nletter-probability matrix: alength= 4 w= 2\n0.5 0.5 0 0\n0.5 0.2 0 0\n").unwrap();
+        std::fs::write(
+            &p,
+            "MEME version 4\n\nMOTIF a b\nletter-probability matrix: alength= 4 w= 2\n0.5 0.5 0 0\n0.5 0.2 0 0\n",
+        )
+        .unwrap();
         let e = read_motifs(&p).unwrap_err().to_string();
         assert!(e.contains("line 6") && e.contains("sum to 0.7000"), "{e}");
     }

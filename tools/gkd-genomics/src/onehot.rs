@@ -93,7 +93,12 @@ impl EncodingTable {
 /// Encode one sequence into a (4, L) view (`channels_first`) or an (L, 4) view. Bytes must
 /// have been checked with [`first_invalid`]. Contiguous rows take a branch-free path that
 /// writes every channel of every position from the table.
-pub fn encode_into(seq: &[u8], mut out: ArrayViewMut2<'_, f32>, channels_first: bool, table: &EncodingTable) -> SymbolCounts {
+pub fn encode_into(
+    seq: &[u8],
+    mut out: ArrayViewMut2<'_, f32>,
+    channels_first: bool,
+    table: &EncodingTable,
+) -> SymbolCounts {
     let mut counts = SymbolCounts::default();
     for &b in seq {
         match SYMBOLS[b as usize] {
@@ -137,7 +142,12 @@ pub fn encode_into(seq: &[u8], mut out: ArrayViewMut2<'_, f32>, channels_first: 
 
 /// Encode equal-length sequences into an (N, 4, L) or (N, L, 4) tensor, in parallel over rows.
 /// Panics if a sequence's length differs from `length` (callers check first).
-pub fn encode_batch<S: AsRef<[u8]> + Sync>(seqs: &[S], length: usize, channels_first: bool, n_value: f32) -> (Array3<f32>, SymbolCounts) {
+pub fn encode_batch<S: AsRef<[u8]> + Sync>(
+    seqs: &[S],
+    length: usize,
+    channels_first: bool,
+    n_value: f32,
+) -> (Array3<f32>, SymbolCounts) {
     let shape = if channels_first { (seqs.len(), 4, length) } else { (seqs.len(), length, 4) };
     let mut x = Array3::<f32>::zeros(shape);
     let table = EncodingTable::new(n_value);

@@ -63,10 +63,12 @@ mod tests {
 
     #[test]
     fn same_seed_same_stream() {
-        let a: Vec<f64> = (0..5).map({
-            let mut r = SeededRng::new(7, 3);
-            move |_| r.uniform()
-        }).collect();
+        let a: Vec<f64> = (0..5)
+            .map({
+                let mut r = SeededRng::new(7, 3);
+                move |_| r.uniform()
+            })
+            .collect();
         let mut r = SeededRng::new(7, 3);
         let b: Vec<f64> = (0..5).map(|_| r.uniform()).collect();
         assert_eq!(a, b);

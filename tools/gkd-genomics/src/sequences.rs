@@ -55,7 +55,8 @@ impl SequenceSet {
                     Origin::Record(n) => format!("record {n}"),
                     Origin::Line(n) => format!("line {n}"),
                 };
-                return Err(self.row_error(i, format!("duplicate id '{}' (first seen at {first_at}); ids must be unique", r.id)));
+                return Err(self
+                    .row_error(i, format!("duplicate id '{}' (first seen at {first_at}); ids must be unique", r.id)));
             }
         }
         Ok(())
@@ -68,7 +69,10 @@ impl SequenceSet {
                 let shown = if b.is_ascii_graphic() { format!("'{}'", b as char) } else { format!("byte 0x{b:02x}") };
                 return Err(self.row_error(
                     i,
-                    format!("{shown} at position {} is not a nucleotide code (expected A, C, G, T, U, N or IUPAC)", pos + 1),
+                    format!(
+                        "{shown} at position {} is not a nucleotide code (expected A, C, G, T, U, N or IUPAC)",
+                        pos + 1
+                    ),
                 ));
             }
         }
@@ -133,12 +137,21 @@ pub fn load_fasta(path: &Path, header_labels: bool) -> Result<SequenceSet> {
             };
             let values = token
                 .split(',')
-                .map(|v| parse_label(v).ok_or_else(|| Error::at_record(path, n, Some(&record.id), format!("header label '{v}' is not a number"))))
+                .map(|v| {
+                    parse_label(v).ok_or_else(|| {
+                        Error::at_record(path, n, Some(&record.id), format!("header label '{v}' is not a number"))
+                    })
+                })
                 .collect::<Result<Vec<f32>>>()?;
             if let Some(first) = labels.first()
                 && first.len() != values.len()
             {
-                return Err(Error::at_record(path, n, Some(&record.id), format!("{} header labels; record 1 has {}", values.len(), first.len())));
+                return Err(Error::at_record(
+                    path,
+                    n,
+                    Some(&record.id),
+                    format!("{} header labels; record 1 has {}", values.len(), first.len()),
+                ));
             }
             labels.push(values);
         }
@@ -155,7 +168,11 @@ pub fn load_fasta(path: &Path, header_labels: bool) -> Result<SequenceSet> {
 }
 
 /// Load BED intervals cut from a reference FASTA (see [`bed::extract`]).
-pub fn load_bed(fasta: &Path, bed_path: &Path, length: Option<usize>) -> Result<(SequenceSet, Vec<BedInterval>, ExtractStats)> {
+pub fn load_bed(
+    fasta: &Path,
+    bed_path: &Path,
+    length: Option<usize>,
+) -> Result<(SequenceSet, Vec<BedInterval>, ExtractStats)> {
     let intervals = bed::read_bed(bed_path)?;
     let (seqs, stats) = bed::extract(fasta, bed_path, &intervals, length)?;
     let rows = intervals
@@ -183,7 +200,11 @@ pub fn bed_labels(bed_path: &Path, intervals: &[BedInterval], columns: &[usize])
     for (i, iv) in intervals.iter().enumerate() {
         for (k, &c) in columns.iter().enumerate() {
             let v = iv.fields.get(c - 1).ok_or_else(|| {
-                Error::at_line(bed_path, iv.line, format!("has {} columns; label column {c} is missing", iv.fields.len()))
+                Error::at_line(
+                    bed_path,
+                    iv.line,
+                    format!("has {} columns; label column {c} is missing", iv.fields.len()),
+                )
             })?;
             y[[i, k]] = parse_label(v)
                 .ok_or_else(|| Error::at_line(bed_path, iv.line, format!("label column {c}: '{v}' is not a number")))?;
@@ -199,9 +220,9 @@ pub fn load_table(table: &TextTable, seq_column: &str, id_column: Option<&str>) 
     let mut set = SequenceSet { path: table.path.clone(), ..Default::default() };
     for (i, s) in seqs.into_iter().enumerate() {
         let line = i as u64 + 2;
-        let s = s.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
-            Error::at_line(&table.path, line, format!("empty sequence in column '{seq_column}'"))
-        })?;
+        let s = s
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| Error::at_line(&table.path, line, format!("empty sequence in column '{seq_column}'")))?;
         let id = match &ids {
             Some(ids) => ids[i].clone().ok_or_else(|| Error::at_line(&table.path, line, "empty id"))?,
             None => format!("row{}", i + 1),
@@ -233,7 +254,11 @@ pub fn labels_by_id(path: &Path, set: &SequenceSet) -> Result<(Vec<String>, Arra
         let line = j as u64 + 2;
         let id = id.as_deref().ok_or_else(|| Error::at_line(path, line, "empty id"))?;
         let &row = index.get(id).ok_or_else(|| {
-            Error::at_line(path, line, format!("id '{id}' is not among the {} sequences of {}", set.rows.len(), set.path.display()))
+            Error::at_line(
+                path,
+                line,
+                format!("id '{id}' is not among the {} sequences of {}", set.rows.len(), set.path.display()),
+            )
         })?;
         if filled[row] {
             return Err(Error::at_line(path, line, format!("id '{id}' has a second label row")));
@@ -244,7 +269,9 @@ pub fn labels_by_id(path: &Path, set: &SequenceSet) -> Result<(Vec<String>, Arra
         }
     }
     if let Some(i) = filled.iter().position(|f| !f) {
-        return Err(set.row_error(i, format!("id '{}' has no row in the labels file {}", set.rows[i].id, path.display())));
+        return Err(
+            set.row_error(i, format!("id '{}' has no row in the labels file {}", set.rows[i].id, path.display()))
+        );
     }
     Ok((classes, y))
 }

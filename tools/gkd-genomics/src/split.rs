@@ -14,12 +14,9 @@ pub fn parse_fractions(spec: &str) -> Result<Vec<(String, f64)>> {
         let (name, f) = part
             .split_once('=')
             .ok_or_else(|| Error::usage(format!("--split: '{part}' should be NAME=FRACTION, e.g. train=0.7")))?;
-        let f: f64 = f
-            .trim()
-            .parse()
-            .ok()
-            .filter(|f: &f64| (0.0..=1.0).contains(f))
-            .ok_or_else(|| Error::usage(format!("--split: fraction '{f}' for '{name}' should be a number in [0, 1]")))?;
+        let f: f64 = f.trim().parse().ok().filter(|f: &f64| (0.0..=1.0).contains(f)).ok_or_else(|| {
+            Error::usage(format!("--split: fraction '{f}' for '{name}' should be a number in [0, 1]"))
+        })?;
         out.push((checked_name(name)?, f));
     }
     let total: f64 = out.iter().map(|(_, f)| f).sum();
@@ -68,7 +65,9 @@ pub fn parse_chrom_assignments(specs: &[String]) -> Result<HashMap<String, Strin
             if let Some(prev) = map.insert(c.to_owned(), name.clone())
                 && prev != name
             {
-                return Err(Error::usage(format!("--split-chroms: chromosome '{c}' is given to both '{prev}' and '{name}'")));
+                return Err(Error::usage(format!(
+                    "--split-chroms: chromosome '{c}' is given to both '{prev}' and '{name}'"
+                )));
             }
         }
     }

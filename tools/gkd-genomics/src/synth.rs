@@ -146,10 +146,7 @@ pub fn draw(recipe: &Recipe, pool: &[PoolEntry], rng: &mut SeededRng) -> Synthet
 /// Draw `count` sequences; sequence `i` uses random stream `first_stream + i` of `seed`, so the
 /// result does not depend on the number of threads.
 pub fn draw_many(recipe: &Recipe, pool: &[PoolEntry], seed: u64, first_stream: u64, count: usize) -> Vec<Synthetic> {
-    (0..count)
-        .into_par_iter()
-        .map(|i| draw(recipe, pool, &mut SeededRng::new(seed, first_stream + i as u64)))
-        .collect()
+    (0..count).into_par_iter().map(|i| draw(recipe, pool, &mut SeededRng::new(seed, first_stream + i as u64))).collect()
 }
 
 /// The default motif-count distribution of both tasks: .50/.25/.17/.05/.03.
@@ -160,7 +157,11 @@ mod tests {
     use super::*;
 
     fn pool() -> Vec<PoolEntry> {
-        let m = Motif { id: "m".into(), name: "m".into(), pwm: vec![[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0], [0.0, 1.0, 0.0, 0.0]] };
+        let m = Motif {
+            id: "m".into(),
+            name: "m".into(),
+            pwm: vec![[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0], [0.0, 1.0, 0.0, 0.0]],
+        };
         pool_with_reverse_complements(&[(m, Some(0))])
     }
 

@@ -28,7 +28,10 @@ impl AtomicFile {
         if dest.is_dir() {
             return Err(Error::io(
                 &dest,
-                std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory; expected a file path for an output"),
+                std::io::Error::new(
+                    std::io::ErrorKind::IsADirectory,
+                    "is a directory; expected a file path for an output",
+                ),
             ));
         }
         let parent = match dest.parent() {

@@ -42,11 +42,8 @@ pub fn is_stdin(path: &Path) -> bool {
 /// Open `path` (or stdin for `-`) for buffered reading, decompressing gzip and BGZF
 /// transparently. Returns the reader and the detected compression.
 pub fn open(path: &Path) -> Result<(Box<dyn BufRead + Send>, Compression)> {
-    let raw: Box<dyn Read + Send> = if is_stdin(path) {
-        Box::new(io::stdin())
-    } else {
-        Box::new(File::open(path).with_path(path)?)
-    };
+    let raw: Box<dyn Read + Send> =
+        if is_stdin(path) { Box::new(io::stdin()) } else { Box::new(File::open(path).with_path(path)?) };
     let mut buffered = BufReader::with_capacity(1 << 20, raw);
     let prefix = buffered.fill_buf().with_path(path)?;
     let compression = detect(prefix);

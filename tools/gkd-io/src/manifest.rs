@@ -129,9 +129,8 @@ impl DatasetManifest {
     pub fn read(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).with_path(path)?;
-        serde_json::from_str(&text).map_err(|e| {
-            Error::at_line(path, e.line() as u64, format!("not a gkd dataset manifest: {e}"))
-        })
+        serde_json::from_str(&text)
+            .map_err(|e| Error::at_line(path, e.line() as u64, format!("not a gkd dataset manifest: {e}")))
     }
 
     /// The JSON Schema (draft 2020-12) of this type, as committed in `schemas/`.

@@ -52,7 +52,11 @@ impl TextTable {
     /// A column's values as text (`None` for empty cells).
     pub fn column(&self, name: &str) -> Result<Vec<Option<String>>> {
         let col = self.df.column(name).map_err(|_| {
-            Error::at_line(&self.path, 1, format!("no column '{name}' in header (columns: {})", self.columns.join(", ")))
+            Error::at_line(
+                &self.path,
+                1,
+                format!("no column '{name}' in header (columns: {})", self.columns.join(", ")),
+            )
         })?;
         let s = col.str().map_err(|e| Error::in_file(&self.path, e.to_string()))?;
         Ok(s.iter().map(|v| v.map(str::to_owned)).collect())
@@ -66,8 +70,9 @@ impl TextTable {
             .map(|(i, v)| {
                 let line = i as u64 + 2;
                 let v = v.ok_or_else(|| Error::at_line(&self.path, line, format!("empty value in column '{name}'")))?;
-                parse_label(&v)
-                    .ok_or_else(|| Error::at_line(&self.path, line, format!("column '{name}': '{v}' is not a number or TRUE/FALSE")))
+                parse_label(&v).ok_or_else(|| {
+                    Error::at_line(&self.path, line, format!("column '{name}': '{v}' is not a number or TRUE/FALSE"))
+                })
             })
             .collect()
     }
@@ -166,7 +171,8 @@ pub fn write_tsv(out: &mut AtomicFile, df: &mut DataFrame) -> Result<()> {
 
 /// Write text columns as a TSV with a header (numbers already formatted by the caller).
 pub fn write_text_columns(out: &mut AtomicFile, columns: Vec<(String, Vec<String>)>) -> Result<()> {
-    let cols: Vec<Column> = columns.into_iter().map(|(name, values)| Column::new(name.as_str().into(), values)).collect();
+    let cols: Vec<Column> =
+        columns.into_iter().map(|(name, values)| Column::new(name.as_str().into(), values)).collect();
     let mut df = DataFrame::new_infer_height(cols).map_err(|e| Error::runtime(format!("building table: {e}")))?;
     write_tsv(out, &mut df)
 }

@@ -156,22 +156,29 @@ fn run(args: &Args) -> Result<()> {
     let length = set.seqs[0].len();
     if !args.class_names.is_empty() {
         if args.class_names.len() != y.ncols() {
-            return Err(Error::usage(format!("--class-names gives {} names for {} label columns", args.class_names.len(), y.ncols())));
+            return Err(Error::usage(format!(
+                "--class-names gives {} names for {} label columns",
+                args.class_names.len(),
+                y.ncols()
+            )));
         }
         classes = args.class_names.clone();
     }
-    let task = match args.task {
-        None => dataset::infer_task(y.view()),
-        Some(TaskArg::Binary) => TaskKind::Binary,
-        Some(TaskArg::Multilabel) => TaskKind::Multilabel,
-        Some(TaskArg::Regression) => TaskKind::Regression,
-        Some(TaskArg::Multiclass) => {
-            if let Some(i) = y.rows().into_iter().position(|r| r.iter().filter(|&&v| v == 1.0).count() != 1 || r.iter().any(|&v| v != 0.0 && v != 1.0)) {
-                return Err(set.row_error(i, "--task multiclass needs exactly one label column equal to 1 per row"));
+    let task =
+        match args.task {
+            None => dataset::infer_task(y.view()),
+            Some(TaskArg::Binary) => TaskKind::Binary,
+            Some(TaskArg::Multilabel) => TaskKind::Multilabel,
+            Some(TaskArg::Regression) => TaskKind::Regression,
+            Some(TaskArg::Multiclass) => {
+                if let Some(i) = y.rows().into_iter().position(|r| {
+                    r.iter().filter(|&&v| v == 1.0).count() != 1 || r.iter().any(|&v| v != 0.0 && v != 1.0)
+                }) {
+                    return Err(set.row_error(i, "--task multiclass needs exactly one label column equal to 1 per row"));
+                }
+                TaskKind::Multiclass
             }
-            TaskKind::Multiclass
-        }
-    };
+        };
     if matches!(task, TaskKind::Binary) && y.ncols() != 1 {
         return Err(Error::usage(format!("--task binary needs one label column; there are {}", y.ncols())));
     }
@@ -183,7 +190,11 @@ fn run(args: &Args) -> Result<()> {
         let assign = split::parse_chrom_assignments(&args.split_chroms)?;
         let mut chroms = Vec::with_capacity(set.rows.len());
         for (i, r) in set.rows.iter().enumerate() {
-            chroms.push(r.chrom.as_deref().ok_or_else(|| set.row_error(i, "has no chromosome; --split-chroms needs --bed input"))?);
+            chroms.push(
+                r.chrom
+                    .as_deref()
+                    .ok_or_else(|| set.row_error(i, "has no chromosome; --split-chroms needs --bed input"))?,
+            );
         }
         split::by_chromosome(&chroms, &assign, &args.rest_split)
     } else {
@@ -234,7 +245,13 @@ fn run(args: &Args) -> Result<()> {
             gkd_io::npz::write_npy(&mut f, x.view().into_dyn())?;
             staged.push(f);
         }
-        log::info!("split '{name}': {} rows × {} × {} → {}", x.shape()[0], x.shape()[1], x.shape()[2], npz_path.display());
+        log::info!(
+            "split '{name}': {} rows × {} × {} → {}",
+            x.shape()[0],
+            x.shape()[1],
+            x.shape()[2],
+            npz_path.display()
+        );
     }
     commit_all(staged)
 }
@@ -274,7 +291,11 @@ fn load(args: &Args, sources: &mut Vec<SourceFile>) -> Result<Loaded> {
                     let cols = args
                         .label_columns
                         .iter()
-                        .map(|c| c.parse::<usize>().ok().filter(|&c| c >= 1).ok_or_else(|| Error::usage(format!("--label-columns: '{c}' should be a 1-based BED column number"))))
+                        .map(|c| {
+                            c.parse::<usize>().ok().filter(|&c| c >= 1).ok_or_else(|| {
+                                Error::usage(format!("--label-columns: '{c}' should be a 1-based BED column number"))
+                            })
+                        })
                         .collect::<Result<Vec<usize>>>()?;
                     let y = sequences::bed_labels(bed_path, &intervals, &cols)?;
                     bed_label_y = Some((cols.iter().map(|c| format!("column{c}")).collect(), y));
@@ -283,7 +304,9 @@ fn load(args: &Args, sources: &mut Vec<SourceFile>) -> Result<Loaded> {
             }
             None => {
                 if !args.label_columns.is_empty() {
-                    return Err(Error::usage("--label-columns needs --bed or --table; for FASTA use --header-labels or --labels"));
+                    return Err(Error::usage(
+                        "--label-columns needs --bed or --table; for FASTA use --header-labels or --labels",
+                    ));
                 }
                 sequences::load_fasta(fasta, args.header_labels)?
             }
@@ -297,7 +320,11 @@ fn load(args: &Args, sources: &mut Vec<SourceFile>) -> Result<Loaded> {
     } else if let Some((names, y)) = bed_label_y {
         (names, y)
     } else if let Some(y) = set.inline_labels.take() {
-        let classes = if y.ncols() == 1 { vec!["label".to_owned()] } else { (0..y.ncols()).map(|k| format!("class{k}")).collect() };
+        let classes = if y.ncols() == 1 {
+            vec!["label".to_owned()]
+        } else {
+            (0..y.ncols()).map(|k| format!("class{k}")).collect()
+        };
         (classes, y)
     } else {
         (vec![], Array2::zeros((n, 0)))
@@ -306,7 +333,12 @@ fn load(args: &Args, sources: &mut Vec<SourceFile>) -> Result<Loaded> {
 }
 
 /// Rows `idx` of the set (and, with augmentation, each followed by its reverse complement).
-fn gather(set: &SequenceSet, y: &Array2<f32>, idx: &[usize], augment: bool) -> (Vec<Vec<u8>>, Vec<RowIdentity>, Array2<f32>, Vec<String>) {
+fn gather(
+    set: &SequenceSet,
+    y: &Array2<f32>,
+    idx: &[usize],
+    augment: bool,
+) -> (Vec<Vec<u8>>, Vec<RowIdentity>, Array2<f32>, Vec<String>) {
     let copies = if augment { 2 } else { 1 };
     let mut seqs = Vec::with_capacity(idx.len() * copies);
     let mut rows = Vec::with_capacity(idx.len() * copies);

@@ -137,11 +137,8 @@ fn run(task: &Task) -> Result<()> {
 }
 
 fn recipe(args: &RecipeArgs, min_motifs: usize) -> Result<Recipe> {
-    let background: [f64; 4] = args
-        .background
-        .clone()
-        .try_into()
-        .map_err(|_| Error::usage("--background needs 4 probabilities (A,C,G,T)"))?;
+    let background: [f64; 4] =
+        args.background.clone().try_into().map_err(|_| Error::usage("--background needs 4 probabilities (A,C,G,T)"))?;
     Ok(Recipe { length: args.length, min_motifs, count_probs: args.count_probs.clone(), background })
 }
 
@@ -152,7 +149,9 @@ fn checked(recipe: &Recipe, pool: &[PoolEntry]) -> Result<()> {
 fn task1(args: &RecipeArgs, n: usize, min_motifs: usize) -> Result<Generated> {
     let motifs = motif::read_motifs(&args.motifs)?;
     let classes: Vec<String> = motifs.iter().map(|m| m.name.clone()).collect();
-    let pool = synth::pool_with_reverse_complements(&motifs.iter().enumerate().map(|(k, m)| (m.clone(), Some(k))).collect::<Vec<_>>());
+    let pool = synth::pool_with_reverse_complements(
+        &motifs.iter().enumerate().map(|(k, m)| (m.clone(), Some(k))).collect::<Vec<_>>(),
+    );
     let recipe = recipe(args, min_motifs)?;
     checked(&recipe, &pool)?;
     let seqs = synth::draw_many(&recipe, &pool, args.seed, 0, n);
@@ -190,15 +189,27 @@ fn find_motif<'a>(motifs: &'a [Motif], key: &str, path: &Path) -> Result<&'a Mot
 }
 
 #[allow(clippy::too_many_arguments)]
-fn task3(args: &RecipeArgs, positive_tfs: &[String], decoy_path: &Path, n_decoys: usize, n_pos: usize, n_neg: usize, min_motifs: usize) -> Result<Generated> {
+fn task3(
+    args: &RecipeArgs,
+    positive_tfs: &[String],
+    decoy_path: &Path,
+    n_decoys: usize,
+    n_pos: usize,
+    n_neg: usize,
+    min_motifs: usize,
+) -> Result<Generated> {
     let motifs = motif::read_motifs(&args.motifs)?;
-    let positives: Vec<Motif> = positive_tfs.iter().map(|k| find_motif(&motifs, k, &args.motifs).cloned()).collect::<Result<_>>()?;
+    let positives: Vec<Motif> =
+        positive_tfs.iter().map(|k| find_motif(&motifs, k, &args.motifs).cloned()).collect::<Result<_>>()?;
     let candidates: Vec<Motif> = motif::read_motifs(decoy_path)?
         .into_iter()
         .filter(|m| !positives.iter().any(|p| p.name.eq_ignore_ascii_case(&m.name) || p.id == m.id))
         .collect();
     if candidates.len() < n_decoys {
-        return Err(Error::in_file(decoy_path, format!("has {} motifs not named like a positive TF; --n-decoys asks for {n_decoys}", candidates.len())));
+        return Err(Error::in_file(
+            decoy_path,
+            format!("has {} motifs not named like a positive TF; --n-decoys asks for {n_decoys}", candidates.len()),
+        ));
     }
     // Seeded choice of decoys, kept in file order.
     let mut order: Vec<usize> = (0..candidates.len()).collect();
@@ -207,7 +218,8 @@ fn task3(args: &RecipeArgs, positive_tfs: &[String], decoy_path: &Path, n_decoys
     chosen.sort_unstable();
     let decoys: Vec<Motif> = chosen.into_iter().map(|i| candidates[i].clone()).collect();
 
-    let positive_pool = synth::pool_with_reverse_complements(&positives.iter().map(|m| (m.clone(), Some(0))).collect::<Vec<_>>());
+    let positive_pool =
+        synth::pool_with_reverse_complements(&positives.iter().map(|m| (m.clone(), Some(0))).collect::<Vec<_>>());
     let mut negative_src: Vec<(Motif, Option<usize>)> = positives.iter().map(|m| (m.clone(), Some(0))).collect();
     negative_src.extend(decoys.iter().map(|m| (m.clone(), None)));
     let negative_pool = synth::pool_with_reverse_complements(&negative_src);
@@ -230,7 +242,8 @@ fn task3(args: &RecipeArgs, positive_tfs: &[String], decoy_path: &Path, n_decoys
     y.slice_mut(ndarray::s![..n_pos, ..]).fill(1.0);
     let mut pool = positive_pool;
     pool.extend(negative_pool);
-    let pool_class = pool.iter().map(|e| if e.class.is_some() { e.motif.name.clone() } else { ".".to_owned() }).collect();
+    let pool_class =
+        pool.iter().map(|e| if e.class.is_some() { e.motif.name.clone() } else { ".".to_owned() }).collect();
     Ok(Generated {
         seqs,
         y,
@@ -271,7 +284,8 @@ fn write_splits(args: &RecipeArgs, g: &Generated) -> Result<()> {
             }
         }
         let y = g.y.select(Axis(0), &idx);
-        let rows: Vec<RowIdentity> = idx.iter().map(|&i| RowIdentity { id: ids[i].clone(), ..Default::default() }).collect();
+        let rows: Vec<RowIdentity> =
+            idx.iter().map(|&i| RowIdentity { id: ids[i].clone(), ..Default::default() }).collect();
         let n_motifs: Vec<String> = idx.iter().map(|&i| g.seqs[i].sites.len().to_string()).collect();
         let sites: u64 = idx.iter().map(|&i| g.seqs[i].sites.len() as u64).sum();
         let npz_path = dataset::split_path(&args.output, &name);
