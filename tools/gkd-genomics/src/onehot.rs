@@ -73,6 +73,7 @@ pub fn first_invalid(seq: &[u8]) -> Option<(usize, u8)> {
 #[derive(Debug, Clone)]
 pub struct EncodingTable {
     values: Box<[[f32; 4]; 256]>,
+    n_value: f32,
 }
 
 impl EncodingTable {
@@ -86,7 +87,7 @@ impl EncodingTable {
                 Symbol::Invalid => {}
             }
         }
-        EncodingTable { values }
+        EncodingTable { values, n_value }
     }
 }
 
@@ -110,15 +111,24 @@ pub fn encode_into(
     let len = seq.len();
     match (channels_first, out.as_slice_mut()) {
         (true, Some(buf)) => {
-            let (a, rest) = buf.split_at_mut(len);
-            let (c, rest) = rest.split_at_mut(len);
-            let (g, t) = rest.split_at_mut(len);
-            for ((((&b, a), c), g), t) in seq.iter().zip(a).zip(c).zip(g).zip(t) {
-                let v = &table.values[b as usize];
-                *a = v[0];
-                *c = v[1];
-                *g = v[2];
-                *t = v[3];
+            // One pass per channel comparing case-folded bytes: branch-free, and each channel's
+            // row is written contiguously, so the compiler vectorises it.
+            for (ch, dst) in buf.chunks_exact_mut(len).enumerate() {
+                let base = b"ACGT"[ch];
+                let alt = if ch == 3 { b'U' } else { base };
+                for (d, &b) in dst.iter_mut().zip(seq) {
+                    let upper = b & 0xDF;
+                    *d = f32::from(u8::from(upper == base) | u8::from(upper == alt));
+                }
+            }
+            if counts.n + counts.ambiguous > 0 && table.n_value != 0.0 {
+                for (i, &b) in seq.iter().enumerate() {
+                    if matches!(SYMBOLS[b as usize], Symbol::N | Symbol::Ambiguous) {
+                        for ch in 0..4 {
+                            buf[ch * len + i] = table.n_value;
+                        }
+                    }
+                }
             }
         }
         (false, Some(buf)) => {

@@ -17,6 +17,9 @@ use gkd_io::manifest::{DatasetKind, Layout, SourceFile, TaskKind};
 use gkd_io::table::{RowIdentity, TextTable};
 use ndarray::{Array2, Axis};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const TOOL: &str = "gkd-onehot";
 
 const EXAMPLES: &str = "\

@@ -19,6 +19,9 @@ use gkd_io::manifest::{self, DatasetKind, Layout, SourceFile, TaskKind};
 use gkd_io::table::{self, RowIdentity};
 use ndarray::{Array2, Array3, Axis};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const TOOL: &str = "gkd-synth";
 
 const EXAMPLES: &str = "\
