@@ -182,7 +182,9 @@ mod tests {
 
     #[test]
     fn impossible_recipe_is_refused() {
-        let recipe = Recipe { length: 10, min_motifs: 3, count_probs: vec![1.0], background: [0.25; 4] };
+        // Three motifs of width 3 need a total width below L: 9 is not below 9.
+        let recipe = Recipe { length: 9, min_motifs: 3, count_probs: vec![1.0], background: [0.25; 4] };
+        assert!(check_recipe(&Recipe { length: 10, ..recipe.clone() }, &pool()).is_ok());
         assert!(check_recipe(&recipe, &pool()).is_err());
     }
 }
