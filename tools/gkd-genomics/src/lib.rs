@@ -6,13 +6,17 @@
 //! - [`motif`]: JASPAR and MEME motif files as position probability matrices.
 //! - [`synth`]: the Koo & Eddy / Koo & Ploenzke synthetic motif benchmarks with ground truth.
 //! - [`sequences`]: sequence sets with row identities from FASTA, BED or tables, and their labels.
+//! - [`genes`], [`signal`], [`deepchrome`]: TSS windows, bigWig/BAM binning and DeepChrome CSV for histone data.
 //! - [`split`]: seeded and by-chromosome train/valid/test splits.
 
 pub mod bed;
+pub mod deepchrome;
 pub mod fasta;
+pub mod genes;
 pub mod motif;
 pub mod onehot;
 pub mod rng;
 pub mod sequences;
+pub mod signal;
 pub mod split;
 pub mod synth;

@@ -1,0 +1,335 @@
+//! Histone-mark signal binned around each gene's TSS, from bigWig tracks (bigtools) or
+//! ChIP-seq alignments (noodles BAM), as DeepChrome/AttentiveChrome read it.
+//!
+//! The window of a gene is `flank` bases either side of the TSS, cut into bins of `bin_size`.
+//! On `+` (and unknown) strands it is `[tss − flank, tss + flank)`; on `−` it is the mirror image
+//! `[tss + 1 − flank, tss + 1 + flank)` read right to left, so that bin 0 is always the most
+//! upstream bin and the TSS base is the first base of bin `bins/2` on both strands.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use bigtools::{BigWigRead, CachedBBIFileRead};
+use gkd_io::error::{Error, IoResultExt, Result};
+use gkd_io::table::Strand;
+use ndarray::Array2;
+use noodles::bam;
+use noodles::sam::alignment::Record as _;
+
+use crate::bed::canonical_chrom;
+use crate::genes::Gene;
+
+/// Window geometry.
+#[derive(Debug, Clone, Copy)]
+pub struct WindowSpec {
+    /// Bases either side of the TSS.
+    pub flank: u64,
+    /// Bases per bin.
+    pub bin_size: u64,
+}
+
+impl WindowSpec {
+    /// Number of bins (2 × flank / bin size).
+    pub fn bins(&self) -> usize {
+        (2 * self.flank / self.bin_size) as usize
+    }
+
+    /// Reference start of a gene's window (may be negative near a chromosome start).
+    pub fn start(&self, gene: &Gene) -> i64 {
+        let anchor = if gene.strand == Strand::Reverse { gene.tss as i64 + 1 } else { gene.tss as i64 };
+        anchor - self.flank as i64
+    }
+
+    /// Bin index (0 = upstream) of reference bin `k` counted left to right.
+    fn oriented(&self, gene: &Gene, k: usize) -> usize {
+        if gene.strand == Strand::Reverse { self.bins() - 1 - k } else { k }
+    }
+}
+
+/// Per-bin statistic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Statistic {
+    /// Mean signal per base.
+    Mean,
+    /// Total signal (read count for BAM marks).
+    Sum,
+    /// Largest value.
+    Max,
+    /// Fraction of the bin's bases with data.
+    Coverage,
+}
+
+/// What a bin (or base) without data counts as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// Bases without data are 0 (deepTools `--missingDataAsZero`).
+    Zero,
+    /// Statistics use covered bases only; a bin with none is NaN (deepTools default).
+    Nan,
+}
+
+/// Which point of an alignment is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountPoint {
+    /// The 5′ end of each read.
+    ReadStart,
+    /// The centre of each fragment: for pairs, leftmost start + TLEN/2, counted once per pair;
+    /// for unpaired reads, the read's centre.
+    FragmentCentre,
+}
+
+/// Alignment filters (like `samtools view -q MAPQ -F FLAGS`).
+#[derive(Debug, Clone, Copy)]
+pub struct ReadFilter {
+    /// Smallest mapping quality kept.
+    pub min_mapq: u8,
+    /// Reads with any of these flag bits are skipped.
+    pub exclude_flags: u16,
+}
+
+/// Accumulates one bin's values.
+#[derive(Debug, Clone, Copy, Default)]
+struct BinAcc {
+    sum: f64,
+    covered: u64,
+    max: f32,
+    any: bool,
+}
+
+impl BinAcc {
+    fn add(&mut self, value: f32, bases: u64) {
+        self.sum += value as f64 * bases as f64;
+        self.covered += bases;
+        self.max = if self.any { self.max.max(value) } else { value };
+        self.any = true;
+    }
+
+    fn finish(&self, stat: Statistic, missing: Missing, bin_size: u64) -> f32 {
+        let empty = if missing == Missing::Nan { f32::NAN } else { 0.0 };
+        match stat {
+            Statistic::Coverage => (self.covered as f64 / bin_size as f64) as f32,
+            _ if !self.any => empty,
+            Statistic::Sum => self.sum as f32,
+            Statistic::Max => {
+                // Uncovered bases are zeros when missing data counts as zero.
+                if missing == Missing::Zero && self.covered < bin_size { self.max.max(0.0) } else { self.max }
+            }
+            Statistic::Mean => match missing {
+                Missing::Zero => (self.sum / bin_size as f64) as f32,
+                Missing::Nan => (self.sum / self.covered as f64) as f32,
+            },
+        }
+    }
+}
+
+/// How gene chromosomes map onto a signal file's chromosomes.
+#[derive(Debug, Default)]
+pub struct ChromMatch {
+    /// Gene chromosome → (file chromosome, its length).
+    pub map: HashMap<String, (String, u64)>,
+    /// Gene chromosomes matched through an alias.
+    pub aliases: Vec<(String, String)>,
+    /// Gene chromosomes absent from the file.
+    pub missing: Vec<String>,
+}
+
+/// Match every gene chromosome to one of `file_chroms` (exactly, or by alias).
+pub fn match_chroms(genes: &[Gene], file_chroms: &[(String, u64)]) -> ChromMatch {
+    let exact: HashMap<&str, u64> = file_chroms.iter().map(|(n, l)| (n.as_str(), *l)).collect();
+    let canon: HashMap<String, (&str, u64)> =
+        file_chroms.iter().map(|(n, l)| (canonical_chrom(n), (n.as_str(), *l))).collect();
+    let mut m = ChromMatch::default();
+    for g in genes {
+        if m.map.contains_key(&g.chrom) || m.missing.contains(&g.chrom) {
+            continue;
+        }
+        if let Some(&l) = exact.get(g.chrom.as_str()) {
+            m.map.insert(g.chrom.clone(), (g.chrom.clone(), l));
+        } else if let Some(&(n, l)) = canon.get(&canonical_chrom(&g.chrom)) {
+            m.aliases.push((g.chrom.clone(), n.to_owned()));
+            m.map.insert(g.chrom.clone(), (n.to_owned(), l));
+        } else {
+            m.missing.push(g.chrom.clone());
+        }
+    }
+    m
+}
+
+/// The kinds of signal file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalFormat {
+    /// bigWig (magic 0x888FFC26).
+    BigWig,
+    /// BAM (BGZF whose content starts with `BAM\1`).
+    Bam,
+}
+
+/// Tell a bigWig from a BAM by their first bytes.
+pub fn detect_format(path: &Path) -> Result<SignalFormat> {
+    let mut head = [0u8; 4];
+    let mut f = File::open(path).with_path(path)?;
+    let n = f.read(&mut head).with_path(path)?;
+    if n == 4 && (u32::from_le_bytes(head) == 0x888F_FC26 || u32::from_be_bytes(head) == 0x888F_FC26) {
+        return Ok(SignalFormat::BigWig);
+    }
+    if n >= 2 && head[0] == 0x1f && head[1] == 0x8b {
+        let mut magic = [0u8; 4];
+        let mut dec = flate2::read::MultiGzDecoder::new(File::open(path).with_path(path)?);
+        if dec.read_exact(&mut magic).is_ok() && &magic == b"BAM\x01" {
+            return Ok(SignalFormat::Bam);
+        }
+    }
+    Err(Error::in_file(path, "is neither a bigWig nor a BAM file (checked the first bytes)"))
+}
+
+/// Bin a bigWig around every gene: an (N genes, bins) matrix in upstream-to-downstream order.
+/// Gene chromosomes missing from the file must be listed in `allow_missing`; their bins are missing.
+pub fn bin_bigwig(
+    path: &Path,
+    genes: &[Gene],
+    spec: WindowSpec,
+    stat: Statistic,
+    missing: Missing,
+) -> Result<(Array2<f32>, ChromMatch)> {
+    let file = File::open(path).with_path(path)?;
+    let mut bw: BigWigRead<CachedBBIFileRead<File>> =
+        BigWigRead::open(file).map_err(|e| Error::in_file(path, format!("not a readable bigWig: {e}")))?.cached();
+    let chroms: Vec<(String, u64)> = bw.chroms().iter().map(|c| (c.name.clone(), c.length as u64)).collect();
+    let matched = match_chroms(genes, &chroms);
+    let bins = spec.bins();
+    let mut out = Array2::<f32>::zeros((genes.len(), bins));
+    let mut acc = vec![BinAcc::default(); bins];
+    for (i, g) in genes.iter().enumerate() {
+        acc.iter_mut().for_each(|a| *a = BinAcc::default());
+        if let Some((chrom, len)) = matched.map.get(&g.chrom) {
+            let ws = spec.start(g);
+            let we = ws + (bins as u64 * spec.bin_size) as i64;
+            let (qs, qe) = (ws.max(0) as u64, (we.max(0) as u64).min(*len));
+            if qe > qs {
+                let values = bw
+                    .get_interval(chrom, qs as u32, qe as u32)
+                    .map_err(|e| Error::in_file(path, format!("reading {chrom}:{qs}-{qe}: {e}")))?;
+                for v in values {
+                    let v = v.map_err(|e| Error::in_file(path, format!("reading {chrom}:{qs}-{qe}: {e}")))?;
+                    let (vs, ve) = (v.start.max(qs as u32) as i64, v.end.min(qe as u32) as i64);
+                    // Spread the interval over the bins it overlaps.
+                    let mut p = vs;
+                    while p < ve {
+                        let k = ((p - ws) as u64 / spec.bin_size) as usize;
+                        let bin_end = ws + ((k as u64 + 1) * spec.bin_size) as i64;
+                        let stop = ve.min(bin_end);
+                        acc[spec.oriented(g, k)].add(v.value, (stop - p) as u64);
+                        p = stop;
+                    }
+                }
+            }
+        }
+        for (k, a) in acc.iter().enumerate() {
+            out[[i, k]] = a.finish(stat, missing, spec.bin_size);
+        }
+    }
+    Ok((out, matched))
+}
+
+/// Count alignments per bin around every gene (the statistic is applied to per-base counts:
+/// `Sum` = reads per bin, `Mean` = reads per base). Bins past a chromosome end are missing.
+pub fn bin_bam(
+    path: &Path,
+    genes: &[Gene],
+    spec: WindowSpec,
+    stat: Statistic,
+    missing: Missing,
+    point: CountPoint,
+    filter: ReadFilter,
+) -> Result<(Array2<f32>, ChromMatch, u64)> {
+    let mut reader = bam::io::Reader::new(BufReader::with_capacity(1 << 20, File::open(path).with_path(path)?));
+    let header = reader.read_header().map_err(|e| Error::in_file(path, format!("not a readable BAM header: {e}")))?;
+    let chroms: Vec<(String, u64)> = header
+        .reference_sequences()
+        .iter()
+        .map(|(name, rs)| (name.to_string(), usize::from(rs.length()) as u64))
+        .collect();
+    let matched = match_chroms(genes, &chroms);
+    let bins = spec.bins();
+    let width = bins as i64 * spec.bin_size as i64;
+    // Per reference sequence: windows sorted by start, as (start, gene index).
+    let mut windows: Vec<Vec<(i64, usize)>> = vec![Vec::new(); chroms.len()];
+    let ref_index: HashMap<&str, usize> = chroms.iter().enumerate().map(|(i, (n, _))| (n.as_str(), i)).collect();
+    for (i, g) in genes.iter().enumerate() {
+        if let Some((name, _)) = matched.map.get(&g.chrom) {
+            windows[ref_index[name.as_str()]].push((spec.start(g), i));
+        }
+    }
+    windows.iter_mut().for_each(|w| w.sort_unstable());
+    let mut counts = Array2::<f64>::zeros((genes.len(), bins));
+    let mut record = bam::Record::default();
+    let mut n: u64 = 0;
+    let mut counted: u64 = 0;
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(0) => break,
+            Ok(_) => n += 1,
+            Err(e) => return Err(Error::at_record(path, n + 1, None, format!("cannot read alignment: {e}"))),
+        }
+        let bad = |e: std::io::Error| Error::at_record(path, n, None, format!("malformed alignment: {e}"));
+        let flags = record.flags();
+        if flags.bits() & filter.exclude_flags != 0 || flags.is_unmapped() {
+            continue;
+        }
+        if record.mapping_quality().map_or(255, |q| q.get()) < filter.min_mapq {
+            continue;
+        }
+        let Some(rid) = record.reference_sequence_id().transpose().map_err(bad)? else { continue };
+        let Some(start) = record.alignment_start().transpose().map_err(bad)? else { continue };
+        let start0 = usize::from(start) as i64 - 1;
+        let span = record.alignment_span().transpose().map_err(bad)?.unwrap_or(0) as i64;
+        let pos = match point {
+            CountPoint::ReadStart => {
+                if flags.is_reverse_complemented() {
+                    start0 + span.max(1) - 1
+                } else {
+                    start0
+                }
+            }
+            CountPoint::FragmentCentre if flags.is_segmented() => {
+                let tlen = record.template_length() as i64;
+                if tlen <= 0 {
+                    continue; // the mate with positive TLEN counts the fragment
+                }
+                start0 + tlen / 2
+            }
+            CountPoint::FragmentCentre => start0 + span / 2,
+        };
+        let Some(ws) = windows.get(rid) else { continue };
+        // Windows containing pos: start in (pos − width, pos].
+        let first = ws.partition_point(|&(s, _)| s <= pos - width);
+        for &(s, gi) in ws[first..].iter().take_while(|&&(s, _)| s <= pos) {
+            let k = ((pos - s) as u64 / spec.bin_size) as usize;
+            counts[[gi, spec.oriented(&genes[gi], k)]] += 1.0;
+            counted += 1;
+        }
+    }
+    let mut out = Array2::<f32>::zeros((genes.len(), bins));
+    for (i, g) in genes.iter().enumerate() {
+        let len = matched.map.get(&g.chrom).map(|(_, l)| *l as i64);
+        let ws = spec.start(g);
+        for k in 0..bins {
+            let (bs, be) = (ws + k as i64 * spec.bin_size as i64, ws + (k as i64 + 1) * spec.bin_size as i64);
+            // Bases of the bin that lie on the chromosome.
+            let on_chrom = len.map_or(0, |l| (be.min(l) - bs.max(0)).max(0)) as u64;
+            let c = counts[[i, spec.oriented(g, k)]];
+            out[[i, spec.oriented(g, k)]] = if on_chrom == 0 {
+                if missing == Missing::Nan { f32::NAN } else { 0.0 }
+            } else {
+                match stat {
+                    Statistic::Sum => c as f32,
+                    Statistic::Mean => (c / spec.bin_size as f64) as f32,
+                    Statistic::Max | Statistic::Coverage => unreachable!("rejected for BAM marks by the caller"),
+                }
+            };
+        }
+    }
+    Ok((out, matched, counted))
+}
