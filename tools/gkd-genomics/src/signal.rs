@@ -184,6 +184,22 @@ pub fn detect_format(path: &Path) -> Result<SignalFormat> {
     Err(Error::in_file(path, "is neither a bigWig nor a BAM file (checked the first bytes)"))
 }
 
+/// A complete bigWig ends with its magic number (UCSC's writer puts it there last); a file cut
+/// short does not, even when its header and index are intact.
+fn check_bigwig_end(path: &Path) -> Result<()> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = File::open(path).with_path(path)?;
+    let mut tail = [0u8; 4];
+    let ok = f.seek(SeekFrom::End(-4)).is_ok() && f.read_exact(&mut tail).is_ok();
+    if !ok || (u32::from_le_bytes(tail) != 0x888F_FC26 && u32::from_be_bytes(tail) != 0x888F_FC26) {
+        return Err(Error::in_file(
+            path,
+            "is truncated: a bigWig ends with its magic number 0x888FFC26, this one does not",
+        ));
+    }
+    Ok(())
+}
+
 /// Bin a bigWig around every gene: an (N genes, bins) matrix in upstream-to-downstream order.
 /// Gene chromosomes missing from the file must be listed in `allow_missing`; their bins are missing.
 pub fn bin_bigwig(
@@ -193,6 +209,7 @@ pub fn bin_bigwig(
     stat: Statistic,
     missing: Missing,
 ) -> Result<(Array2<f32>, ChromMatch)> {
+    check_bigwig_end(path)?;
     let file = File::open(path).with_path(path)?;
     let mut bw: BigWigRead<CachedBBIFileRead<File>> =
         BigWigRead::open(file).map_err(|e| Error::in_file(path, format!("not a readable bigWig: {e}")))?.cached();
