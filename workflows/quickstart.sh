@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the tools and run the main job on the bundled data: the Koo & Eddy synthetic benchmark
-# (task 1) and a real sequence set (PUM2 eCLIP sites) turned into dataset splits under results/.
+# (task 1 and 3), a real sequence set (PUM2 eCLIP sites), real dm3 BED windows, and histone-mark
+# matrices from real dm3 bigWig/BAM files and DeepChrome's toy CSV, all under results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
@@ -19,5 +20,9 @@ OUT="${1:-results/quickstart}"
 "$BIN/gkd-onehot" --fasta test-data/fasta/dm3_chr2L_1-10050.fa \
   --bed test-data/annotation/dm3_chr2L_1-10050_features.bed --length 200 --label-columns 5 \
   -o "$OUT/dm3/features.npz"
+"$BIN/gkd-histone" --genes test-data/annotation/pybedtools_dm3-chr2L-5M.gff.gz \
+  --mark rnaseq=test-data/bigwig/metaseq_x_dm3_chr2L_rnaseq.bigwig \
+  --mark chip=test-data/bam/deeptools_paired_chr2L.bam -o "$OUT/histone/dm3.npz" --deepchrome-csv "$OUT/histone/dm3.csv"
+"$BIN/gkd-histone" --from-deepchrome test-data/deepchrome_toy/train.csv -o "$OUT/histone/toy.train.npz"
 echo "Datasets written under $OUT:" >&2
 ls -R "$OUT" >&2
