@@ -2,6 +2,9 @@
 //! out by hand from the fixtures' documented intervals, DeepChrome CSVs round-tripped byte for
 //! byte, and bad input refused with file and line.
 
+// Index loops mirror the bin arithmetic (bin k, mark m) on purpose.
+#![allow(clippy::needless_range_loop)]
+
 use std::path::Path;
 
 use gkd::*;

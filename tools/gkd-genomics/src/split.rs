@@ -90,6 +90,41 @@ pub fn by_chromosome(chroms: &[&str], assign: &HashMap<String, String>, rest: &s
     out
 }
 
+/// How a tool was asked to split its rows: by seeded fractions, by chromosome, or not at all
+/// (one split called "all").
+#[derive(Debug, Clone, Copy)]
+pub struct SplitPlan<'a> {
+    /// `--split NAME=FRAC,...`, if given.
+    pub fractions: Option<&'a str>,
+    /// `--split-chroms NAME=CHR,...` assignments.
+    pub chroms: &'a [String],
+    /// Split for rows on unassigned chromosomes.
+    pub rest: &'a str,
+    /// Seed of the fraction permutation.
+    pub seed: u64,
+}
+
+impl SplitPlan<'_> {
+    /// True when rows are split (outputs then need a `{split}` template).
+    pub fn is_split(&self) -> bool {
+        self.fractions.is_some() || !self.chroms.is_empty()
+    }
+
+    /// Assign `n` rows to splits; `chrom_of(i)` gives row i's chromosome (only asked when
+    /// splitting by chromosome).
+    pub fn assign(&self, n: usize, chrom_of: impl Fn(usize) -> Result<String>) -> Result<Vec<(String, Vec<usize>)>> {
+        if let Some(spec) = self.fractions {
+            Ok(by_fraction(n, &parse_fractions(spec)?, self.seed))
+        } else if !self.chroms.is_empty() {
+            let assign = parse_chrom_assignments(self.chroms)?;
+            let chroms = (0..n).map(chrom_of).collect::<Result<Vec<String>>>()?;
+            Ok(by_chromosome(&chroms.iter().map(String::as_str).collect::<Vec<_>>(), &assign, self.rest))
+        } else {
+            Ok(vec![("all".to_owned(), (0..n).collect())])
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

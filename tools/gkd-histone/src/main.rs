@@ -3,7 +3,7 @@
 //! DESIGN §3: `x` (genes, marks, bins), `y` (genes, 1), rows TSV and manifest.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, ValueEnum};
 use gkd_genomics::deepchrome::{self, DEEPCHROME_MARKS};
@@ -176,28 +176,27 @@ struct Loaded {
 }
 
 fn run(args: &Args) -> Result<()> {
-    let splitting = args.split.is_some() || !args.split_chroms.is_empty();
-    for (what, t) in [("--output", Some(&args.output)), ("--deepchrome-csv", args.deepchrome_csv.as_ref())] {
-        if let Some(t) = t
-            && splitting != t.to_string_lossy().contains("{split}")
-        {
-            return Err(Error::usage(format!("{what}: use {{split}} in the path exactly when splitting")));
-        }
-    }
+    let plan = split::SplitPlan {
+        fractions: args.split.as_deref(),
+        chroms: &args.split_chroms,
+        rest: &args.rest_split,
+        seed: args.seed,
+    };
+    dataset::check_templates(
+        plan.is_split(),
+        &[("--output", Some(&args.output)), ("--deepchrome-csv", args.deepchrome_csv.as_deref())],
+    )?;
     let data = match &args.from_deepchrome {
         Some(csv) => load_deepchrome(args, csv)?,
         None => load_signal(args)?,
     };
     let n = data.ids.len();
-    let splits: Vec<(String, Vec<usize>)> = if let Some(spec) = &args.split {
-        split::by_fraction(n, &split::parse_fractions(spec)?, args.seed)
-    } else if !args.split_chroms.is_empty() {
-        let assign = split::parse_chrom_assignments(&args.split_chroms)?;
-        let chroms: Vec<&str> = data.rows.iter().map(|r| r.chrom.as_deref().unwrap_or("")).collect();
-        split::by_chromosome(&chroms, &assign, &args.rest_split)
-    } else {
-        vec![("all".to_owned(), (0..n).collect())]
-    };
+    let splits = plan.assign(n, |i| {
+        data.rows[i]
+            .chrom
+            .clone()
+            .ok_or_else(|| Error::usage("--split-chroms needs genes with chromosomes (not --from-deepchrome)"))
+    })?;
     let task = if data.classes.is_empty() { TaskKind::None } else { dataset::infer_task(data.y.view()) };
     let mut staged: Vec<AtomicFile> = Vec::new();
     for (name, idx) in &splits {
@@ -242,7 +241,7 @@ fn run(args: &Args) -> Result<()> {
     commit_all(staged)
 }
 
-fn load_deepchrome(args: &Args, csv: &PathBuf) -> Result<Loaded> {
+fn load_deepchrome(args: &Args, csv: &Path) -> Result<Loaded> {
     let d = deepchrome::read(csv)?;
     let m = d.x.shape()[1];
     let channels: Vec<String> = if !args.mark_names.is_empty() {
@@ -278,7 +277,7 @@ fn load_signal(args: &Args) -> Result<Loaded> {
     if args.marks.is_empty() {
         return Err(Error::usage("give at least one --mark NAME=FILE"));
     }
-    if args.bin_size == 0 || (2 * args.flank) % args.bin_size != 0 {
+    if args.bin_size == 0 || !(2 * args.flank).is_multiple_of(args.bin_size) {
         return Err(Error::usage(format!(
             "--bin-size {} must divide the window 2 × --flank = {}",
             args.bin_size,

@@ -55,6 +55,22 @@ pub fn split_path(template: &Path, split: &str) -> PathBuf {
     PathBuf::from(template.to_string_lossy().replace("{split}", split))
 }
 
+/// Check output templates: each given path must contain `{split}` exactly when splitting.
+pub fn check_templates(splitting: bool, templates: &[(&str, Option<&Path>)]) -> Result<()> {
+    for (flag, template) in templates {
+        if let Some(t) = template
+            && splitting != t.to_string_lossy().contains("{split}")
+        {
+            return Err(Error::usage(if splitting {
+                format!("{flag} must contain {{split}} when splitting (e.g. data/name.{{split}}.npz)")
+            } else {
+                format!("{flag} contains {{split}} but no --split or --split-chroms was given")
+            }));
+        }
+    }
+    Ok(())
+}
+
 /// Infer how labels are to be read: no columns → none; all values 0/1 → binary (one column) or
 /// multilabel; otherwise regression.
 pub fn infer_task(y: ArrayView2<'_, f32>) -> TaskKind {

@@ -138,18 +138,13 @@ fn main() {
 }
 
 fn run(args: &Args) -> Result<()> {
-    let splitting = args.split.is_some() || !args.split_chroms.is_empty();
-    for (what, template) in [("--output", Some(&args.output)), ("--x-npy", args.x_npy.as_ref())] {
-        if let Some(t) = template
-            && splitting != t.to_string_lossy().contains("{split}")
-        {
-            return Err(Error::usage(if splitting {
-                format!("{what} must contain {{split}} when splitting (e.g. data/name.{{split}}.npz)")
-            } else {
-                format!("{what} contains {{split}} but no --split or --split-chroms was given")
-            }));
-        }
-    }
+    let plan = split::SplitPlan {
+        fractions: args.split.as_deref(),
+        chroms: &args.split_chroms,
+        rest: &args.rest_split,
+        seed: args.seed,
+    };
+    dataset::check_templates(plan.is_split(), &[("--output", Some(&args.output)), ("--x-npy", args.x_npy.as_deref())])?;
 
     // 1. Sequences, identities and labels.
     let mut sources = Vec::new();
@@ -187,22 +182,9 @@ fn run(args: &Args) -> Result<()> {
     }
 
     // 2. Splits.
-    let splits: Vec<(String, Vec<usize>)> = if let Some(spec) = &args.split {
-        split::by_fraction(set.seqs.len(), &split::parse_fractions(spec)?, args.seed)
-    } else if !args.split_chroms.is_empty() {
-        let assign = split::parse_chrom_assignments(&args.split_chroms)?;
-        let mut chroms = Vec::with_capacity(set.rows.len());
-        for (i, r) in set.rows.iter().enumerate() {
-            chroms.push(
-                r.chrom
-                    .as_deref()
-                    .ok_or_else(|| set.row_error(i, "has no chromosome; --split-chroms needs --bed input"))?,
-            );
-        }
-        split::by_chromosome(&chroms, &assign, &args.rest_split)
-    } else {
-        vec![("all".to_owned(), (0..set.seqs.len()).collect())]
-    };
+    let splits = plan.assign(set.seqs.len(), |i| {
+        set.rows[i].chrom.clone().ok_or_else(|| set.row_error(i, "has no chromosome; --split-chroms needs --bed input"))
+    })?;
 
     // 3. Encode and stage every split, then commit all files together.
     let mut staged: Vec<AtomicFile> = Vec::new();

@@ -266,9 +266,7 @@ fn task3(
 }
 
 fn write_splits(args: &RecipeArgs, g: &Generated) -> Result<()> {
-    if !args.output.to_string_lossy().contains("{split}") {
-        return Err(Error::usage("--output must contain {split} (e.g. data/task1.{split}.npz)"));
-    }
+    dataset::check_templates(true, &[("--output", Some(&args.output))])?;
     let fractions = split::parse_fractions(&args.split)?;
     let n = g.seqs.len();
     let width = n.to_string().len();
