@@ -218,7 +218,11 @@ pub fn bin_bigwig(
     let bins = spec.bins();
     let mut out = Array2::<f32>::zeros((genes.len(), bins));
     let mut acc = vec![BinAcc::default(); bins];
+    let bar = gkd_io::progress::bar(genes.len() as u64, &format!("binning {}", path.display()));
     for (i, g) in genes.iter().enumerate() {
+        if i.is_multiple_of(256) {
+            bar.set_position(i as u64);
+        }
         acc.iter_mut().for_each(|a| *a = BinAcc::default());
         if let Some((chrom, len)) = matched.map.get(&g.chrom) {
             let ws = spec.start(g);
@@ -247,6 +251,7 @@ pub fn bin_bigwig(
             out[[i, k]] = a.finish(stat, missing, spec.bin_size);
         }
     }
+    bar.finish_and_clear();
     Ok((out, matched))
 }
 
@@ -284,11 +289,15 @@ pub fn bin_bam(
     let mut record = bam::Record::default();
     let mut n: u64 = 0;
     let mut counted: u64 = 0;
+    let spinner = gkd_io::progress::spinner(&format!("reading {}", path.display()));
     loop {
         match reader.read_record(&mut record) {
             Ok(0) => break,
             Ok(_) => n += 1,
             Err(e) => return Err(Error::at_record(path, n + 1, None, format!("cannot read alignment: {e}"))),
+        }
+        if n.is_multiple_of(65_536) {
+            spinner.set_position(n);
         }
         let bad = |e: std::io::Error| Error::at_record(path, n, None, format!("malformed alignment: {e}"));
         let flags = record.flags();
@@ -328,6 +337,7 @@ pub fn bin_bam(
             counted += 1;
         }
     }
+    spinner.finish_and_clear();
     let mut out = Array2::<f32>::zeros((genes.len(), bins));
     for (i, g) in genes.iter().enumerate() {
         let len = matched.map.get(&g.chrom).map(|(_, l)| *l as i64);
