@@ -124,7 +124,6 @@ fn genes_near_chromosome_ends_are_padded_not_dropped() {
                 1..=2 => Some(1.0),
                 4..=7 => Some(2.0),
                 8..=9 => Some(3.0),
-                0..=11 => None,
                 _ => None,
             }
         };

@@ -364,7 +364,8 @@ fn bad_motif_files_name_the_line() {
 
 #[test]
 fn meme_written_by_another_tool_parses() {
-    // gReLU's consensus motifs: 182 MEME motifs; widths must match their 'w=' fields.
+    // gReLU's consensus motifs: 182 MEME motifs written by another tool (the parser refuses a
+    // matrix whose row count differs from its 'w=' field, so parsing them all checks that too).
     let dir = tempfile::tempdir().unwrap();
     let m = data("motifs/grelu_jaspar_2024_consensus.meme");
     run_ok(

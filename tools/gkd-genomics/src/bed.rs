@@ -14,6 +14,7 @@ use gkd_io::input::{self, Compression};
 use gkd_io::table::Strand;
 use noodles::fasta;
 
+use crate::chroms::{canonical_chrom, match_chroms};
 use crate::fasta::FastaReader;
 use crate::onehot::reverse_complement;
 
@@ -96,15 +97,6 @@ fn parse_bed_line(path: &Path, line: u64, text: &str) -> Result<BedInterval> {
     Ok(BedInterval { line, chrom, start, end, name, strand, fields })
 }
 
-/// The name a chromosome is compared by across naming styles: `chr1`↔`1`, `chrM`↔`MT`↔`M`.
-pub fn canonical_chrom(name: &str) -> String {
-    let stripped = name.strip_prefix("chr").unwrap_or(name);
-    match stripped {
-        "M" | "MT" => "MT".to_owned(),
-        s => s.to_owned(),
-    }
-}
-
 /// How the windows were cut.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExtractStats {
@@ -144,26 +136,19 @@ pub fn extract(
         let n = File::open(fasta_path).and_then(|mut f| f.read(&mut head)).with_path(fasta_path)?;
         input::detect(&head[..n]) == Compression::Plain
     };
-    if plain && fai_path.exists() {
-        extract_indexed(fasta_path, &fai_path, bed_path, intervals, length)
+    let indexed = plain && fai_path.exists();
+    let (cut, aliases) = if indexed {
+        extract_indexed(fasta_path, &fai_path, bed_path, intervals, length)?
     } else {
-        extract_streaming(fasta_path, bed_path, intervals, length)
-    }
-}
-
-fn resolve<'a>(names: impl Iterator<Item = &'a str>) -> (HashMap<String, String>, HashMap<String, String>) {
-    let mut exact = HashMap::new();
-    let mut canonical = HashMap::new();
-    for n in names {
-        exact.insert(n.to_owned(), n.to_owned());
-        canonical.entry(canonical_chrom(n)).or_insert_with(|| n.to_owned());
-    }
-    (exact, canonical)
+        extract_streaming(fasta_path, bed_path, intervals, length)?
+    };
+    let padded = cut.iter().filter(|(_, p)| *p).count() as u64;
+    Ok((cut.into_iter().map(|(s, _)| s).collect(), ExtractStats { padded, aliases, indexed }))
 }
 
 /// Cut window `win` (reference coordinates) from `known`, the reference bases starting at
 /// `known_start` of a chromosome of length `clen`; positions off the chromosome become `N`.
-#[allow(clippy::too_many_arguments)]
+/// Returns the bases and whether padding was needed.
 fn cut_window(
     known: &[u8],
     known_start: i64,
@@ -171,22 +156,19 @@ fn cut_window(
     clen: i64,
     iv: &BedInterval,
     bed_path: &Path,
-    padded: &mut u64,
     allow_pad: bool,
-) -> Result<Vec<u8>> {
+) -> Result<(Vec<u8>, bool)> {
     let (ws, we) = win;
-    if ws < 0 || we > clen {
-        if !allow_pad {
-            return Err(Error::at_line(
-                bed_path,
-                iv.line,
-                format!(
-                    "interval {}:{}-{} reaches past the end of '{}' (length {clen})",
-                    iv.chrom, iv.start, iv.end, iv.chrom
-                ),
-            ));
-        }
-        *padded += 1;
+    let padded = ws < 0 || we > clen;
+    if padded && !allow_pad {
+        return Err(Error::at_line(
+            bed_path,
+            iv.line,
+            format!(
+                "interval {}:{}-{} reaches past the end of '{}' (length {clen})",
+                iv.chrom, iv.start, iv.end, iv.chrom
+            ),
+        ));
     }
     let mut s: Vec<u8> = (ws..we)
         .map(|p| {
@@ -197,7 +179,7 @@ fn cut_window(
     if iv.strand == Strand::Reverse {
         s = reverse_complement(&s);
     }
-    Ok(s)
+    Ok((s, padded))
 }
 
 fn missing_chrom(bed_path: &Path, fasta_path: &Path, iv: &BedInterval) -> Error {
@@ -212,58 +194,47 @@ fn missing_chrom(bed_path: &Path, fasta_path: &Path, iv: &BedInterval) -> Error 
     )
 }
 
+/// Windows cut from the reference, each with whether it needed N padding, and the aliases used.
+type Cut = (Vec<(Vec<u8>, bool)>, Vec<(String, String)>);
+
 fn extract_streaming(
     fasta_path: &Path,
     bed_path: &Path,
     intervals: &[BedInterval],
     length: Option<usize>,
-) -> Result<(Vec<Vec<u8>>, ExtractStats)> {
+) -> Result<Cut> {
     let mut by_chrom: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, iv) in intervals.iter().enumerate() {
         by_chrom.entry(iv.chrom.as_str()).or_default().push(i);
     }
-    let mut out: Vec<Option<Vec<u8>>> = vec![None; intervals.len()];
-    let mut stats = ExtractStats::default();
-    // Canonical names of BED chromosomes not yet matched exactly.
-    let bed_chroms: Vec<&str> = by_chrom.keys().copied().collect();
+    let mut out: Vec<Option<(Vec<u8>, bool)>> = vec![None; intervals.len()];
+    // BED chromosome → the FASTA record it was cut from. An alias is taken only while nothing
+    // matched; a later exact match replaces it.
     let mut matched: HashMap<&str, String> = HashMap::new();
     for record in FastaReader::open(fasta_path, false)? {
         let record = record?;
-        for &bc in &bed_chroms {
+        let canonical = canonical_chrom(&record.id);
+        for (&bc, rows) in &by_chrom {
             let exact = bc == record.id;
-            let alias = !exact && !matched.contains_key(bc) && canonical_chrom(bc) == canonical_chrom(&record.id);
+            let alias = !exact && !matched.contains_key(bc) && canonical_chrom(bc) == canonical;
             if !(exact || alias) {
                 continue;
             }
             matched.insert(bc, record.id.clone());
-            for &i in &by_chrom[bc] {
+            let clen = record.seq.len() as i64;
+            for &i in rows {
                 let iv = &intervals[i];
-                let clen = record.seq.len() as i64;
-                out[i] = Some(cut_window(
-                    &record.seq,
-                    0,
-                    window(iv, length),
-                    clen,
-                    iv,
-                    bed_path,
-                    &mut stats.padded,
-                    length.is_some(),
-                )?);
+                out[i] = Some(cut_window(&record.seq, 0, window(iv, length), clen, iv, bed_path, length.is_some())?);
             }
         }
     }
-    for (i, s) in out.iter().enumerate() {
-        if s.is_none() {
-            return Err(missing_chrom(bed_path, fasta_path, &intervals[i]));
-        }
+    if let Some(i) = out.iter().position(Option::is_none) {
+        return Err(missing_chrom(bed_path, fasta_path, &intervals[i]));
     }
-    for (bc, fc) in matched {
-        if bc != fc {
-            stats.aliases.push((bc.to_owned(), fc));
-        }
-    }
-    stats.aliases.sort();
-    Ok((out.into_iter().map(Option::unwrap).collect(), stats))
+    let mut aliases: Vec<(String, String)> =
+        matched.into_iter().filter(|(bc, fc)| bc != fc).map(|(bc, fc)| (bc.to_owned(), fc)).collect();
+    aliases.sort();
+    Ok((out.into_iter().map(Option::unwrap).collect(), aliases))
 }
 
 fn extract_indexed(
@@ -272,45 +243,30 @@ fn extract_indexed(
     bed_path: &Path,
     intervals: &[BedInterval],
     length: Option<usize>,
-) -> Result<(Vec<Vec<u8>>, ExtractStats)> {
+) -> Result<Cut> {
     let index =
         fasta::fai::fs::read(fai_path).map_err(|e| Error::in_file(fai_path, format!("not a FASTA index: {e}")))?;
-    let records: Vec<&fasta::fai::Record> = index.as_ref().iter().collect();
-    let names: Vec<String> = records.iter().map(|r| r.name().to_string()).collect();
-    let (exact, canonical) = resolve(names.iter().map(String::as_str));
-    let by_name: HashMap<&str, &fasta::fai::Record> =
-        names.iter().map(String::as_str).zip(records.iter().copied()).collect();
+    let by_name: HashMap<String, &fasta::fai::Record> =
+        index.as_ref().iter().map(|r| (r.name().to_string(), r)).collect();
+    let available: Vec<(String, u64)> = index.as_ref().iter().map(|r| (r.name().to_string(), r.length())).collect();
+    let matched = match_chroms(intervals.iter().map(|iv| iv.chrom.as_str()), &available);
     let mut file = BufReader::new(File::open(fasta_path).with_path(fasta_path)?);
-    let mut stats = ExtractStats { indexed: true, ..Default::default() };
-    let mut aliases = std::collections::BTreeSet::new();
     let mut out = Vec::with_capacity(intervals.len());
     for iv in intervals {
-        let name = match exact.get(&iv.chrom) {
-            Some(n) => n,
-            None => {
-                let n = canonical
-                    .get(&canonical_chrom(&iv.chrom))
-                    .ok_or_else(|| missing_chrom(bed_path, fasta_path, iv))?;
-                aliases.insert((iv.chrom.clone(), n.clone()));
-                n
-            }
-        };
-        let rec = by_name[name.as_str()];
-        let clen = rec.length() as i64;
+        let (name, clen) = matched.map.get(&iv.chrom).ok_or_else(|| missing_chrom(bed_path, fasta_path, iv))?;
+        let clen = *clen as i64;
         let (ws, we) = window(iv, length);
-        // Read only the part inside the chromosome, then pad like the streaming path.
+        // Read only the part inside the chromosome; cut_window pads the rest.
         let (cs, ce) = (ws.clamp(0, clen), we.clamp(0, clen));
         let mut inside = Vec::with_capacity((ce - cs) as usize);
         if ce > cs {
-            read_span(&mut file, rec, cs as u64, ce as u64, &mut inside).map_err(|e| {
+            read_span(&mut file, by_name[name], cs as u64, ce as u64, &mut inside).map_err(|e| {
                 Error::in_file(fasta_path, format!("reading {name}:{cs}-{ce} through {}: {e}", fai_path.display()))
             })?;
         }
-        let seq = cut_window(&inside, cs, (ws, we), clen, iv, bed_path, &mut stats.padded, length.is_some())?;
-        out.push(seq);
+        out.push(cut_window(&inside, cs, (ws, we), clen, iv, bed_path, length.is_some())?);
     }
-    stats.aliases = aliases.into_iter().collect();
-    Ok((out, stats))
+    Ok((out, matched.aliases))
 }
 
 /// Read reference bases [start, end) of one `.fai` record, skipping line breaks.

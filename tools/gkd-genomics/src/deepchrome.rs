@@ -1,6 +1,7 @@
 //! DeepChrome / AttentiveChrome CSV: no header, one line per bin,
 //! `GeneID,BinID,mark1,...,markM,label`, bins 1..B in order, the label constant within a gene.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use gkd_io::atomic::AtomicFile;
@@ -28,6 +29,7 @@ pub struct DeepChromeData {
 pub fn read(path: &Path) -> Result<DeepChromeData> {
     let text = String::from_utf8(input::read_all(path)?).map_err(|_| Error::in_file(path, "is not UTF-8 text"))?;
     let mut ids: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     let mut labels: Vec<String> = Vec::new();
     let mut values: Vec<f32> = Vec::new();
     let mut marks: Option<usize> = None;
@@ -60,7 +62,7 @@ pub fn read(path: &Path) -> Result<DeepChromeData> {
             } else if !ids.is_empty() {
                 bins = Some(bin_in_gene);
             }
-            if ids.contains(&f[0].to_owned()) {
+            if !seen.insert(f[0].to_owned()) {
                 return Err(Error::at_line(
                     path,
                     n,

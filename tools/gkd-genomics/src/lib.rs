@@ -2,6 +2,7 @@
 //!
 //! - [`onehot`]: the DNA alphabet, IUPAC handling and one-hot encoding into (N, 4, L) tensors.
 //! - [`fasta`]: FASTA records (plain, gzip, BGZF) with checked headers and ids.
+//! - [`chroms`]: chromosome name matching across naming styles.
 //! - [`bed`]: BED intervals, chromosome aliases, and cutting fixed-length windows from a FASTA.
 //! - [`motif`]: JASPAR and MEME motif files as position probability matrices.
 //! - [`synth`]: the Koo & Eddy / Koo & Ploenzke synthetic motif benchmarks with ground truth.
@@ -10,6 +11,7 @@
 //! - [`split`]: seeded and by-chromosome train/valid/test splits.
 
 pub mod bed;
+pub mod chroms;
 pub mod deepchrome;
 pub mod fasta;
 pub mod genes;

@@ -18,7 +18,7 @@ use ndarray::Array2;
 use noodles::bam;
 use noodles::sam::alignment::Record as _;
 
-use crate::bed::canonical_chrom;
+use crate::chroms::{ChromMatch, match_chroms};
 use crate::genes::Gene;
 
 /// Window geometry.
@@ -124,39 +124,6 @@ impl BinAcc {
     }
 }
 
-/// How gene chromosomes map onto a signal file's chromosomes.
-#[derive(Debug, Default)]
-pub struct ChromMatch {
-    /// Gene chromosome → (file chromosome, its length).
-    pub map: HashMap<String, (String, u64)>,
-    /// Gene chromosomes matched through an alias.
-    pub aliases: Vec<(String, String)>,
-    /// Gene chromosomes absent from the file.
-    pub missing: Vec<String>,
-}
-
-/// Match every gene chromosome to one of `file_chroms` (exactly, or by alias).
-pub fn match_chroms(genes: &[Gene], file_chroms: &[(String, u64)]) -> ChromMatch {
-    let exact: HashMap<&str, u64> = file_chroms.iter().map(|(n, l)| (n.as_str(), *l)).collect();
-    let canon: HashMap<String, (&str, u64)> =
-        file_chroms.iter().map(|(n, l)| (canonical_chrom(n), (n.as_str(), *l))).collect();
-    let mut m = ChromMatch::default();
-    for g in genes {
-        if m.map.contains_key(&g.chrom) || m.missing.contains(&g.chrom) {
-            continue;
-        }
-        if let Some(&l) = exact.get(g.chrom.as_str()) {
-            m.map.insert(g.chrom.clone(), (g.chrom.clone(), l));
-        } else if let Some(&(n, l)) = canon.get(&canonical_chrom(&g.chrom)) {
-            m.aliases.push((g.chrom.clone(), n.to_owned()));
-            m.map.insert(g.chrom.clone(), (n.to_owned(), l));
-        } else {
-            m.missing.push(g.chrom.clone());
-        }
-    }
-    m
-}
-
 /// The kinds of signal file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignalFormat {
@@ -201,7 +168,7 @@ fn check_bigwig_end(path: &Path) -> Result<()> {
 }
 
 /// Bin a bigWig around every gene: an (N genes, bins) matrix in upstream-to-downstream order.
-/// Gene chromosomes missing from the file must be listed in `allow_missing`; their bins are missing.
+/// Genes on chromosomes the file lacks get the missing value; the returned match lists them.
 pub fn bin_bigwig(
     path: &Path,
     genes: &[Gene],
@@ -214,7 +181,7 @@ pub fn bin_bigwig(
     let mut bw: BigWigRead<CachedBBIFileRead<File>> =
         BigWigRead::open(file).map_err(|e| Error::in_file(path, format!("not a readable bigWig: {e}")))?.cached();
     let chroms: Vec<(String, u64)> = bw.chroms().iter().map(|c| (c.name.clone(), c.length as u64)).collect();
-    let matched = match_chroms(genes, &chroms);
+    let matched = match_chroms(genes.iter().map(|g| g.chrom.as_str()), &chroms);
     let bins = spec.bins();
     let mut out = Array2::<f32>::zeros((genes.len(), bins));
     let mut acc = vec![BinAcc::default(); bins];
@@ -273,7 +240,7 @@ pub fn bin_bam(
         .iter()
         .map(|(name, rs)| (name.to_string(), usize::from(rs.length()) as u64))
         .collect();
-    let matched = match_chroms(genes, &chroms);
+    let matched = match_chroms(genes.iter().map(|g| g.chrom.as_str()), &chroms);
     let bins = spec.bins();
     let width = bins as i64 * spec.bin_size as i64;
     // Per reference sequence: windows sorted by start, as (start, gene index).

@@ -391,6 +391,9 @@ type Labels = (Vec<String>, Array2<f32>, Vec<String>);
 /// Labels from an expression TSV: value above the threshold (median by default) → 1.
 fn labels(args: &Args, genes: &[Gene], sources: &mut Vec<SourceFile>) -> Result<Labels> {
     let Some(path) = &args.expression else {
+        if args.deepchrome_csv.is_some() {
+            log::warn!("no --expression: the DeepChrome CSV label column is 0 for every gene");
+        }
         return Ok((vec![], Array2::zeros((genes.len(), 0)), vec!["0".to_owned(); genes.len()]));
     };
     sources.push(SourceFile::new("expression", path));

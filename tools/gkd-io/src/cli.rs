@@ -57,11 +57,6 @@ impl CommonArgs {
             .map_err(|e| Error::runtime(format!("cannot start thread pool: {e}")))?;
         Ok(())
     }
-
-    /// The number of threads in use.
-    pub fn thread_count(&self) -> usize {
-        rayon::current_num_threads()
-    }
 }
 
 struct StderrLogger {

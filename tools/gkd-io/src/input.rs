@@ -20,7 +20,7 @@ pub enum Compression {
     Bgzf,
 }
 
-/// Detect the compression of a byte prefix (at least 18 bytes are needed to tell BGZF).
+/// Detect the compression of a byte prefix (BGZF is told from its extra field, within the first 16 bytes).
 pub fn detect(prefix: &[u8]) -> Compression {
     if prefix.len() >= 2 && prefix[0] == 0x1f && prefix[1] == 0x8b {
         // BGZF: FLG.FEXTRA set, XLEN=6, subfield id 'B''C'.

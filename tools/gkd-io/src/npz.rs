@@ -33,15 +33,8 @@ pub fn write_npz_to<W: Write + Seek>(writer: W, arrays: &[NamedArray<'_>], compr
     let mut npz = NpzWriter::new_with_options(writer, entry_options(compress, 0));
     for (name, array) in arrays {
         let opts = entry_options(compress, array.len() * 4);
-        // ndarray-npy writes standard-layout arrays as one C-order block.
-        let owned;
-        let view = if array.is_standard_layout() {
-            array.view()
-        } else {
-            owned = array.as_standard_layout().into_owned();
-            owned.view()
-        };
-        npz.add_array_with_options(*name, &view, opts)
+        // C order on disk: a copy only for arrays that are not already in standard layout.
+        npz.add_array_with_options(*name, &array.as_standard_layout(), opts)
             .map_err(|e| Error::runtime(format!("writing array '{name}': {e}")))?;
     }
     npz.finish().map_err(|e| Error::runtime(format!("finishing npz archive: {e}")))
@@ -59,14 +52,7 @@ pub fn write_npz(out: &mut AtomicFile, arrays: &[NamedArray<'_>], compress: bool
 pub fn write_npy(out: &mut AtomicFile, array: ArrayViewD<'_, f32>) -> Result<()> {
     let path = out.path().to_path_buf();
     let mut w = out.buffered();
-    let owned;
-    let view = if array.is_standard_layout() {
-        array
-    } else {
-        owned = array.as_standard_layout().into_owned();
-        owned.view()
-    };
-    view.write_npy(&mut w).map_err(|e| Error::runtime(format!("{}: {e}", path.display())))?;
+    array.as_standard_layout().write_npy(&mut w).map_err(|e| Error::runtime(format!("{}: {e}", path.display())))?;
     w.flush().with_path(&path)
 }
 

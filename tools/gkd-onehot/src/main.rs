@@ -244,7 +244,7 @@ fn run(args: &Args) -> Result<()> {
 type Loaded = (SequenceSet, Array2<f32>, Vec<String>);
 
 fn load(args: &Args, sources: &mut Vec<SourceFile>) -> Result<Loaded> {
-    let mut bed_label_y = None;
+    let mut column_labels = None;
     let mut set = if let Some(table_path) = &args.table {
         sources.push(SourceFile::new("table", table_path));
         let table = TextTable::read(table_path, None)?;
@@ -256,7 +256,7 @@ fn load(args: &Args, sources: &mut Vec<SourceFile>) -> Result<Loaded> {
                     y[[i, k]] = v;
                 }
             }
-            bed_label_y = Some((args.label_columns.clone(), y));
+            column_labels = Some((args.label_columns.clone(), y));
         }
         set
     } else {
@@ -283,7 +283,7 @@ fn load(args: &Args, sources: &mut Vec<SourceFile>) -> Result<Loaded> {
                         })
                         .collect::<Result<Vec<usize>>>()?;
                     let y = sequences::bed_labels(bed_path, &intervals, &cols)?;
-                    bed_label_y = Some((cols.iter().map(|c| format!("column{c}")).collect(), y));
+                    column_labels = Some((cols.iter().map(|c| format!("column{c}")).collect(), y));
                 }
                 set
             }
@@ -302,7 +302,7 @@ fn load(args: &Args, sources: &mut Vec<SourceFile>) -> Result<Loaded> {
     let (classes, y) = if let Some(labels_path) = &args.labels {
         sources.push(SourceFile::new("labels", labels_path));
         sequences::labels_by_id(labels_path, &set)?
-    } else if let Some((names, y)) = bed_label_y {
+    } else if let Some((names, y)) = column_labels {
         (names, y)
     } else if let Some(y) = set.inline_labels.take() {
         let classes = if y.ncols() == 1 {
