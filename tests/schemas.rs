@@ -4,12 +4,14 @@
 
 use gkd::*;
 use gkd_io::manifest::DatasetManifest;
+use gkd_nn::store::ModelCard;
 
 fn committed(name: &str) -> serde_json::Value {
     let path = root().join("schemas").join(name);
     if std::env::var_os("GKD_UPDATE_SCHEMAS").is_some() {
         let value = match name {
             "dataset-manifest.v1.schema.json" => DatasetManifest::json_schema(),
+            "model.v1.schema.json" => ModelCard::json_schema(),
             other => panic!("no generator for {other}"),
         };
         std::fs::write(&path, serde_json::to_string_pretty(&value).unwrap() + "\n").unwrap();
@@ -49,5 +51,27 @@ fn written_manifests_validate() {
         let mut broken = value.clone();
         broken["layout"] = serde_json::json!("sideways");
         assert!(!validator.is_valid(&broken));
+    }
+}
+
+#[test]
+fn model_card_schema_matches_the_type_and_validates_written_cards() {
+    let schema = committed("model.v1.schema.json");
+    assert_eq!(schema, ModelCard::json_schema(), "schemas/model.v1.schema.json is stale: rerun with GKD_UPDATE_SCHEMAS=1");
+    let validator = jsonschema::draft202012::new(&schema).expect("valid schema");
+    let dir = tempfile::tempdir().unwrap();
+    let m = data("motifs/koo_eddy_12tf_jaspar2016.jaspar");
+    run_ok(dir.path(), "gkd-synth", &["task1", "--motifs", m.to_str().unwrap(), "--n", "200", "-o", "s.{split}.npz"]);
+    let args = ["--arch", "koo-cnn-local", "--train", "s.train.npz", "--valid", "s.valid.npz", "--epochs", "1", "-o"];
+    run_ok(dir.path(), "gkd-train", &[&args[..], &["m"]].concat());
+    run_ok(dir.path(), "gkd-train", &[&args[..], &["d", "--teacher", "m"]].concat());
+    for file in ["m/model.json", "d/model.json"] {
+        let value: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join(file)).unwrap()).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&value).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{file}: {errors:?}");
+        let mut broken = value.clone();
+        broken["spec"]["arch"] = serde_json::json!("resnet-50");
+        assert!(!validator.is_valid(&broken), "{file}: an unknown architecture must not validate");
     }
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod input;
 pub mod manifest;
 pub mod npz;
+pub mod predictions;
 pub mod progress;
 pub mod table;
 

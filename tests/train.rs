@@ -1,0 +1,262 @@
+//! gkd-train and gkd-predict end to end: parameter counts worked out by hand, determinism,
+//! resuming after `kill -9`, distillation from a teacher directory equal to distillation from its
+//! cached predictions, and bad input refused before training.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use gkd::*;
+
+/// A small task-1 dataset (gkd-synth, the 12 JASPAR 2016 motifs) in `dir`: task1.{train,valid,test}.npz.
+fn task1(dir: &Path, n: usize) {
+    run_ok(
+        dir,
+        "gkd-synth",
+        &[
+            "task1",
+            "--motifs",
+            data("motifs/koo_eddy_12tf_jaspar2016.jaspar").to_str().unwrap(),
+            "--n",
+            &n.to_string(),
+            "--seed",
+            "5",
+            "-o",
+            "task1.{split}.npz",
+        ],
+    );
+}
+
+fn train_args<'a>(arch: &'a str, out: &'a str, epochs: &'a str) -> Vec<&'a str> {
+    vec![
+        "--arch",
+        arch,
+        "--train",
+        "task1.train.npz",
+        "--valid",
+        "task1.valid.npz",
+        "--epochs",
+        epochs,
+        "--batch-size",
+        "50",
+        "--seed",
+        "7",
+        "-o",
+        out,
+        "-q",
+    ]
+}
+
+fn total_params(arch: &str, extra: &[&str]) -> usize {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["--arch", arch, "--describe"];
+    args.extend_from_slice(extra);
+    let out = run_ok(dir.path(), "gkd-train", &args).stdout;
+    let line = out.lines().find(|l| l.starts_with("total parameters:")).expect("total line");
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn describe_counts_parameters_as_computed_by_hand() {
+    // koo-cnn-deep, 12 classes, 4 x 200. Convolutions followed by BatchNorm have no bias;
+    // BatchNorm adds 2 per channel. Lengths: 200 → pool 4 → 50 → valid k7 → 44 → pool 4 → 11
+    // → valid k3 → 9 → pool 3 → 3, so the flattened width is 128 x 3 = 384.
+    let deep = (4 * 32 * 19 + 2 * 32)
+        + (32 * 48 * 7 + 2 * 48)
+        + (48 * 96 * 7 + 2 * 96)
+        + (96 * 128 * 3 + 2 * 128)
+        + (384 * 512 + 2 * 512)
+        + (512 * 12 + 12);
+    assert_eq!(total_params("koo-cnn-deep", &["--classes", "12"]), deep);
+    // koo-cnn-shallow: 200 → pool 50 → 4 → pool 2 → 2; flattened 124 x 2.
+    let shallow = (4 * 32 * 19 + 64) + (32 * 124 * 5 + 248) + (248 * 512 + 1024) + (512 * 12 + 12);
+    assert_eq!(total_params("koo-cnn-shallow", &["--classes", "12"]), shallow);
+    // DeepChrome, 5 marks x 100 bins: conv k10 valid → 91 → pool 5 → 18; 50 x 18 = 900.
+    let deepchrome = (5 * 50 * 10 + 50) + (900 * 625 + 625) + (625 * 125 + 125) + (125 + 1);
+    assert_eq!(total_params("deepchrome", &[]), deepchrome);
+    // AttentiveChrome: per mark a BiLSTM (input 1, 32 per direction: 4H(in + H) + 2·4H each way)
+    // and a 64-wide context vector; over marks a BiLSTM (input 64, 16 per direction) and a
+    // 32-wide context; output 32 → 1.
+    let lstm = |input: usize, h: usize| 2 * (4 * h * (input + h) + 2 * 4 * h);
+    let attentive = 5 * (lstm(1, 32) + 64) + (lstm(64, 16) + 32) + (32 + 1);
+    assert_eq!(total_params("attentivechrome", &[]), attentive);
+}
+
+#[test]
+fn same_seed_same_bytes_and_predict_tsv_matches_npz() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    task1(d, 400);
+    run_ok(d, "gkd-train", &train_args("koo-cnn-shallow", "a", "2"));
+    run_ok(d, "gkd-train", &train_args("koo-cnn-shallow", "b", "2"));
+    for file in ["model.safetensors", "model.json", "history.tsv"] {
+        assert_eq!(std::fs::read(d.join("a").join(file)).unwrap(), std::fs::read(d.join("b").join(file)).unwrap(), "{file}");
+    }
+    assert!(!d.join("a.partial").exists() && !d.join("a.staging").exists());
+    let history = read_tsv(&d.join("a/history.tsv"));
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1]["epoch"], "2");
+
+    run_ok(d, "gkd-predict", &["--model", "a", "--data", "task1.test.npz", "-o", "p.npz", "--temperature", "2"]);
+    let (shape, logits) = npz(&d.join("p.npz"), "logits");
+    let (_, probs) = npz(&d.join("p.npz"), "probabilities");
+    assert_eq!(shape, vec![80, 12]);
+    let rows = read_tsv(&d.join("p.tsv"));
+    assert_eq!(rows.len(), 80 * 12);
+    let ids = read_tsv(&d.join("task1.test.rows.tsv"));
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row["id"], ids[i / 12]["id"]);
+        assert_eq!(row["logit"].parse::<f32>().unwrap(), logits[i]);
+        // Probabilities at T = 2: sigmoid(logit / 2).
+        let expected = 1.0 / (1.0 + (-(logits[i] as f64) / 2.0).exp());
+        assert!((probs[i] as f64 - expected).abs() < 1e-6);
+    }
+}
+
+#[test]
+fn resume_after_kill_reaches_the_same_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    task1(d, 2000);
+    run_ok(d, "gkd-train", &train_args("koo-cnn-shallow", "straight", "6"));
+
+    let mut child =
+        std::process::Command::new(bin("gkd-train")).args(train_args("koo-cnn-shallow", "killed", "6")).current_dir(d).spawn().unwrap();
+    let latest = d.join("killed.partial/checkpoint/latest");
+    let start = Instant::now();
+    while !latest.exists() {
+        assert!(start.elapsed() < Duration::from_secs(120), "no checkpoint appeared");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(!d.join("killed").exists(), "training finished before it could be killed");
+
+    let mut resumed = train_args("koo-cnn-shallow", "killed", "6");
+    resumed.push("--resume");
+    let r = run_in(d, "gkd-train", &resumed);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for file in ["model.safetensors", "history.tsv", "model.json"] {
+        assert_eq!(
+            std::fs::read(d.join("straight").join(file)).unwrap(),
+            std::fs::read(d.join("killed").join(file)).unwrap(),
+            "{file} differs after resuming"
+        );
+    }
+}
+
+#[test]
+fn distilling_from_a_teacher_equals_distilling_from_its_predictions() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    task1(d, 400);
+    run_ok(d, "gkd-train", &train_args("koo-cnn-shallow", "teacher", "1"));
+    run_ok(d, "gkd-predict", &["--model", "teacher", "--data", "task1.train.npz", "-o", "teacher.train.npz"]);
+    let mut from_model = train_args("koo-cnn-local", "s1", "2");
+    from_model.extend(["--teacher", "teacher", "--temperature", "4", "--alpha", "0.3"]);
+    run_ok(d, "gkd-train", &from_model);
+    let mut from_cache = train_args("koo-cnn-local", "s2", "2");
+    from_cache.extend(["--soft-targets", "teacher.train.tsv", "--temperature", "4", "--alpha", "0.3"]);
+    run_ok(d, "gkd-train", &from_cache);
+    assert_eq!(std::fs::read(d.join("s1/model.safetensors")).unwrap(), std::fs::read(d.join("s2/model.safetensors")).unwrap());
+    let card: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("s1/model.json")).unwrap()).unwrap();
+    assert_eq!(card["distillation"]["temperature"], 4.0);
+    assert_eq!(card["distillation"]["alpha"], 0.3);
+    // And distillation changes training: a scratch student differs.
+    run_ok(d, "gkd-train", &train_args("koo-cnn-local", "scratch", "2"));
+    assert_ne!(std::fs::read(d.join("s1/model.safetensors")).unwrap(), std::fs::read(d.join("scratch/model.safetensors")).unwrap());
+    let history = read_tsv(&d.join("s1/history.tsv"));
+    assert_ne!(history[0]["train_soft"], "NA");
+}
+
+#[test]
+fn bad_inputs_are_refused_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    task1(d, 300);
+    // Histone data to a sequence model.
+    let toy = data("deepchrome_toy/train.csv");
+    run_ok(d, "gkd-histone", &["--from-deepchrome", toy.to_str().unwrap(), "-o", "h.npz"]);
+    let mut args = train_args("koo-cnn-deep", "m", "1");
+    args[3] = "h.npz";
+    run_fails(d, "gkd-train", &args, &["h.npz", "histone data", "koo-cnn-deep reads sequence data"]);
+    // A sequence model on histone data the other way round.
+    run_fails(d, "gkd-train", &train_args("deepchrome", "m", "1"), &["task1.train.npz", "sequence data", "deepchrome"]);
+
+    // NaN in x: the message names the row and its id.
+    let (shape, mut x) = npz(&d.join("task1.train.npz"), "x");
+    let (yshape, y) = npz(&d.join("task1.train.npz"), "y");
+    x[4 * 200 * 6 + 17] = f32::NAN;
+    let x = ndarray::Array3::from_shape_vec((shape[0], shape[1], shape[2]), x).unwrap();
+    let y = ndarray::Array2::from_shape_vec((yshape[0], yshape[1]), y).unwrap();
+    let nan_path = d.join("nan.npz");
+    let mut f = gkd_io::atomic::AtomicFile::create(&nan_path).unwrap();
+    gkd_io::npz::write_npz(&mut f, &[("x", x.view().into_dyn()), ("y", y.view().into_dyn())], false).unwrap();
+    f.commit().unwrap();
+    std::fs::copy(d.join("task1.train.json"), d.join("nan.json")).unwrap();
+    std::fs::copy(d.join("task1.train.rows.tsv"), d.join("nan.rows.tsv")).unwrap();
+    let seventh = read_tsv(&d.join("task1.train.rows.tsv"))[6]["id"].clone();
+    let mut args = train_args("koo-cnn-shallow", "m", "1");
+    args[3] = "nan.npz";
+    run_fails(d, "gkd-train", &args, &["nan.npz", "record 7", &seventh, "non-finite"]);
+
+    // Soft targets: wrong ids, wrong classes, wrong row count.
+    run_ok(d, "gkd-train", &train_args("koo-cnn-local", "t", "1"));
+    run_ok(d, "gkd-predict", &["--model", "t", "--data", "task1.valid.npz", "-o", "valid_preds.npz"]);
+    run_ok(d, "gkd-predict", &["--model", "t", "--data", "task1.train.npz", "-o", "train_preds.npz"]);
+    let mut args = train_args("koo-cnn-local", "s", "1");
+    args.extend(["--soft-targets", "valid_preds.tsv"]);
+    run_fails(d, "gkd-train", &args, &["valid_preds.tsv", "30 rows", "210"]);
+    let text = std::fs::read_to_string(d.join("train_preds.tsv")).unwrap();
+    let first_id = read_tsv(&d.join("task1.train.rows.tsv"))[0]["id"].clone();
+    std::fs::write(d.join("renamed.tsv"), text.replace(&format!("{first_id}\t"), "stranger\t")).unwrap();
+    let mut args = train_args("koo-cnn-local", "s", "1");
+    args.extend(["--soft-targets", "renamed.tsv"]);
+    run_fails(d, "gkd-train", &args, &["renamed.tsv", "no prediction for training row 1", &first_id]);
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines.retain(|l| !l.contains("\tYY1\t"));
+    std::fs::write(d.join("fewer.tsv"), lines.join("\n") + "\n").unwrap();
+    let mut args = train_args("koo-cnn-local", "s", "1");
+    args.extend(["--soft-targets", "fewer.tsv"]);
+    run_fails(d, "gkd-train", &args, &["fewer.tsv", "classes"]);
+
+    // --resume from a checkpoint of another architecture.
+    let mut args = train_args("koo-cnn-local", "r", "3");
+    let faulty = std::process::Command::new(bin("gkd-train"))
+        .args(&args)
+        .env("GKD_TEST_NAN_AT_EPOCH", "2")
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(faulty.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&faulty.stderr);
+    assert!(stderr.contains("loss became NaN at epoch 2") && stderr.contains("epoch-0001"), "{stderr}");
+    assert!(d.join("r.partial/checkpoint/epoch-0001/state.json").exists(), "last good checkpoint kept");
+    assert!(!d.join("r").exists());
+    args[1] = "koo-cnn-dist";
+    args.push("--resume");
+    run_fails(d, "gkd-train", &args, &["state.json", "checkpoint is of koo-cnn-local", "not koo-cnn-dist"]);
+}
+
+#[test]
+fn overflowing_inputs_stop_with_a_nan_loss_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    task1(d, 300);
+    // Finite but huge inputs overflow exp() in an exponential first layer.
+    let (shape, x) = npz(&d.join("task1.train.npz"), "x");
+    let (yshape, y) = npz(&d.join("task1.train.npz"), "y");
+    let x = ndarray::Array3::from_shape_vec((shape[0], shape[1], shape[2]), x.iter().map(|v| v * 1e30).collect()).unwrap();
+    let y = ndarray::Array2::from_shape_vec((yshape[0], yshape[1]), y).unwrap();
+    let mut f = gkd_io::atomic::AtomicFile::create(d.join("big.npz")).unwrap();
+    gkd_io::npz::write_npz(&mut f, &[("x", x.view().into_dyn()), ("y", y.view().into_dyn())], false).unwrap();
+    f.commit().unwrap();
+    std::fs::copy(d.join("task1.train.json"), d.join("big.json")).unwrap();
+    std::fs::copy(d.join("task1.train.rows.tsv"), d.join("big.rows.tsv")).unwrap();
+    let mut args = train_args("koo-cnn-local", "m", "2");
+    args[3] = "big.npz";
+    args.extend(["--first-activation", "exponential"]);
+    let r = run_in(d, "gkd-train", &args);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("at epoch 1, batch 1") && r.stderr.contains("no epoch had completed"), "{}", r.stderr);
+    assert!(!d.join("m").exists());
+}

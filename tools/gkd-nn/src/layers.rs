@@ -1,0 +1,367 @@
+//! Building blocks shared by the architectures: convolution blocks (conv → BatchNorm →
+//! activation → max-pool → dropout, the order of the Koo lab's Keras models), dense blocks, a
+//! bidirectional LSTM stored in PyTorch's `nn.LSTM` layout, and soft-attention pooling.
+
+use burn::module::{Initializer, Module, Param};
+use burn::nn::conv::{Conv1d, Conv1dConfig};
+use burn::nn::pool::{MaxPool1d, MaxPool1dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig1d};
+use burn::tensor::activation::{relu, sigmoid, softmax, tanh};
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+/// The non-linearity after a layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    /// max(0, x).
+    Relu,
+    /// exp(x): Koo & Ploenzke's first-layer activation that makes filters more interpretable.
+    Exponential,
+    /// No non-linearity.
+    Identity,
+}
+
+impl Activation {
+    /// Apply to a tensor.
+    pub fn apply<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
+        match self {
+            Activation::Relu => relu(x),
+            Activation::Exponential => x.exp(),
+            Activation::Identity => x,
+        }
+    }
+
+    /// Name as written in model.json and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Relu => "relu",
+            Activation::Exponential => "exponential",
+            Activation::Identity => "identity",
+        }
+    }
+}
+
+/// Convolution padding: `same` keeps the length, `valid` shrinks it by kernel − 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Padding {
+    /// Output length = input length.
+    Same,
+    /// Output length = input length − kernel + 1.
+    Valid,
+}
+
+/// One convolution layer of an architecture's plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvSpec {
+    /// Number of filters.
+    pub filters: usize,
+    /// Filter width.
+    pub kernel: usize,
+    /// Same or valid padding.
+    pub padding: Padding,
+    /// BatchNorm after the convolution.
+    pub batch_norm: bool,
+    /// Non-linearity.
+    pub activation: Activation,
+    /// Max-pool size (stride = size); 1 = none.
+    pub pool: usize,
+    /// Dropout probability after the block.
+    pub dropout: f64,
+}
+
+/// A convolution layer with Koo-lab defaults: same padding, BatchNorm, ReLU, no pool, no dropout.
+pub fn conv(filters: usize, kernel: usize) -> ConvSpec {
+    ConvSpec {
+        filters,
+        kernel,
+        padding: Padding::Same,
+        batch_norm: true,
+        activation: Activation::Relu,
+        pool: 1,
+        dropout: 0.0,
+    }
+}
+
+impl ConvSpec {
+    /// Valid (no) padding.
+    pub fn valid(mut self) -> Self {
+        self.padding = Padding::Valid;
+        self
+    }
+    /// Max-pool of this size after the activation.
+    pub fn pool(mut self, size: usize) -> Self {
+        self.pool = size;
+        self
+    }
+    /// Dropout after the block.
+    pub fn dropout(mut self, p: f64) -> Self {
+        self.dropout = p;
+        self
+    }
+    /// Activation of the block.
+    pub fn activation(mut self, a: Activation) -> Self {
+        self.activation = a;
+        self
+    }
+    /// No BatchNorm (the convolution then has a bias).
+    pub fn no_norm(mut self) -> Self {
+        self.batch_norm = false;
+        self
+    }
+
+    /// Output length for an input of `length` positions; `None` when the input is too short.
+    pub fn output_length(&self, length: usize) -> Option<usize> {
+        let conv = match self.padding {
+            Padding::Same => length,
+            Padding::Valid => length.checked_sub(self.kernel - 1)?,
+        };
+        let pooled = conv / self.pool;
+        (pooled > 0).then_some(pooled)
+    }
+}
+
+/// One hidden dense layer of an architecture's plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DenseSpec {
+    /// Units.
+    pub units: usize,
+    /// BatchNorm after the linear map.
+    pub batch_norm: bool,
+    /// Dropout after the activation.
+    pub dropout: f64,
+}
+
+/// A hidden dense layer: linear → BatchNorm → ReLU, no dropout.
+pub fn dense(units: usize) -> DenseSpec {
+    DenseSpec { units, batch_norm: true, dropout: 0.0 }
+}
+
+impl DenseSpec {
+    /// Dropout after the activation.
+    pub fn dropout(mut self, p: f64) -> Self {
+        self.dropout = p;
+        self
+    }
+    /// No BatchNorm (the linear map then has a bias).
+    pub fn no_norm(mut self) -> Self {
+        self.batch_norm = false;
+        self
+    }
+}
+
+/// conv → (BatchNorm) → activation → (max-pool) → (dropout).
+#[derive(Module, Debug)]
+pub struct ConvBlock {
+    /// The convolution (no bias when BatchNorm follows: it would be cancelled by the mean).
+    pub conv: Conv1d,
+    /// BatchNorm over channels.
+    pub norm: Option<BatchNorm>,
+    /// Max-pool, stride = size.
+    pub pool: Option<MaxPool1d>,
+    /// Dropout.
+    pub dropout: Dropout,
+    /// The non-linearity.
+    #[module(skip)]
+    pub activation: Activation,
+}
+
+impl ConvBlock {
+    /// Build from a spec for `channels_in` input channels.
+    pub fn new(spec: &ConvSpec, channels_in: usize, device: &Device) -> Self {
+        let padding = match spec.padding {
+            Padding::Same => PaddingConfig1d::Same,
+            Padding::Valid => PaddingConfig1d::Valid,
+        };
+        Self {
+            conv: Conv1dConfig::new(channels_in, spec.filters, spec.kernel)
+                .with_padding(padding)
+                .with_bias(!spec.batch_norm)
+                .init(device),
+            norm: spec.batch_norm.then(|| BatchNormConfig::new(spec.filters).init(device)),
+            pool: (spec.pool > 1).then(|| MaxPool1dConfig::new(spec.pool).init()),
+            dropout: DropoutConfig::new(spec.dropout).init(),
+            activation: spec.activation,
+        }
+    }
+
+    /// Pre-activation output of the convolution and its BatchNorm, (B, filters, L').
+    pub fn pre_activation(&self, x: Tensor<3>) -> Tensor<3> {
+        let x = self.conv.forward(x);
+        match &self.norm {
+            Some(norm) => norm.forward(x),
+            None => x,
+        }
+    }
+
+    /// (B, C, L) → (B, filters, L').
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let x = self.activation.apply(self.pre_activation(x));
+        let x = match &self.pool {
+            Some(pool) => pool.forward(x),
+            None => x,
+        };
+        self.dropout.forward(x)
+    }
+}
+
+/// linear → (BatchNorm) → ReLU → (dropout).
+#[derive(Module, Debug)]
+pub struct DenseBlock {
+    /// The linear map.
+    pub linear: Linear,
+    /// BatchNorm over units.
+    pub norm: Option<BatchNorm>,
+    /// Dropout.
+    pub dropout: Dropout,
+}
+
+impl DenseBlock {
+    /// Build from a spec for `inputs` features.
+    pub fn new(spec: &DenseSpec, inputs: usize, device: &Device) -> Self {
+        Self {
+            linear: LinearConfig::new(inputs, spec.units).with_bias(!spec.batch_norm).init(device),
+            norm: spec.batch_norm.then(|| BatchNormConfig::new(spec.units).init(device)),
+            dropout: DropoutConfig::new(spec.dropout).init(),
+        }
+    }
+
+    /// (B, inputs) → (B, units).
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        let x = self.linear.forward(x);
+        let x = match &self.norm {
+            Some(norm) => norm.forward(x),
+            None => x,
+        };
+        self.dropout.forward(relu(x))
+    }
+}
+
+/// A one-layer bidirectional LSTM whose parameters carry PyTorch's `nn.LSTM` names and shapes
+/// (`weight_ih_l0` (4H, in), `weight_hh_l0` (4H, H), `bias_ih_l0`, `bias_hh_l0`, and the same
+/// with `_reverse`; gates in PyTorch's order input, forget, cell, output), so the safetensors load
+/// into `nn.LSTM(in, H, batch_first=True, bidirectional=True)` as they are. The input projection
+/// of every time step is one matrix product; only the recurrent product runs step by step.
+#[derive(Module, Debug)]
+pub struct BiLstm {
+    /// Forward direction, input weights.
+    pub weight_ih_l0: Param<Tensor<2>>,
+    /// Forward direction, recurrent weights.
+    pub weight_hh_l0: Param<Tensor<2>>,
+    /// Forward direction, input bias.
+    pub bias_ih_l0: Param<Tensor<1>>,
+    /// Forward direction, recurrent bias.
+    pub bias_hh_l0: Param<Tensor<1>>,
+    /// Reverse direction, input weights.
+    pub weight_ih_l0_reverse: Param<Tensor<2>>,
+    /// Reverse direction, recurrent weights.
+    pub weight_hh_l0_reverse: Param<Tensor<2>>,
+    /// Reverse direction, input bias.
+    pub bias_ih_l0_reverse: Param<Tensor<1>>,
+    /// Reverse direction, recurrent bias.
+    pub bias_hh_l0_reverse: Param<Tensor<1>>,
+    /// Hidden units per direction.
+    #[module(skip)]
+    pub hidden: usize,
+}
+
+impl BiLstm {
+    /// PyTorch's initialisation: every weight and bias ~ U(−1/√H, 1/√H).
+    pub fn new(inputs: usize, hidden: usize, device: &Device) -> Self {
+        let bound = 1.0 / (hidden as f64).sqrt();
+        let init = Initializer::Uniform { min: -bound, max: bound };
+        let g = 4 * hidden;
+        Self {
+            weight_ih_l0: init.init([g, inputs], device),
+            weight_hh_l0: init.init([g, hidden], device),
+            bias_ih_l0: init.init([g], device),
+            bias_hh_l0: init.init([g], device),
+            weight_ih_l0_reverse: init.init([g, inputs], device),
+            weight_hh_l0_reverse: init.init([g, hidden], device),
+            bias_ih_l0_reverse: init.init([g], device),
+            bias_hh_l0_reverse: init.init([g], device),
+            hidden,
+        }
+    }
+
+    /// (B, T, inputs) → (B, T, 2H): forward states then reverse states at each time step.
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let forward = self.direction(
+            x.clone(),
+            &self.weight_ih_l0,
+            &self.weight_hh_l0,
+            &self.bias_ih_l0,
+            &self.bias_hh_l0,
+            false,
+        );
+        let reverse = self.direction(
+            x,
+            &self.weight_ih_l0_reverse,
+            &self.weight_hh_l0_reverse,
+            &self.bias_ih_l0_reverse,
+            &self.bias_hh_l0_reverse,
+            true,
+        );
+        Tensor::cat(vec![forward, reverse], 2)
+    }
+
+    fn direction(
+        &self,
+        x: Tensor<3>,
+        w_ih: &Param<Tensor<2>>,
+        w_hh: &Param<Tensor<2>>,
+        b_ih: &Param<Tensor<1>>,
+        b_hh: &Param<Tensor<1>>,
+        reverse: bool,
+    ) -> Tensor<3> {
+        let [batch, steps, inputs] = x.dims();
+        let h = self.hidden;
+        let bias = (b_ih.val() + b_hh.val()).unsqueeze_dim::<2>(0);
+        let projected = x.reshape([batch * steps, inputs]).matmul(w_ih.val().transpose()) + bias;
+        let projected = projected.reshape([batch, steps, 4 * h]);
+        let w_hh_t = w_hh.val().transpose();
+        let device = projected.device();
+        let mut hidden = Tensor::<2>::zeros([batch, h], &device);
+        let mut cell = Tensor::<2>::zeros([batch, h], &device);
+        let mut outputs: Vec<Tensor<2>> = Vec::with_capacity(steps);
+        let order: Box<dyn Iterator<Item = usize>> = if reverse { Box::new((0..steps).rev()) } else { Box::new(0..steps) };
+        for t in order {
+            let gates = projected.clone().narrow(1, t, 1).reshape([batch, 4 * h]) + hidden.matmul(w_hh_t.clone());
+            let input_gate = sigmoid(gates.clone().narrow(1, 0, h));
+            let forget_gate = sigmoid(gates.clone().narrow(1, h, h));
+            let cell_gate = tanh(gates.clone().narrow(1, 2 * h, h));
+            let output_gate = sigmoid(gates.narrow(1, 3 * h, h));
+            cell = forget_gate * cell + input_gate * cell_gate;
+            hidden = output_gate * tanh(cell.clone());
+            outputs.push(hidden.clone());
+        }
+        if reverse {
+            outputs.reverse();
+        }
+        Tensor::stack(outputs, 1)
+    }
+}
+
+/// Soft attention over the time axis: α = softmax_t(h_t · w), pooled = Σ_t α_t h_t
+/// (AttentiveChrome's `rec_attention`; the context vector is (D, 1) as there).
+#[derive(Module, Debug)]
+pub struct AttentionPool {
+    /// The context vector w, (D, 1).
+    pub context: Param<Tensor<2>>,
+}
+
+impl AttentionPool {
+    /// A context vector for `dim`-wide states, ~ U(−0.1, 0.1) as in AttentiveChrome.
+    pub fn new(dim: usize, device: &Device) -> Self {
+        Self { context: Initializer::Uniform { min: -0.1, max: 0.1 }.init([dim, 1], device) }
+    }
+
+    /// (B, T, D) → pooled (B, D) and weights α (B, T).
+    pub fn forward(&self, states: Tensor<3>) -> (Tensor<2>, Tensor<2>) {
+        let [batch, steps, dim] = states.dims();
+        let scores = states.clone().reshape([batch * steps, dim]).matmul(self.context.val()).reshape([batch, steps]);
+        let alpha = softmax(scores, 1);
+        let pooled = (states * alpha.clone().unsqueeze_dim::<3>(2)).sum_dim(1).reshape([batch, dim]);
+        (pooled, alpha)
+    }
+}

@@ -1,0 +1,33 @@
+//! Batched inference: logits of a network over every row of an (N, C, L) array.
+
+use burn::tensor::Device;
+use indicatif::ProgressBar;
+use ndarray::{Array2, Array3};
+
+use crate::data::gather3;
+use crate::model::Network;
+
+/// Logits (N, K) of `network` (in evaluation mode, on a plain device) for every row of `x`.
+pub fn logits(network: &Network, x: &Array3<f32>, classes: usize, batch_size: usize, device: &Device, progress: Option<&ProgressBar>) -> Array2<f32> {
+    let n = x.shape()[0];
+    let mut out = Vec::with_capacity(n * classes);
+    let rows: Vec<usize> = (0..n).collect();
+    for chunk in rows.chunks(batch_size.max(1)) {
+        let z = network.forward(gather3(x, chunk, device));
+        out.extend(z.into_data().try_to_vec::<f32>().expect("float32 logits"));
+        if let Some(bar) = progress {
+            bar.inc(chunk.len() as u64);
+        }
+    }
+    Array2::from_shape_vec((n, classes), out).expect("logits have N x K values")
+}
+
+/// The mean of several (N, K) logit matrices: an ensemble teacher.
+pub fn average(mut all: Vec<Array2<f32>>) -> Option<Array2<f32>> {
+    let count = all.len() as f32;
+    let mut sum = all.pop()?;
+    for other in all {
+        sum += &other;
+    }
+    Some(sum / count)
+}

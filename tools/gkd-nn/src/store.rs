@@ -1,0 +1,172 @@
+//! The model directory of DESIGN §3: `model.safetensors` in the tensor names and layouts that
+//! PyTorch's `load_state_dict` accepts for the equivalent module, `model.json` (architecture,
+//! input, classes, training and provenance) and `history.tsv` (one row per epoch).
+
+use std::path::Path;
+
+use burn::module::Module;
+use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
+use burn::tensor::Device;
+use gkd_io::error::{Error, IoResultExt, Result};
+use gkd_io::manifest::{DatasetKind, TaskKind};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::loss::{Distillation, Head};
+use crate::model::{ModelSpec, Network};
+
+/// The `$id` of model.json's schema.
+pub const MODEL_CARD_SCHEMA: &str = "https://gkd.example/schemas/model.v1.schema.json";
+/// Weights file name in a model directory.
+pub const WEIGHTS_FILE: &str = "model.safetensors";
+/// Description file name in a model directory.
+pub const CARD_FILE: &str = "model.json";
+/// Per-epoch history file name in a model directory.
+pub const HISTORY_FILE: &str = "history.tsv";
+
+/// What a model reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InputSpec {
+    /// Sequence or histone.
+    pub kind: DatasetKind,
+    /// Channel names in order (A, C, G, T or the marks).
+    pub channels: Vec<String>,
+    /// Positions or bins.
+    pub length: usize,
+}
+
+/// Distillation settings of a distilled model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DistillationRecord {
+    /// Temperature and α.
+    #[serde(flatten)]
+    pub loss: Distillation,
+    /// Teacher model directories (logits averaged when several).
+    pub teachers: Vec<String>,
+    /// Cached teacher predictions used instead of (or besides) teacher models.
+    pub soft_targets: Vec<String>,
+}
+
+/// How training ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingOutcome {
+    /// Epochs run.
+    pub epochs_run: usize,
+    /// The epoch whose weights were kept (1-based).
+    pub best_epoch: usize,
+    /// Whether early stopping ended training.
+    pub stopped_early: bool,
+    /// Validation metrics of the kept weights.
+    pub valid: serde_json::Map<String, serde_json::Value>,
+}
+
+/// model.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModelCard {
+    /// Schema id.
+    #[serde(rename = "$schema")]
+    pub schema: String,
+    /// The architecture and its sizes.
+    pub spec: ModelSpec,
+    /// Sigmoid or softmax output.
+    pub head: Head,
+    /// How the labels were read.
+    pub task: TaskKind,
+    /// What the model reads.
+    pub input: InputSpec,
+    /// Class names, one per logit.
+    pub classes: Vec<String>,
+    /// Trainable parameters.
+    pub parameters: usize,
+    /// The training settings (gkd-train's flags).
+    pub training: serde_json::Value,
+    /// Distillation settings; absent for a model trained from scratch.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub distillation: Option<DistillationRecord>,
+    /// How training ended.
+    pub outcome: TrainingOutcome,
+    /// Datasets, seed and tool.
+    pub provenance: serde_json::Value,
+    /// The tool that wrote it.
+    pub tool: String,
+    /// Its version.
+    pub version: String,
+}
+
+impl ModelCard {
+    /// The JSON Schema of model.json.
+    pub fn json_schema() -> serde_json::Value {
+        let mut schema = serde_json::to_value(schemars::schema_for!(ModelCard)).expect("schema serialises");
+        if let Some(o) = schema.as_object_mut() {
+            o.insert("$id".into(), MODEL_CARD_SCHEMA.into());
+        }
+        schema
+    }
+
+    /// Read a model directory's model.json.
+    pub fn read(dir: &Path) -> Result<Self> {
+        let path = dir.join(CARD_FILE);
+        if !dir.is_dir() {
+            return Err(Error::in_file(dir, "is not a model directory (expected a directory written by gkd-train)"));
+        }
+        let text = std::fs::read_to_string(&path).with_path(&path)?;
+        serde_json::from_str(&text).map_err(|e| Error::in_file(&path, format!("is not a gkd model description: {e}")))
+    }
+}
+
+/// The network's weights as safetensors bytes in PyTorch's names and layouts.
+pub fn weights_to_safetensors(network: &Network) -> Result<Vec<u8>> {
+    let mut store = SafetensorsStore::from_bytes(None)
+        .with_to_adapter(BurnToPyTorchAdapter)
+        .skip_enum_variants(true)
+        .clear_metadata()
+        .metadata("format", "pt");
+    network.save_into(&mut store).map_err(|e| Error::runtime(format!("cannot serialise the weights: {e}")))?;
+    store.get_bytes().map_err(|e| Error::runtime(format!("cannot serialise the weights: {e}")))
+}
+
+/// Load safetensors bytes (PyTorch layout) into a network built from its spec.
+pub fn weights_from_safetensors(mut network: Network, bytes: Vec<u8>, source: &Path) -> Result<Network> {
+    let mut store = SafetensorsStore::from_bytes(Some(bytes))
+        .with_from_adapter(PyTorchToBurnAdapter)
+        .skip_enum_variants(true)
+        .allow_partial(true);
+    let result = network
+        .load_from(&mut store)
+        .map_err(|e| Error::in_file(source, format!("cannot read weights: {e}")))?;
+    if !result.missing.is_empty() || !result.errors.is_empty() || !result.unused.is_empty() {
+        let missing: Vec<&str> = result.missing.iter().map(|(name, _)| name.as_str()).collect();
+        return Err(Error::in_file(
+            source,
+            format!(
+                "does not fit the architecture in model.json: missing tensors [{}], unexpected [{}]{}",
+                missing.join(", "),
+                result.unused.join(", "),
+                if result.errors.is_empty() { String::new() } else { format!(", errors: {:?}", result.errors) }
+            ),
+        ));
+    }
+    Ok(network)
+}
+
+/// A trained model read from its directory.
+pub struct LoadedModel {
+    /// model.json.
+    pub card: ModelCard,
+    /// The network on the requested device, in evaluation mode.
+    pub network: Network,
+}
+
+/// Read a model directory onto `device`.
+pub fn load_model(dir: &Path, device: &Device) -> Result<LoadedModel> {
+    let card = ModelCard::read(dir)?;
+    let network = card.spec.build(device).map_err(|e| Error::in_file(dir.join(CARD_FILE), e.0))?;
+    let weights_path = dir.join(WEIGHTS_FILE);
+    let bytes = std::fs::read(&weights_path).with_path(&weights_path)?;
+    let network = weights_from_safetensors(network, bytes, &weights_path)?;
+    Ok(LoadedModel { card, network: network.valid() })
+}

@@ -1,0 +1,474 @@
+//! The training loop: Adam with L2 weight decay, mini-batches in a seeded order, optional
+//! distillation from teacher logits, validation AUROC/AUPR after every epoch, learning-rate
+//! reduction on plateau, early stopping that keeps the best epoch's weights, and a checkpoint
+//! after every epoch from which `--resume` continues to the same final weights.
+//!
+//! Determinism: the row order of epoch e is a ChaCha permutation of (seed, e) and the back end's
+//! RNG (dropout masks) is reseeded from (seed, e) at the start of each epoch, so an epoch's work
+//! depends only on the checkpoint it starts from.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::Device;
+use gkd_genomics::rng::SeededRng;
+use gkd_io::atomic::write_file;
+use gkd_io::error::{Error, IoResultExt, Result};
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+use crate::data::{Dataset, gather2};
+use crate::loss::{Distillation, Head, hard_loss, probabilities, training_loss};
+use crate::model::{ModelSpec, Network};
+use crate::predict;
+
+/// What early stopping and the plateau rule watch on the validation split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Monitor {
+    /// Macro-averaged average precision (higher is better).
+    Aupr,
+    /// Macro-averaged AUROC (higher is better).
+    Auroc,
+    /// Hard loss (lower is better).
+    Loss,
+}
+
+/// Training settings (recorded in model.json).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Maximum epochs.
+    pub epochs: usize,
+    /// Rows per mini-batch.
+    pub batch_size: usize,
+    /// Adam's initial learning rate.
+    pub lr: f64,
+    /// L2 penalty added to the gradients (Adam's coupled weight decay).
+    pub weight_decay: f64,
+    /// What to watch.
+    pub monitor: Monitor,
+    /// Stop after this many epochs without improvement (0 = never).
+    pub patience: usize,
+    /// Multiply the learning rate by `plateau_factor` after this many epochs without
+    /// improvement (0 = never).
+    pub plateau_patience: usize,
+    /// Learning-rate factor on plateau.
+    pub plateau_factor: f64,
+    /// Lower bound of the learning rate.
+    pub min_lr: f64,
+    /// Seed of initialisation, batch order and dropout.
+    pub seed: u64,
+}
+
+/// Teacher logits for every training row, in training-row order, with the loss settings.
+pub struct Teacher {
+    /// (N_train, K) logits (averaged over an ensemble).
+    pub logits: Array2<f32>,
+    /// Temperature and α.
+    pub distillation: Distillation,
+}
+
+/// JSON has no NaN: non-finite numbers are written as `null` and read back as NaN.
+mod nullable {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() { s.serialize_some(v) } else { s.serialize_none() }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+}
+
+/// One epoch of history.tsv.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Learning rate used during the epoch.
+    pub lr: f64,
+    /// Mean training loss (what was minimised).
+    #[serde(with = "nullable")]
+    pub train_loss: f64,
+    /// Mean hard term.
+    #[serde(with = "nullable")]
+    pub train_hard: f64,
+    /// Mean soft term (without T²); NaN without distillation.
+    #[serde(with = "nullable")]
+    pub train_soft: f64,
+    /// Validation hard loss.
+    #[serde(with = "nullable")]
+    pub valid_loss: f64,
+    /// Validation macro AUROC (NaN when undefined).
+    #[serde(with = "nullable")]
+    pub valid_auroc: f64,
+    /// Validation macro AUPR (NaN when undefined).
+    #[serde(with = "nullable")]
+    pub valid_aupr: f64,
+}
+
+impl EpochRecord {
+    /// Header line of history.tsv.
+    pub const HEADER: &'static str = "epoch\tlr\ttrain_loss\ttrain_hard\ttrain_soft\tvalid_loss\tvalid_auroc\tvalid_aupr";
+
+    /// One line of history.tsv.
+    pub fn tsv_line(&self) -> String {
+        let f = |v: f64| if v.is_nan() { "NA".to_owned() } else { format!("{v:.6}") };
+        format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            self.epoch,
+            self.lr,
+            f(self.train_loss),
+            f(self.train_hard),
+            f(self.train_soft),
+            f(self.valid_loss),
+            f(self.valid_auroc),
+            f(self.valid_aupr)
+        )
+    }
+
+    fn score(&self, monitor: Monitor) -> f64 {
+        match monitor {
+            Monitor::Aupr => self.valid_aupr,
+            Monitor::Auroc => self.valid_auroc,
+            Monitor::Loss => -self.valid_loss,
+        }
+    }
+}
+
+/// Progress of training between epochs: what a checkpoint stores besides the weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainState {
+    /// The architecture (resuming into another one is refused).
+    pub spec: ModelSpec,
+    /// Epochs completed.
+    pub epochs_done: usize,
+    /// Current learning rate.
+    pub lr: f64,
+    /// Best monitored score so far (higher is better); `None` before the first epoch.
+    pub best_score: Option<f64>,
+    /// Epoch of the best score (0 = none yet).
+    pub best_epoch: usize,
+    /// Epochs since the best score.
+    pub since_best: usize,
+    /// Epochs since the last improvement or learning-rate change.
+    pub since_plateau: usize,
+    /// Whether early stopping has triggered.
+    pub stopped_early: bool,
+    /// History so far.
+    pub history: Vec<EpochRecord>,
+    /// Seconds per epoch (kept apart from history: timings are not reproducible).
+    pub seconds: Vec<f64>,
+}
+
+/// The end of training.
+pub struct TrainResult {
+    /// The best epoch's network, in evaluation mode on the plain device.
+    pub network: Network,
+    /// The final training state.
+    pub state: TrainState,
+}
+
+/// Directory layout of checkpoints under a work directory.
+struct Checkpoints {
+    dir: PathBuf,
+}
+
+impl Checkpoints {
+    fn latest_file(&self) -> PathBuf {
+        self.dir.join("latest")
+    }
+
+    fn epoch_dir(&self, epoch: usize) -> PathBuf {
+        self.dir.join(format!("epoch-{epoch:04}"))
+    }
+
+    /// The newest complete checkpoint, if any.
+    fn latest(&self) -> Result<Option<PathBuf>> {
+        let path = self.latest_file();
+        if !path.exists() {
+            return Ok(None);
+        }
+        let name = std::fs::read_to_string(&path).with_path(&path)?;
+        let dir = self.dir.join(name.trim());
+        if !dir.join("state.json").exists() {
+            return Err(Error::in_file(&path, format!("points to {} which is not a complete checkpoint", dir.display())));
+        }
+        Ok(Some(dir))
+    }
+
+    /// Write a complete checkpoint directory, then point `latest` at it, then drop older ones.
+    fn save(&self, state: &TrainState, network: &Network, best: &Network, optim: &ModuleOptimizer) -> Result<()> {
+        let final_dir = self.epoch_dir(state.epochs_done);
+        let staging = final_dir.with_extension("tmp");
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging).with_path(&staging)?;
+        }
+        std::fs::create_dir_all(&staging).with_path(&staging)?;
+        let record_error = |what: &str, e: &dyn std::fmt::Display| Error::runtime(format!("cannot write checkpoint {what}: {e}"));
+        network.clone().save_file(staging.join("model.bpk")).map_err(|e| record_error("model", &e))?;
+        best.clone().save_file(staging.join("best.bpk")).map_err(|e| record_error("best model", &e))?;
+        optim.save(staging.join("optim.bpk")).map_err(|e| record_error("optimizer", &e))?;
+        let json = serde_json::to_string_pretty(state).expect("state serialises");
+        std::fs::write(staging.join("state.json"), json).with_path(&staging)?;
+        if final_dir.exists() {
+            std::fs::remove_dir_all(&final_dir).with_path(&final_dir)?;
+        }
+        std::fs::rename(&staging, &final_dir).with_path(&final_dir)?;
+        let name = final_dir.file_name().expect("epoch dir has a name").to_string_lossy().into_owned();
+        write_file(self.latest_file(), name.as_bytes())?;
+        for entry in std::fs::read_dir(&self.dir).with_path(&self.dir)? {
+            let path = entry.with_path(&self.dir)?.path();
+            if path.is_dir() && path != final_dir {
+                std::fs::remove_dir_all(&path).with_path(&path)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Everything one training run needs.
+pub struct Trainer<'a> {
+    /// Architecture and sizes.
+    pub spec: ModelSpec,
+    /// Output head.
+    pub head: Head,
+    /// Settings.
+    pub config: TrainConfig,
+    /// Training split.
+    pub train: &'a Dataset,
+    /// Validation split.
+    pub valid: &'a Dataset,
+    /// Teacher logits for distillation.
+    pub teacher: Option<Teacher>,
+    /// Plain compute device (autodiff is added for training).
+    pub device: Device,
+    /// Where checkpoints live while training.
+    pub checkpoint_dir: PathBuf,
+}
+
+/// A 64-bit mix of the seed and an epoch (SplitMix64 finaliser) for reseeding the back end.
+fn epoch_seed(seed: u64, epoch: usize) -> u64 {
+    let mut z = seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl Trainer<'_> {
+    fn optimizer(&self) -> ModuleOptimizer {
+        let decay = (self.config.weight_decay > 0.0).then(|| WeightDecayConfig::new(self.config.weight_decay as f32));
+        AdamConfig::new().with_weight_decay(decay).init()
+    }
+
+    /// Train; `resume` continues from the newest checkpoint when there is one.
+    pub fn run(self, resume: bool) -> Result<TrainResult> {
+        let autodiff = self.device.clone().autodiff();
+        let checkpoints = Checkpoints { dir: self.checkpoint_dir.clone() };
+        let existing = if resume { checkpoints.latest()? } else { None };
+        if resume && existing.is_none() {
+            log::warn!("--resume: no checkpoint in {}; starting from the beginning", checkpoints.dir.display());
+        }
+        if !resume && checkpoints.dir.exists() {
+            std::fs::remove_dir_all(&checkpoints.dir).with_path(&checkpoints.dir)?;
+        }
+        std::fs::create_dir_all(&checkpoints.dir).with_path(&checkpoints.dir)?;
+
+        autodiff.seed(self.config.seed);
+        let fresh = || self.spec.build(&autodiff).map_err(|e| Error::usage(e.0));
+        let (mut network, mut best, mut optim, mut state) = match existing {
+            Some(dir) => self.load_checkpoint(&dir, fresh()?, fresh()?)?,
+            None => (
+                fresh()?,
+                fresh()?,
+                self.optimizer(),
+                TrainState {
+                    spec: self.spec.clone(),
+                    epochs_done: 0,
+                    lr: self.config.lr,
+                    best_score: None,
+                    best_epoch: 0,
+                    since_best: 0,
+                    since_plateau: 0,
+                    stopped_early: false,
+                    history: Vec::new(),
+                    seconds: Vec::new(),
+                },
+            ),
+        };
+        if state.epochs_done > 0 {
+            log::info!("resuming after epoch {} (lr {})", state.epochs_done, state.lr);
+        }
+
+        while state.epochs_done < self.config.epochs && !state.stopped_early {
+            let epoch = state.epochs_done + 1;
+            let started = Instant::now();
+            let (trained, losses) = self.train_epoch(network, &mut optim, epoch, state.lr, &autodiff, &checkpoints)?;
+            network = trained;
+            let (valid_loss, auroc, aupr) = self.validate(&network.valid());
+            let record = EpochRecord {
+                epoch,
+                lr: state.lr,
+                train_loss: losses[0],
+                train_hard: losses[1],
+                train_soft: losses[2],
+                valid_loss,
+                valid_auroc: auroc,
+                valid_aupr: aupr,
+            };
+            let score = record.score(self.config.monitor);
+            log::info!(
+                "epoch {epoch}: train loss {:.4}, valid loss {:.4}, AUROC {:.4}, AUPR {:.4}, lr {}",
+                record.train_loss,
+                valid_loss,
+                auroc,
+                aupr,
+                state.lr
+            );
+            state.history.push(record);
+            state.seconds.push(started.elapsed().as_secs_f64());
+            state.epochs_done = epoch;
+            if state.best_score.is_none_or(|best| score > best) {
+                state.best_score = Some(score);
+                state.best_epoch = epoch;
+                state.since_best = 0;
+                state.since_plateau = 0;
+                best = network.clone();
+            } else {
+                state.since_best += 1;
+                state.since_plateau += 1;
+                if self.config.plateau_patience > 0 && state.since_plateau >= self.config.plateau_patience {
+                    let lowered = (state.lr * self.config.plateau_factor).max(self.config.min_lr);
+                    if lowered < state.lr {
+                        log::info!("validation plateau: learning rate {} -> {lowered}", state.lr);
+                        state.lr = lowered;
+                    }
+                    state.since_plateau = 0;
+                }
+                if self.config.patience > 0 && state.since_best >= self.config.patience {
+                    log::info!("early stop: no improvement for {} epochs (best epoch {})", state.since_best, state.best_epoch);
+                    state.stopped_early = true;
+                }
+            }
+            checkpoints.save(&state, &network, &best, &optim)?;
+        }
+        Ok(TrainResult { network: best.valid(), state })
+    }
+
+    fn load_checkpoint(
+        &self,
+        dir: &Path,
+        network: Network,
+        best: Network,
+    ) -> Result<(Network, Network, ModuleOptimizer, TrainState)> {
+        let state_path = dir.join("state.json");
+        let text = std::fs::read_to_string(&state_path).with_path(&state_path)?;
+        let state: TrainState =
+            serde_json::from_str(&text).map_err(|e| Error::in_file(&state_path, format!("not a checkpoint state: {e}")))?;
+        if state.spec != self.spec {
+            return Err(Error::in_file(
+                &state_path,
+                format!(
+                    "--resume: the checkpoint is of {} ({} channels x {}, {} classes, first activation {}), not {} ({} channels x {}, {} classes, first activation {})",
+                    state.spec.arch.name(),
+                    state.spec.channels,
+                    state.spec.length,
+                    state.spec.classes,
+                    state.spec.first_activation.name(),
+                    self.spec.arch.name(),
+                    self.spec.channels,
+                    self.spec.length,
+                    self.spec.classes,
+                    self.spec.first_activation.name()
+                ),
+            ));
+        }
+        let load = |net: Network, file: &str| {
+            let path = dir.join(file);
+            net.try_load_file(&path).map_err(|e| Error::in_file(&path, format!("cannot read checkpoint: {e}")))
+        };
+        let network = load(network, "model.bpk")?;
+        let best = load(best, "best.bpk")?;
+        let optim_path = dir.join("optim.bpk");
+        let optim = self
+            .optimizer()
+            .load(&optim_path)
+            .map_err(|e| Error::in_file(&optim_path, format!("cannot read optimizer state: {e}")))?;
+        Ok((network, best, optim, state))
+    }
+
+    /// One pass over the training rows; returns the network and mean [total, hard, soft].
+    fn train_epoch(
+        &self,
+        mut network: Network,
+        optim: &mut ModuleOptimizer,
+        epoch: usize,
+        lr: f64,
+        autodiff: &Device,
+        checkpoints: &Checkpoints,
+    ) -> Result<(Network, [f64; 3])> {
+        let n = self.train.len();
+        let mut order: Vec<usize> = (0..n).collect();
+        SeededRng::new(self.config.seed, epoch as u64).shuffle(&mut order);
+        autodiff.seed(epoch_seed(self.config.seed, epoch));
+        let batches = n.div_ceil(self.config.batch_size);
+        let bar = gkd_io::progress::bar(batches as u64, &format!("epoch {epoch}/{}", self.config.epochs));
+        let mut sums = [0.0f64; 3];
+        let fault_epoch: Option<usize> = std::env::var("GKD_TEST_NAN_AT_EPOCH").ok().and_then(|v| v.parse().ok());
+        for (b, rows) in order.chunks(self.config.batch_size).enumerate() {
+            let x = self.train.x_batch(rows, autodiff);
+            let y = self.train.y_batch(rows, autodiff);
+            let teacher = self.teacher.as_ref().map(|t| (gather2(&t.logits, rows, autodiff), t.distillation));
+            let parts = training_loss(self.head, network.forward(x), y, teacher);
+            let mut total = parts.total.clone().into_scalar::<f32>() as f64;
+            if fault_epoch == Some(epoch) {
+                total = f64::NAN; // test hook: simulate a diverging loss
+            }
+            if !total.is_finite() {
+                bar.finish_and_clear();
+                let kept = match checkpoints.latest()? {
+                    Some(dir) => format!("the last good checkpoint ({}) is kept for --resume", dir.display()),
+                    None => "no epoch had completed, so there is no checkpoint".to_owned(),
+                };
+                return Err(Error::runtime(format!(
+                    "training loss became {total} at epoch {epoch}, batch {} of {batches}; stopped. {kept}. Try a lower --lr, a relu first layer, or check the inputs' scale",
+                    b + 1
+                )));
+            }
+            let weight = rows.len() as f64;
+            sums[0] += total * weight;
+            sums[1] += parts.hard.clone().into_scalar::<f32>() as f64 * weight;
+            sums[2] += parts.soft.map(|s| s.into_scalar::<f32>() as f64).unwrap_or(f64::NAN) * weight;
+            let grads = GradientsParams::from_grads(parts.total.backward(), &network);
+            network = optim.step(lr, network, grads);
+            bar.set_message(format!("loss {:.4}", sums[0] / ((b * self.config.batch_size + rows.len()) as f64)));
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        Ok((network, sums.map(|s| s / n as f64)))
+    }
+
+    /// Hard loss, macro AUROC and macro AUPR on the validation split.
+    fn validate(&self, network: &Network) -> (f64, f64, f64) {
+        let classes = self.spec.classes;
+        let logits = predict::logits(network, &self.valid.x, classes, self.config.batch_size, &self.device, None);
+        validation_metrics(self.head, &logits, &self.valid.y, &self.device)
+    }
+}
+
+/// Hard loss, macro AUROC and macro AUPR (NaN when undefined) of logits against labels.
+pub fn validation_metrics(head: Head, logits: &Array2<f32>, labels: &Array2<f32>, device: &Device) -> (f64, f64, f64) {
+    let rows: Vec<usize> = (0..logits.nrows()).collect();
+    let z = gather2(logits, &rows, device);
+    let loss = hard_loss(head, z.clone(), gather2(labels, &rows, device)).into_scalar::<f32>() as f64;
+    let p: Vec<f32> = probabilities(head, z, 1.0).into_data().try_to_vec::<f32>().expect("float32");
+    let y: Vec<f32> = labels.iter().copied().collect();
+    let ranks = gkd_metrics::per_class(&p, &y, logits.ncols());
+    let auroc = gkd_metrics::macro_mean(ranks.iter().map(|r| r.auroc)).unwrap_or(f64::NAN);
+    let aupr = gkd_metrics::macro_mean(ranks.iter().map(|r| r.aupr)).unwrap_or(f64::NAN);
+    (loss, auroc, aupr)
+}

@@ -1,0 +1,144 @@
+//! `gkd-predict`: a model directory + a dataset split → logits and probabilities (NPZ) and the
+//! long-form TSV (id, class, logit, probability) that students read as soft targets.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+use gkd_io::atomic::{AtomicFile, commit_all};
+use gkd_io::cli::{CommonArgs, run_main};
+use gkd_io::error::{Error, Result};
+use gkd_io::predictions::{self, Predictions};
+use gkd_nn::data::{Dataset, gather2};
+use gkd_nn::device::DeviceChoice;
+use gkd_nn::loss::probabilities;
+use gkd_nn::store;
+use ndarray::Array2;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const TOOL: &str = "gkd-predict";
+
+const EXAMPLES: &str = "\
+Examples:
+  # Teacher logits on the training rows (soft targets for a student) and on the test rows:
+  gkd-predict --model models/teacher --data task1.train.npz -o preds/teacher.train.npz
+  gkd-predict --model models/teacher --data task1.test.npz -o preds/teacher.test.npz
+  # Softened probabilities (logits are always written unscaled):
+  gkd-predict --model models/teacher --data task1.test.npz --temperature 15 -o preds/soft.npz";
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DeviceArg {
+    Cpu,
+    Wgpu,
+    Cuda,
+}
+
+/// Predict with a trained model: logits and probabilities for every row of a dataset split.
+#[derive(Debug, Parser)]
+#[command(name = TOOL, version, about, after_help = EXAMPLES)]
+struct Args {
+    /// Model directory written by gkd-train.
+    #[arg(long, value_name = "DIR")]
+    model: PathBuf,
+    /// Dataset split (NAME.npz with NAME.json and NAME.rows.tsv beside it).
+    #[arg(long, value_name = "NPZ")]
+    data: PathBuf,
+    /// Output NPZ (`logits`, `probabilities`, both N x K); the TSV goes beside it unless --tsv.
+    #[arg(short, long, value_name = "NPZ")]
+    output: PathBuf,
+    /// Long-form TSV (id, class, logit, probability) [default: OUTPUT with .tsv].
+    #[arg(long, value_name = "TSV")]
+    tsv: Option<PathBuf>,
+    /// Also write per-class and macro AUROC / AUPR against the dataset's labels to this TSV.
+    #[arg(long, value_name = "TSV")]
+    metrics: Option<PathBuf>,
+    /// Temperature of the probabilities: sigmoid(logit / T) or softmax(logit / T). Logits are unscaled.
+    #[arg(long, default_value_t = 1.0)]
+    temperature: f64,
+    /// Rows per forward pass.
+    #[arg(long, default_value_t = 256)]
+    batch_size: usize,
+    /// Compute device.
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: DeviceArg,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+fn main() {
+    let args = Args::parse();
+    run_main(TOOL, || {
+        args.common.init(TOOL)?;
+        run(&args)
+    })
+}
+
+fn run(args: &Args) -> Result<()> {
+    if !(args.temperature > 0.0 && args.temperature.is_finite()) {
+        return Err(Error::usage("--temperature must be a positive number"));
+    }
+    if args.batch_size == 0 {
+        return Err(Error::usage("--batch-size must be at least 1"));
+    }
+    let device = DeviceChoice::parse(match args.device {
+        DeviceArg::Cpu => "cpu",
+        DeviceArg::Wgpu => "wgpu",
+        DeviceArg::Cuda => "cuda",
+    })?
+    .device()?;
+    let model = store::load_model(&args.model, &device)?;
+    let data = Dataset::load(&args.data)?;
+    let card = &model.card;
+    if data.kind() != card.input.kind || data.channels() != card.input.channels.len() || data.length() != card.input.length {
+        return Err(Error::in_file(
+            &args.data,
+            format!(
+                "holds {} x {} inputs; the model {} reads {} x {} ({})",
+                data.channels(),
+                data.length(),
+                args.model.display(),
+                card.input.channels.len(),
+                card.input.length,
+                card.input.channels.join(", ")
+            ),
+        ));
+    }
+    let bar = gkd_io::progress::bar(data.len() as u64, "predicting");
+    let logits = gkd_nn::predict::logits(&model.network, &data.x, card.classes.len(), args.batch_size, &device, Some(&bar));
+    bar.finish_and_clear();
+    let rows: Vec<usize> = (0..data.len()).collect();
+    let p = probabilities(card.head, gather2(&logits, &rows, &device), args.temperature);
+    let probs = Array2::from_shape_vec(logits.dim(), p.into_data().try_to_vec::<f32>().expect("float32"))
+        .expect("N x K probabilities");
+    let predictions = Predictions { ids: data.ids.clone(), classes: card.classes.clone(), logits };
+    let tsv = args.tsv.clone().unwrap_or_else(|| predictions::tsv_path_for(&args.output));
+    let mut files = predictions::stage(&args.output, &tsv, &predictions, &probs)?;
+    if let Some(path) = &args.metrics {
+        files.push(metrics_table(path, &predictions.classes, &probs, &data.y)?);
+    }
+    commit_all(files)?;
+    log::info!("{} rows x {} classes -> {} and {}", data.len(), card.classes.len(), args.output.display(), tsv.display());
+    Ok(())
+}
+
+/// Per-class and macro AUROC / AUPR of probabilities against labels, as a TSV.
+fn metrics_table(path: &std::path::Path, classes: &[String], probs: &Array2<f32>, labels: &Array2<f32>) -> Result<AtomicFile> {
+    let scores: Vec<f32> = probs.iter().copied().collect();
+    let truth: Vec<f32> = labels.iter().copied().collect();
+    let ranks = gkd_metrics::per_class(&scores, &truth, classes.len());
+    let cell = |v: Option<f64>| v.map(|x| format!("{x:.6}")).unwrap_or_else(|| "NA".to_owned());
+    let mut text = String::from("class\tpositives\trows\tauroc\taupr\n");
+    for (k, (class, rank)) in classes.iter().zip(&ranks).enumerate() {
+        let positives = labels.column(k).iter().filter(|&&v| v > 0.5).count();
+        text += &format!("{class}\t{positives}\t{}\t{}\t{}\n", labels.nrows(), cell(rank.auroc), cell(rank.aupr));
+    }
+    let macro_auroc = gkd_metrics::macro_mean(ranks.iter().map(|r| r.auroc));
+    let macro_aupr = gkd_metrics::macro_mean(ranks.iter().map(|r| r.aupr));
+    let positives = labels.iter().filter(|&&v| v > 0.5).count();
+    text += &format!("macro\t{positives}\t{}\t{}\t{}\n", labels.nrows(), cell(macro_auroc), cell(macro_aupr));
+    log::info!("macro AUROC {} AUPR {}", cell(macro_auroc), cell(macro_aupr));
+    let mut file = AtomicFile::create(path)?;
+    file.write_all(text.as_bytes())?;
+    Ok(file)
+}

@@ -1,0 +1,520 @@
+//! `gkd-train`: train a teacher or a student network on a dataset split, from scratch or
+//! distilled from teachers' softened logits, into a model directory (DESIGN §3).
+
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, ValueEnum};
+use gkd_io::atomic::AtomicFile;
+use gkd_io::cli::{CommonArgs, run_main};
+use gkd_io::error::{Error, IoResultExt, Result};
+use gkd_io::manifest::DatasetKind;
+use gkd_io::predictions;
+use gkd_nn::arch::{Arch, InputKind};
+use gkd_nn::data::{Dataset, index_ids};
+use gkd_nn::device::DeviceChoice;
+use gkd_nn::layers::Activation;
+use gkd_nn::loss::Distillation;
+use gkd_nn::model::ModelSpec;
+use gkd_nn::store::{self, DistillationRecord, InputSpec, ModelCard, TrainingOutcome};
+use gkd_nn::train::{EpochRecord, Monitor, Teacher, TrainConfig, Trainer};
+use ndarray::Array2;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const TOOL: &str = "gkd-train";
+
+const EXAMPLES: &str = "\
+Examples:
+  # Layers and parameter count of an architecture:
+  gkd-train --arch koo-cnn-deep --describe --classes 12
+  # Teacher:
+  gkd-train --arch koo-cnn-deep --train task1.train.npz --valid task1.valid.npz -o models/teacher
+  # Student distilled from the teacher (T = 15, alpha = 0.5), or from its cached predictions:
+  gkd-train --arch koo-cnn-shallow --train task1.train.npz --valid task1.valid.npz \\
+            --teacher models/teacher --temperature 15 --alpha 0.5 -o models/distilled
+  gkd-train --arch koo-cnn-shallow --train task1.train.npz --valid task1.valid.npz \\
+            --soft-targets preds/teacher.train.tsv -o models/distilled
+  # Continue after an interruption (same command plus --resume):
+  gkd-train --arch koo-cnn-deep --train task1.train.npz --valid task1.valid.npz -o models/teacher --resume";
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ArchArg {
+    KooCnnDeep,
+    KooCnnShallow,
+    KooCnnLocal,
+    KooCnnDist,
+    DemoCnn,
+    DemoRnn,
+    DemoCnnRnn,
+    Deepchrome,
+    Attentivechrome,
+}
+
+impl ArchArg {
+    fn arch(self) -> Arch {
+        Arch::from_name(self.to_possible_value().expect("named").get_name()).expect("every value is an architecture")
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ActivationArg {
+    Relu,
+    Exponential,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum MonitorArg {
+    Aupr,
+    Auroc,
+    Loss,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DeviceArg {
+    /// burn's flex CPU back end.
+    Cpu,
+    /// WebGPU (needs a build with --features wgpu).
+    Wgpu,
+    /// CUDA (needs a build with --features cuda).
+    Cuda,
+}
+
+/// Train a genomics network (teacher or student; from scratch or distilled) into a model directory.
+#[derive(Debug, Parser)]
+#[command(name = TOOL, version, about, after_help = EXAMPLES)]
+struct Args {
+    /// Architecture (DESIGN §4.2).
+    #[arg(long, value_enum)]
+    arch: ArchArg,
+    /// Print the layers and parameter counts and exit (shape from --train, or --channels/--length/--classes).
+    #[arg(long)]
+    describe: bool,
+    /// Training split (NAME.npz with NAME.json and NAME.rows.tsv beside it).
+    #[arg(long, value_name = "NPZ", required_unless_present = "describe")]
+    train: Option<PathBuf>,
+    /// Validation split (early stopping, learning-rate plateau, reported metrics).
+    #[arg(long, value_name = "NPZ", required_unless_present = "describe")]
+    valid: Option<PathBuf>,
+    /// Model directory to write (model.safetensors, model.json, history.tsv, timings.tsv).
+    #[arg(short, long, value_name = "DIR", required_unless_present = "describe")]
+    output: Option<PathBuf>,
+    /// First-layer activation (Koo & Ploenzke: exponential gives more interpretable filters).
+    #[arg(long, value_enum, default_value = "relu")]
+    first_activation: ActivationArg,
+    /// Maximum epochs.
+    #[arg(long, default_value_t = 100)]
+    epochs: usize,
+    /// Rows per mini-batch.
+    #[arg(long, default_value_t = 100)]
+    batch_size: usize,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// L2 weight decay.
+    #[arg(long, default_value_t = 0.0)]
+    weight_decay: f64,
+    /// Validation quantity for early stopping and the plateau rule.
+    #[arg(long, value_enum, default_value = "aupr")]
+    monitor: MonitorArg,
+    /// Stop after this many epochs without improvement (0 = never).
+    #[arg(long, default_value_t = 20)]
+    patience: usize,
+    /// Lower the learning rate after this many epochs without improvement (0 = never).
+    #[arg(long, default_value_t = 5)]
+    plateau_patience: usize,
+    /// Learning-rate factor on a plateau.
+    #[arg(long, default_value_t = 0.2)]
+    plateau_factor: f64,
+    /// Smallest learning rate.
+    #[arg(long, default_value_t = 1e-7)]
+    min_lr: f64,
+    /// Seed for initialisation, batch order and dropout (same seed → same weights on CPU).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Teacher model directory; repeat for an ensemble (logits averaged).
+    #[arg(long, value_name = "DIR")]
+    teacher: Vec<PathBuf>,
+    /// Teacher predictions on the training rows (gkd-predict's TSV, or its NPZ); matched by id.
+    #[arg(long, value_name = "FILE")]
+    soft_targets: Vec<PathBuf>,
+    /// Distillation temperature T.
+    #[arg(long, default_value_t = 15.0)]
+    temperature: f64,
+    /// Weight of the hard loss; the soft loss gets 1 - alpha.
+    #[arg(long, default_value_t = 0.5)]
+    alpha: f64,
+    /// Continue from the newest checkpoint in OUTPUT.partial (after an interruption).
+    #[arg(long)]
+    resume: bool,
+    /// Compute device.
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: DeviceArg,
+    /// With --describe and no --train: input channels [default: 4 for DNA, 5 for histone].
+    #[arg(long)]
+    channels: Option<usize>,
+    /// With --describe and no --train: input length [default: 200 for DNA, 100 for histone].
+    #[arg(long)]
+    length: Option<usize>,
+    /// With --describe and no --train: number of classes.
+    #[arg(long, default_value_t = 1)]
+    classes: usize,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+fn main() {
+    let args = Args::parse();
+    run_main(TOOL, || {
+        args.common.init(TOOL)?;
+        if args.describe { describe(&args) } else { train(&args) }
+    })
+}
+
+fn first_activation(args: &Args) -> Activation {
+    match args.first_activation {
+        ActivationArg::Relu => Activation::Relu,
+        ActivationArg::Exponential => Activation::Exponential,
+    }
+}
+
+fn describe(args: &Args) -> Result<()> {
+    let arch = args.arch.arch();
+    let spec = match &args.train {
+        Some(path) => {
+            let data = Dataset::load(path)?;
+            spec_for(arch, first_activation(args), &data)?
+        }
+        None => {
+            let (c, l) = match arch.input_kind() {
+                InputKind::Sequence => (4, 200),
+                InputKind::Histone => (5, 100),
+            };
+            ModelSpec {
+                arch,
+                channels: args.channels.unwrap_or(c),
+                length: args.length.unwrap_or(l),
+                classes: args.classes,
+                first_activation: first_activation(args),
+            }
+        }
+    };
+    let mut rows = spec.layers().map_err(|e| Error::usage(e.0))?;
+    let device = burn::tensor::Device::flex();
+    let network = spec.build(&device).map_err(|e| Error::usage(e.0))?;
+    network.fill_params(&mut rows);
+    let total = gkd_nn::model::trainable_params(&network);
+    let shape = |s: &[usize]| s.iter().map(usize::to_string).collect::<Vec<_>>().join("x");
+    println!("{} ({})", arch.name(), arch.source());
+    println!("{:<14} {:>10} {:>10}  description", "layer", "output", "params");
+    for row in &rows {
+        println!("{:<14} {:>10} {:>10}  {}", row.name, shape(&row.shape), row.params, row.description);
+    }
+    println!("total parameters: {total}");
+    Ok(())
+}
+
+/// The model spec for an architecture on a dataset, or a clear error when they do not fit.
+fn spec_for(arch: Arch, first: Activation, data: &Dataset) -> Result<ModelSpec> {
+    let wanted = match arch.input_kind() {
+        InputKind::Sequence => DatasetKind::Sequence,
+        InputKind::Histone => DatasetKind::Histone,
+    };
+    if data.kind() != wanted {
+        return Err(Error::in_file(
+            &data.path,
+            format!(
+                "holds {} data but {} reads {} data",
+                kind_name(data.kind()),
+                arch.name(),
+                kind_name(wanted)
+            ),
+        ));
+    }
+    let spec =
+        ModelSpec { arch, channels: data.channels(), length: data.length(), classes: data.y.ncols(), first_activation: first };
+    spec.layers().map_err(|e| Error::in_file(&data.path, format!("does not fit the architecture: {}", e.0)))?;
+    Ok(spec)
+}
+
+fn kind_name(kind: DatasetKind) -> &'static str {
+    match kind {
+        DatasetKind::Sequence => "sequence",
+        DatasetKind::Histone => "histone",
+    }
+}
+
+fn train(args: &Args) -> Result<()> {
+    let (train_path, valid_path, output) = (
+        args.train.as_deref().expect("required"),
+        args.valid.as_deref().expect("required"),
+        args.output.as_deref().expect("required"),
+    );
+    check_settings(args)?;
+    if output.is_file() {
+        return Err(Error::usage(format!("--output {} is a file; expected a directory path", output.display())));
+    }
+    let device = DeviceChoice::parse(match args.device {
+        DeviceArg::Cpu => "cpu",
+        DeviceArg::Wgpu => "wgpu",
+        DeviceArg::Cuda => "cuda",
+    })?
+    .device()?;
+
+    let train = Dataset::load(train_path)?;
+    let valid = Dataset::load(valid_path)?;
+    let spec = spec_for(args.arch.arch(), first_activation(args), &train)?;
+    check_compatible(&train, &valid)?;
+    let head = train.head()?;
+    if train.is_empty() || valid.is_empty() {
+        return Err(Error::in_file(if train.is_empty() { train_path } else { valid_path }, "has no rows"));
+    }
+    let monitor = match args.monitor {
+        MonitorArg::Aupr => Monitor::Aupr,
+        MonitorArg::Auroc => Monitor::Auroc,
+        MonitorArg::Loss => Monitor::Loss,
+    };
+    if monitor != Monitor::Loss && !has_both_classes(&valid.y) {
+        return Err(Error::in_file(
+            valid_path,
+            "has no class with both positive and negative rows, so validation AUROC/AUPR are undefined; use --monitor loss",
+        ));
+    }
+    let distillation = Distillation { temperature: args.temperature, alpha: args.alpha };
+    let teacher = teacher_logits(args, &train, &device)?.map(|logits| Teacher { logits, distillation });
+
+    let config = TrainConfig {
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        lr: args.lr,
+        weight_decay: args.weight_decay,
+        monitor,
+        patience: args.patience,
+        plateau_patience: args.plateau_patience,
+        plateau_factor: args.plateau_factor,
+        min_lr: args.min_lr,
+        seed: args.seed,
+    };
+    let work = sibling(output, "partial");
+    log::info!(
+        "training {} ({} parameters) on {} rows, validating on {} rows{}",
+        spec.arch.name(),
+        spec.build(&device).map(|n| gkd_nn::model::trainable_params(&n)).unwrap_or(0),
+        train.len(),
+        valid.len(),
+        if teacher.is_some() { format!(", distilled at T = {}, alpha = {}", args.temperature, args.alpha) } else { String::new() }
+    );
+    let trainer = Trainer {
+        spec: spec.clone(),
+        head,
+        config: config.clone(),
+        train: &train,
+        valid: &valid,
+        teacher,
+        device,
+        checkpoint_dir: work.join("checkpoint"),
+    };
+    let result = trainer.run(args.resume)?;
+    let state = result.state;
+    let best = &state.history[state.best_epoch.max(1) - 1];
+
+    let mut outcome_metrics = serde_json::Map::new();
+    outcome_metrics.insert("loss".into(), json_number(best.valid_loss));
+    outcome_metrics.insert("auroc".into(), json_number(best.valid_auroc));
+    outcome_metrics.insert("aupr".into(), json_number(best.valid_aupr));
+    let card = ModelCard {
+        schema: store::MODEL_CARD_SCHEMA.to_owned(),
+        parameters: gkd_nn::model::trainable_params(&result.network),
+        spec,
+        head,
+        task: train.manifest.task,
+        input: InputSpec { kind: train.kind(), channels: train.manifest.channels.clone(), length: train.length() },
+        classes: train.manifest.classes.clone(),
+        training: serde_json::to_value(&config).expect("config serialises"),
+        distillation: (!args.teacher.is_empty() || !args.soft_targets.is_empty()).then(|| DistillationRecord {
+            loss: distillation,
+            teachers: args.teacher.iter().map(|p| p.display().to_string()).collect(),
+            soft_targets: args.soft_targets.iter().map(|p| p.display().to_string()).collect(),
+        }),
+        outcome: TrainingOutcome {
+            epochs_run: state.epochs_done,
+            best_epoch: state.best_epoch,
+            stopped_early: state.stopped_early,
+            valid: outcome_metrics,
+        },
+        provenance: serde_json::json!({
+            "train": train_path.display().to_string(),
+            "valid": valid_path.display().to_string(),
+            "train_rows": train.len(),
+            "valid_rows": valid.len(),
+        }),
+        tool: TOOL.to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+
+    // Stage the finished directory next to the output, then swap it in.
+    let staging = sibling(output, "staging");
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).with_path(&staging)?;
+    }
+    std::fs::create_dir_all(&staging).with_path(&staging)?;
+    let mut files = vec![
+        (store::WEIGHTS_FILE, store::weights_to_safetensors(&result.network)?),
+        (store::CARD_FILE, (serde_json::to_string_pretty(&card).expect("card serialises") + "\n").into_bytes()),
+    ];
+    let mut history = String::from(EpochRecord::HEADER);
+    history.push('\n');
+    let mut timings = String::from("epoch\tseconds\n");
+    for (record, seconds) in state.history.iter().zip(&state.seconds) {
+        history += &record.tsv_line();
+        history.push('\n');
+        timings += &format!("{}\t{seconds:.3}\n", record.epoch);
+    }
+    files.push((store::HISTORY_FILE, history.into_bytes()));
+    files.push(("timings.tsv", timings.into_bytes()));
+    for (name, bytes) in files {
+        let mut f = AtomicFile::create(staging.join(name))?;
+        f.write_all(&bytes)?;
+        f.commit()?;
+    }
+    if output.exists() {
+        std::fs::remove_dir_all(output).with_path(output)?;
+    }
+    std::fs::rename(&staging, output).with_path(output)?;
+    std::fs::remove_dir_all(&work).with_path(&work)?;
+    log::info!(
+        "kept epoch {} of {} (validation AUROC {:.4}, AUPR {:.4}) in {}",
+        state.best_epoch,
+        state.epochs_done,
+        best.valid_auroc,
+        best.valid_aupr,
+        output.display()
+    );
+    Ok(())
+}
+
+fn json_number(v: f64) -> serde_json::Value {
+    serde_json::Number::from_f64(v).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null)
+}
+
+/// `DIR.suffix` beside `DIR`.
+fn sibling(dir: &Path, suffix: &str) -> PathBuf {
+    let mut name = dir.file_name().map(|n| n.to_os_string()).unwrap_or_else(|| "model".into());
+    name.push(format!(".{suffix}"));
+    dir.with_file_name(name)
+}
+
+fn check_settings(args: &Args) -> Result<()> {
+    let checks = [
+        (args.epochs >= 1, "--epochs must be at least 1"),
+        (args.batch_size >= 1, "--batch-size must be at least 1"),
+        (args.lr > 0.0 && args.lr.is_finite(), "--lr must be a positive number"),
+        (args.weight_decay >= 0.0, "--weight-decay must not be negative"),
+        (args.temperature > 0.0 && args.temperature.is_finite(), "--temperature must be a positive number"),
+        ((0.0..=1.0).contains(&args.alpha), "--alpha must be between 0 and 1"),
+        (args.plateau_factor > 0.0 && args.plateau_factor <= 1.0, "--plateau-factor must be in (0, 1]"),
+    ];
+    match checks.iter().find(|(ok, _)| !ok) {
+        Some((_, message)) => Err(Error::usage(*message)),
+        None => Ok(()),
+    }
+}
+
+fn check_compatible(train: &Dataset, valid: &Dataset) -> Result<()> {
+    let (t, v) = (&train.manifest, &valid.manifest);
+    if t.kind != v.kind || train.channels() != valid.channels() || train.length() != valid.length() {
+        return Err(Error::in_file(
+            &valid.path,
+            format!(
+                "holds {} x {} {} data; the training split holds {} x {} {} data",
+                valid.channels(),
+                valid.length(),
+                kind_name(v.kind),
+                train.channels(),
+                train.length(),
+                kind_name(t.kind)
+            ),
+        ));
+    }
+    if t.classes != v.classes {
+        return Err(Error::in_file(
+            &valid.path,
+            format!("has classes [{}]; the training split has [{}]", v.classes.join(", "), t.classes.join(", ")),
+        ));
+    }
+    Ok(())
+}
+
+fn has_both_classes(y: &Array2<f32>) -> bool {
+    y.columns().into_iter().any(|c| c.iter().any(|&v| v > 0.5) && c.iter().any(|&v| v <= 0.5))
+}
+
+/// Teacher logits for every training row: each teacher model's predictions and each
+/// soft-targets file's logits (matched by id), averaged.
+fn teacher_logits(args: &Args, train: &Dataset, device: &burn::tensor::Device) -> Result<Option<Array2<f32>>> {
+    let mut all = Vec::new();
+    for dir in &args.teacher {
+        let teacher = store::load_model(dir, device)?;
+        let card = &teacher.card;
+        if card.classes != train.manifest.classes {
+            return Err(Error::in_file(
+                dir.join(store::CARD_FILE),
+                format!(
+                    "teacher predicts classes [{}] but the training data has [{}]",
+                    card.classes.join(", "),
+                    train.manifest.classes.join(", ")
+                ),
+            ));
+        }
+        if card.input.channels.len() != train.channels() || card.input.length != train.length() {
+            return Err(Error::in_file(
+                dir.join(store::CARD_FILE),
+                format!(
+                    "teacher reads {} x {} inputs but the training data is {} x {}",
+                    card.input.channels.len(),
+                    card.input.length,
+                    train.channels(),
+                    train.length()
+                ),
+            ));
+        }
+        log::info!("teacher {}: predicting {} training rows", dir.display(), train.len());
+        let bar = gkd_io::progress::bar(train.len() as u64, "teacher logits");
+        all.push(gkd_nn::predict::logits(&teacher.network, &train.x, train.y.ncols(), 256, device, Some(&bar)));
+        bar.finish_and_clear();
+    }
+    for path in &args.soft_targets {
+        all.push(soft_targets(path, train)?);
+    }
+    Ok(gkd_nn::predict::average(all))
+}
+
+/// A predictions file's logits in the training rows' order.
+fn soft_targets(path: &Path, train: &Dataset) -> Result<Array2<f32>> {
+    let p = predictions::read(path)?;
+    if p.classes != train.manifest.classes {
+        return Err(Error::in_file(
+            path,
+            format!(
+                "has classes [{}] but the training data has [{}]",
+                p.classes.join(", "),
+                train.manifest.classes.join(", ")
+            ),
+        ));
+    }
+    if p.ids.len() != train.len() {
+        return Err(Error::in_file(
+            path,
+            format!("has predictions for {} rows but the training split has {}", p.ids.len(), train.len()),
+        ));
+    }
+    let index = index_ids(&p.ids, path)?;
+    let mut logits = Array2::zeros((train.len(), p.classes.len()));
+    for (row, id) in train.ids.iter().enumerate() {
+        let &source = index.get(id).ok_or_else(|| {
+            Error::in_file(path, format!("has no prediction for training row {} (id '{id}')", row + 1))
+        })?;
+        logits.row_mut(row).assign(&p.logits.row(source));
+    }
+    Ok(logits)
+}
