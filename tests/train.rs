@@ -242,7 +242,7 @@ fn overflowing_inputs_stop_with_a_nan_loss_message() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     task1(d, 300);
-    // Finite but huge inputs overflow exp() in an exponential first layer.
+    // Finite but huge inputs overflow exp() in an exponential first layer without BatchNorm.
     let (shape, x) = npz(&d.join("task1.train.npz"), "x");
     let (yshape, y) = npz(&d.join("task1.train.npz"), "y");
     let x = ndarray::Array3::from_shape_vec((shape[0], shape[1], shape[2]), x.iter().map(|v| v * 1e30).collect()).unwrap();
@@ -252,7 +252,7 @@ fn overflowing_inputs_stop_with_a_nan_loss_message() {
     f.commit().unwrap();
     std::fs::copy(d.join("task1.train.json"), d.join("big.json")).unwrap();
     std::fs::copy(d.join("task1.train.rows.tsv"), d.join("big.rows.tsv")).unwrap();
-    let mut args = train_args("koo-cnn-local", "m", "2");
+    let mut args = train_args("demo-cnn", "m", "2");
     args[3] = "big.npz";
     args.extend(["--first-activation", "exponential"]);
     let r = run_in(d, "gkd-train", &args);
