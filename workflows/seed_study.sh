@@ -3,13 +3,13 @@
 # the training rows -> student koo-cnn-shallow from scratch and distilled (T, alpha) -> test
 # AUROC/AUPR of all three, for each seed. Prints a summary table (mean +/- sd over seeds).
 #   usage: workflows/seed_study.sh OUT_DIR
-#   env:   N (30000 sequences), SEEDS ("1 2 3"), EPOCHS (100), PATIENCE (20), T (15), ALPHA (0.5),
+#   env:   N (30000 sequences), SEEDS ("1 2 3"), EPOCHS (100), PATIENCE (20), PLATEAU (5), T (15), ALPHA (0.5),
 #          THREADS (all cores), BIN (built tools; default $CARGO_TARGET_DIR/release)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT="${1:?usage: seed_study.sh OUT_DIR}"
 N="${N:-30000}"; SEEDS="${SEEDS:-1 2 3}"; EPOCHS="${EPOCHS:-100}"; PATIENCE="${PATIENCE:-20}"
-T="${T:-15}"; ALPHA="${ALPHA:-0.5}"
+T="${T:-15}"; ALPHA="${ALPHA:-0.5}"; PLATEAU="${PLATEAU:-5}"
 BIN="${BIN:-${CARGO_TARGET_DIR:-$PWD/target}/release}"
 THREADS_FLAG=(); [ -n "${THREADS:-}" ] && THREADS_FLAG=(--threads "$THREADS")
 MOTIFS=test-data/motifs/koo_eddy_12tf_jaspar2016.jaspar
@@ -18,7 +18,7 @@ for seed in $SEEDS; do
   d="$OUT/seed$seed"
   mkdir -p "$d"
   "$BIN/gkd-synth" task1 --motifs "$MOTIFS" --n "$N" --seed "$seed" -o "$d/task1.{split}.npz"
-  common=(--train "$d/task1.train.npz" --valid "$d/task1.valid.npz" --epochs "$EPOCHS" --patience "$PATIENCE"
+  common=(--train "$d/task1.train.npz" --valid "$d/task1.valid.npz" --epochs "$EPOCHS" --patience "$PATIENCE" --plateau-patience "$PLATEAU"
           --seed "$seed" "${THREADS_FLAG[@]}")
   "$BIN/gkd-train" --arch koo-cnn-deep "${common[@]}" -o "$d/teacher"
   "$BIN/gkd-predict" --model "$d/teacher" --data "$d/task1.train.npz" -o "$d/teacher.train.npz" "${THREADS_FLAG[@]}"

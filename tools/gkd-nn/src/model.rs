@@ -1,12 +1,12 @@
 //! Networks built from an architecture's plan, their forward passes and `--describe` tables.
 
 use burn::module::{Module, ModuleVisitor, Param};
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::arch::{Arch, AttentivePlan, ConvPlan, InputKind, Plan, RecurrentPlan, Reduce};
-use crate::layers::{Activation, AttentionPool, BiLstm, ConvBlock, DenseBlock};
+use crate::layers::{Activation, AttentionPool, BiLstm, ConvBlock, DenseBlock, Dropout};
 
 /// Everything needed to rebuild a network: stored in model.json.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -256,7 +256,7 @@ impl ConvNet {
         }
         Self {
             blocks,
-            reduce_dropout: DropoutConfig::new(plan.reduce_dropout).init(),
+            reduce_dropout: Dropout::new(plan.reduce_dropout),
             dense,
             output: LinearConfig::new(width, classes).init(device),
             global_max: plan.reduce == Reduce::GlobalMax,

@@ -4,7 +4,7 @@
 //! after every epoch from which `--resume` continues to the same final weights.
 //!
 //! Determinism: the row order of epoch e is a ChaCha permutation of (seed, e) and the back end's
-//! RNG (dropout masks) is reseeded from (seed, e) at the start of each epoch, so an epoch's work
+//! RNG and the dropout-mask stream are reseeded from (seed, e) at the start of each epoch, so an epoch's work
 //! depends only on the checkpoint it starts from.
 
 use std::path::{Path, PathBuf};
@@ -414,7 +414,9 @@ impl Trainer<'_> {
         let n = self.train.len();
         let mut order: Vec<usize> = (0..n).collect();
         SeededRng::new(self.config.seed, epoch as u64).shuffle(&mut order);
-        autodiff.seed(epoch_seed(self.config.seed, epoch));
+        let seed = epoch_seed(self.config.seed, epoch);
+        autodiff.seed(seed);
+        crate::layers::seed_dropout(seed);
         let batches = n.div_ceil(self.config.batch_size);
         let bar = gkd_io::progress::bar(batches as u64, &format!("epoch {epoch}/{}", self.config.epochs));
         let mut sums = [0.0f64; 3];
