@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README): build every tool once (one profile, one target
-# directory), run the Rust unit and end-to-end tests, then the numpy cross-checks in a venv.
+# directory), run the Rust unit and end-to-end tests, then the cross-checks against numpy,
+# pyBigWig, pysam, PyTorch and scikit-learn in a venv kept outside the clone (PyTorch is ~3 GB).
 #   CARGO_TARGET_DIR  where cargo builds (default: ./target)
 #   GKD_VENV          Python venv for the cross-checks (default: ~/.cache/gkd/venv)
 set -euo pipefail
@@ -16,7 +17,7 @@ cargo build --release --locked --workspace --all-targets
 echo "== cargo test =="
 cargo test --release --locked --workspace
 
-echo "== numpy cross-checks =="
+echo "== numpy / PyTorch / scikit-learn cross-checks =="
 VENV="${GKD_VENV:-$HOME/.cache/gkd/venv}"
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"

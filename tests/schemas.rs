@@ -57,7 +57,11 @@ fn written_manifests_validate() {
 #[test]
 fn model_card_schema_matches_the_type_and_validates_written_cards() {
     let schema = committed("model.v1.schema.json");
-    assert_eq!(schema, ModelCard::json_schema(), "schemas/model.v1.schema.json is stale: rerun with GKD_UPDATE_SCHEMAS=1");
+    assert_eq!(
+        schema,
+        ModelCard::json_schema(),
+        "schemas/model.v1.schema.json is stale: rerun with GKD_UPDATE_SCHEMAS=1"
+    );
     let validator = jsonschema::draft202012::new(&schema).expect("valid schema");
     let dir = tempfile::tempdir().unwrap();
     let m = data("motifs/koo_eddy_12tf_jaspar2016.jaspar");

@@ -89,7 +89,11 @@ fn same_seed_same_bytes_and_predict_tsv_matches_npz() {
     run_ok(d, "gkd-train", &train_args("koo-cnn-shallow", "a", "2"));
     run_ok(d, "gkd-train", &train_args("koo-cnn-shallow", "b", "2"));
     for file in ["model.safetensors", "model.json", "history.tsv"] {
-        assert_eq!(std::fs::read(d.join("a").join(file)).unwrap(), std::fs::read(d.join("b").join(file)).unwrap(), "{file}");
+        assert_eq!(
+            std::fs::read(d.join("a").join(file)).unwrap(),
+            std::fs::read(d.join("b").join(file)).unwrap(),
+            "{file}"
+        );
     }
     assert!(!d.join("a.partial").exists() && !d.join("a.staging").exists());
     let history = read_tsv(&d.join("a/history.tsv"));
@@ -119,8 +123,11 @@ fn resume_after_kill_reaches_the_same_weights() {
     task1(d, 2000);
     run_ok(d, "gkd-train", &train_args("koo-cnn-shallow", "straight", "6"));
 
-    let mut child =
-        std::process::Command::new(bin("gkd-train")).args(train_args("koo-cnn-shallow", "killed", "6")).current_dir(d).spawn().unwrap();
+    let mut child = std::process::Command::new(bin("gkd-train"))
+        .args(train_args("koo-cnn-shallow", "killed", "6"))
+        .current_dir(d)
+        .spawn()
+        .unwrap();
     let latest = d.join("killed.partial/checkpoint/latest");
     let start = Instant::now();
     while !latest.exists() {
@@ -157,13 +164,19 @@ fn distilling_from_a_teacher_equals_distilling_from_its_predictions() {
     let mut from_cache = train_args("koo-cnn-local", "s2", "2");
     from_cache.extend(["--soft-targets", "teacher.train.tsv", "--temperature", "4", "--alpha", "0.3"]);
     run_ok(d, "gkd-train", &from_cache);
-    assert_eq!(std::fs::read(d.join("s1/model.safetensors")).unwrap(), std::fs::read(d.join("s2/model.safetensors")).unwrap());
+    assert_eq!(
+        std::fs::read(d.join("s1/model.safetensors")).unwrap(),
+        std::fs::read(d.join("s2/model.safetensors")).unwrap()
+    );
     let card: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("s1/model.json")).unwrap()).unwrap();
     assert_eq!(card["distillation"]["temperature"], 4.0);
     assert_eq!(card["distillation"]["alpha"], 0.3);
     // And distillation changes training: a scratch student differs.
     run_ok(d, "gkd-train", &train_args("koo-cnn-local", "scratch", "2"));
-    assert_ne!(std::fs::read(d.join("s1/model.safetensors")).unwrap(), std::fs::read(d.join("scratch/model.safetensors")).unwrap());
+    assert_ne!(
+        std::fs::read(d.join("s1/model.safetensors")).unwrap(),
+        std::fs::read(d.join("scratch/model.safetensors")).unwrap()
+    );
     let history = read_tsv(&d.join("s1/history.tsv"));
     assert_ne!(history[0]["train_soft"], "NA");
 }
@@ -245,7 +258,8 @@ fn overflowing_inputs_stop_with_a_nan_loss_message() {
     // Finite but huge inputs overflow exp() in an exponential first layer without BatchNorm.
     let (shape, x) = npz(&d.join("task1.train.npz"), "x");
     let (yshape, y) = npz(&d.join("task1.train.npz"), "y");
-    let x = ndarray::Array3::from_shape_vec((shape[0], shape[1], shape[2]), x.iter().map(|v| v * 1e30).collect()).unwrap();
+    let x =
+        ndarray::Array3::from_shape_vec((shape[0], shape[1], shape[2]), x.iter().map(|v| v * 1e30).collect()).unwrap();
     let y = ndarray::Array2::from_shape_vec((yshape[0], yshape[1]), y).unwrap();
     let mut f = gkd_io::atomic::AtomicFile::create(d.join("big.npz")).unwrap();
     gkd_io::npz::write_npz(&mut f, &[("x", x.view().into_dyn()), ("y", y.view().into_dyn())], false).unwrap();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the tools and run the main job on the bundled data: the Koo & Eddy synthetic benchmark
 # (task 1 and 3), a real sequence set (PUM2 eCLIP sites), real dm3 BED windows, and histone-mark
-# matrices from real dm3 bigWig/BAM files and DeepChrome's toy CSV, all under results/.
+# matrices from real dm3 bigWig/BAM files and DeepChrome's toy CSV; then the seed study at small
+# scale (teacher -> scratch and distilled students); all under results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
@@ -24,5 +25,8 @@ OUT="${1:-results/quickstart}"
   --mark rnaseq=test-data/bigwig/metaseq_x_dm3_chr2L_rnaseq.bigwig \
   --mark chip=test-data/bam/deeptools_paired_chr2L.bam -o "$OUT/histone/dm3.npz" --deepchrome-csv "$OUT/histone/dm3.csv"
 "$BIN/gkd-histone" --from-deepchrome test-data/deepchrome_toy/train.csv -o "$OUT/histone/toy.train.npz"
-echo "Datasets written under $OUT:" >&2
+# The seed study at small scale: teacher koo-cnn-deep -> soft targets -> scratch and distilled
+# koo-cnn-shallow students -> test AUROC/AUPR (full size: workflows/seed_study.sh, see RESULTS.md).
+N=4000 SEEDS=1 EPOCHS=12 PATIENCE=12 BIN="$BIN" bash workflows/seed_study.sh "$OUT/seed_study"
+echo "Results written under $OUT:" >&2
 ls -R "$OUT" >&2

@@ -49,7 +49,8 @@ pub fn stage(
         for (i, id) in predictions.ids.iter().enumerate() {
             for (k, class) in predictions.classes.iter().enumerate() {
                 // `{}` prints the shortest decimal that reads back as the same f32.
-                writeln!(w, "{id}\t{class}\t{}\t{}", predictions.logits[[i, k]], probabilities[[i, k]]).with_path(&path)?;
+                writeln!(w, "{id}\t{class}\t{}\t{}", predictions.logits[[i, k]], probabilities[[i, k]])
+                    .with_path(&path)?;
             }
         }
         w.flush().with_path(&path)?;
@@ -134,7 +135,8 @@ mod tests {
     fn class_order_must_repeat() {
         let dir = tempfile::tempdir().unwrap();
         let tsv = dir.path().join("p.tsv");
-        std::fs::write(&tsv, "id\tclass\tlogit\tprobability\na\tx\t1\t0.7\na\ty\t2\t0.8\nb\ty\t1\t0.7\nb\tx\t1\t0.7\n").unwrap();
+        std::fs::write(&tsv, "id\tclass\tlogit\tprobability\na\tx\t1\t0.7\na\ty\t2\t0.8\nb\ty\t1\t0.7\nb\tx\t1\t0.7\n")
+            .unwrap();
         let e = read(&tsv).unwrap_err().to_string();
         assert!(e.contains("line 4") && e.contains("expected class 'x'"), "{e}");
     }

@@ -52,5 +52,10 @@ fn main() {
         network = optim.step(1e-3, network, grads);
     }
     let seconds = timed.expect("steps > 0").elapsed().as_secs_f64();
-    println!("{} {batch} {:.1} params={}", arch.name(), (steps * batch) as f64 / seconds, gkd_nn::model::trainable_params(&network));
+    println!(
+        "{} {batch} {:.1} params={}",
+        arch.name(),
+        (steps * batch) as f64 / seconds,
+        gkd_nn::model::trainable_params(&network)
+    );
 }

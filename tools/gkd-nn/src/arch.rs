@@ -169,20 +169,14 @@ impl Arch {
             }),
             // conv32 k19 pool 50 → conv124 k5 pool 2 → dense512.
             Arch::KooCnnShallow => Plan::Conv(ConvPlan {
-                convs: vec![
-                    conv(32, 19).activation(first).pool(50).dropout(0.1),
-                    conv(124, 5).pool(2).dropout(0.2),
-                ],
+                convs: vec![conv(32, 19).activation(first).pool(50).dropout(0.1), conv(124, 5).pool(2).dropout(0.2)],
                 reduce: Reduce::Flatten,
                 reduce_dropout: 0.0,
                 dense: vec![dense(512).dropout(0.5)],
             }),
             // conv24 k19 pool 50 → conv48 k3 pool 2 → dense96.
             Arch::KooCnnLocal => Plan::Conv(ConvPlan {
-                convs: vec![
-                    conv(24, 19).activation(first).pool(50).dropout(0.1),
-                    conv(48, 3).pool(2).dropout(0.2),
-                ],
+                convs: vec![conv(24, 19).activation(first).pool(50).dropout(0.1), conv(48, 3).pool(2).dropout(0.2)],
                 reduce: Reduce::Flatten,
                 reduce_dropout: 0.0,
                 dense: vec![dense(96).dropout(0.5)],

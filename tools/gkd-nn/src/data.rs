@@ -36,7 +36,10 @@ impl Dataset {
         if !manifest_path.exists() {
             return Err(Error::in_file(
                 path,
-                format!("has no manifest beside it (expected {}; write datasets with gkd-onehot, gkd-synth or gkd-histone)", manifest_path.display()),
+                format!(
+                    "has no manifest beside it (expected {}; write datasets with gkd-onehot, gkd-synth or gkd-histone)",
+                    manifest_path.display()
+                ),
             ));
         }
         let manifest = DatasetManifest::read(&manifest_path)?;

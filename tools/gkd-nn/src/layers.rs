@@ -8,9 +8,9 @@ use burn::module::{Flag, Initializer, Module, Param};
 use burn::nn::conv::{Conv1d, Conv1dConfig};
 use burn::nn::pool::{MaxPool1d, MaxPool1dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig1d};
-use gkd_genomics::rng::SeededRng;
 use burn::tensor::activation::{relu, sigmoid, softmax, tanh};
 use burn::tensor::{Device, Tensor, TensorData};
+use gkd_genomics::rng::SeededRng;
 use serde::{Deserialize, Serialize};
 
 /// The non-linearity after a layer.
@@ -373,7 +373,8 @@ impl BiLstm {
         let mut hidden = Tensor::<2>::zeros([batch, h], &device);
         let mut cell = Tensor::<2>::zeros([batch, h], &device);
         let mut outputs: Vec<Tensor<2>> = Vec::with_capacity(steps);
-        let order: Box<dyn Iterator<Item = usize>> = if reverse { Box::new((0..steps).rev()) } else { Box::new(0..steps) };
+        let order: Box<dyn Iterator<Item = usize>> =
+            if reverse { Box::new((0..steps).rev()) } else { Box::new(0..steps) };
         for t in order {
             let gates = projected.clone().narrow(1, t, 1).reshape([batch, 4 * h]) + hidden.matmul(w_hh_t.clone());
             let input_gate = sigmoid(gates.clone().narrow(1, 0, h));

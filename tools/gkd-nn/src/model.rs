@@ -103,9 +103,9 @@ impl ModelSpec {
             Plan::Recurrent(plan) => {
                 let mut l = self.length;
                 for (i, spec) in plan.convs.iter().enumerate() {
-                    l = spec.output_length(l).ok_or_else(|| {
-                        ShapeMismatch(format!("{name}: input length {} is too short", self.length))
-                    })?;
+                    l = spec
+                        .output_length(l)
+                        .ok_or_else(|| ShapeMismatch(format!("{name}: input length {} is too short", self.length)))?;
                     rows.push(LayerRow::new(
                         &format!("blocks.{i}"),
                         &format!("conv {} k{} same + relu", spec.filters, spec.kernel),

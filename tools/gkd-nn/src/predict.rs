@@ -8,7 +8,14 @@ use crate::data::gather3;
 use crate::model::Network;
 
 /// Logits (N, K) of `network` (in evaluation mode, on a plain device) for every row of `x`.
-pub fn logits(network: &Network, x: &Array3<f32>, classes: usize, batch_size: usize, device: &Device, progress: Option<&ProgressBar>) -> Array2<f32> {
+pub fn logits(
+    network: &Network,
+    x: &Array3<f32>,
+    classes: usize,
+    batch_size: usize,
+    device: &Device,
+    progress: Option<&ProgressBar>,
+) -> Array2<f32> {
     let n = x.shape()[0];
     let mut out = Vec::with_capacity(n * classes);
     let rows: Vec<usize> = (0..n).collect();

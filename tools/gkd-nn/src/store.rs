@@ -135,9 +135,8 @@ pub fn weights_from_safetensors(mut network: Network, bytes: Vec<u8>, source: &P
         .with_from_adapter(PyTorchToBurnAdapter)
         .skip_enum_variants(true)
         .allow_partial(true);
-    let result = network
-        .load_from(&mut store)
-        .map_err(|e| Error::in_file(source, format!("cannot read weights: {e}")))?;
+    let result =
+        network.load_from(&mut store).map_err(|e| Error::in_file(source, format!("cannot read weights: {e}")))?;
     if !result.missing.is_empty() || !result.errors.is_empty() || !result.unused.is_empty() {
         let missing: Vec<&str> = result.missing.iter().map(|(name, _)| name.as_str()).collect();
         return Err(Error::in_file(

@@ -113,7 +113,8 @@ pub struct EpochRecord {
 
 impl EpochRecord {
     /// Header line of history.tsv.
-    pub const HEADER: &'static str = "epoch\tlr\ttrain_loss\ttrain_hard\ttrain_soft\tvalid_loss\tvalid_auroc\tvalid_aupr";
+    pub const HEADER: &'static str =
+        "epoch\tlr\ttrain_loss\ttrain_hard\ttrain_soft\tvalid_loss\tvalid_auroc\tvalid_aupr";
 
     /// One line of history.tsv.
     pub fn tsv_line(&self) -> String {
@@ -196,7 +197,10 @@ impl Checkpoints {
         let name = std::fs::read_to_string(&path).with_path(&path)?;
         let dir = self.dir.join(name.trim());
         if !dir.join("state.json").exists() {
-            return Err(Error::in_file(&path, format!("points to {} which is not a complete checkpoint", dir.display())));
+            return Err(Error::in_file(
+                &path,
+                format!("points to {} which is not a complete checkpoint", dir.display()),
+            ));
         }
         Ok(Some(dir))
     }
@@ -209,7 +213,8 @@ impl Checkpoints {
             std::fs::remove_dir_all(&staging).with_path(&staging)?;
         }
         std::fs::create_dir_all(&staging).with_path(&staging)?;
-        let record_error = |what: &str, e: &dyn std::fmt::Display| Error::runtime(format!("cannot write checkpoint {what}: {e}"));
+        let record_error =
+            |what: &str, e: &dyn std::fmt::Display| Error::runtime(format!("cannot write checkpoint {what}: {e}"));
         network.clone().save_file(staging.join("model.bpk")).map_err(|e| record_error("model", &e))?;
         best.clone().save_file(staging.join("best.bpk")).map_err(|e| record_error("best model", &e))?;
         optim.save(staging.join("optim.bpk")).map_err(|e| record_error("optimizer", &e))?;
@@ -350,7 +355,11 @@ impl Trainer<'_> {
                     state.since_plateau = 0;
                 }
                 if self.config.patience > 0 && state.since_best >= self.config.patience {
-                    log::info!("early stop: no improvement for {} epochs (best epoch {})", state.since_best, state.best_epoch);
+                    log::info!(
+                        "early stop: no improvement for {} epochs (best epoch {})",
+                        state.since_best,
+                        state.best_epoch
+                    );
                     state.stopped_early = true;
                 }
             }
@@ -367,8 +376,8 @@ impl Trainer<'_> {
     ) -> Result<(Network, Network, ModuleOptimizer, TrainState)> {
         let state_path = dir.join("state.json");
         let text = std::fs::read_to_string(&state_path).with_path(&state_path)?;
-        let state: TrainState =
-            serde_json::from_str(&text).map_err(|e| Error::in_file(&state_path, format!("not a checkpoint state: {e}")))?;
+        let state: TrainState = serde_json::from_str(&text)
+            .map_err(|e| Error::in_file(&state_path, format!("not a checkpoint state: {e}")))?;
         if state.spec != self.spec {
             return Err(Error::in_file(
                 &state_path,

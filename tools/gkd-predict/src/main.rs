@@ -90,7 +90,10 @@ fn run(args: &Args) -> Result<()> {
     let model = store::load_model(&args.model, &device)?;
     let data = Dataset::load(&args.data)?;
     let card = &model.card;
-    if data.kind() != card.input.kind || data.channels() != card.input.channels.len() || data.length() != card.input.length {
+    if data.kind() != card.input.kind
+        || data.channels() != card.input.channels.len()
+        || data.length() != card.input.length
+    {
         return Err(Error::in_file(
             &args.data,
             format!(
@@ -105,7 +108,8 @@ fn run(args: &Args) -> Result<()> {
         ));
     }
     let bar = gkd_io::progress::bar(data.len() as u64, "predicting");
-    let logits = gkd_nn::predict::logits(&model.network, &data.x, card.classes.len(), args.batch_size, &device, Some(&bar));
+    let logits =
+        gkd_nn::predict::logits(&model.network, &data.x, card.classes.len(), args.batch_size, &device, Some(&bar));
     bar.finish_and_clear();
     let rows: Vec<usize> = (0..data.len()).collect();
     let p = probabilities(card.head, gather2(&logits, &rows, &device), args.temperature);
@@ -118,12 +122,23 @@ fn run(args: &Args) -> Result<()> {
         files.push(metrics_table(path, &predictions.classes, &probs, &data.y)?);
     }
     commit_all(files)?;
-    log::info!("{} rows x {} classes -> {} and {}", data.len(), card.classes.len(), args.output.display(), tsv.display());
+    log::info!(
+        "{} rows x {} classes -> {} and {}",
+        data.len(),
+        card.classes.len(),
+        args.output.display(),
+        tsv.display()
+    );
     Ok(())
 }
 
 /// Per-class and macro AUROC / AUPR of probabilities against labels, as a TSV.
-fn metrics_table(path: &std::path::Path, classes: &[String], probs: &Array2<f32>, labels: &Array2<f32>) -> Result<AtomicFile> {
+fn metrics_table(
+    path: &std::path::Path,
+    classes: &[String],
+    probs: &Array2<f32>,
+    labels: &Array2<f32>,
+) -> Result<AtomicFile> {
     let scores: Vec<f32> = probs.iter().copied().collect();
     let truth: Vec<f32> = labels.iter().copied().collect();
     let ranks = gkd_metrics::per_class(&scores, &truth, classes.len());

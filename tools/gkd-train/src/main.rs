@@ -223,16 +223,16 @@ fn spec_for(arch: Arch, first: Activation, data: &Dataset) -> Result<ModelSpec> 
     if data.kind() != wanted {
         return Err(Error::in_file(
             &data.path,
-            format!(
-                "holds {} data but {} reads {} data",
-                kind_name(data.kind()),
-                arch.name(),
-                kind_name(wanted)
-            ),
+            format!("holds {} data but {} reads {} data", kind_name(data.kind()), arch.name(), kind_name(wanted)),
         ));
     }
-    let spec =
-        ModelSpec { arch, channels: data.channels(), length: data.length(), classes: data.y.ncols(), first_activation: first };
+    let spec = ModelSpec {
+        arch,
+        channels: data.channels(),
+        length: data.length(),
+        classes: data.y.ncols(),
+        first_activation: first,
+    };
     spec.layers().map_err(|e| Error::in_file(&data.path, format!("does not fit the architecture: {}", e.0)))?;
     Ok(spec)
 }
@@ -302,7 +302,11 @@ fn train(args: &Args) -> Result<()> {
         spec.build(&device).map(|n| gkd_nn::model::trainable_params(&n)).unwrap_or(0),
         train.len(),
         valid.len(),
-        if teacher.is_some() { format!(", distilled at T = {}, alpha = {}", args.temperature, args.alpha) } else { String::new() }
+        if teacher.is_some() {
+            format!(", distilled at T = {}, alpha = {}", args.temperature, args.alpha)
+        } else {
+            String::new()
+        }
     );
     let trainer = Trainer {
         spec: spec.clone(),
