@@ -179,6 +179,30 @@ fn distilling_from_a_teacher_equals_distilling_from_its_predictions() {
     );
     let history = read_tsv(&d.join("s1/history.tsv"));
     assert_ne!(history[0]["train_soft"], "NA");
+
+    // An ensemble of two teachers distils like the average of their cached logits.
+    let mut second = train_args("koo-cnn-local", "teacher2", "1");
+    let seed_at = second.iter().position(|a| *a == "7").unwrap();
+    second[seed_at] = "8";
+    run_ok(d, "gkd-train", &second);
+    run_ok(d, "gkd-predict", &["--model", "teacher2", "--data", "task1.train.npz", "-o", "teacher2.train.npz"]);
+    let mut ensemble = train_args("koo-cnn-local", "e1", "1");
+    ensemble.extend(["--teacher", "teacher", "--teacher", "teacher2"]);
+    run_ok(d, "gkd-train", &ensemble);
+    let mut cached = train_args("koo-cnn-local", "e2", "1");
+    cached.extend(["--soft-targets", "teacher.train.tsv", "--soft-targets", "teacher2.train.tsv"]);
+    run_ok(d, "gkd-train", &cached);
+    assert_eq!(
+        std::fs::read(d.join("e1/model.safetensors")).unwrap(),
+        std::fs::read(d.join("e2/model.safetensors")).unwrap()
+    );
+    let mut single = train_args("koo-cnn-local", "e3", "1");
+    single.extend(["--teacher", "teacher"]);
+    run_ok(d, "gkd-train", &single);
+    assert_ne!(
+        std::fs::read(d.join("e1/model.safetensors")).unwrap(),
+        std::fs::read(d.join("e3/model.safetensors")).unwrap()
+    );
 }
 
 #[test]

@@ -79,7 +79,7 @@ pub fn aupr(scores: &[f32], labels: &[f32]) -> Option<f64> {
 /// Per-class rankings of an (N, K) score matrix against (N, K) labels, both row-major.
 pub fn per_class(scores: &[f32], labels: &[f32], classes: usize) -> Vec<Ranking> {
     assert_eq!(scores.len(), labels.len());
-    let rows = if classes == 0 { 0 } else { scores.len() / classes };
+    let rows = scores.len().checked_div(classes).unwrap_or(0);
     (0..classes)
         .map(|k| {
             let s: Vec<f32> = (0..rows).map(|i| scores[i * classes + k]).collect();

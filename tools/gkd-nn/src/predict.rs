@@ -38,3 +38,17 @@ pub fn average(mut all: Vec<Array2<f32>>) -> Option<Array2<f32>> {
     }
     Some(sum / count)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ensemble_is_the_elementwise_mean() {
+        let a = Array2::from_shape_vec((1, 2), vec![1.0f32, -2.0]).unwrap();
+        let b = Array2::from_shape_vec((1, 2), vec![3.0f32, 4.0]).unwrap();
+        let c = Array2::from_shape_vec((1, 2), vec![5.0f32, 1.0]).unwrap();
+        assert_eq!(average(vec![a, b, c]).unwrap(), Array2::from_shape_vec((1, 2), vec![3.0, 1.0]).unwrap());
+        assert!(average(Vec::new()).is_none());
+    }
+}
