@@ -4,7 +4,8 @@
 # AUROC/AUPR of all three, for each seed. Prints a summary table (mean +/- sd over seeds).
 #   usage: workflows/seed_study.sh OUT_DIR
 #   env:   N (30000 sequences), SEEDS ("1 2 3"), EPOCHS (100), PATIENCE (20), PLATEAU (5), T (15), ALPHA (0.5),
-#          THREADS (all cores), BIN (built tools; default $CARGO_TARGET_DIR/release)
+#          THREADS (all cores), BIN (built tools; default $CARGO_TARGET_DIR/release),
+#          SUMMARY_ONLY=1 (only print the table of finished seeds, e.g. after running seeds in parallel)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT="${1:?usage: seed_study.sh OUT_DIR}"
@@ -15,6 +16,7 @@ THREADS_FLAG=(); [ -n "${THREADS:-}" ] && THREADS_FLAG=(--threads "$THREADS")
 MOTIFS=test-data/motifs/koo_eddy_12tf_jaspar2016.jaspar
 
 for seed in $SEEDS; do
+  [ -n "${SUMMARY_ONLY:-}" ] && break
   d="$OUT/seed$seed"
   mkdir -p "$d"
   "$BIN/gkd-synth" task1 --motifs "$MOTIFS" --n "$N" --seed "$seed" -o "$d/task1.{split}.npz"
