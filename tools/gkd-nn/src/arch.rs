@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::layers::{Activation, ConvSpec, DenseSpec, conv, dense};
 
 /// Every architecture gkd can build, by the name used on the command line and in model.json.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Arch {
     /// Koo & Eddy's deep CNN, the teacher.

@@ -5,7 +5,7 @@ use burn::tensor::Device;
 use gkd_io::error::{Error, Result};
 
 /// A compute device as named on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DeviceChoice {
     /// burn's pure-Rust `flex` CPU back end (default; deterministic for a given seed).
     Cpu,
@@ -16,16 +16,6 @@ pub enum DeviceChoice {
 }
 
 impl DeviceChoice {
-    /// Parse `cpu`, `wgpu` or `cuda`.
-    pub fn parse(name: &str) -> Result<Self> {
-        match name {
-            "cpu" => Ok(Self::Cpu),
-            "wgpu" => Ok(Self::Wgpu),
-            "cuda" => Ok(Self::Cuda),
-            other => Err(Error::usage(format!("unknown --device '{other}' (expected cpu, wgpu or cuda)"))),
-        }
-    }
-
     /// The burn device (without autodiff).
     pub fn device(self) -> Result<Device> {
         match self {

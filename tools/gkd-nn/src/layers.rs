@@ -14,7 +14,7 @@ use gkd_genomics::rng::SeededRng;
 use serde::{Deserialize, Serialize};
 
 /// The non-linearity after a layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Activation {
     /// max(0, x).
@@ -22,6 +22,7 @@ pub enum Activation {
     /// exp(x): Koo & Ploenzke's first-layer activation that makes filters more interpretable.
     Exponential,
     /// No non-linearity.
+    #[value(skip)]
     Identity,
 }
 

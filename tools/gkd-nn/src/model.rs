@@ -6,7 +6,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::arch::{Arch, AttentivePlan, ConvPlan, InputKind, Plan, RecurrentPlan, Reduce};
-use crate::layers::{Activation, AttentionPool, BiLstm, ConvBlock, DenseBlock, Dropout};
+use crate::layers::{Activation, AttentionPool, BiLstm, ConvBlock, ConvSpec, DenseBlock, Dropout};
 
 /// Everything needed to rebuild a network: stored in model.json.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -224,6 +224,17 @@ impl Network {
     }
 }
 
+/// The convolution blocks of a plan and the channels they output.
+fn conv_blocks(specs: &[ConvSpec], channels: usize, device: &Device) -> (Vec<ConvBlock>, usize) {
+    let mut blocks = Vec::with_capacity(specs.len());
+    let mut c = channels;
+    for spec in specs {
+        blocks.push(ConvBlock::new(spec, c, device));
+        c = spec.filters;
+    }
+    (blocks, c)
+}
+
 /// Convolution blocks → flatten or global max → dense blocks → linear output.
 #[derive(Module, Debug)]
 pub struct ConvNet {
@@ -242,12 +253,7 @@ pub struct ConvNet {
 
 impl ConvNet {
     fn new(plan: &ConvPlan, channels: usize, reduced: usize, classes: usize, device: &Device) -> Self {
-        let mut blocks = Vec::new();
-        let mut c = channels;
-        for spec in &plan.convs {
-            blocks.push(ConvBlock::new(spec, c, device));
-            c = spec.filters;
-        }
+        let (blocks, _) = conv_blocks(&plan.convs, channels, device);
         let mut dense = Vec::new();
         let mut width = reduced;
         for spec in &plan.dense {
@@ -300,12 +306,7 @@ pub struct RecurrentNet {
 
 impl RecurrentNet {
     fn new(plan: &RecurrentPlan, channels: usize, classes: usize, device: &Device) -> Self {
-        let mut blocks = Vec::new();
-        let mut c = channels;
-        for spec in &plan.convs {
-            blocks.push(ConvBlock::new(spec, c, device));
-            c = spec.filters;
-        }
+        let (blocks, c) = conv_blocks(&plan.convs, channels, device);
         Self {
             blocks,
             lstm: BiLstm::new(c, plan.hidden, device),

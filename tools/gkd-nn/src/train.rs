@@ -26,7 +26,7 @@ use crate::model::{ModelSpec, Network};
 use crate::predict;
 
 /// What early stopping and the plateau rule watch on the validation split.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Monitor {
     /// Macro-averaged average precision (higher is better).

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use gkd_io::atomic::{AtomicFile, commit_all};
 use gkd_io::cli::{CommonArgs, run_main};
 use gkd_io::error::{Error, Result};
@@ -26,13 +26,6 @@ Examples:
   gkd-predict --model models/teacher --data task1.test.npz -o preds/teacher.test.npz
   # Softened probabilities (logits are always written unscaled):
   gkd-predict --model models/teacher --data task1.test.npz --temperature 15 -o preds/soft.npz";
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum DeviceArg {
-    Cpu,
-    Wgpu,
-    Cuda,
-}
 
 /// Predict with a trained model: logits and probabilities for every row of a dataset split.
 #[derive(Debug, Parser)]
@@ -61,7 +54,7 @@ struct Args {
     batch_size: usize,
     /// Compute device.
     #[arg(long, value_enum, default_value = "cpu")]
-    device: DeviceArg,
+    device: DeviceChoice,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -81,12 +74,7 @@ fn run(args: &Args) -> Result<()> {
     if args.batch_size == 0 {
         return Err(Error::usage("--batch-size must be at least 1"));
     }
-    let device = DeviceChoice::parse(match args.device {
-        DeviceArg::Cpu => "cpu",
-        DeviceArg::Wgpu => "wgpu",
-        DeviceArg::Cuda => "cuda",
-    })?
-    .device()?;
+    let device = args.device.device()?;
     let model = store::load_model(&args.model, &device)?;
     let data = Dataset::load(&args.data)?;
     let card = &model.card;

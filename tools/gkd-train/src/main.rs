@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use gkd_io::atomic::AtomicFile;
 use gkd_io::cli::{CommonArgs, run_main};
 use gkd_io::error::{Error, IoResultExt, Result};
@@ -38,55 +38,13 @@ Examples:
   # Continue after an interruption (same command plus --resume):
   gkd-train --arch koo-cnn-deep --train task1.train.npz --valid task1.valid.npz -o models/teacher --resume";
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum ArchArg {
-    KooCnnDeep,
-    KooCnnShallow,
-    KooCnnLocal,
-    KooCnnDist,
-    DemoCnn,
-    DemoRnn,
-    DemoCnnRnn,
-    Deepchrome,
-    Attentivechrome,
-}
-
-impl ArchArg {
-    fn arch(self) -> Arch {
-        Arch::from_name(self.to_possible_value().expect("named").get_name()).expect("every value is an architecture")
-    }
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum ActivationArg {
-    Relu,
-    Exponential,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum MonitorArg {
-    Aupr,
-    Auroc,
-    Loss,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum DeviceArg {
-    /// burn's flex CPU back end.
-    Cpu,
-    /// WebGPU (needs a build with --features wgpu).
-    Wgpu,
-    /// CUDA (needs a build with --features cuda).
-    Cuda,
-}
-
 /// Train a genomics network (teacher or student; from scratch or distilled) into a model directory.
 #[derive(Debug, Parser)]
 #[command(name = TOOL, version, about, after_help = EXAMPLES)]
 struct Args {
     /// Architecture (DESIGN §4.2).
     #[arg(long, value_enum)]
-    arch: ArchArg,
+    arch: Arch,
     /// Print the layers and parameter counts and exit (shape from --train, or --channels/--length/--classes).
     #[arg(long)]
     describe: bool,
@@ -101,7 +59,7 @@ struct Args {
     output: Option<PathBuf>,
     /// First-layer activation (Koo & Ploenzke: exponential gives more interpretable filters).
     #[arg(long, value_enum, default_value = "relu")]
-    first_activation: ActivationArg,
+    first_activation: Activation,
     /// Maximum epochs.
     #[arg(long, default_value_t = 100)]
     epochs: usize,
@@ -116,7 +74,7 @@ struct Args {
     weight_decay: f64,
     /// Validation quantity for early stopping and the plateau rule.
     #[arg(long, value_enum, default_value = "aupr")]
-    monitor: MonitorArg,
+    monitor: Monitor,
     /// Stop after this many epochs without improvement (0 = never).
     #[arg(long, default_value_t = 20)]
     patience: usize,
@@ -149,7 +107,7 @@ struct Args {
     resume: bool,
     /// Compute device.
     #[arg(long, value_enum, default_value = "cpu")]
-    device: DeviceArg,
+    device: DeviceChoice,
     /// With --describe and no --train: input channels [default: 4 for DNA, 5 for histone].
     #[arg(long)]
     channels: Option<usize>,
@@ -171,19 +129,12 @@ fn main() {
     })
 }
 
-fn first_activation(args: &Args) -> Activation {
-    match args.first_activation {
-        ActivationArg::Relu => Activation::Relu,
-        ActivationArg::Exponential => Activation::Exponential,
-    }
-}
-
 fn describe(args: &Args) -> Result<()> {
-    let arch = args.arch.arch();
+    let arch = args.arch;
     let spec = match &args.train {
         Some(path) => {
             let data = Dataset::load(path)?;
-            spec_for(arch, first_activation(args), &data)?
+            spec_for(arch, args.first_activation, &data)?
         }
         None => {
             let (c, l) = match arch.input_kind() {
@@ -195,7 +146,7 @@ fn describe(args: &Args) -> Result<()> {
                 channels: args.channels.unwrap_or(c),
                 length: args.length.unwrap_or(l),
                 classes: args.classes,
-                first_activation: first_activation(args),
+                first_activation: args.first_activation,
             }
         }
     };
@@ -254,26 +205,17 @@ fn train(args: &Args) -> Result<()> {
     if output.is_file() {
         return Err(Error::usage(format!("--output {} is a file; expected a directory path", output.display())));
     }
-    let device = DeviceChoice::parse(match args.device {
-        DeviceArg::Cpu => "cpu",
-        DeviceArg::Wgpu => "wgpu",
-        DeviceArg::Cuda => "cuda",
-    })?
-    .device()?;
+    let device = args.device.device()?;
 
     let train = Dataset::load(train_path)?;
     let valid = Dataset::load(valid_path)?;
-    let spec = spec_for(args.arch.arch(), first_activation(args), &train)?;
+    let spec = spec_for(args.arch, args.first_activation, &train)?;
     check_compatible(&train, &valid)?;
     let head = train.head()?;
     if train.is_empty() || valid.is_empty() {
         return Err(Error::in_file(if train.is_empty() { train_path } else { valid_path }, "has no rows"));
     }
-    let monitor = match args.monitor {
-        MonitorArg::Aupr => Monitor::Aupr,
-        MonitorArg::Auroc => Monitor::Auroc,
-        MonitorArg::Loss => Monitor::Loss,
-    };
+    let monitor = args.monitor;
     if monitor != Monitor::Loss && !has_both_classes(&valid.y) {
         return Err(Error::in_file(
             valid_path,
