@@ -312,7 +312,19 @@ impl Trainer<'_> {
         while state.epochs_done < self.config.epochs && !state.stopped_early {
             let epoch = state.epochs_done + 1;
             let started = Instant::now();
-            let (trained, losses) = self.train_epoch(network, &mut optim, epoch, state.lr, &autodiff, &checkpoints)?;
+            let last = state
+                .history
+                .last()
+                .map(|r| format!(" | epoch {}: valid AUROC {:.4} AUPR {:.4}", r.epoch, r.valid_auroc, r.valid_aupr));
+            let (trained, losses) = self.train_epoch(
+                network,
+                &mut optim,
+                epoch,
+                state.lr,
+                &autodiff,
+                &checkpoints,
+                last.unwrap_or_default(),
+            )?;
             network = trained;
             let (valid_loss, auroc, aupr) = self.validate(&network.valid());
             let record = EpochRecord {
@@ -419,6 +431,7 @@ impl Trainer<'_> {
         lr: f64,
         autodiff: &Device,
         checkpoints: &Checkpoints,
+        last_validation: String,
     ) -> Result<(Network, [f64; 3])> {
         let n = self.train.len();
         let mut order: Vec<usize> = (0..n).collect();
@@ -456,7 +469,8 @@ impl Trainer<'_> {
             sums[2] += parts.soft.map(|s| s.into_scalar::<f32>() as f64).unwrap_or(f64::NAN) * weight;
             let grads = GradientsParams::from_grads(parts.total.backward(), &network);
             network = optim.step(lr, network, grads);
-            bar.set_message(format!("loss {:.4}", sums[0] / ((b * self.config.batch_size + rows.len()) as f64)));
+            let seen = (b * self.config.batch_size + rows.len()) as f64;
+            bar.set_message(format!("loss {:.4}{last_validation}", sums[0] / seen));
             bar.inc(1);
         }
         bar.finish_and_clear();
