@@ -422,17 +422,22 @@ impl Trainer<'_> {
         Ok((network, best, optim, state))
     }
 
-    /// One pass over the training rows; returns the network and mean [total, hard, soft].
+    /// One pass over the training rows (epoch `state.epochs_done + 1`); returns the network and
+    /// mean [total, hard, soft].
     fn train_epoch(
         &self,
         mut network: Network,
         optim: &mut ModuleOptimizer,
-        epoch: usize,
-        lr: f64,
+        state: &TrainState,
         autodiff: &Device,
         checkpoints: &Checkpoints,
-        last_validation: String,
     ) -> Result<(Network, [f64; 3])> {
+        let (epoch, lr) = (state.epochs_done + 1, state.lr);
+        let last_validation = state
+            .history
+            .last()
+            .map(|r| format!(" | epoch {}: valid AUROC {:.4} AUPR {:.4}", r.epoch, r.valid_auroc, r.valid_aupr))
+            .unwrap_or_default();
         let n = self.train.len();
         let mut order: Vec<usize> = (0..n).collect();
         SeededRng::new(self.config.seed, epoch as u64).shuffle(&mut order);
