@@ -312,19 +312,7 @@ impl Trainer<'_> {
         while state.epochs_done < self.config.epochs && !state.stopped_early {
             let epoch = state.epochs_done + 1;
             let started = Instant::now();
-            let last = state
-                .history
-                .last()
-                .map(|r| format!(" | epoch {}: valid AUROC {:.4} AUPR {:.4}", r.epoch, r.valid_auroc, r.valid_aupr));
-            let (trained, losses) = self.train_epoch(
-                network,
-                &mut optim,
-                epoch,
-                state.lr,
-                &autodiff,
-                &checkpoints,
-                last.unwrap_or_default(),
-            )?;
+            let (trained, losses) = self.train_epoch(network, &mut optim, &state, &autodiff, &checkpoints)?;
             network = trained;
             let (valid_loss, auroc, aupr) = self.validate(&network.valid());
             let record = EpochRecord {
