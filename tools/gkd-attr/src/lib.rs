@@ -1,5 +1,6 @@
 //! Attribution methods for gkd models (DESIGN §4.4): gradient maps ([`gradients`]) and in-silico
-//! mutagenesis ([`ism`]).
+//! mutagenesis, naive ([`ism`]) and windowed ([`fast_ism`]).
 
+pub mod fast_ism;
 pub mod gradients;
 pub mod ism;
