@@ -275,6 +275,22 @@ fn bad_inputs_are_refused_before_training() {
 }
 
 #[test]
+fn a_second_run_into_the_same_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    task1(d, 200);
+    std::fs::create_dir_all(d.join("m.partial")).unwrap();
+    let lock = std::fs::File::create(d.join("m.partial/lock")).unwrap();
+    lock.lock().unwrap(); // as a running gkd-train holds it
+    let r = run_in(d, "gkd-train", &train_args("koo-cnn-local", "m", "1"));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("another gkd-train is already writing m"), "{}", r.stderr);
+    drop(lock);
+    run_ok(d, "gkd-train", &train_args("koo-cnn-local", "m", "1"));
+    assert!(d.join("m/model.safetensors").exists() && !d.join("m.partial").exists());
+}
+
+#[test]
 fn overflowing_inputs_stop_with_a_nan_loss_message() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

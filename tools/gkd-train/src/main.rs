@@ -238,6 +238,7 @@ fn train(args: &Args) -> Result<()> {
         seed: args.seed,
     };
     let work = sibling(output, "partial");
+    let _lock = lock_work_dir(&work, output)?;
     log::info!(
         "training {} ({} parameters) on {} rows, validating on {} rows{}",
         spec.arch.name(),
@@ -337,6 +338,23 @@ fn train(args: &Args) -> Result<()> {
         output.display()
     );
     Ok(())
+}
+
+/// Hold an exclusive lock on `WORK/lock` for the whole run, so that two runs writing the same
+/// model directory (say, two workflow jobs) cannot clobber each other's checkpoints.
+fn lock_work_dir(work: &Path, output: &Path) -> Result<std::fs::File> {
+    std::fs::create_dir_all(work).with_path(work)?;
+    let path = work.join("lock");
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).with_path(&path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::runtime(format!(
+            "another gkd-train is already writing {} (lock {} is held)",
+            output.display(),
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
+    }
 }
 
 fn json_number(v: f64) -> serde_json::Value {
