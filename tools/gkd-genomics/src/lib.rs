@@ -9,6 +9,8 @@
 //! - [`sequences`]: sequence sets with row identities from FASTA, BED or tables, and their labels.
 //! - [`genes`], [`signal`], [`deepchrome`]: TSS windows, bigWig/BAM binning and DeepChrome CSV for histone data.
 //! - [`split`]: seeded and by-chromosome train/valid/test splits.
+//! - [`shuffle`]: mononucleotide and dinucleotide shuffles (attribution baselines).
+//! - [`rng`]: the seeded random stream everything above draws from.
 
 pub mod bed;
 pub mod chroms;
@@ -19,6 +21,7 @@ pub mod motif;
 pub mod onehot;
 pub mod rng;
 pub mod sequences;
+pub mod shuffle;
 pub mod signal;
 pub mod split;
 pub mod synth;
