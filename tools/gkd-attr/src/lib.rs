@@ -1,6 +1,8 @@
-//! Attribution methods for gkd models (DESIGN §4.4): gradient maps ([`gradients`]) and in-silico
+//! Attribution methods for gkd models (DESIGN §4.4): gradient maps ([`gradients`]) with IG
+//! reference inputs ([`baselines`]), and in-silico
 //! mutagenesis, naive ([`ism`]) and windowed ([`fast_ism`]).
 
+pub mod baselines;
 pub mod fast_ism;
 pub mod gradients;
 pub mod ism;

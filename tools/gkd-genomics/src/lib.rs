@@ -9,7 +9,7 @@
 //! - [`sequences`]: sequence sets with row identities from FASTA, BED or tables, and their labels.
 //! - [`genes`], [`signal`], [`deepchrome`]: TSS windows, bigWig/BAM binning and DeepChrome CSV for histone data.
 //! - [`split`]: seeded and by-chromosome train/valid/test splits.
-//! - [`shuffle`]: mononucleotide and dinucleotide shuffles (attribution baselines).
+//! - [`shuffle`]: dinucleotide shuffles (attribution baselines).
 //! - [`rng`]: the seeded random stream everything above draws from.
 
 pub mod bed;

@@ -1,17 +1,9 @@
-//! Shuffled reference sequences for attribution baselines (DESIGN §4.4): positional shuffles
-//! (mononucleotide composition kept) and dinucleotide shuffles (every dinucleotide count kept),
-//! the latter with the Eulerian-walk construction of Altschul & Erickson (1985) as implemented in
+//! Dinucleotide shuffles for attribution baselines (DESIGN §4.4; positional shuffles are
+//! [`SeededRng::shuffle`]): every dinucleotide count is kept, with the Eulerian-walk construction of Altschul & Erickson (1985) as implemented in
 //! DeepLIFT / tangermeme (`dinuc_shuffle`): each token's list of successors is permuted except its
 //! last entry, which guarantees the walk uses every edge.
 
 use crate::rng::SeededRng;
-
-/// A permutation of `tokens` with the same count of every token.
-pub fn mononucleotide_shuffle(tokens: &[u8], rng: &mut SeededRng) -> Vec<u8> {
-    let mut out = tokens.to_vec();
-    rng.shuffle(&mut out);
-    out
-}
 
 /// A sequence with the same first token and the same count of every ordered pair of adjacent
 /// tokens as `tokens` (tokens are small integers, e.g. 0–3 for A, C, G, T and 4 for N).
@@ -70,16 +62,11 @@ mod tests {
     }
 
     #[test]
-    fn same_seed_same_shuffle_and_mononucleotide_counts() {
+    fn same_seed_same_shuffle() {
         let seq: Vec<u8> = (0..200).map(|i| (i % 4) as u8).collect();
         let a = dinucleotide_shuffle(&seq, &mut SeededRng::new(9, 3));
         let b = dinucleotide_shuffle(&seq, &mut SeededRng::new(9, 3));
         assert_eq!(a, b);
-        let mut m = mononucleotide_shuffle(&seq, &mut SeededRng::new(9, 3));
-        m.sort_unstable();
-        let mut sorted = seq.clone();
-        sorted.sort_unstable();
-        assert_eq!(m, sorted);
         // A periodic sequence has only one dinucleotide walk: ACGTACGT... stays itself.
         assert_eq!(a, seq);
     }
