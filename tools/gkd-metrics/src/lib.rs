@@ -3,7 +3,10 @@
 //! Definitions follow scikit-learn, which the Koo lab's published numbers were computed with:
 //! [`auroc`] is `roc_auc_score` (trapezoidal area under the ROC curve built at every distinct
 //! score, so tied scores form one step) and [`aupr`] is `average_precision_score`
-//! (Σ (Rₙ − Rₙ₋₁)·Pₙ over distinct thresholds, no interpolation).
+//! (Σ (Rₙ − Rₙ₋₁)·Pₙ over distinct thresholds, no interpolation). [`recovery`] scores
+//! attribution maps against synthetic ground truth.
+
+pub mod recovery;
 
 /// The ROC and precision-recall summaries of one score vector against binary labels.
 #[derive(Debug, Clone, Copy, PartialEq)]
