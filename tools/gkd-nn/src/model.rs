@@ -409,3 +409,36 @@ pub fn trainable_params<M: Module>(module: &M) -> usize {
     module.visit(&mut counter);
     counter.count
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attentivechrome_attention_is_a_distribution_over_bins_and_marks() {
+        let device = Device::flex();
+        device.seed(6);
+        let spec = ModelSpec {
+            arch: Arch::Attentivechrome,
+            channels: 3,
+            length: 12,
+            classes: 1,
+            first_activation: Activation::Relu,
+        };
+        let Network::Attentive(net) = spec.build(&device).unwrap() else { panic!("attentive network") };
+        let values: Vec<f32> = (0..2 * 3 * 12).map(|i| ((i * 7) % 5) as f32).collect();
+        let x = Tensor::<3>::from_data(burn::tensor::TensorData::new(values, [2, 3, 12]), &device);
+        let (logits, alpha, beta) = net.valid().forward_with_attention(x);
+        assert_eq!(logits.dims(), [2, 1]);
+        assert_eq!(alpha.dims(), [2, 3, 12]);
+        assert_eq!(beta.dims(), [2, 3]);
+        let alpha: Vec<f32> = alpha.into_data().try_to_vec::<f32>().unwrap();
+        for sums in alpha.chunks(12) {
+            assert!((sums.iter().sum::<f32>() - 1.0).abs() < 1e-5 && sums.iter().all(|&a| a > 0.0));
+        }
+        let beta: Vec<f32> = beta.into_data().try_to_vec::<f32>().unwrap();
+        for sums in beta.chunks(3) {
+            assert!((sums.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        }
+    }
+}
