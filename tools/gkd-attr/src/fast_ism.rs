@@ -102,59 +102,78 @@ pub fn ism_fast(
         return None;
     }
     let widths = window_widths(&geometry, l);
+    // Cached block inputs of every row: acts[row][0] = x, acts[row][b + 1] = output of block b.
+    let acts = reference_activations(net, x, batch, device);
+    let base: Vec<f32> = acts
+        .chunks(batch.max(1))
+        .flat_map(|rows| {
+            head_logits(net, &rows.iter().map(|a| a.last().expect("blocks").clone()).collect::<Vec<_>>(), device)
+        })
+        .enumerate()
+        .map(|(row, z)| z[target.class_of(row)])
+        .collect();
+    // Mutants of all rows: every base that differs from the reference column. Batches mix rows.
+    let mutants: Vec<(usize, usize, usize)> = (0..n)
+        .flat_map(|row| (0..l).flat_map(move |i| (0..c).map(move |b| (row, i, b))))
+        .filter(|&(row, i, b)| {
+            let column = x.slice(s![row, .., i]);
+            !(column[b] == 1.0 && column.sum() == 1.0)
+        })
+        .collect();
     let mut attr = Array3::zeros((n, c, l));
-    for row in 0..n {
-        let reference = x.index_axis(Axis(0), row);
-        // Cached block inputs: acts[0] = x, acts[b + 1] = output of block b.
-        let mut acts: Vec<Array2<f32>> = vec![reference.to_owned()];
-        let mut t =
-            Tensor::<3>::from_data(TensorData::new(reference.iter().copied().collect::<Vec<_>>(), [1, c, l]), device);
-        for block in &net.blocks {
-            t = block.forward(t);
-            let [_, f, len] = t.dims();
-            let v: Vec<f32> = t.clone().into_data().try_to_vec::<f32>().expect("float32");
-            acts.push(Array2::from_shape_vec((f, len), v).expect("F x L"));
-        }
-        let k = target.class_of(row);
-        let base = head_logits(net, &[acts.last().expect("blocks").clone()], device)[0][k];
-        // Mutants: every base that differs from the reference column.
-        let mutants: Vec<(usize, usize)> = (0..l)
-            .flat_map(|i| (0..c).map(move |b| (i, b)))
-            .filter(|&(i, b)| !(reference[[b, i]] == 1.0 && reference.column(i).sum() == 1.0))
-            .collect();
-        for chunk in mutants.chunks(batch.max(1)) {
-            let logits = mutant_logits(net, &geometry, &widths, &acts, chunk, device);
-            for (&(i, b), z) in chunk.iter().zip(&logits) {
-                attr[[row, b, i]] = z[k] - base;
-            }
+    for chunk in mutants.chunks(batch.max(1)) {
+        let logits = mutant_logits(net, &geometry, &widths, &acts, chunk, device);
+        for (&(row, i, b), z) in chunk.iter().zip(&logits) {
+            attr[[row, b, i]] = z[target.class_of(row)] - base[row];
         }
     }
     Some(attr)
 }
 
-/// Logits of a batch of single-base mutants of one sequence, given its cached activations.
+/// Every row's block inputs and outputs on the reference sequence, computed in batches.
+fn reference_activations(net: &ConvNet, x: &Array3<f32>, batch: usize, device: &Device) -> Vec<Vec<Array2<f32>>> {
+    let (n, c, l) = x.dim();
+    let mut acts: Vec<Vec<Array2<f32>>> = (0..n).map(|row| vec![x.index_axis(Axis(0), row).to_owned()]).collect();
+    for start in (0..n).step_by(batch.max(1)) {
+        let end = (start + batch.max(1)).min(n);
+        let data: Vec<f32> = x.slice(s![start..end, .., ..]).iter().copied().collect();
+        let mut t = Tensor::<3>::from_data(TensorData::new(data, [end - start, c, l]), device);
+        for block in &net.blocks {
+            t = block.forward(t);
+            let [rows, f, len] = t.dims();
+            let v: Vec<f32> = t.clone().into_data().try_to_vec::<f32>().expect("float32");
+            let v = Array3::from_shape_vec((rows, f, len), v).expect("B x F x L");
+            for (j, out) in v.axis_iter(Axis(0)).enumerate() {
+                acts[start + j].push(out.to_owned());
+            }
+        }
+    }
+    acts
+}
+
+/// Logits of a batch of single-base mutants `(row, position, base)`, given every row's cached
+/// activations.
 fn mutant_logits(
     net: &ConvNet,
     geometry: &[Geometry],
     widths: &[usize],
-    acts: &[Array2<f32>],
-    mutants: &[(usize, usize)],
+    acts: &[Vec<Array2<f32>>],
+    mutants: &[(usize, usize, usize)],
     device: &Device,
 ) -> Vec<Vec<f32>> {
     let m = mutants.len();
-    let channels = acts[0].nrows();
+    let channels = acts[0][0].nrows();
     // Changed interval and new values per mutant, in the current block's input coordinates.
     let mut changed: Vec<(usize, Array2<f32>)> = mutants
         .iter()
-        .map(|&(i, b)| {
+        .map(|&(_, i, b)| {
             let mut column = Array2::zeros((channels, 1));
             column[[b, 0]] = 1.0;
             (i, column)
         })
         .collect();
     for (bi, (block, g)) in net.blocks.iter().zip(geometry).enumerate() {
-        let input = acts[bi].view();
-        let c_in = input.nrows();
+        let c_in = acts[0][bi].nrows();
         let width = widths[bi];
         // The outputs each mutant changes, and aligned windows of equal width that hold them.
         let affected: Vec<(usize, usize)> =
@@ -170,7 +189,7 @@ fn mutant_logits(
             let origin = (start * g.pool) as isize - g.left as isize;
             fill_window(
                 &mut window[j * c_in * in_width..(j + 1) * c_in * in_width],
-                input,
+                acts[mutants[j].0][bi].view(),
                 origin,
                 in_width,
                 *lo,
@@ -202,11 +221,11 @@ fn mutant_logits(
             .map(|(j, (&(first, last), &start))| (first, v.slice(s![j, .., first - start..last - start]).to_owned()))
             .collect();
     }
-    let last = acts.last().expect("blocks");
     let features: Vec<Array2<f32>> = changed
         .iter()
-        .map(|(lo, values)| {
-            let mut full = last.clone();
+        .zip(mutants)
+        .map(|((lo, values), &(row, _, _))| {
+            let mut full = acts[row].last().expect("blocks").clone();
             full.slice_mut(s![.., *lo..lo + values.ncols()]).assign(values);
             full
         })
