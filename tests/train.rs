@@ -269,6 +269,9 @@ fn bad_inputs_are_refused_before_training() {
     assert!(stderr.contains("loss became NaN at epoch 2") && stderr.contains("epoch-0001"), "{stderr}");
     assert!(d.join("r.partial/checkpoint/epoch-0001/state.json").exists(), "last good checkpoint kept");
     assert!(!d.join("r").exists());
+    let mut other_lr = args.clone();
+    other_lr.extend(["--resume", "--lr", "0.01"]);
+    run_fails(d, "gkd-train", &other_lr, &["state.json", "other settings", "only --epochs may change"]);
     args[1] = "koo-cnn-dist";
     args.push("--resume");
     run_fails(d, "gkd-train", &args, &["state.json", "checkpoint is of koo-cnn-local", "not koo-cnn-dist"]);

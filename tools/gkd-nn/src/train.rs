@@ -146,6 +146,12 @@ impl EpochRecord {
 pub struct TrainState {
     /// The architecture (resuming into another one is refused).
     pub spec: ModelSpec,
+    /// The settings the run started with (resuming with others is refused, except `epochs`).
+    pub config: TrainConfig,
+    /// Training rows (a different dataset is refused).
+    pub train_rows: usize,
+    /// Whether the loss had a distillation term.
+    pub distilled: bool,
     /// Epochs completed.
     pub epochs_done: usize,
     /// Current learning rate.
@@ -293,6 +299,9 @@ impl Trainer<'_> {
                 self.optimizer(),
                 TrainState {
                     spec: self.spec.clone(),
+                    config: self.config.clone(),
+                    train_rows: self.train.len(),
+                    distilled: self.teacher.is_some(),
                     epochs_done: 0,
                     lr: self.config.lr,
                     best_score: None,
@@ -393,6 +402,21 @@ impl Trainer<'_> {
                     self.spec.length,
                     self.spec.classes,
                     self.spec.first_activation.name()
+                ),
+            ));
+        }
+        let same_settings = TrainConfig { epochs: self.config.epochs, ..state.config.clone() } == self.config;
+        if !same_settings || state.train_rows != self.train.len() || state.distilled != self.teacher.is_some() {
+            return Err(Error::in_file(
+                &state_path,
+                format!(
+                    "--resume: the checkpoint was made with other settings or data (then: {} training rows, distilled {}, {}; now: {} rows, distilled {}, {}); only --epochs may change",
+                    state.train_rows,
+                    state.distilled,
+                    serde_json::to_string(&state.config).unwrap_or_default(),
+                    self.train.len(),
+                    self.teacher.is_some(),
+                    serde_json::to_string(&self.config).unwrap_or_default()
                 ),
             ));
         }
