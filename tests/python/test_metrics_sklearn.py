@@ -28,3 +28,23 @@ def test_predict_metrics_equal_sklearn(tool, data, tmp_path):
         assert int(rows[name]["positives"]) == int(y[:, k].sum())
     assert abs(float(rows["macro"]["auroc"]) - np.mean(aurocs)) < 1e-6
     assert abs(float(rows["macro"]["aupr"]) - np.mean(auprs)) < 1e-6
+
+
+def test_rank_metrics_equal_sklearn_with_ties(tmp_path):
+    """Random scores with many ties (values on a coarse grid), several class balances."""
+    import os
+    import pathlib
+    import subprocess
+
+    exe = pathlib.Path(os.environ.get("GKD_BIN_DIR", "target/release")) / "examples" / "rank_scores"
+    rng = np.random.default_rng(7)
+    for trial in range(40):
+        n = int(rng.integers(5, 400))
+        scores = (rng.integers(0, int(rng.integers(2, 30)), n) / 7.0).astype(np.float32)
+        labels = (rng.random(n) < rng.uniform(0.05, 0.9)).astype(np.float32)
+        if labels.min() == labels.max():
+            labels[0] = 1 - labels[0]
+        text = "".join(f"{s!r}\t{int(l)}\n" for s, l in zip(scores.tolist(), labels.tolist()))
+        out = subprocess.run([str(exe)], input=text, capture_output=True, text=True, check=True).stdout.split()
+        assert abs(float(out[0]) - roc_auc_score(labels, scores)) < 1e-9, trial
+        assert abs(float(out[1]) - average_precision_score(labels, scores)) < 1e-9, trial
