@@ -7,6 +7,8 @@ use burn::tensor::{Device, Tensor, TensorData};
 use gkd_genomics::rng::SeededRng;
 use gkd_nn::loss::Head;
 use gkd_nn::model::Network;
+
+use crate::gradients::target_mask;
 use ndarray::{Array2, Array3, Axis};
 
 /// Settings of class optimization (DESIGN §4.4 defaults: λ 0.009, lr 0.05 for sequences and 0.1
@@ -49,11 +51,7 @@ pub fn optimise(
             Head::Sigmoid => log_sigmoid(logits),
             Head::Softmax => log_softmax(logits, 1),
         };
-        let mut mask = vec![0f32; n * k];
-        for (row, &t) in targets.iter().enumerate() {
-            mask[row * k + t] = 1.0;
-        }
-        let mask = Tensor::<2>::from_data(TensorData::new(mask, [n, k]), &autodiff);
+        let mask = target_mask(n, k, |row| targets[row], &autodiff);
         let loss = (log_p * mask).sum().neg() + input.clone().powi_scalar(2).sum().mul_scalar(settings.lambda);
         let grads = loss.backward();
         let g: Vec<f32> = input.grad(&grads).expect("input gradient").into_data().try_to_vec::<f32>().expect("float32");

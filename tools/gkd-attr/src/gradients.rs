@@ -3,7 +3,6 @@
 //! the gradient correction of Majdandzic et al. (2023).
 
 use burn::tensor::{Device, Tensor, TensorData};
-use gkd_nn::data::gather3;
 use gkd_nn::model::Network;
 use ndarray::{Array2, Array3, ArrayView3, Axis, s};
 
@@ -43,11 +42,7 @@ pub fn logits_and_gradients(
     let input = Tensor::<3>::from_data(TensorData::new(data, [n, c, l]), &autodiff).require_grad();
     let logits = network.forward(input.clone());
     let classes = logits.dims()[1];
-    let mut mask = vec![0f32; n * classes];
-    for row in 0..n {
-        mask[row * classes + target.class_of(first_row + row)] = 1.0;
-    }
-    let mask = Tensor::<2>::from_data(TensorData::new(mask, [n, classes]), &autodiff);
+    let mask = target_mask(n, classes, |row| target.class_of(first_row + row), &autodiff);
     let grads = (logits.clone() * mask).sum().backward();
     let gradient = input.grad(&grads).expect("the input requires a gradient");
     let values: Vec<f32> = logits.into_data().try_to_vec::<f32>().expect("float32");
@@ -56,6 +51,21 @@ pub fn logits_and_gradients(
         Array2::from_shape_vec((n, classes), values).expect("N x K"),
         Array3::from_shape_vec((n, c, l), g).expect("N x C x L"),
     )
+}
+
+/// An (n, k) tensor with a 1 at each row's class: multiplying logits by it and summing selects
+/// one logit per row.
+pub fn target_mask(n: usize, k: usize, class_of: impl Fn(usize) -> usize, device: &Device) -> Tensor<2> {
+    let mut mask = vec![0f32; n * k];
+    for row in 0..n {
+        mask[row * k + class_of(row)] = 1.0;
+    }
+    Tensor::from_data(TensorData::new(mask, [n, k]), device)
+}
+
+/// Logits of many inputs in batches (gkd-nn's batched inference, without a progress bar).
+pub fn forward_logits(network: &Network, x: &Array3<f32>, batch: usize, device: &Device) -> Array2<f32> {
+    gkd_nn::predict::logits(network, x, batch, device, None)
 }
 
 /// Saliency maps ∂logit_target/∂x for every row of `x`, in batches.
@@ -129,19 +139,6 @@ pub fn integrated_gradients(
         attr.index_axis_mut(Axis(0), row).assign(&row_attr);
     }
     (attr, gaps)
-}
-
-/// Forward logits of many inputs in batches (used by mutagenesis and baselines).
-pub fn forward_logits(network: &Network, x: &Array3<f32>, batch: usize, device: &Device) -> Array2<f32> {
-    let n = x.shape()[0];
-    let rows: Vec<usize> = (0..n).collect();
-    let (mut values, mut classes) = (Vec::new(), 0);
-    for chunk in rows.chunks(batch.max(1)) {
-        let z = network.forward(gather3(x, chunk, device));
-        classes = z.dims()[1];
-        values.extend(z.into_data().try_to_vec::<f32>().expect("float32"));
-    }
-    Array2::from_shape_vec((n, classes), values).expect("N x K")
 }
 
 #[cfg(test)]

@@ -11,16 +11,16 @@ use crate::model::Network;
 pub fn logits(
     network: &Network,
     x: &Array3<f32>,
-    classes: usize,
     batch_size: usize,
     device: &Device,
     progress: Option<&ProgressBar>,
 ) -> Array2<f32> {
     let n = x.shape()[0];
-    let mut out = Vec::with_capacity(n * classes);
+    let (mut out, mut classes) = (Vec::new(), 0);
     let rows: Vec<usize> = (0..n).collect();
     for chunk in rows.chunks(batch_size.max(1)) {
         let z = network.forward(gather3(x, chunk, device));
+        classes = z.dims()[1];
         out.extend(z.into_data().try_to_vec::<f32>().expect("float32 logits"));
         if let Some(bar) = progress {
             bar.inc(chunk.len() as u64);

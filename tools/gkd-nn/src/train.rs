@@ -496,8 +496,7 @@ impl Trainer<'_> {
 
     /// Hard loss, macro AUROC and macro AUPR on the validation split.
     fn validate(&self, network: &Network) -> (f64, f64, f64) {
-        let classes = self.spec.classes;
-        let logits = predict::logits(network, &self.valid.x, classes, self.config.batch_size, &self.device, None);
+        let logits = predict::logits(network, &self.valid.x, self.config.batch_size, &self.device, None);
         validation_metrics(self.head, &logits, &self.valid.y, &self.device)
     }
 }

@@ -96,8 +96,7 @@ fn run(args: &Args) -> Result<()> {
         ));
     }
     let bar = gkd_io::progress::bar(data.len() as u64, "predicting");
-    let logits =
-        gkd_nn::predict::logits(&model.network, &data.x, card.classes.len(), args.batch_size, &device, Some(&bar));
+    let logits = gkd_nn::predict::logits(&model.network, &data.x, args.batch_size, &device, Some(&bar));
     bar.finish_and_clear();
     let rows: Vec<usize> = (0..data.len()).collect();
     let p = probabilities(card.head, gather2(&logits, &rows, &device), args.temperature);

@@ -444,7 +444,7 @@ fn teacher_logits(args: &Args, train: &Dataset, device: &burn::tensor::Device) -
         }
         log::info!("teacher {}: predicting {} training rows", dir.display(), train.len());
         let bar = gkd_io::progress::bar(train.len() as u64, "teacher logits");
-        all.push(gkd_nn::predict::logits(&teacher.network, &train.x, train.y.ncols(), 256, device, Some(&bar)));
+        all.push(gkd_nn::predict::logits(&teacher.network, &train.x, 256, device, Some(&bar)));
         bar.finish_and_clear();
     }
     for path in &args.soft_targets {
