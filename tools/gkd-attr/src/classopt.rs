@@ -82,23 +82,15 @@ pub fn to_logo(raw: &Array3<f32>) -> Array3<f32> {
 mod tests {
     use super::*;
     use crate::gradients::forward_logits;
-    use burn::module::Module;
+    use crate::testing::network;
     use gkd_nn::arch::Arch;
     use gkd_nn::layers::Activation;
-    use gkd_nn::model::ModelSpec;
 
     #[test]
     fn optimised_inputs_raise_the_target_and_logos_are_distributions() {
         let device = Device::flex();
         device.seed(4);
-        let spec = ModelSpec {
-            arch: Arch::KooCnnLocal,
-            channels: 4,
-            length: 100,
-            classes: 2,
-            first_activation: Activation::Relu,
-        };
-        let network = spec.build(&device).unwrap().valid();
+        let network = network(Arch::KooCnnLocal, 100, 2, Activation::Relu, &device);
         // No penalty here: on an untrained model the logit's gradient is smaller than λ's.
         let settings = ClassOptimization { lambda: 0.0, lr: 0.05, steps: 60, seed: 1 };
         let raw =

@@ -12,7 +12,6 @@
 use burn::tensor::module::conv1d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData};
-use gkd_nn::layers::ConvBlock;
 use gkd_nn::model::{ConvNet, Network};
 use ndarray::{Array2, Array3, ArrayView2, Axis, s};
 
@@ -49,16 +48,12 @@ fn geometry(net: &ConvNet, length: usize) -> Option<Vec<Geometry>> {
         } else {
             return None;
         };
-        let pool = block.pool.as_ref().map(|_| block_pool(block)).unwrap_or(1);
+        let pool = block.pool.as_ref().map_or(1, |p| p.kernel_size);
         let output_len = conv_len / pool;
         out.push(Geometry { left, right, pool, input_len: len, conv_len, output_len });
         len = output_len;
     }
     Some(out)
-}
-
-fn block_pool(block: &ConvBlock) -> usize {
-    block.pool.as_ref().map(|p| p.kernel_size).unwrap_or(1)
 }
 
 /// For a changed interval [lo, hi) of a block's input, the block outputs to recompute, as an
@@ -272,10 +267,9 @@ fn head_logits(net: &ConvNet, features: &[Array2<f32>], device: &Device) -> Vec<
 mod tests {
     use super::*;
     use crate::ism::ism_naive;
-    use burn::module::Module;
+    use crate::testing::network;
     use gkd_nn::arch::Arch;
     use gkd_nn::layers::Activation;
-    use gkd_nn::model::ModelSpec;
 
     #[test]
     fn fast_ism_equals_naive_ism_on_every_sequence_cnn() {
@@ -289,8 +283,7 @@ mod tests {
         ] {
             for first in [Activation::Relu, Activation::Exponential] {
                 device.seed(9);
-                let spec = ModelSpec { arch, channels: 4, length, classes: 3, first_activation: first };
-                let network = spec.build(&device).unwrap().valid();
+                let network = network(arch, length, 3, first, &device);
                 let mut x =
                     Array3::from_shape_fn((2, 4, length), |(n, c, p)| ((n * 3 + p * 7 + p / 5) % 4 == c) as u8 as f32);
                 x.slice_mut(s![1, .., length / 2]).fill(0.0);
@@ -307,9 +300,7 @@ mod tests {
     #[test]
     fn recurrent_networks_are_not_supported() {
         let device = Device::flex();
-        let spec =
-            ModelSpec { arch: Arch::DemoRnn, channels: 4, length: 20, classes: 1, first_activation: Activation::Relu };
-        let network = spec.build(&device).unwrap().valid();
+        let network = network(Arch::DemoRnn, 20, 1, Activation::Relu, &device);
         assert!(ism_fast(&network, &Array3::zeros((1, 4, 20)), &Target::Class(0), 8, &device).is_none());
     }
 }

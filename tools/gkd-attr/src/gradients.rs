@@ -144,18 +144,15 @@ pub fn integrated_gradients(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::module::Module;
+    use crate::testing::network;
     use gkd_nn::arch::Arch;
     use gkd_nn::layers::Activation;
-    use gkd_nn::model::ModelSpec;
 
     /// A random one-hot batch and a freshly initialised smooth network (BiLSTM, sigmoid/tanh).
     pub(crate) fn smooth_model(rows: usize, length: usize) -> (Network, Array3<f32>, Device) {
         let device = Device::flex();
         device.seed(3);
-        let spec =
-            ModelSpec { arch: Arch::DemoRnn, channels: 4, length, classes: 2, first_activation: Activation::Relu };
-        let network = spec.build(&device).unwrap().valid();
+        let network = network(Arch::DemoRnn, length, 2, Activation::Relu, &device);
         let x = Array3::from_shape_fn((rows, 4, length), |(n, c, p)| ((n * 7 + p * 3) % 4 == c) as u8 as f32);
         (network, x, device)
     }

@@ -37,23 +37,15 @@ pub fn ism_naive(network: &Network, x: &Array3<f32>, target: &Target, batch: usi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::module::Module;
+    use crate::testing::network;
     use gkd_nn::arch::Arch;
     use gkd_nn::layers::Activation;
-    use gkd_nn::model::ModelSpec;
 
     #[test]
     fn naive_ism_equals_one_forward_pass_per_mutant() {
         let device = Device::flex();
         device.seed(5);
-        let spec = ModelSpec {
-            arch: Arch::KooCnnLocal,
-            channels: 4,
-            length: 100,
-            classes: 1,
-            first_activation: Activation::Relu,
-        };
-        let network = spec.build(&device).unwrap().valid();
+        let network = network(Arch::KooCnnLocal, 100, 1, Activation::Relu, &device);
         let mut x = Array3::from_shape_fn((2, 4, 100), |(n, c, p)| ((n + p * 5) % 4 == c) as u8 as f32);
         x.slice_mut(ndarray::s![1, .., 40]).fill(0.0); // an N position: every base is a mutation
         let attr = ism_naive(&network, &x, &Target::Class(0), 97, &device);

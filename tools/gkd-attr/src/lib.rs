@@ -9,3 +9,19 @@ pub mod fast_ism;
 pub mod gradients;
 pub mod ism;
 pub mod temporal;
+
+/// Shared set-up of the unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use burn::module::Module;
+    use burn::tensor::Device;
+    use gkd_nn::arch::Arch;
+    use gkd_nn::layers::Activation;
+    use gkd_nn::model::{ModelSpec, Network};
+
+    /// A freshly initialised one-hot-DNA network in evaluation mode on `device`.
+    pub fn network(arch: Arch, length: usize, classes: usize, first: Activation, device: &Device) -> Network {
+        let spec = ModelSpec { arch, channels: 4, length, classes, first_activation: first };
+        spec.build(device).expect("architecture fits").valid()
+    }
+}

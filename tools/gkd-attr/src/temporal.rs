@@ -40,18 +40,16 @@ pub fn temporal_logits(
 mod tests {
     use super::*;
     use crate::gradients::forward_logits;
-    use burn::module::Module;
+    use crate::testing::network;
     use gkd_nn::arch::Arch;
     use gkd_nn::layers::Activation;
-    use gkd_nn::model::ModelSpec;
 
     #[test]
     fn last_prefix_and_first_suffix_are_the_whole_sequence() {
         let device = Device::flex();
         device.seed(2);
         for arch in [Arch::DemoRnn, Arch::DemoCnnRnn] {
-            let spec = ModelSpec { arch, channels: 4, length: 30, classes: 2, first_activation: Activation::Relu };
-            let network = spec.build(&device).unwrap().valid();
+            let network = network(arch, 30, 2, Activation::Relu, &device);
             let x = Array3::from_shape_fn((3, 4, 30), |(n, c, p)| ((n + p * 3) % 4 == c) as u8 as f32);
             let (fwd, rev) = temporal_logits(&network, &x, &Target::Class(1), &device).unwrap();
             let full = forward_logits(&network, &x, 8, &device);
@@ -63,14 +61,7 @@ mod tests {
                 assert!((fwd[[row, 0]] - forward_logits(&network, &one, 1, &device)[[0, 1]]).abs() < 1e-5);
             }
         }
-        let spec = ModelSpec {
-            arch: Arch::KooCnnLocal,
-            channels: 4,
-            length: 200,
-            classes: 1,
-            first_activation: Activation::Relu,
-        };
-        let cnn = spec.build(&device).unwrap().valid();
+        let cnn = network(Arch::KooCnnLocal, 200, 1, Activation::Relu, &device);
         assert!(temporal_logits(&cnn, &Array3::zeros((1, 4, 200)), &Target::Class(0), &device).is_none());
     }
 }

@@ -88,7 +88,8 @@ impl Dropout {
         let rng = guard.get_or_insert_with(|| SeededRng::new(0, 0xD0));
         let mask: Vec<f32> = (0..n).map(|_| if (rng.next_u32() as u64) < threshold { scale } else { 0.0 }).collect();
         drop(guard);
-        x.clone() * Tensor::<D>::from_data(TensorData::new(mask, shape), &x.device())
+        let mask = Tensor::<D>::from_data(TensorData::new(mask, shape), &x.device());
+        x * mask
     }
 }
 

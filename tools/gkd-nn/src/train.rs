@@ -276,6 +276,25 @@ impl Trainer<'_> {
         AdamConfig::new().with_weight_decay(decay).init()
     }
 
+    /// The state before the first epoch.
+    fn fresh_state(&self) -> TrainState {
+        TrainState {
+            spec: self.spec.clone(),
+            config: self.config.clone(),
+            train_rows: self.train.len(),
+            distilled: self.teacher.is_some(),
+            epochs_done: 0,
+            lr: self.config.lr,
+            best_score: None,
+            best_epoch: 0,
+            since_best: 0,
+            since_plateau: 0,
+            stopped_early: false,
+            history: Vec::new(),
+            seconds: Vec::new(),
+        }
+    }
+
     /// Train; `resume` continues from the newest checkpoint when there is one.
     pub fn run(self, resume: bool) -> Result<TrainResult> {
         let autodiff = self.device.clone().autodiff();
@@ -292,27 +311,11 @@ impl Trainer<'_> {
         autodiff.seed(self.config.seed);
         let fresh = || self.spec.build(&autodiff).map_err(|e| Error::usage(e.0));
         let (mut network, mut best, mut optim, mut state) = match existing {
-            Some(dir) => self.load_checkpoint(&dir, fresh()?, fresh()?)?,
-            None => (
-                fresh()?,
-                fresh()?,
-                self.optimizer(),
-                TrainState {
-                    spec: self.spec.clone(),
-                    config: self.config.clone(),
-                    train_rows: self.train.len(),
-                    distilled: self.teacher.is_some(),
-                    epochs_done: 0,
-                    lr: self.config.lr,
-                    best_score: None,
-                    best_epoch: 0,
-                    since_best: 0,
-                    since_plateau: 0,
-                    stopped_early: false,
-                    history: Vec::new(),
-                    seconds: Vec::new(),
-                },
-            ),
+            Some(dir) => self.load_checkpoint(&dir, fresh()?)?,
+            None => {
+                let network = fresh()?;
+                (network.clone(), network, self.optimizer(), self.fresh_state())
+            }
         };
         if state.epochs_done > 0 {
             log::info!("resuming after epoch {} (lr {})", state.epochs_done, state.lr);
@@ -377,12 +380,7 @@ impl Trainer<'_> {
         Ok(TrainResult { network: best.valid(), state })
     }
 
-    fn load_checkpoint(
-        &self,
-        dir: &Path,
-        network: Network,
-        best: Network,
-    ) -> Result<(Network, Network, ModuleOptimizer, TrainState)> {
+    fn load_checkpoint(&self, dir: &Path, network: Network) -> Result<(Network, Network, ModuleOptimizer, TrainState)> {
         let state_path = dir.join("state.json");
         let text = std::fs::read_to_string(&state_path).with_path(&state_path)?;
         let state: TrainState = serde_json::from_str(&text)
@@ -424,8 +422,8 @@ impl Trainer<'_> {
             let path = dir.join(file);
             net.try_load_file(&path).map_err(|e| Error::in_file(&path, format!("cannot read checkpoint: {e}")))
         };
+        let best = load(network.clone(), "best.bpk")?;
         let network = load(network, "model.bpk")?;
-        let best = load(best, "best.bpk")?;
         let optim_path = dir.join("optim.bpk");
         let optim = self
             .optimizer()
