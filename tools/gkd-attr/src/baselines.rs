@@ -6,7 +6,7 @@ use gkd_genomics::shuffle::dinucleotide_shuffle;
 use ndarray::{Array2, ArrayView2};
 
 /// How IG's reference inputs are made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Baseline {
     /// All-zero input.
     Zeros,

@@ -82,6 +82,12 @@ fn window_widths(geometry: &[Geometry], length: usize) -> Vec<usize> {
     widths
 }
 
+/// Whether [`ism_fast`] supports `network` on inputs of `length` positions.
+pub fn supports(network: &Network, length: usize) -> bool {
+    let Network::Conv(net) = network else { return false };
+    geometry(net, length).is_some_and(|g| g.last().is_some_and(|last| last.output_len > 0))
+}
+
 /// Fast ISM of every row; `None` when the network is not supported (use naive ISM).
 pub fn ism_fast(
     network: &Network,

@@ -10,6 +10,7 @@
 //! - [`genes`], [`signal`], [`deepchrome`]: TSS windows, bigWig/BAM binning and DeepChrome CSV for histone data.
 //! - [`split`]: seeded and by-chromosome train/valid/test splits.
 //! - [`shuffle`]: dinucleotide shuffles (attribution baselines).
+//! - [`track`]: per-base score tracks written as bigWig.
 //! - [`rng`]: the seeded random stream everything above draws from.
 
 pub mod bed;
@@ -25,3 +26,4 @@ pub mod shuffle;
 pub mod signal;
 pub mod split;
 pub mod synth;
+pub mod track;

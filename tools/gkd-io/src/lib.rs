@@ -7,6 +7,7 @@
 //! verbosity, version) and [`progress`] (progress bars on stderr).
 
 pub mod atomic;
+pub mod attributions;
 pub mod cli;
 pub mod dataset;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod manifest;
 pub mod npz;
 pub mod predictions;
 pub mod progress;
+pub mod scores;
 pub mod table;
 
 pub use error::{Error, Result};

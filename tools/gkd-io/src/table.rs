@@ -131,6 +131,41 @@ pub struct RowIdentity {
     pub strand: Strand,
 }
 
+/// Read the identity columns (`id`, and `chrom`, `start`, `end`, `strand` where present) of a
+/// rows TSV; empty cells are unknown values.
+pub fn read_row_identities(path: &Path) -> Result<Vec<RowIdentity>> {
+    let table = TextTable::read(path, Some(b'\t'))?;
+    let ids = table.column("id")?;
+    let optional = |name: &str| -> Result<Vec<Option<String>>> {
+        if table.columns.iter().any(|c| c == name) { table.column(name) } else { Ok(vec![None; ids.len()]) }
+    };
+    let (chroms, starts, ends, strands) =
+        (optional("chrom")?, optional("start")?, optional("end")?, optional("strand")?);
+    let number = |v: &Option<String>, line: u64, what: &str| -> Result<Option<u64>> {
+        v.as_deref()
+            .map(|s| {
+                s.parse::<u64>().map_err(|_| Error::at_line(path, line, format!("{what} '{s}' is not a whole number")))
+            })
+            .transpose()
+    };
+    (0..ids.len())
+        .map(|i| {
+            let line = i as u64 + 2;
+            Ok(RowIdentity {
+                id: ids[i].clone().ok_or_else(|| Error::at_line(path, line, "empty id"))?,
+                chrom: chroms[i].clone(),
+                start: number(&starts[i], line, "start")?,
+                end: number(&ends[i], line, "end")?,
+                strand: match strands[i].as_deref() {
+                    Some("+") => Strand::Forward,
+                    Some("-") => Strand::Reverse,
+                    _ => Strand::Unknown,
+                },
+            })
+        })
+        .collect()
+}
+
 /// Write the row-identity TSV: `id chrom start end strand`, then `extra` text columns, then
 /// one column per class holding `y`. Empty cells mean "not known".
 pub fn write_rows_tsv(

@@ -160,6 +160,43 @@ pub struct LoadedModel {
     pub network: Network,
 }
 
+impl LoadedModel {
+    /// Check that `data` is what the model reads: the same kind, channels and length, and (when
+    /// the dataset has labels) as many label columns as the model has classes. `model_dir` is
+    /// named in the message.
+    pub fn check_fits(&self, data: &crate::data::Dataset, model_dir: &Path) -> Result<()> {
+        let input = &self.card.input;
+        if data.kind() != input.kind || data.channels() != input.channels.len() || data.length() != input.length {
+            return Err(Error::in_file(
+                &data.path,
+                format!(
+                    "holds {} x {} inputs; the model {} reads {} x {} ({})",
+                    data.channels(),
+                    data.length(),
+                    model_dir.display(),
+                    input.channels.len(),
+                    input.length,
+                    input.channels.join(", ")
+                ),
+            ));
+        }
+        let labels = data.y.ncols();
+        if labels != 0 && labels != self.card.classes.len() {
+            return Err(Error::in_file(
+                &data.path,
+                format!(
+                    "has {labels} label columns ({}); the model {} predicts {} classes ({})",
+                    data.manifest.classes.join(", "),
+                    model_dir.display(),
+                    self.card.classes.len(),
+                    self.card.classes.join(", ")
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Read a model directory onto `device`.
 pub fn load_model(dir: &Path, device: &Device) -> Result<LoadedModel> {
     let card = ModelCard::read(dir)?;

@@ -77,24 +77,8 @@ fn run(args: &Args) -> Result<()> {
     let device = args.device.device()?;
     let model = store::load_model(&args.model, &device)?;
     let data = Dataset::load(&args.data)?;
+    model.check_fits(&data, &args.model)?;
     let card = &model.card;
-    if data.kind() != card.input.kind
-        || data.channels() != card.input.channels.len()
-        || data.length() != card.input.length
-    {
-        return Err(Error::in_file(
-            &args.data,
-            format!(
-                "holds {} x {} inputs; the model {} reads {} x {} ({})",
-                data.channels(),
-                data.length(),
-                args.model.display(),
-                card.input.channels.len(),
-                card.input.length,
-                card.input.channels.join(", ")
-            ),
-        ));
-    }
     let bar = gkd_io::progress::bar(data.len() as u64, "predicting");
     let logits = gkd_nn::predict::logits(&model.network, &data.x, args.batch_size, &device, Some(&bar));
     bar.finish_and_clear();

@@ -1,0 +1,141 @@
+//! Writing per-base score tracks as bigWig (through bigtools), e.g. attribution scores placed on
+//! the reference coordinates of the rows they explain.
+
+use std::collections::BTreeMap;
+
+use bigtools::beddata::BedParserStreamingIterator;
+use bigtools::{BigWigWrite, Value};
+use gkd_io::atomic::AtomicFile;
+use gkd_io::error::{Error, Result};
+
+/// Scores at single reference positions, gathered per chromosome; several scores at one
+/// position (overlapping rows) are averaged.
+#[derive(Debug, Default, Clone)]
+pub struct BaseTrack {
+    sums: BTreeMap<String, BTreeMap<u32, (f64, u32)>>,
+}
+
+impl BaseTrack {
+    /// Add `score` at 0-based position `pos` of `chrom`.
+    pub fn add(&mut self, chrom: &str, pos: u32, score: f32) {
+        let entry = self.sums.entry(chrom.to_owned()).or_default().entry(pos).or_insert((0.0, 0));
+        entry.0 += score as f64;
+        entry.1 += 1;
+    }
+
+    /// The last covered position + 1 of each chromosome (a stand-in for chromosome sizes).
+    pub fn extents(&self) -> BTreeMap<String, u32> {
+        self.sums.iter().map(|(c, m)| (c.clone(), m.keys().next_back().map_or(0, |p| p + 1))).collect()
+    }
+
+    /// Runs of equal averaged scores over consecutive positions, sorted by chromosome name then
+    /// position, as bigWig records.
+    fn records(&self) -> Vec<(String, Value)> {
+        let mut out: Vec<(String, Value)> = Vec::new();
+        for (chrom, positions) in &self.sums {
+            for (&pos, &(sum, n)) in positions {
+                let value = (sum / n as f64) as f32;
+                match out.last_mut() {
+                    Some((c, v)) if c == chrom && v.end == pos && v.value == value => v.end = pos + 1,
+                    _ => out.push((chrom.clone(), Value { start: pos, end: pos + 1, value })),
+                }
+            }
+        }
+        out
+    }
+
+    /// Stage the track as a bigWig file; `sizes` must hold every chromosome of the track and
+    /// cover its positions.
+    pub fn stage_bigwig(&self, dest: &std::path::Path, sizes: &BTreeMap<String, u32>) -> Result<AtomicFile> {
+        for (chrom, extent) in self.extents() {
+            match sizes.get(&chrom) {
+                None => return Err(Error::usage(format!("no size for chromosome '{chrom}' in --chrom-sizes"))),
+                Some(&size) if size < extent => {
+                    return Err(Error::usage(format!(
+                        "chromosome '{chrom}' has size {size} in --chrom-sizes, but rows reach position {extent}"
+                    )));
+                }
+                _ => {}
+            }
+        }
+        let mut out = AtomicFile::create(dest)?;
+        let file = out.file().try_clone().map_err(|e| Error::io(dest, e))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .map_err(|e| Error::runtime(format!("cannot start the bigWig writer: {e}")))?;
+        let chrom_sizes = sizes.iter().map(|(c, &s)| (c.clone(), s)).collect();
+        let records = BedParserStreamingIterator::wrap_infallible_iter(self.records().into_iter(), false);
+        BigWigWrite::new(file, chrom_sizes)
+            .write(records, runtime)
+            .map_err(|e| Error::runtime(format!("{}: writing bigWig: {e}", dest.display())))?;
+        Ok(out)
+    }
+}
+
+/// Read a chromosome sizes file (`name<TAB>size` per line, as UCSC's `fetchChromSizes` or the
+/// first two columns of a FASTA index).
+pub fn read_chrom_sizes(path: &std::path::Path) -> Result<BTreeMap<String, u32>> {
+    let text =
+        String::from_utf8(gkd_io::input::read_all(path)?).map_err(|_| Error::in_file(path, "is not UTF-8 text"))?;
+    let mut sizes = BTreeMap::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut fields = line.split('\t');
+        let (Some(name), Some(size)) = (fields.next(), fields.next()) else {
+            return Err(Error::at_line(path, i as u64 + 1, "expected 'name<TAB>size'"));
+        };
+        let size: u32 = size.trim().parse().map_err(|_| {
+            Error::at_line(path, i as u64 + 1, format!("size '{size}' is not a whole number below 2^32"))
+        })?;
+        sizes.insert(name.to_owned(), size);
+    }
+    Ok(sizes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_average_overlaps_and_merge_equal_runs() {
+        let mut t = BaseTrack::default();
+        for (pos, v) in [(3, 1.0), (4, 1.0), (5, 2.0), (5, 4.0), (7, 1.0)] {
+            t.add("chr2", pos, v);
+        }
+        t.add("chr1", 0, -1.0);
+        let r: Vec<(String, u32, u32, f32)> =
+            t.records().into_iter().map(|(c, v)| (c, v.start, v.end, v.value)).collect();
+        assert_eq!(
+            r,
+            vec![
+                ("chr1".into(), 0, 1, -1.0),
+                ("chr2".into(), 3, 5, 1.0),
+                ("chr2".into(), 5, 6, 3.0),
+                ("chr2".into(), 7, 8, 1.0)
+            ]
+        );
+        assert_eq!(t.extents()["chr2"], 8);
+    }
+
+    #[test]
+    fn written_bigwig_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.bw");
+        let mut t = BaseTrack::default();
+        for pos in 10..50u32 {
+            t.add("chrX", pos, pos as f32 * 0.5);
+        }
+        let sizes = BTreeMap::from([("chrX".to_owned(), 1000u32)]);
+        t.stage_bigwig(&path, &sizes).unwrap().commit().unwrap();
+        let mut reader = bigtools::BigWigRead::open_file(&path).unwrap();
+        let values: Vec<Value> = reader.get_interval("chrX", 0, 1000).unwrap().map(|v| v.unwrap()).collect();
+        assert_eq!(values.len(), 40);
+        assert!(values.iter().all(|v| v.value == v.start as f32 * 0.5 && v.end == v.start + 1));
+        // Chromosome sizes must cover the track.
+        let small = BTreeMap::from([("chrX".to_owned(), 20u32)]);
+        assert!(t.stage_bigwig(&path, &small).unwrap_err().to_string().contains("reach position 50"));
+    }
+}

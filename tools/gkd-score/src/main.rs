@@ -1,0 +1,239 @@
+//! `gkd-score`: the numbers of a study (DESIGN §4.5) — predictive AUROC/AUPR of several models
+//! side by side, motif recovery of attribution maps against a synthetic dataset's ground truth
+//! (Koo & Ploenzke 2021), and attribution consistency across models (DEGU) — as a TSV table and
+//! a schema'd JSON report.
+
+mod consistency;
+mod recovery;
+
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+use gkd_io::atomic::commit_all;
+use gkd_io::cli::{CommonArgs, run_main};
+use gkd_io::error::{Error, Result};
+use gkd_io::manifest::TaskKind;
+use gkd_io::predictions;
+use gkd_io::scores::{LabelledFile, PredictiveRow, SCORES_SCHEMA, ScoreReport, ScoreRows};
+use gkd_nn::data::{Dataset, index_ids};
+
+const TOOL: &str = "gkd-score";
+
+const EXAMPLES: &str = "\
+Examples:
+  # Teacher / distilled / scratch test AUROC and AUPR, per class and macro:
+  gkd-score predictive --data task1.test.npz --input teacher=preds/teacher.test.npz \\
+            --input distilled=preds/distilled.test.npz --input scratch=preds/scratch.test.npz -o predictive.tsv
+  # Motif recovery of saliency and ISM maps over the first 500 positive test sequences:
+  gkd-score recovery --data task3.test.npz --input saliency=attr/saliency.npz --input ism=attr/ism.npz \\
+            -o recovery.tsv --json recovery.json
+  # Attribution consistency of three seeds' maps (reference: their mean):
+  gkd-score consistency --input s1=a1.npz --input s2=a2.npz --input s3=a3.npz -o consistency.tsv";
+
+/// Score predictions and attribution maps.
+#[derive(Debug, Parser)]
+#[command(name = TOOL, version, about, after_help = EXAMPLES)]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+/// Inputs and outputs every scoring command shares.
+#[derive(Debug, clap::Args)]
+struct Io {
+    /// An input, labelled: NAME=FILE (repeat for several models); FILE alone is labelled by its name.
+    #[arg(short, long = "input", value_name = "NAME=FILE", required = true)]
+    inputs: Vec<String>,
+    /// Output TSV table.
+    #[arg(short, long, value_name = "TSV")]
+    output: PathBuf,
+    /// Also write the JSON report (schemas/scores.v1.schema.json).
+    #[arg(long, value_name = "JSON")]
+    json: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Predictions (gkd-predict) against the dataset's labels: per-class and macro AUROC / AUPR.
+    Predictive {
+        /// Dataset split whose labels are scored against (rows matched by id).
+        #[arg(long, value_name = "NPZ")]
+        data: PathBuf,
+        #[command(flatten)]
+        io: Io,
+    },
+    /// Attribution maps (gkd-attribute) against the dataset's ground truth: per-sequence AUROC /
+    /// AUPR over positions (positives: generating PWM column IC > threshold bits) and signal-to-noise.
+    Recovery {
+        /// Synthetic dataset split with a `truth` array (gkd-synth); rows matched by dataset row.
+        #[arg(long, value_name = "NPZ")]
+        data: PathBuf,
+        #[command(flatten)]
+        io: Io,
+        /// Score the first N maps whose row is positive for the explained class.
+        #[arg(long, default_value_t = 500)]
+        first: usize,
+        /// Information content (bits) above which a truth column is a motif position.
+        #[arg(long, default_value_t = 0.01)]
+        threshold: f64,
+        /// Also write every sequence's AUROC / AUPR / signal-to-noise to this TSV.
+        #[arg(long, value_name = "TSV")]
+        per_sequence: Option<PathBuf>,
+    },
+    /// Attribution maps of several models for the same rows: per-sequence RMSE to a reference map
+    /// and across-model variability √(Σ var) (DEGU).
+    Consistency {
+        #[command(flatten)]
+        io: Io,
+        /// Reference map (gkd-attribute NPZ) [default: the mean of the inputs' maps].
+        #[arg(long, value_name = "NPZ")]
+        reference: Option<PathBuf>,
+    },
+}
+
+fn main() {
+    let args = Args::parse();
+    run_main(TOOL, || {
+        args.common.init(TOOL)?;
+        run(&args.command)
+    })
+}
+
+/// `NAME=FILE` (or FILE, labelled by its file stem) pairs.
+fn labelled(inputs: &[String]) -> Result<Vec<(String, PathBuf)>> {
+    let mut out: Vec<(String, PathBuf)> = Vec::new();
+    for item in inputs {
+        let (label, path) = match item.split_once('=') {
+            Some((l, p)) if !l.is_empty() && !p.is_empty() => (l.to_owned(), PathBuf::from(p)),
+            Some(_) => return Err(Error::usage(format!("--input '{item}': expected NAME=FILE"))),
+            None => {
+                let p = PathBuf::from(item);
+                (p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| item.clone()), p)
+            }
+        };
+        if out.iter().any(|(l, _)| *l == label) {
+            return Err(Error::usage(format!("--input label '{label}' is given twice")));
+        }
+        out.push((label, path));
+    }
+    Ok(out)
+}
+
+fn report(
+    data: Option<&Path>,
+    inputs: &[(String, PathBuf)],
+    settings: serde_json::Value,
+    scores: ScoreRows,
+) -> ScoreReport {
+    ScoreReport {
+        schema: SCORES_SCHEMA.to_owned(),
+        data: data.map(|p| p.display().to_string()),
+        inputs: inputs.iter().map(|(l, p)| LabelledFile { label: l.clone(), path: p.display().to_string() }).collect(),
+        settings: settings.as_object().cloned().unwrap_or_default(),
+        scores,
+        tool: TOOL.to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    }
+}
+
+fn run(command: &Command) -> Result<()> {
+    let (report, io) = match command {
+        Command::Predictive { data, io } => {
+            let inputs = labelled(&io.inputs)?;
+            let rows = predictive(data, &inputs)?;
+            (report(Some(data), &inputs, serde_json::json!({}), ScoreRows::Predictive(rows)), io)
+        }
+        Command::Recovery { data, io, first, threshold, per_sequence } => {
+            if *first == 0 {
+                return Err(Error::usage("--first must be at least 1"));
+            }
+            let inputs = labelled(&io.inputs)?;
+            let (rows, per_seq) = recovery::score(data, &inputs, *first, *threshold)?;
+            let settings = serde_json::json!({ "first": first, "threshold_bits": threshold });
+            let report = report(Some(data), &inputs, settings, ScoreRows::Recovery(rows));
+            if let Some(path) = per_sequence {
+                let mut files = report.stage(&io.output, io.json.as_deref())?;
+                files.push(recovery::stage_per_sequence(path, &per_seq)?);
+                commit_all(files)?;
+                return Ok(());
+            }
+            (report, io)
+        }
+        Command::Consistency { io, reference } => {
+            let inputs = labelled(&io.inputs)?;
+            let rows = consistency::score(&inputs, reference.as_deref())?;
+            let settings = serde_json::json!({
+                "reference": reference.as_ref().map_or("mean of the inputs".to_owned(), |p| p.display().to_string())
+            });
+            (report(None, &inputs, settings, ScoreRows::Consistency(rows)), io)
+        }
+    };
+    commit_all(report.stage(&io.output, io.json.as_deref())?)?;
+    log::info!("{} -> {}", report.inputs.len(), io.output.display());
+    Ok(())
+}
+
+/// Per-class and macro AUROC / AUPR of each input's probabilities against the labels.
+fn predictive(data_path: &Path, inputs: &[(String, PathBuf)]) -> Result<Vec<PredictiveRow>> {
+    let data = Dataset::load(data_path)?;
+    let classes = &data.manifest.classes;
+    if classes.is_empty() {
+        return Err(Error::in_file(data_path, "has no labels to score predictions against"));
+    }
+    let mut out = Vec::new();
+    for (label, path) in inputs {
+        let p = predictions::read(path)?;
+        if p.classes != *classes {
+            return Err(Error::in_file(
+                path,
+                format!(
+                    "predicts classes ({}); the dataset's labels are ({})",
+                    p.classes.join(", "),
+                    classes.join(", ")
+                ),
+            ));
+        }
+        let index = index_ids(&p.ids, path)?;
+        let softmax = data.manifest.task == TaskKind::Multiclass;
+        let mut scores = Vec::with_capacity(data.len() * classes.len());
+        for id in &data.ids {
+            let &r = index.get(id).ok_or_else(|| {
+                Error::in_file(path, format!("has no prediction for row '{id}' of {}", data_path.display()))
+            })?;
+            let z = p.logits.row(r);
+            if softmax {
+                // A class's softmax probability ranks rows differently from its logit.
+                let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let total: f32 = z.iter().map(|v| (v - max).exp()).sum();
+                scores.extend(z.iter().map(|v| (v - max).exp() / total));
+            } else {
+                // σ is monotone: logits rank rows exactly as probabilities do.
+                scores.extend(z.iter().copied());
+            }
+        }
+        let truth: Vec<f32> = data.y.iter().copied().collect();
+        let ranks = gkd_metrics::per_class(&scores, &truth, classes.len());
+        for (k, (class, rank)) in classes.iter().zip(&ranks).enumerate() {
+            let positives = data.y.column(k).iter().filter(|&&v| v > 0.5).count();
+            out.push(PredictiveRow {
+                model: label.clone(),
+                class: class.clone(),
+                positives,
+                rows: data.len(),
+                auroc: rank.auroc,
+                aupr: rank.aupr,
+            });
+        }
+        out.push(PredictiveRow {
+            model: label.clone(),
+            class: "macro".into(),
+            positives: data.y.iter().filter(|&&v| v > 0.5).count(),
+            rows: data.len(),
+            auroc: gkd_metrics::macro_mean(ranks.iter().map(|r| r.auroc)),
+            aupr: gkd_metrics::macro_mean(ranks.iter().map(|r| r.aupr)),
+        });
+    }
+    Ok(out)
+}

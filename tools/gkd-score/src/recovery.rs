@@ -1,0 +1,198 @@
+//! Motif recovery (DESIGN §4.5, Koo & Ploenzke 2021): for the first N maps whose row is positive
+//! for the explained class, score each position (gradient maps: Σ attr·x; ISM: L2 norm over
+//! bases), call positions whose generating PWM column has IC > threshold the motif, and average
+//! the per-sequence AUROC / AUPR and signal-to-noise.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use gkd_io::atomic::AtomicFile;
+use gkd_io::attributions::Attributions;
+use gkd_io::error::{Error, IoResultExt, Result};
+use gkd_io::manifest::Layout;
+use gkd_io::npz::NpzFile;
+use gkd_io::scores::RecoveryRow;
+use gkd_metrics::recovery::{PositionScore, motif_positions, position_scores, recovery, signal_to_noise};
+use gkd_nn::data::Dataset;
+use ndarray::{Array3, Axis, Ix3};
+
+/// One scored sequence.
+pub struct SequenceScore {
+    model: String,
+    id: String,
+    auroc: Option<f64>,
+    aupr: Option<f64>,
+    snr: [Option<f64>; 3],
+}
+
+/// The ground truth (N, C, L) of a synthetic dataset split.
+fn read_truth(data: &Dataset) -> Result<Array3<f32>> {
+    let mut npz = NpzFile::open(&data.path)?;
+    if !npz.contains("truth")? {
+        return Err(Error::in_file(
+            &data.path,
+            "has no 'truth' array: motif recovery needs the generating PWM of every position (a gkd-synth dataset)",
+        ));
+    }
+    let truth = npz
+        .read_f32("truth")?
+        .into_dimensionality::<Ix3>()
+        .map_err(|_| Error::in_file(&data.path, "array 'truth' must have 3 dimensions"))?;
+    let truth = match data.manifest.layout {
+        Layout::Ncl => truth,
+        Layout::Nlc => truth.permuted_axes([0, 2, 1]).as_standard_layout().into_owned(),
+    };
+    if truth.dim() != data.x.dim() {
+        return Err(Error::in_file(
+            &data.path,
+            format!("'truth' has shape {:?}; 'x' has {:?}", truth.shape(), data.x.shape()),
+        ));
+    }
+    Ok(truth)
+}
+
+/// How a method's maps are read as position scores.
+fn position_score(method: &str, path: &Path) -> Result<PositionScore> {
+    match method {
+        "ism" | "ism-fast" => Ok(PositionScore::L2Norm),
+        "saliency" | "gradxinput" | "ig" => Ok(PositionScore::Observed),
+        other => {
+            Err(Error::in_file(path, format!("holds '{other}' maps, which are not scores of the input's positions")))
+        }
+    }
+}
+
+fn mean_sd(values: impl Iterator<Item = Option<f64>>) -> (Option<f64>, Option<f64>) {
+    let v: Vec<f64> = values.flatten().collect();
+    if v.is_empty() {
+        return (None, None);
+    }
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    let sd = (v.len() > 1).then(|| (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt());
+    (Some(mean), sd)
+}
+
+/// Score every input's maps against the dataset's truth.
+pub fn score(
+    data_path: &Path,
+    inputs: &[(String, PathBuf)],
+    first: usize,
+    threshold: f64,
+) -> Result<(Vec<RecoveryRow>, Vec<SequenceScore>)> {
+    let data = Dataset::load(data_path)?;
+    let truth = read_truth(&data)?;
+    let channels = data.channels();
+    let mut rows = Vec::new();
+    let mut sequences = Vec::new();
+    for (label, path) in inputs {
+        let maps = Attributions::read(path)?;
+        let how = position_score(&maps.info.method, path)?;
+        if maps.info.channels != data.manifest.channels || maps.info.length != data.length() {
+            return Err(Error::in_file(
+                path,
+                format!(
+                    "holds {} x {} maps; {} holds {} x {} inputs",
+                    maps.info.channels.len(),
+                    maps.info.length,
+                    data_path.display(),
+                    channels,
+                    data.length()
+                ),
+            ));
+        }
+        let attr = maps.attr();
+        let mut scored: Vec<SequenceScore> = Vec::new();
+        for (i, row) in maps.rows.iter().enumerate() {
+            if scored.len() == first {
+                break;
+            }
+            let r = row.dataset_row.filter(|&r| r < data.len() && data.ids[r] == row.id).ok_or_else(|| {
+                Error::in_file(path, format!("map {} ('{}') is not a row of {}", i + 1, row.id, data_path.display()))
+            })?;
+            let k = data.manifest.classes.iter().position(|c| *c == row.class).ok_or_else(|| {
+                Error::in_file(
+                    path,
+                    format!("explains class '{}', which {} does not label", row.class, data_path.display()),
+                )
+            })?;
+            if data.y[[r, k]] <= 0.5 {
+                continue;
+            }
+            let flat = |a: ndarray::ArrayViewD<'_, f32>| a.iter().copied().collect::<Vec<f32>>();
+            let scores = position_scores(
+                &flat(attr.index_axis(Axis(0), i)),
+                &flat(data.x.index_axis(Axis(0), r).into_dyn()),
+                channels,
+                how,
+            );
+            let motif = motif_positions(&flat(truth.index_axis(Axis(0), r).into_dyn()), channels, threshold);
+            let rank = recovery(&scores, &motif);
+            scored.push(SequenceScore {
+                model: label.clone(),
+                id: row.id.clone(),
+                auroc: rank.auroc,
+                aupr: rank.aupr,
+                snr: signal_to_noise(&scores, &motif),
+            });
+        }
+        if scored.is_empty() {
+            return Err(Error::in_file(path, "has no map of a row that is positive for the class it explains"));
+        }
+        if scored.len() < first {
+            log::warn!("{label}: only {} positive maps (asked for the first {first})", scored.len());
+        }
+        let (auroc_mean, auroc_sd) = mean_sd(scored.iter().map(|s| s.auroc));
+        let (aupr_mean, aupr_sd) = mean_sd(scored.iter().map(|s| s.aupr));
+        let snr = |j: usize| mean_sd(scored.iter().map(|s| s.snr[j])).0;
+        rows.push(RecoveryRow {
+            model: label.clone(),
+            method: maps.info.method.clone(),
+            position_score: match how {
+                PositionScore::Observed => "observed".into(),
+                PositionScore::L2Norm => "l2".into(),
+            },
+            sequences: scored.len(),
+            auroc_mean,
+            auroc_sd,
+            aupr_mean,
+            aupr_sd,
+            snr_max: snr(0),
+            snr_mean: snr(1),
+            snr_top10: snr(2),
+        });
+        log::info!(
+            "{label}: motif recovery AUROC {:.4} over {} sequences",
+            auroc_mean.unwrap_or(f64::NAN),
+            scored.len()
+        );
+        sequences.extend(scored);
+    }
+    Ok((rows, sequences))
+}
+
+/// Stage the per-sequence table.
+pub fn stage_per_sequence(path: &Path, sequences: &[SequenceScore]) -> Result<AtomicFile> {
+    let mut file = AtomicFile::create(path)?;
+    {
+        let p = file.path().to_path_buf();
+        let mut w = file.buffered();
+        let cell = |v: Option<f64>| v.map_or("NA".to_owned(), |x| format!("{x:.6}"));
+        writeln!(w, "model\tid\tauroc\taupr\tsnr_max\tsnr_mean\tsnr_top10").with_path(&p)?;
+        for s in sequences {
+            writeln!(
+                w,
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                s.model,
+                s.id,
+                cell(s.auroc),
+                cell(s.aupr),
+                cell(s.snr[0]),
+                cell(s.snr[1]),
+                cell(s.snr[2])
+            )
+            .with_path(&p)?;
+        }
+        w.flush().with_path(&p)?;
+    }
+    Ok(file)
+}
