@@ -1,9 +1,12 @@
 //! The JSON Schemas in schemas/ are generated from the Rust types; this test fails when a type
 //! changes without its committed schema (run with GKD_UPDATE_SCHEMAS=1 to rewrite them), and
-//! checks that what the tools write validates against the committed schemas.
+//! checks that what the tools write validates against the committed schemas (attribution and
+//! score files: tests/attribute.rs and tests/python/test_attribution_crosscheck.py).
 
 use gkd::*;
 use gkd_io::manifest::DatasetManifest;
+use gkd_io::attributions::AttributionJson;
+use gkd_io::scores::ScoreReport;
 use gkd_nn::store::ModelCard;
 
 fn committed(name: &str) -> serde_json::Value {
@@ -12,6 +15,8 @@ fn committed(name: &str) -> serde_json::Value {
         let value = match name {
             "dataset-manifest.v1.schema.json" => DatasetManifest::json_schema(),
             "model.v1.schema.json" => ModelCard::json_schema(),
+            "attributions.v1.schema.json" => AttributionJson::json_schema(),
+            "scores.v1.schema.json" => ScoreReport::json_schema(),
             other => panic!("no generator for {other}"),
         };
         std::fs::write(&path, serde_json::to_string_pretty(&value).unwrap() + "\n").unwrap();
@@ -78,4 +83,18 @@ fn model_card_schema_matches_the_type_and_validates_written_cards() {
         broken["spec"]["arch"] = serde_json::json!("resnet-50");
         assert!(!validator.is_valid(&broken), "{file}: an unknown architecture must not validate");
     }
+}
+
+#[test]
+fn attribution_and_score_schemas_match_their_types() {
+    assert_eq!(
+        committed("attributions.v1.schema.json"),
+        AttributionJson::json_schema(),
+        "schemas/attributions.v1.schema.json is stale: rerun with GKD_UPDATE_SCHEMAS=1"
+    );
+    assert_eq!(
+        committed("scores.v1.schema.json"),
+        ScoreReport::json_schema(),
+        "schemas/scores.v1.schema.json is stale: rerun with GKD_UPDATE_SCHEMAS=1"
+    );
 }
