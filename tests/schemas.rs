@@ -4,8 +4,8 @@
 //! score files: tests/attribute.rs and tests/python/test_attribution_crosscheck.py).
 
 use gkd::*;
-use gkd_io::manifest::DatasetManifest;
 use gkd_io::attributions::AttributionJson;
+use gkd_io::manifest::DatasetManifest;
 use gkd_io::scores::ScoreReport;
 use gkd_nn::store::ModelCard;
 

@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT="${1:?usage: attribution_study.sh OUT_DIR}"
-SEEDS="${SEEDS:-1 2 3}"; KOO_SEEDS="${KOO_SEEDS:-$SEEDS}"
+SEEDS="${SEEDS:-1 2 3}"; KOO_SEEDS="${KOO_SEEDS-$SEEDS}"
 EPOCHS="${EPOCHS:-60}"; PATIENCE="${PATIENCE:-10}"; PLATEAU="${PLATEAU:-5}"
 T="${T:-15}"; ALPHA="${ALPHA:-0.5}"; N_POS="${N_POS:-500}"
 BIN="${BIN:-${CARGO_TARGET_DIR:-$PWD/target}/release}"

@@ -216,7 +216,7 @@ fn compute(args: &Args) -> Result<(Attributions, Option<Shard>)> {
     });
     let all_pairs = selection::pairs(&rows, &target, card.classes.len(), logits.as_ref());
     let pairs = match shard {
-        Some(s) => s.take(&all_pairs),
+        Some(s) => s.take(&all_pairs, method.block(args.batch_size)),
         None => all_pairs.clone(),
     };
     log::info!(
@@ -327,7 +327,7 @@ fn class_optimization(
         model.check_fits(&data, args.model.as_ref().expect("clap: --model"))?;
     }
     let classes = match shard {
-        Some(s) => s.take(&classes),
+        Some(s) => s.take(&classes, 1),
         None => classes,
     };
     let settings = classopt_settings(args, card.input.kind);

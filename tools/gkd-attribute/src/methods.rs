@@ -61,11 +61,24 @@ impl Method {
         matches!(self, Method::Saliency | Method::Gradxinput | Method::Ig | Method::Ism | Method::IsmFast)
     }
 
+    /// Maps computed together: the unit of chunking and of sharding, so that a shard computes
+    /// every map exactly as one run does.
+    pub fn block(self, batch: usize) -> usize {
+        match self {
+            Method::Ism | Method::IsmFast => ISM_ROWS_PER_BLOCK,
+            Method::Ig | Method::Classopt => 1,
+            _ => batch.max(1),
+        }
+    }
+
     /// Whether the method is in-silico mutagenesis (scored by the L2 norm over bases).
     pub fn is_ism(self) -> bool {
         matches!(self, Method::Ism | Method::IsmFast)
     }
 }
+
+/// Rows whose mutants fast ISM may mix in its batches.
+const ISM_ROWS_PER_BLOCK: usize = 8;
 
 /// The settings of every method (each reads what applies to it).
 #[derive(Debug, Clone)]
@@ -142,7 +155,7 @@ pub fn attribute(
     let batch = settings.batch.max(1);
     match method {
         Method::Saliency | Method::Gradxinput => {
-            let mut attr = in_chunks(x, batch, bar, |part, start| {
+            let mut attr = in_chunks(x, method.block(batch), bar, |part, start| {
                 let t = Target::PerRow(classes[start..start + part.shape()[0]].to_vec());
                 gradients::saliency(network, part, &t, batch, device)
             });
@@ -162,7 +175,7 @@ pub fn attribute(
                     "fast ISM does not support this architecture (it needs convolution/pooling blocks before a dense head); running naive ISM"
                 );
             }
-            let attr = in_chunks(x, 8, bar, |part, start| {
+            let attr = in_chunks(x, method.block(batch), bar, |part, start| {
                 let t = Target::PerRow(classes[start..start + part.shape()[0]].to_vec());
                 if fast {
                     fast_ism::ism_fast(network, part, &t, batch, device).expect("supported architecture")
@@ -176,7 +189,7 @@ pub fn attribute(
             let (n, _, l) = x.dim();
             let mut attr = Array3::zeros((n, 2, l));
             let mut start = 0;
-            for part in x.axis_chunks_iter(Axis(0), batch) {
+            for part in x.axis_chunks_iter(Axis(0), method.block(batch)) {
                 let (forward, reverse) =
                     temporal::temporal_logits(network, &part.to_owned(), device).expect("checked: recurrent model");
                 for (direction, logits) in [forward, reverse].into_iter().enumerate() {
@@ -202,7 +215,7 @@ pub fn attribute(
             let (n, m, _) = x.dim();
             let mut beta = Array2::zeros((n, m));
             let mut start = 0;
-            let attr = in_chunks(x, batch, bar, |part, _| {
+            let attr = in_chunks(x, method.block(batch), bar, |part, _| {
                 let (b, c, l) = part.dim();
                 let input = Tensor::<3>::from_data(
                     TensorData::new(part.iter().copied().collect::<Vec<_>>(), [b, c, l]),

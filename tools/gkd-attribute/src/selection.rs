@@ -84,11 +84,16 @@ impl std::fmt::Display for Shard {
 }
 
 impl Shard {
-    /// This shard's contiguous part of `items`: [⌊(i−1)·S/n⌋, ⌊i·S/n⌋), so the shards in order
-    /// are the whole list.
-    pub fn take<T: Clone>(&self, items: &[T]) -> Vec<T> {
-        let s = items.len();
-        items[(self.index - 1) * s / self.count..self.index * s / self.count].to_vec()
+    /// This shard's contiguous part of `items`, in whole blocks of `block` items: blocks
+    /// [⌊(i−1)·B/n⌋, ⌊i·B/n⌋) of the B blocks, so the shards in order are the whole list and
+    /// every block is computed exactly as in one run (floating-point results can depend on
+    /// how many inputs share a forward pass).
+    pub fn take<T: Clone>(&self, items: &[T], block: usize) -> Vec<T> {
+        let block = block.max(1);
+        let blocks = items.len().div_ceil(block);
+        let first = (self.index - 1) * blocks / self.count * block;
+        let last = (self.index * blocks / self.count * block).min(items.len());
+        items[first..last].to_vec()
     }
 }
 
@@ -146,9 +151,18 @@ mod tests {
     #[test]
     fn shards_partition_the_list_in_order() {
         let items: Vec<usize> = (0..10).collect();
-        for n in 1..=12 {
-            let joined: Vec<usize> = (1..=n).flat_map(|i| Shard { index: i, count: n }.take(&items)).collect();
-            assert_eq!(joined, items, "{n} shards");
+        for block in [1, 3, 4, 16] {
+            for n in 1..=12 {
+                let shards: Vec<Vec<usize>> =
+                    (1..=n).map(|i| Shard { index: i, count: n }.take(&items, block)).collect();
+                assert_eq!(shards.concat(), items, "{n} shards of blocks of {block}");
+                // Every shard starts on a block boundary.
+                let mut start = 0;
+                for s in &shards {
+                    assert_eq!(start % block, 0);
+                    start += s.len();
+                }
+            }
         }
         assert_eq!("3/4".parse::<Shard>().unwrap(), Shard { index: 3, count: 4 });
         for bad in ["0/4", "5/4", "4", "a/b", "1/0"] {
