@@ -28,5 +28,19 @@ OUT="${1:-results/quickstart}"
 # The seed study at small scale: teacher koo-cnn-deep -> soft targets -> scratch and distilled
 # koo-cnn-shallow students -> test AUROC/AUPR (full size: workflows/seed_study.sh, see RESULTS.md).
 N=4000 SEEDS=1 EPOCHS=12 PATIENCE=12 BIN="$BIN" bash workflows/seed_study.sh "$OUT/seed_study"
+# Attribution and scoring of that study: saliency and fast-ISM maps of the first 100 test sequences
+# carrying CEBPB, motif recovery against the ground truth, and the predictive table of the three models.
+S="$OUT/seed_study/seed1"; A="$OUT/attribution"; inputs=()
+for model in teacher scratch distilled; do
+  for method in saliency ism-fast; do
+    "$BIN/gkd-attribute" --model "$S/$model" --data "$S/task1.test.npz" --positives CEBPB --first 100 \
+      --method "$method" -o "$A/$model.$method.npz"
+    inputs+=(-i "$model.$method=$A/$model.$method.npz")
+  done
+done
+"$BIN/gkd-score" recovery --data "$S/task1.test.npz" "${inputs[@]}" -o "$A/recovery.tsv" --json "$A/recovery.json"
+"$BIN/gkd-score" predictive --data "$S/task1.test.npz" -i teacher="$S/teacher.test.npz" \
+  -i scratch="$S/scratch.test.npz" -i distilled="$S/distilled.test.npz" -o "$A/predictive.tsv"
+column -t "$A/recovery.tsv" >&2
 echo "Results written under $OUT:" >&2
 ls -R "$OUT" >&2
