@@ -6,17 +6,18 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::error::{Error, Result};
 
-/// Flags shared by every tool; `#[command(flatten)]` them into a tool's arguments.
+/// Flags shared by every tool; `#[command(flatten)]` them into a tool's arguments. They are
+/// global, so tools with subcommands accept them after the subcommand too.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct CommonArgs {
     /// Total threads for everything the tool runs [default: all cores].
-    #[arg(short = 't', long, value_name = "N")]
+    #[arg(short = 't', long, value_name = "N", global = true)]
     pub threads: Option<usize>,
     /// More log output on stderr (repeat for debug messages).
-    #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet", global = true)]
     pub verbose: u8,
     /// Only errors on stderr; no progress bars.
-    #[arg(short, long)]
+    #[arg(short, long, global = true)]
     pub quiet: bool,
 }
 
