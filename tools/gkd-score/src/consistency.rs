@@ -9,17 +9,10 @@ use gkd_io::error::{Error, Result};
 use gkd_io::scores::ConsistencyRow;
 use ndarray::{ArrayD, Axis};
 
+use crate::mean_sd;
+
 fn same_rows(a: &Attributions, b: &Attributions) -> bool {
     a.attr().shape() == b.attr().shape() && a.rows.iter().zip(&b.rows).all(|(x, y)| x.id == y.id && x.class == y.class)
-}
-
-fn mean_sd(v: &[f64]) -> (Option<f64>, Option<f64>) {
-    if v.is_empty() {
-        return (None, None);
-    }
-    let mean = v.iter().sum::<f64>() / v.len() as f64;
-    let sd = (v.len() > 1).then(|| (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt());
-    (Some(mean), sd)
 }
 
 /// RMSE rows per model and the variability row.
@@ -65,7 +58,7 @@ pub fn score(inputs: &[(String, PathBuf)], reference: Option<&Path>) -> Result<V
                 (se / a.len() as f64).sqrt()
             })
             .collect();
-        let (rmse_mean, rmse_sd) = mean_sd(&rmse);
+        let (rmse_mean, rmse_sd) = mean_sd(rmse.iter().copied());
         rows.push(ConsistencyRow { model: label.clone(), sequences: n, rmse_mean, rmse_sd, variability_mean: None });
     }
     // Per sequence: √(Σ_{c,l} population variance across models), then the mean over sequences.
@@ -89,7 +82,7 @@ pub fn score(inputs: &[(String, PathBuf)], reference: Option<&Path>) -> Result<V
         sequences: n,
         rmse_mean: None,
         rmse_sd: None,
-        variability_mean: mean_sd(&variability).0,
+        variability_mean: mean_sd(variability.iter().copied()).0,
     });
     Ok(rows)
 }

@@ -101,6 +101,17 @@ fn main() {
     })
 }
 
+/// Mean and sample standard deviation (n − 1) of `values`; `None` when empty (sd: when < 2 values).
+pub(crate) fn mean_sd(values: impl IntoIterator<Item = f64>) -> (Option<f64>, Option<f64>) {
+    let v: Vec<f64> = values.into_iter().collect();
+    if v.is_empty() {
+        return (None, None);
+    }
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    let sd = (v.len() > 1).then(|| (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt());
+    (Some(mean), sd)
+}
+
 /// `NAME=FILE` (or FILE, labelled by its file stem) pairs.
 fn labelled(inputs: &[String]) -> Result<Vec<(String, PathBuf)>> {
     let mut out: Vec<(String, PathBuf)> = Vec::new();

@@ -16,6 +16,8 @@ use gkd_metrics::recovery::{PositionScore, motif_positions, position_scores, rec
 use gkd_nn::data::Dataset;
 use ndarray::{Array3, Axis, Ix3};
 
+use crate::mean_sd;
+
 /// One scored sequence.
 pub struct SequenceScore {
     model: String,
@@ -60,16 +62,6 @@ fn position_score(method: &str, path: &Path) -> Result<PositionScore> {
             Err(Error::in_file(path, format!("holds '{other}' maps, which are not scores of the input's positions")))
         }
     }
-}
-
-fn mean_sd(values: impl Iterator<Item = Option<f64>>) -> (Option<f64>, Option<f64>) {
-    let v: Vec<f64> = values.flatten().collect();
-    if v.is_empty() {
-        return (None, None);
-    }
-    let mean = v.iter().sum::<f64>() / v.len() as f64;
-    let sd = (v.len() > 1).then(|| (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt());
-    (Some(mean), sd)
 }
 
 /// Score every input's maps against the dataset's truth.
@@ -141,9 +133,9 @@ pub fn score(
         if scored.len() < first {
             log::warn!("{label}: only {} positive maps (asked for the first {first})", scored.len());
         }
-        let (auroc_mean, auroc_sd) = mean_sd(scored.iter().map(|s| s.auroc));
-        let (aupr_mean, aupr_sd) = mean_sd(scored.iter().map(|s| s.aupr));
-        let snr = |j: usize| mean_sd(scored.iter().map(|s| s.snr[j])).0;
+        let (auroc_mean, auroc_sd) = mean_sd(scored.iter().filter_map(|s| s.auroc));
+        let (aupr_mean, aupr_sd) = mean_sd(scored.iter().filter_map(|s| s.aupr));
+        let snr = |j: usize| mean_sd(scored.iter().filter_map(|s| s.snr[j])).0;
         rows.push(RecoveryRow {
             model: label.clone(),
             method: maps.info.method.clone(),
