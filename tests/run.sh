@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README): build every tool once (one profile, one target
 # directory), run the Rust unit and end-to-end tests, then the cross-checks against numpy,
-# pyBigWig, pysam, PyTorch and scikit-learn in a venv kept outside the clone (PyTorch is ~3 GB).
+# pyBigWig, pysam, PyTorch, Captum and scikit-learn in a venv kept outside the clone (PyTorch is
+# ~3 GB), then the bundled Snakemake workflow end to end (tests/workflows.sh).
 #   CARGO_TARGET_DIR  where cargo builds (default: ./target)
 #   GKD_VENV          Python venv for the cross-checks (default: ~/.cache/gkd/venv)
 set -euo pipefail
@@ -24,3 +25,6 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/pip" install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 GKD_BIN_DIR="$CARGO_TARGET_DIR/release" "$VENV/bin/python" -m pytest -q tests/python
+
+echo "== workflows: Snakemake (lint, test configuration, report, interruption), dashboards in Chromium =="
+bash tests/workflows.sh

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The bundled Snakemake workflow end to end (issue 6): `snakemake --lint`, the tiny test
+# configuration (sequence + histone studies on bundled data) with assertions on the scores it
+# produces, `--report`, the HTML dashboards opened in headless Chromium (failing on any console
+# message; screenshots kept as artifacts), and an interrupted run: Snakemake stopped in the middle
+# of a training job, then rerun, must take no partial output as done and end with the same scores.
+#   CARGO_TARGET_DIR   where the tools were built (release profile)
+#   GKD_SNAKE_VENV     venv for Snakemake (default: ~/.cache/gkd/snake-venv)
+#   GKD_ARTIFACTS      where screenshots go (default: $CARGO_TARGET_DIR/artifacts)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+export PATH="$CARGO_TARGET_DIR/release:$PATH"
+VENV="${GKD_SNAKE_VENV:-$HOME/.cache/gkd/snake-venv}"
+ARTIFACTS="${GKD_ARTIFACTS:-$CARGO_TARGET_DIR/artifacts}"
+[ -x "$VENV/bin/snakemake" ] || python3 -m venv "$VENV"
+"$VENV/bin/pip" install --quiet --disable-pip-version-check "snakemake[reports]==9.27.1"
+SNAKEMAKE=("$VENV/bin/snakemake" --directory "$ROOT/workflows/snakemake" -s "$ROOT/workflows/snakemake/workflow/Snakefile"
+           --configfile "$ROOT/workflows/snakemake/config/test.yaml" --cores 2 --quiet)
+W="$(mktemp -d)"; trap 'rm -rf "$W"' EXIT
+mkdir -p "$ARTIFACTS"
+
+echo "== snakemake --lint =="
+lint="$("$VENV/bin/snakemake" --directory workflows/snakemake -s workflows/snakemake/workflow/Snakefile --lint 2>&1)"
+grep -q "Congratulations, your workflow is in a good condition" <<<"$lint" || { echo "$lint"; exit 1; }
+
+echo "== test configuration, end to end =="
+"${SNAKEMAKE[@]}" --config outdir="$W/a" >"$W/a.log" 2>&1 || { cat "$W/a.log"; exit 1; }
+"$VENV/bin/python" - "$W/a" <<'PY'
+import csv, sys
+out = sys.argv[1]
+def rows(path):
+    with open(path) as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+pred = {r["model"]: r for r in rows(f"{out}/sequence/seed1/scores/predictive.tsv") if r["class"] == "macro"}
+assert set(pred) == {"teacher", "scratch", "distilled"}, pred
+# 4 epochs on 1,400 sequences: every model learns something (chance is 0.5).
+assert all(float(r["auroc"]) > 0.6 for r in pred.values()), pred
+rec = rows(f"{out}/sequence/seed1/scores/recovery.tsv")
+assert len(rec) == 9 and all(r["sequences"] == "30" for r in rec), rec
+assert all(0.0 < float(r["auroc_mean"]) < 1.0 for r in rec), rec
+his = rows(f"{out}/histone/seed1/scores/predictive.tsv")
+assert [r["model"] for r in his if r["class"] == "macro"] == ["teacher", "scratch", "distilled"], his
+con = {r["model"]: r for r in rows(f"{out}/histone/seed1/scores/consistency.tsv")}
+assert float(con["teacher"]["rmse_mean"]) == 0.0 and float(con["scratch"]["rmse_mean"]) > 0.0, con
+print("scores ok")
+PY
+
+echo "== snakemake --report =="
+"${SNAKEMAKE[@]}" --config outdir="$W/a" --report "$W/snakemake-report.zip" >"$W/report.log" 2>&1 || { cat "$W/report.log"; exit 1; }
+python3 -c "import sys, zipfile; names = zipfile.ZipFile(sys.argv[1]).namelist(); assert any(n.endswith('report.html') for n in names), names" "$W/snakemake-report.zip"
+cp "$W/snakemake-report.zip" "$ARTIFACTS/"
+
+echo "== dashboards in headless Chromium =="
+if command -v chromium >/dev/null; then
+  for study in sequence histone; do
+    page="$W/a/$study/seed1/report.html"
+    ! grep -Eq '(src|href)="https?:' "$page" || { echo "$page makes external requests"; exit 1; }
+    timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+      --disable-background-networking --disable-component-update --disable-sync --user-data-dir="$W/chromium" \
+      --enable-logging=stderr --v=1 --window-size=1000,2400 --screenshot="$ARTIFACTS/report-$study.png" \
+      "file://$page" 2>"$W/chromium.log" >/dev/null
+    if grep -q ':CONSOLE' "$W/chromium.log"; then grep ':CONSOLE' "$W/chromium.log"; exit 1; fi
+    [ -s "$ARTIFACTS/report-$study.png" ]
+  done
+  echo "screenshots in $ARTIFACTS"
+else
+  echo "chromium not installed: dashboards not opened (install Debian's chromium)" >&2
+  exit 1
+fi
+
+echo "== interrupted in the middle of a training job, then rerun =="
+setsid "${SNAKEMAKE[@]}" --config outdir="$W/b" >"$W/b.log" 2>&1 &
+pid=$!
+# Wait until the teacher's training has written its first checkpoint, then stop Snakemake.
+for _ in $(seq 600); do
+  [ -d "$W/b/sequence/seed1/models/teacher.partial/checkpoint" ] && break
+  sleep 0.1
+done
+[ -d "$W/b/sequence/seed1/models/teacher.partial" ] || { echo "training never started"; cat "$W/b.log"; exit 1; }
+# Kill Snakemake and its jobs at once (a node lost, a job killed by the scheduler): SIGTERM
+# would let the running job finish first.
+kill -KILL -- "-$pid"; wait "$pid" || true
+# Nothing half-written is taken as done: the model directory does not exist.
+[ ! -e "$W/b/sequence/seed1/models/teacher/model.json" ] || { echo "a partial model was left as done"; ls -la "$W/b/sequence/seed1/models" "$W/b/sequence/seed1/models/teacher"; tail -20 "$W/b.log"; exit 1; }
+"${SNAKEMAKE[@]}" --config outdir="$W/b" --unlock >/dev/null 2>&1   # the killed run's lock
+"${SNAKEMAKE[@]}" --config outdir="$W/b" --rerun-incomplete >"$W/b2.log" 2>&1 || { cat "$W/b2.log"; cat "$W"/b/logs/sequence/seed1/train.*.log; exit 1; }
+for table in sequence/seed1/scores/predictive.tsv sequence/seed1/scores/recovery.tsv histone/seed1/scores/predictive.tsv; do
+  cmp "$W/a/$table" "$W/b/$table" || { echo "$table differs after the interrupted run"; exit 1; }
+done
+echo "workflow tests ok"

@@ -1,0 +1,378 @@
+//! `gkd-report`: one self-contained HTML page (inline SVG and CSS, no scripts, no external
+//! requests) from a study's files — score reports (gkd-score JSON), model directories (training
+//! curves from history.tsv) and attribution maps (gkd-attribute NPZ): logos of chosen sequences
+//! beside their ground-truth logo, class-optimization logos, temporal outputs and attention maps.
+
+mod svg;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use gkd_io::atomic::AtomicFile;
+use gkd_io::attributions::Attributions;
+use gkd_io::cli::{CommonArgs, run_main};
+use gkd_io::error::{Error, IoResultExt, Result};
+use gkd_io::manifest::{DatasetManifest, Layout, manifest_path_for, rows_path_for};
+use gkd_io::npz::NpzFile;
+use gkd_io::table::{TextTable, read_row_identities};
+use ndarray::{Array3, ArrayViewD, Axis, Ix3};
+
+use crate::svg::{Series, bars, escape, heatmap, line_chart, logo};
+
+const TOOL: &str = "gkd-report";
+
+const EXAMPLES: &str = "\
+Examples:
+  # The seed study: scores, training curves, and saliency / ISM logos of 3 sequences beside the truth:
+  gkd-report -o report.html --scores predictive.json --scores recovery.json \\
+             --model teacher=models/teacher --model distilled=models/distilled --model scratch=models/scratch \\
+             --attributions teacher.saliency=attr/teacher.sal.npz --attributions teacher.ism=attr/teacher.ism.npz \\
+             --truth task3.test.npz --show 3";
+
+/// Write a self-contained HTML dashboard of a study.
+#[derive(Debug, Parser)]
+#[command(name = TOOL, version, about, after_help = EXAMPLES)]
+struct Args {
+    /// Output HTML file.
+    #[arg(short, long, value_name = "HTML")]
+    output: PathBuf,
+    /// Page title.
+    #[arg(long, default_value = "gkd study report")]
+    title: String,
+    /// Score report written by gkd-score (--json); repeat.
+    #[arg(long, value_name = "JSON")]
+    scores: Vec<PathBuf>,
+    /// Model directory for training curves, labelled: NAME=DIR; repeat.
+    #[arg(long, value_name = "NAME=DIR")]
+    model: Vec<String>,
+    /// Attribution maps written by gkd-attribute, labelled: NAME=NPZ; repeat.
+    #[arg(long, value_name = "NAME=NPZ")]
+    attributions: Vec<String>,
+    /// Dataset split with a `truth` array (gkd-synth): ground-truth logos, rows matched by id.
+    #[arg(long, value_name = "NPZ")]
+    truth: Option<PathBuf>,
+    /// Sequences to draw logos for (the first N maps of the first attribution file).
+    #[arg(long, default_value_t = 3)]
+    show: usize,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+fn main() {
+    let args = Args::parse();
+    run_main(TOOL, || {
+        args.common.init(TOOL)?;
+        run(&args)
+    })
+}
+
+/// Split `NAME=PATH` (or PATH alone, labelled by its file stem).
+fn labelled(item: &str) -> (String, PathBuf) {
+    match item.split_once('=') {
+        Some((l, p)) if !l.is_empty() => (l.to_owned(), PathBuf::from(p)),
+        _ => {
+            let p = PathBuf::from(item);
+            (p.file_stem().map_or_else(|| item.to_owned(), |s| s.to_string_lossy().into_owned()), p)
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<()> {
+    let mut body = String::new();
+    for path in &args.scores {
+        body += &score_section(path)?;
+    }
+    if !args.model.is_empty() {
+        body += "<section><h2>Training curves</h2><div class=\"row\">";
+        for item in &args.model {
+            let (name, dir) = labelled(item);
+            body += &training_curves(&name, &dir)?;
+        }
+        body += "</div></section>";
+    }
+    let maps: Vec<(String, Attributions)> = args
+        .attributions
+        .iter()
+        .map(|item| {
+            let (name, path) = labelled(item);
+            Attributions::read(&path).map(|a| (name, a))
+        })
+        .collect::<Result<_>>()?;
+    let (dna, other): (Vec<_>, Vec<_>) = maps.into_iter().partition(|(_, a)| is_dna(a));
+    body += &logo_section(&dna, args.truth.as_deref(), args.show)?;
+    for (name, a) in &dna {
+        body += &match a.info.method.as_str() {
+            "classopt" => classopt_section(name, a),
+            "temporal" => temporal_section(name, a, args.show),
+            _ => String::new(),
+        };
+    }
+    for (name, a) in &other {
+        body += &match a.info.method.as_str() {
+            "attention" => attention_section(name, a),
+            "temporal" => temporal_section(name, a, args.show),
+            _ => map_heatmap_section(name, a),
+        };
+    }
+    if body.is_empty() {
+        return Err(Error::usage("nothing to report: give --scores, --model or --attributions"));
+    }
+    let page = page(&args.title, &body);
+    let mut out = AtomicFile::create(&args.output)?;
+    out.write_all(page.as_bytes())?;
+    out.commit()?;
+    log::info!("report -> {}", args.output.display());
+    Ok(())
+}
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{t}</title>
+<style>
+body {{ font-family: Arial, Helvetica, sans-serif; margin: 24px; color: #222; }}
+h1 {{ font-size: 22px; }} h2 {{ font-size: 18px; margin-top: 28px; border-bottom: 1px solid #ddd; }} h3 {{ font-size: 15px; }}
+table {{ border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }}
+th, td {{ border: 1px solid #ccc; padding: 3px 8px; text-align: right; }} th {{ background: #f3f3f3; }}
+td:first-child, th:first-child {{ text-align: left; }}
+.row {{ display: flex; flex-wrap: wrap; gap: 12px; }}
+svg text.title {{ font-size: 12px; font-weight: bold; }} svg text.tick {{ font-size: 10px; fill: #444; }}
+.muted {{ color: #777; font-size: 12px; }}
+</style></head><body>
+<h1>{t}</h1>
+<p class="muted">Written by {TOOL} {v}. Self-contained: no scripts, no external requests.</p>
+{body}
+</body></html>
+"#,
+        t = escape(title),
+        v = env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// A gkd-score report as a table.
+fn score_section(path: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(path).with_path(path)?;
+    let report: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| Error::in_file(path, format!("is not JSON: {e}")))?;
+    let (Some(kind), Some(rows)) = (report["kind"].as_str(), report["rows"].as_array()) else {
+        return Err(Error::in_file(path, "is not a gkd-score report (no 'kind' and 'rows')"));
+    };
+    let heading = match kind {
+        "predictive" => "Predictive performance (AUROC / AUPR)",
+        "recovery" => "Motif recovery against the ground truth",
+        "consistency" => "Attribution consistency",
+        other => other,
+    };
+    let mut s = format!("<section><h2>{}</h2>", escape(heading));
+    if let Some(data) = report["data"].as_str() {
+        let _ = write!(s, "<p class=\"muted\">against {}</p>", escape(data));
+    }
+    let Some(first) = rows.first().and_then(|r| r.as_object()) else { return Ok(s + "</section>") };
+    s += "<table><tr>";
+    for key in first.keys() {
+        let _ = write!(s, "<th>{}</th>", escape(key));
+    }
+    s += "</tr>";
+    for row in rows {
+        s += "<tr>";
+        for key in first.keys() {
+            let cell = match &row[key] {
+                serde_json::Value::Null => "NA".to_owned(),
+                serde_json::Value::Number(n) if n.is_f64() => format!("{:.4}", n.as_f64().unwrap_or(f64::NAN)),
+                serde_json::Value::String(v) => v.clone(),
+                other => other.to_string(),
+            };
+            let _ = write!(s, "<td>{}</td>", escape(&cell));
+        }
+        s += "</tr>";
+    }
+    Ok(s + "</table></section>")
+}
+
+/// Loss and validation AUROC/AUPR per epoch from a model directory's history.tsv.
+fn training_curves(name: &str, dir: &Path) -> Result<String> {
+    let path = dir.join("history.tsv");
+    let table = TextTable::read(&path, Some(b'\t'))?;
+    let number = |v: &Option<String>| v.as_deref().and_then(|s| s.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    let column = |c: &str| -> Result<Vec<f64>> { Ok(table.column(c)?.iter().map(number).collect()) };
+    let epochs = column("epoch")?;
+    let series = |names: &[(&str, &str)]| -> Result<Vec<Series>> {
+        names
+            .iter()
+            .map(|(c, label)| {
+                Ok(Series { name: (*label).to_owned(), points: epochs.iter().copied().zip(column(c)?).collect() })
+            })
+            .collect()
+    };
+    let losses = series(&[("train_loss", "train loss"), ("valid_loss", "valid loss")])?;
+    let metrics = series(&[("valid_auroc", "valid AUROC"), ("valid_aupr", "valid AUPR")])?;
+    Ok(line_chart(&format!("{name}: loss"), "epoch", &losses)
+        + &line_chart(&format!("{name}: validation"), "epoch", &metrics))
+}
+
+/// Ground truth (N, C, L), ids and inputs of a synthetic dataset split.
+struct Truth {
+    ids: Vec<String>,
+    truth: Array3<f32>,
+    channels: Vec<String>,
+}
+
+fn read_truth(path: &Path) -> Result<Truth> {
+    let manifest = DatasetManifest::read(manifest_path_for(path))?;
+    let mut npz = NpzFile::open(path)?;
+    if !npz.contains("truth")? {
+        return Err(Error::in_file(path, "has no 'truth' array (ground-truth logos need a gkd-synth dataset)"));
+    }
+    let truth = npz
+        .read_f32("truth")?
+        .into_dimensionality::<Ix3>()
+        .map_err(|_| Error::in_file(path, "array 'truth' must have 3 dimensions"))?;
+    let truth = match manifest.layout {
+        Layout::Ncl => truth,
+        Layout::Nlc => truth.permuted_axes([0, 2, 1]).as_standard_layout().into_owned(),
+    };
+    let ids = read_row_identities(&rows_path_for(path))?.into_iter().map(|r| r.id).collect();
+    Ok(Truth { ids, truth, channels: manifest.channels })
+}
+
+/// Letter heights of one map: gradient methods Σ-free attr·x (signed, observed base); ISM the
+/// L2 norm over bases on the observed base (how gkd-score ranks positions).
+fn map_heights(a: &Attributions, i: usize) -> Option<Vec<f32>> {
+    let attr = a.attr().index_axis(Axis(0), i);
+    let x = a.array("x")?.index_axis(Axis(0), i);
+    let flat = |v: ArrayViewD<'_, f32>| v.iter().copied().collect::<Vec<f32>>();
+    let (attr, x) = (flat(attr), flat(x));
+    let (c, l) = (a.info.channels.len(), a.info.length);
+    Some(match a.info.method.as_str() {
+        "ism" | "ism-fast" => (0..c * l)
+            .map(|j| {
+                let p = j % l;
+                let norm = (0..c).map(|b| attr[b * l + p].powi(2)).sum::<f32>().sqrt();
+                norm * x[j]
+            })
+            .collect(),
+        "saliency" | "gradxinput" | "ig" => attr.iter().zip(&x).map(|(a, x)| a * x).collect(),
+        _ => return None,
+    })
+}
+
+/// For the first `show` maps of the first per-position attribution file: the ground-truth logo
+/// (PWM × information content) and every file's logo of the same row.
+fn logo_section(maps: &[(String, Attributions)], truth: Option<&Path>, show: usize) -> Result<String> {
+    let per_position: Vec<&(String, Attributions)> = maps
+        .iter()
+        .filter(|(_, a)| matches!(a.info.method.as_str(), "saliency" | "gradxinput" | "ig" | "ism" | "ism-fast"))
+        .collect();
+    let Some((_, first)) = per_position.first() else { return Ok(String::new()) };
+    let truth = truth.map(read_truth).transpose()?;
+    let mut s = String::from(
+        "<section><h2>Attribution maps</h2><p class=\"muted\">Letter height: attr·x on the observed base (saliency, grad×input, IG) or the L2 norm of the ISM effects over bases; ground truth: generating PWM × information content.</p>",
+    );
+    for row in first.rows.iter().take(show) {
+        let _ = write!(s, "<h3>{} (class {})</h3>", escape(&row.id), escape(&row.class));
+        if let Some(t) = &truth
+            && let Some(r) = t.ids.iter().position(|id| *id == row.id)
+        {
+            let pwm = t.truth.index_axis(Axis(0), r);
+            let (c, l) = (pwm.shape()[0], pwm.shape()[1]);
+            let mut heights = vec![0f32; c * l];
+            for p in 0..l {
+                let column: Vec<f32> = (0..c).map(|b| pwm[[b, p]]).collect();
+                let ic = 2.0 + column.iter().filter(|&&v| v > 0.0).map(|&v| v * v.log2()).sum::<f32>();
+                for b in 0..c {
+                    heights[b * l + p] = column[b] * ic;
+                }
+            }
+            s += &logo("ground truth", &t.channels, &heights, l);
+        }
+        for (name, a) in &per_position {
+            if let Some(i) = a.rows.iter().position(|r| r.id == row.id && r.class == row.class)
+                && let Some(h) = map_heights(a, i)
+            {
+                s += &logo(name, &a.info.channels, &h, a.info.length);
+            }
+        }
+    }
+    Ok(s + "</section>")
+}
+
+/// Whether maps are over DNA bases (drawn as logos) rather than, say, histone marks (heatmaps).
+fn is_dna(a: &Attributions) -> bool {
+    a.info.channels.iter().map(String::as_str).eq(["A", "C", "G", "T"]) || a.info.method == "temporal"
+}
+
+/// Maps over named channels (histone marks × bins): the mean over maps as a heatmap
+/// (class optimization: the optimised input of each class; gradients: mean |attr|).
+fn map_heatmap_section(name: &str, a: &Attributions) -> String {
+    let (c, l) = (a.info.channels.len(), a.info.length);
+    let mut s = format!("<section><h2>{}: {}</h2><div class=\"row\">", escape(&a.info.method), escape(name));
+    if a.info.method == "classopt" {
+        for (i, row) in a.rows.iter().enumerate() {
+            let values: Vec<f32> = a.attr().index_axis(Axis(0), i).iter().copied().collect();
+            s += &heatmap(&format!("class {}: optimised input", row.class), &a.info.channels, l, &values);
+        }
+    } else {
+        let n = a.rows.len().max(1) as f32;
+        let mut mean = vec![0f32; c * l];
+        for map in a.attr().axis_iter(Axis(0)) {
+            for (acc, v) in mean.iter_mut().zip(map.iter()) {
+                *acc += v.abs() / n;
+            }
+        }
+        s += &heatmap(&format!("mean |attribution| over {} maps", a.rows.len()), &a.info.channels, l, &mean);
+    }
+    s + "</div></section>"
+}
+
+fn classopt_section(name: &str, a: &Attributions) -> String {
+    let mut s = format!("<section><h2>Class optimization: {}</h2>", escape(name));
+    let (c, l) = (a.info.channels.len(), a.info.length);
+    for (i, row) in a.rows.iter().enumerate() {
+        let pwm: Vec<f32> = a.attr().index_axis(Axis(0), i).iter().copied().collect();
+        let mut heights = pwm.clone();
+        for p in 0..l {
+            let ic = (c as f32).log2()
+                + (0..c).map(|b| pwm[b * l + p]).filter(|&v| v > 0.0).map(|v| v * v.log2()).sum::<f32>();
+            for b in 0..c {
+                heights[b * l + p] = pwm[b * l + p] * ic;
+            }
+        }
+        s += &logo(&format!("class {}", row.class), &a.info.channels, &heights, l);
+    }
+    s + "</section>"
+}
+
+fn temporal_section(name: &str, a: &Attributions, show: usize) -> String {
+    let mut s = format!("<section><h2>Temporal output scores: {}</h2><div class=\"row\">", escape(name));
+    for (i, row) in a.rows.iter().enumerate().take(show) {
+        let map = a.attr().index_axis(Axis(0), i);
+        let series: Vec<Series> = (0..map.shape()[0])
+            .map(|d| Series {
+                name: a.info.channels[d].clone(),
+                points: (0..a.info.length).map(|p| ((p + 1) as f64, map[[d, p].as_ref()] as f64)).collect(),
+            })
+            .collect();
+        s += &line_chart(&format!("{} P({})", row.id, row.class), "prefix end / suffix start", &series);
+    }
+    s + "</div></section>"
+}
+
+fn attention_section(name: &str, a: &Attributions) -> String {
+    let n = a.rows.len();
+    let (m, t) = (a.info.channels.len(), a.info.length);
+    let mut alpha = vec![0f32; m * t];
+    for map in a.attr().axis_iter(Axis(0)) {
+        for (acc, v) in alpha.iter_mut().zip(map.iter()) {
+            *acc += v / n as f32;
+        }
+    }
+    let mut s = format!("<section><h2>Attention: {}</h2><div class=\"row\">", escape(name));
+    s += &heatmap(&format!("bin attention α, mean over {n} genes"), &a.info.channels, t, &alpha);
+    if let Some(beta) = a.array("beta") {
+        let mean: Vec<f32> = (0..m).map(|k| beta.index_axis(Axis(1), k).mean().unwrap_or(0.0)).collect();
+        s += &bars(&format!("mark attention β, mean over {n} genes"), &a.info.channels, &mean);
+    }
+    s + "</div></section>"
+}
