@@ -1,0 +1,92 @@
+"""Every Nextflow module's command line is accepted by the real gkd binary (issue 6): the
+`script:` command of each workflows/nextflow/modules/local/gkd/*/main.nf is taken from the file,
+its ${...} expressions replaced by the values Nextflow would give them on tiny real data, and run.
+A module that gains an expression this test does not know fails the test."""
+import json
+import os
+import pathlib
+import re
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+MODULES = ROOT / "workflows" / "nextflow" / "modules" / "local" / "gkd"
+
+
+def command(module):
+    """The shell command of a module's script block (the first triple-quoted string after script:)."""
+    text = (MODULES / module / "main.nf").read_text()
+    script = text[text.index("script:"):]
+    body = script.split('"""')[1]
+    return " ".join(line.strip() for line in body.strip().splitlines())
+
+
+def render(module, values):
+    cmd = command(module)
+    missing = sorted(set(re.findall(r"\$\{([^}]*)\}", cmd)) - set(values))
+    assert not missing, f"{module}: the test does not know {missing}; add their values"
+    return re.sub(r"\$\{([^}]*)\}", lambda m: str(values[m.group(1)]), cmd)
+
+
+@pytest.fixture(scope="module")
+def bin_dir():
+    return pathlib.Path(os.environ.get("GKD_BIN_DIR", ROOT / "target" / "release"))
+
+
+def run(module, values, cwd, bin_dir):
+    cmd = render(module, values)
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}")
+    proc = subprocess.run(["bash", "-c", "set -euo pipefail; " + cmd], cwd=cwd, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, f"{module}: {cmd}\n{proc.stderr}"
+    return cmd
+
+
+def test_every_module_command_runs_on_tiny_data(tmp_path, bin_dir, data):
+    common = {"task.cpus": 2, "args": ""}
+    run("synth", {**common, "meta.task": "task3", "motifs": data("motifs/koo_eddy_12tf_jaspar2016.jaspar"),
+                  "decoy_args": f"--decoys {data('motifs/core_vertebrates_nonredundant_jaspar2016.meme')}",
+                  "meta.seed": 1, "args": "--n-positive 150 --n-negative 150", "template": "s.{split}.npz"},
+        tmp_path, bin_dir)
+    assert all((tmp_path / f"s.{split}.{ext}").exists() for split in ("train", "valid", "test")
+               for ext in ("npz", "json", "rows.tsv"))
+    model = {**common, "meta.arch": "koo-cnn-local", "meta.activation": "relu", "train_npz": "s.train.npz",
+             "valid_npz": "s.valid.npz", "meta.seed": 1, "args": "--epochs 1"}
+    run("train", {**model, "distill": "", "prefix": "teacher"}, tmp_path, bin_dir)
+    run("predict", {**common, "model": "teacher", "data_npz": "s.train.npz", "prefix": "teacher.train"}, tmp_path, bin_dir)
+    run("train", {**model, "prefix": "distilled",
+                  "distill": "--soft-targets teacher.train.tsv --temperature 15 --alpha 0.5"}, tmp_path, bin_dir)
+    for name in ("teacher", "distilled"):
+        run("predict", {**common, "model": name, "data_npz": "s.test.npz", "prefix": f"{name}.test"}, tmp_path, bin_dir)
+    for shard in ("1/2", "2/2"):
+        run("attribute", {**common, "model": "teacher", "data_npz": "s.test.npz", "meta.method": "saliency",
+                          "shard": shard, "args": "--positives positive --first 10",
+                          "prefix": f"teacher.saliency.{shard.replace('/', 'of')}"}, tmp_path, bin_dir)
+    run("attributemerge", {**common, "shard_list": "teacher.saliency.1of2.npz teacher.saliency.2of2.npz",
+                           "prefix": "teacher.saliency"}, tmp_path, bin_dir)
+    run("score", {**common, "mode": "predictive", "data_arg": "--data s.test.npz",
+                  "labelled": "-i teacher.test=teacher.test.npz -i distilled.test=distilled.test.npz",
+                  "prefix": "predictive"}, tmp_path, bin_dir)
+    run("score", {**common, "mode": "recovery", "data_arg": "--data s.test.npz",
+                  "labelled": "-i teacher.saliency=teacher.saliency.npz", "prefix": "recovery"}, tmp_path, bin_dir)
+    assert json.loads((tmp_path / "recovery.json").read_text())["rows"][0]["sequences"] == 10
+    run("report", {**common, "meta.id": "seed1", "score_args": "--scores predictive.json --scores recovery.json",
+                   "model_args": "--model teacher=teacher --model distilled=distilled",
+                   "map_args": "--attributions teacher.saliency=teacher.saliency.npz", "truth_arg": "--truth s.test.npz",
+                   "prefix": "seed1.report"}, tmp_path, bin_dir)
+    assert "<svg" in (tmp_path / "seed1.report.html").read_text()
+    run("onehot", {**common, "source": f"--fasta {data('seqdata/logomaker_crp_sites.fa')} --header-labels",
+                   "args": "--split train=0.7,valid=0.1,test=0.2", "template": "o.{split}.npz"}, tmp_path, bin_dir)
+    assert (tmp_path / "o.test.npz").exists()
+    run("histone", {**common, "csv": data("deepchrome_toy/train.csv"), "prefix": "h.train"}, tmp_path, bin_dir)
+    assert (tmp_path / "h.train.rows.tsv").exists()
+
+
+def test_every_module_is_exercised_and_has_meta_and_stub():
+    tested = {"synth", "train", "predict", "attribute", "attributemerge", "score", "report", "onehot", "histone"}
+    modules = {p.name for p in MODULES.iterdir() if p.is_dir()}
+    assert modules == tested, f"modules without a command test: {modules - tested}"
+    for m in modules:
+        text = (MODULES / m / "main.nf").read_text()
+        assert "stub:" in text and "topic: versions" in text and "task.ext.args" in text, m
+        assert (MODULES / m / "meta.yml").exists(), m

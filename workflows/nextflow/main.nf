@@ -1,0 +1,80 @@
+#!/usr/bin/env nextflow
+/*
+ * gkd: genomic knowledge distillation studies in Nextflow (DSL2, strict syntax).
+ *   --study sequence : gkd-synth benchmark with ground truth (the seed study)
+ *   --study histone  : DeepChrome CSVs (train/valid/test) -> AttentiveChrome teacher -> DeepChrome students
+ *   --study custom   : your FASTA (+ BED windows) with labels
+ * Parameters: nextflow_schema.json; profiles: test, docker, singularity, apptainer, gpu, slurm.
+ */
+
+include { GKD_SYNTH                  } from './modules/local/gkd/synth'
+include { GKD_ONEHOT                 } from './modules/local/gkd/onehot'
+include { GKD_HISTONE                } from './modules/local/gkd/histone'
+include { DISTILL_STUDY              } from './subworkflows/local/distill_study'
+
+params.study = 'sequence'
+params.outdir = 'results'
+params.seeds = '1,2,3'
+params.task = 'task3'
+params.motifs = "${projectDir}/../../test-data/motifs/koo_eddy_12tf_jaspar2016.jaspar"
+params.decoys = "${projectDir}/../../test-data/motifs/core_vertebrates_nonredundant_jaspar2016.meme"
+params.synth_args = ''
+params.fasta = null
+params.bed = null
+params.deepchrome_dir = "${projectDir}/../../test-data/deepchrome_toy"
+params.teacher_arch = 'koo-cnn-dist'
+params.student_arch = 'koo-cnn-local'
+params.activation = 'relu'
+params.temperature = 15
+params.alpha = 0.5
+params.methods = 'saliency,ig,ism-fast'
+params.shards = 4
+
+workflow {
+    main:
+    def seeds = params.seeds.toString().tokenize(',').collect { s -> s.trim() as int }
+    def methods = params.methods.toString().tokenize(',').collect { m -> m.trim() }
+    def settings = [
+        teacher    : [arch: params.teacher_arch, activation: params.activation],
+        student    : [arch: params.student_arch, activation: params.activation],
+        temperature: params.temperature,
+        alpha      : params.alpha,
+        methods    : methods,
+        shards     : params.shards as int,
+        recovery   : params.study == 'sequence',
+    ]
+    def replicates = channel.fromList(seeds).map { seed -> [id: "seed${seed}", key: "seed${seed}", seed: seed, task: params.task] }
+
+    if (params.study == 'sequence') {
+        GKD_SYNTH(replicates, file(params.motifs), params.task == 'task3' ? file(params.decoys) : [])
+        datasets = GKD_SYNTH.out.train.join(GKD_SYNTH.out.valid).join(GKD_SYNTH.out.test)
+    }
+    else if (params.study == 'custom') {
+        GKD_ONEHOT(channel.of([[id: 'custom'], file(params.fasta), params.bed ? file(params.bed) : []]))
+        splits = GKD_ONEHOT.out.train.join(GKD_ONEHOT.out.valid).join(GKD_ONEHOT.out.test)
+        datasets = replicates.combine(splits).map { meta, _data_meta, tr, va, te -> [meta, tr, va, te] }
+    }
+    else {
+        csvs = channel.fromList(['train', 'valid', 'test']).map { split -> [[id: "h.${split}", split: split], file("${params.deepchrome_dir}/${split}.csv")] }
+        GKD_HISTONE(csvs)
+        by_split = GKD_HISTONE.out.dataset.map { meta, files -> [meta.split, files] }.toList().map { items -> items.collectEntries() }
+        datasets = replicates.combine(by_split).map { meta, split -> [meta, split.train, split.valid, split.test] }
+        settings.teacher = [arch: 'attentivechrome', activation: 'relu']
+        settings.student = [arch: 'deepchrome', activation: 'relu']
+        settings.methods = ['saliency']
+    }
+    DISTILL_STUDY(datasets, settings)
+
+    publish:
+    reports = DISTILL_STUDY.out.report
+    scores = DISTILL_STUDY.out.predictive.mix(DISTILL_STUDY.out.recovery)
+}
+
+output {
+    reports {
+        path 'reports'
+    }
+    scores {
+        path 'scores'
+    }
+}

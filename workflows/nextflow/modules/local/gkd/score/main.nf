@@ -1,0 +1,30 @@
+process GKD_SCORE {
+    tag "${meta.id} ${mode}"
+    label 'process_single'
+    container 'gkd/gkd:0.1.0'
+
+    input:
+    tuple val(meta), val(mode), path(data, stageAs: 'data/*'), path(inputs)
+
+    output:
+    tuple val(meta), path("${prefix}.json"), emit: json
+    tuple val(meta), path("${prefix}.tsv"), emit: tsv
+    tuple val("${task.process}"), val('gkd-score'), eval('gkd-score --version | cut -d" " -f2'), topic: versions
+
+    script:
+    def args = task.ext.args ?: ''
+    prefix = task.ext.prefix ?: "${meta.id}.${mode}"
+    def data_npz = data.find { f -> f.name.endsWith('.npz') }
+    def data_arg = data_npz ? "--data ${data_npz}" : ''
+    // Every input NPZ, labelled by its file name without .npz (its companions sit beside it).
+    def labelled = inputs.findAll { f -> f.name.endsWith('.npz') }.collect { f -> "-i ${f.name.replaceAll(/\.npz$/, '')}=${f}" }.join(' ')
+    """
+    gkd-score ${mode} ${data_arg} ${labelled} ${args} -o ${prefix}.tsv --json ${prefix}.json
+    """
+
+    stub:
+    prefix = task.ext.prefix ?: "${meta.id}.${mode}"
+    """
+    touch ${prefix}.json ${prefix}.tsv
+    """
+}
