@@ -26,5 +26,8 @@ fi
 "$VENV/bin/pip" install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 GKD_BIN_DIR="$CARGO_TARGET_DIR/release" "$VENV/bin/python" -m pytest -q tests/python
 
+echo "== workflow and container static checks (Nextflow language server, hadolint, def_check) =="
+bash tests/static_checks.sh
+
 echo "== workflows: Snakemake (lint, test configuration, report, interruption), dashboards in Chromium =="
 bash tests/workflows.sh

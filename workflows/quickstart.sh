@@ -42,5 +42,12 @@ done
 "$BIN/gkd-score" predictive --data "$S/task1.test.npz" -i teacher="$S/teacher.test.npz" \
   -i scratch="$S/scratch.test.npz" -i distilled="$S/distilled.test.npz" -o "$A/predictive.tsv"
 column -t "$A/recovery.tsv" >&2
+# The same kind of study through the bundled Snakemake workflow (sequence + histone, small), ending
+# in one HTML dashboard per study.
+VENV="${GKD_SNAKE_VENV:-$HOME/.cache/gkd/snake-venv}"
+[ -x "$VENV/bin/snakemake" ] || { python3 -m venv "$VENV" && "$VENV/bin/pip" install --quiet "snakemake[reports]==9.27.1"; }
+PATH="$BIN:$PATH" "$VENV/bin/snakemake" --directory workflows/snakemake -s workflows/snakemake/workflow/Snakefile \
+  --configfile workflows/snakemake/config/test.yaml --config outdir="$(realpath -m "$OUT")/snakemake" --cores 2 --quiet
+echo "Dashboards: $OUT/snakemake/sequence/seed1/report.html and $OUT/snakemake/histone/seed1/report.html" >&2
 echo "Results written under $OUT:" >&2
 ls -R "$OUT" >&2
