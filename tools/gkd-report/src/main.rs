@@ -237,7 +237,7 @@ fn read_truth(path: &Path) -> Result<Truth> {
     Ok(Truth { ids, truth, channels: manifest.channels })
 }
 
-/// Letter heights of one map: gradient methods Σ-free attr·x (signed, observed base); ISM the
+/// Letter heights of one map: gradient methods attr·x (signed, on the observed base); ISM the
 /// L2 norm over bases on the observed base (how gkd-score ranks positions).
 fn map_heights(a: &Attributions, i: usize) -> Option<Vec<f32>> {
     let attr = a.attr().index_axis(Axis(0), i);
@@ -351,7 +351,7 @@ fn temporal_section(name: &str, a: &Attributions, show: usize) -> String {
         let series: Vec<Series> = (0..map.shape()[0])
             .map(|d| Series {
                 name: a.info.channels[d].clone(),
-                points: (0..a.info.length).map(|p| ((p + 1) as f64, map[[d, p].as_ref()] as f64)).collect(),
+                points: (0..a.info.length).map(|p| ((p + 1) as f64, map[&[d, p][..]] as f64)).collect(),
             })
             .collect();
         s += &line_chart(&format!("{} P({})", row.id, row.class), "prefix end / suffix start", &series);

@@ -182,7 +182,7 @@ fn run(command: &Command) -> Result<()> {
         }
     };
     commit_all(report.stage(&io.output, io.json.as_deref())?)?;
-    log::info!("{} -> {}", report.inputs.len(), io.output.display());
+    log::info!("scored {} input(s) -> {}", report.inputs.len(), io.output.display());
     Ok(())
 }
 
