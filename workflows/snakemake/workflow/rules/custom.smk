@@ -22,7 +22,7 @@ rule cus_onehot:
             if CUS.get("bed")
             else f"--fasta {input.fasta} --header-labels"
         ),
-        template=f"{OUT}/custom/data/c.{{split}}.npz",
+        template=lambda wc: f"{OUT}/custom/data/c.{{split}}.npz",
     threads: 1
     resources:
         mem_mb=4000,

@@ -41,7 +41,7 @@ else:
         params:
             bin=BIN,
             marks=" ".join(f"--mark {name}={data_path(path)}" for name, path in HIS["marks"].items()),
-            template=f"{OUT}/histone/data/h.{{split}}.npz",
+            template=lambda wc: f"{OUT}/histone/data/h.{{split}}.npz",
         threads: config["threads"]
         resources:
             mem_mb=4000,
