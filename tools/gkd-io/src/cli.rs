@@ -85,6 +85,20 @@ impl log::Log for StderrLogger {
     fn flush(&self) {}
 }
 
+/// Split a `NAME=PATH` command-line value; a bare PATH is labelled by its file name without
+/// extension. `None` when NAME or PATH is empty.
+pub fn labelled_path(item: &str) -> Option<(String, std::path::PathBuf)> {
+    match item.split_once('=') {
+        Some((label, path)) if !label.is_empty() && !path.is_empty() => Some((label.to_owned(), path.into())),
+        Some(_) => None,
+        None => {
+            let path = std::path::PathBuf::from(item);
+            let label = path.file_stem().map(|s| s.to_string_lossy().into_owned()).filter(|s| !s.is_empty())?;
+            Some((label, path))
+        }
+    }
+}
+
 /// Run a tool's body and exit: 0 on success, the error's exit code (1 data/runtime, 2 usage)
 /// with one message on stderr otherwise. A panic is reported as an internal error with exit
 /// code 1 rather than Rust's 101.

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 use gkd_io::atomic::AtomicFile;
 use gkd_io::attributions::Attributions;
-use gkd_io::cli::{CommonArgs, run_main};
+use gkd_io::cli::{CommonArgs, labelled_path, run_main};
 use gkd_io::error::{Error, IoResultExt, Result};
 use gkd_io::manifest::{DatasetManifest, Layout, manifest_path_for, rows_path_for};
 use gkd_io::npz::NpzFile;
@@ -67,15 +67,9 @@ fn main() {
     })
 }
 
-/// Split `NAME=PATH` (or PATH alone, labelled by its file stem).
-fn labelled(item: &str) -> (String, PathBuf) {
-    match item.split_once('=') {
-        Some((l, p)) if !l.is_empty() => (l.to_owned(), PathBuf::from(p)),
-        _ => {
-            let p = PathBuf::from(item);
-            (p.file_stem().map_or_else(|| item.to_owned(), |s| s.to_string_lossy().into_owned()), p)
-        }
-    }
+/// Split `NAME=PATH` (or PATH alone, labelled by its file stem); `flag` is named in the error.
+fn labelled(item: &str, flag: &str) -> Result<(String, PathBuf)> {
+    labelled_path(item).ok_or_else(|| Error::usage(format!("{flag} '{item}': expected NAME=PATH")))
 }
 
 fn run(args: &Args) -> Result<()> {
@@ -86,7 +80,7 @@ fn run(args: &Args) -> Result<()> {
     if !args.model.is_empty() {
         body += "<section><h2>Training curves</h2><div class=\"row\">";
         for item in &args.model {
-            let (name, dir) = labelled(item);
+            let (name, dir) = labelled(item, "--model")?;
             body += &training_curves(&name, &dir)?;
         }
         body += "</div></section>";
@@ -95,7 +89,7 @@ fn run(args: &Args) -> Result<()> {
         .attributions
         .iter()
         .map(|item| {
-            let (name, path) = labelled(item);
+            let (name, path) = labelled(item, "--attributions")?;
             Attributions::read(&path).map(|a| (name, a))
         })
         .collect::<Result<_>>()?;

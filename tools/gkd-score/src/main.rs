@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 use gkd_io::atomic::commit_all;
-use gkd_io::cli::{CommonArgs, run_main};
+use gkd_io::cli::{CommonArgs, labelled_path, run_main};
 use gkd_io::error::{Error, Result};
 use gkd_io::manifest::TaskKind;
 use gkd_io::predictions;
@@ -112,18 +112,12 @@ pub(crate) fn mean_sd(values: impl IntoIterator<Item = f64>) -> (Option<f64>, Op
     (Some(mean), sd)
 }
 
-/// `NAME=FILE` (or FILE, labelled by its file stem) pairs.
+/// `NAME=FILE` (or FILE, labelled by its file stem) pairs; labels must differ.
 fn labelled(inputs: &[String]) -> Result<Vec<(String, PathBuf)>> {
     let mut out: Vec<(String, PathBuf)> = Vec::new();
     for item in inputs {
-        let (label, path) = match item.split_once('=') {
-            Some((l, p)) if !l.is_empty() && !p.is_empty() => (l.to_owned(), PathBuf::from(p)),
-            Some(_) => return Err(Error::usage(format!("--input '{item}': expected NAME=FILE"))),
-            None => {
-                let p = PathBuf::from(item);
-                (p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| item.clone()), p)
-            }
-        };
+        let (label, path) =
+            labelled_path(item).ok_or_else(|| Error::usage(format!("--input '{item}': expected NAME=FILE")))?;
         if out.iter().any(|(l, _)| *l == label) {
             return Err(Error::usage(format!("--input label '{label}' is given twice")));
         }
