@@ -2,7 +2,7 @@
 # Opt-in (not in CI: ~10 minutes): build a CPU image of the gkd tools with podman from a local
 # base made by debootstrap (no registry needed), and run a tool inside it on bundled data.
 # Settings that work on machines without a Docker engine (DESIGN §6): runtime runc, cgroupfs,
-# file events logger, no network namespace, nofile 1024.
+# file events logger, no network namespace, nofile 1024 and nproc 4096 (runc may only lower them).
 #   needs root and Debian's podman, runc, debootstrap (installed here when missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +12,7 @@ mkdir -p /etc/containers
 cat > /etc/containers/containers.conf <<'CONF'
 [containers]
 netns = "none"
-default_ulimits = ["nofile=1024:1024"]
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
 [engine]
 runtime = "runc"
 cgroup_manager = "cgroupfs"
