@@ -333,3 +333,52 @@ fn bad_input_is_refused_with_one_message_and_no_output() {
 fn data_path(rel: &str) -> String {
     data(rel).to_str().unwrap().to_owned()
 }
+
+#[test]
+fn target_all_and_predicted_on_a_multilabel_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path();
+    let m = data_path("motifs/koo_eddy_12tf_jaspar2016.jaspar");
+    run_ok(w, "gkd-synth", &["task1", "--motifs", &m, "--n", "150", "--length", "100", "-o", "t1.{split}.npz"]);
+    let args = ["--arch", "koo-cnn-local", "--train", "t1.train.npz", "--valid", "t1.valid.npz", "--epochs", "1"];
+    run_ok(w, "gkd-train", &[&args[..], &["-q", "-o", "m"]].concat());
+    let base = ["--model", "m", "--data", "t1.test.npz", "--method", "saliency", "--rows", "0:2"];
+    attribute(w, &[&base[..], &["--target", "all", "-o", "all.npz"]].concat());
+    let rows = read_tsv(&w.join("all.rows.tsv"));
+    let classes: Vec<String> = serde_json::from_str::<serde_json::Value>(
+        &std::fs::read_to_string(w.join("t1.test.json")).unwrap(),
+    )
+    .unwrap()["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(rows.len(), 2 * 12);
+    assert_eq!(
+        rows.iter().map(|r| r["class"].clone()).collect::<Vec<_>>(),
+        [classes.clone(), classes.clone()].concat()
+    );
+    // Map (row 1, class 5) is the saliency of row 1 for class 5 alone (to float rounding: the two
+    // runs put different numbers of inputs through each forward pass).
+    attribute(w, &[&base[..], &["--target", &classes[5], "-o", "c5.npz"]].concat());
+    let (all, one) = (npz(&w.join("all.npz"), "attr").1, npz(&w.join("c5.npz"), "attr").1);
+    let map = 4 * 100;
+    let worst = all[(12 + 5) * map..(12 + 6) * map]
+        .iter()
+        .zip(&one[map..2 * map])
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    assert!(worst < 1e-6, "max |difference| {worst}");
+    // ... and differs from the map of another class.
+    assert!(all[(12 + 4) * map..(12 + 5) * map].iter().zip(&one[map..2 * map]).any(|(a, b)| (a - b).abs() > 1e-4));
+    // Predicted: each row's class is the argmax of its logits.
+    attribute(w, &[&base[..], &["--target", "predicted", "-o", "pred.npz"]].concat());
+    run_ok(w, "gkd-predict", &["--model", "m", "--data", "t1.test.npz", "-o", "p.npz", "-q"]);
+    let (_, logits) = npz(&w.join("p.npz"), "logits");
+    for (i, r) in read_tsv(&w.join("pred.rows.tsv")).iter().enumerate() {
+        let z = &logits[i * 12..(i + 1) * 12];
+        let best = (0..12).fold(0, |b, k| if z[k] > z[b] { k } else { b });
+        assert_eq!(r["class"], classes[best]);
+    }
+}
