@@ -185,7 +185,8 @@ fn score_section(path: &Path) -> Result<String> {
     Ok(s + "</table></section>")
 }
 
-/// Loss and validation AUROC/AUPR per epoch from a model directory's history.tsv.
+/// Hard-label training loss, validation loss and validation AUROC/AUPR per epoch from a model
+/// directory's history.tsv.
 fn training_curves(name: &str, dir: &Path) -> Result<String> {
     let path = dir.join("history.tsv");
     let table = TextTable::read(&path, Some(b'\t'))?;
@@ -200,7 +201,9 @@ fn training_curves(name: &str, dir: &Path) -> Result<String> {
             })
             .collect()
     };
-    let losses = series(&[("train_loss", "train loss"), ("valid_loss", "valid loss")])?;
+    // Distilled models' train_loss adds α-weighted soft-target terms (with the teacher's entropy, a
+    // large constant at high T); the hard-label part is on the validation loss's scale.
+    let losses = series(&[("train_hard", "train loss (hard labels)"), ("valid_loss", "valid loss")])?;
     let metrics = series(&[("valid_auroc", "valid AUROC"), ("valid_aupr", "valid AUPR")])?;
     Ok(line_chart(&format!("{name}: loss"), "epoch", &losses)
         + &line_chart(&format!("{name}: validation"), "epoch", &metrics))
