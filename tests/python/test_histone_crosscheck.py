@@ -130,3 +130,31 @@ def test_coverage_bigwig_agrees_with_bam(tool, data, tmp_path):
         # from the BAM's aligned-block depth by 1 (measured with pysam), so bins agree to 0.2 %.
         np.testing.assert_allclose(x[i], expect, rtol=2e-3)
         assert abs(x[i].sum() - expect.sum()) <= 1e-3 * expect.sum()
+
+
+def test_expression_labels_from_an_rnaseq_bigwig_match_pybigwig(tool, data, tmp_path):
+    """--expression-bigwig: expression = mean RNA-seq signal over the gene body (no data = 0),
+    label = above the median; recomputed here from pyBigWig's base values over the GFF genes."""
+    bw_path = data("bigwig/metaseq_x_dm3_chr2L_rnaseq.bigwig")
+    gff = data("annotation/pybedtools_dm3-chr2L-5M.gff.gz")
+    tool("gkd-histone", "--genes", gff, "--mark", f"rna={bw_path}", "--expression-bigwig", bw_path,
+         "-o", "e.npz", cwd=tmp_path)
+    bw = pyBigWig.open(str(bw_path))
+    means = {}
+    with gzip.open(gff, "rt") as fh:
+        for line in fh:
+            f = line.rstrip("\n").split("\t")
+            if len(f) == 9 and f[2] == "gene":
+                gid = dict(kv.split("=", 1) for kv in f[8].split(";") if "=" in kv)["ID"]
+                start, end = int(f[3]) - 1, min(int(f[4]), bw.chroms(f[0]))
+                values = np.nan_to_num(np.array(bw.values(f[0], start, end), dtype=np.float64))
+                means[gid] = values.sum() / (int(f[4]) - start)
+    median = np.median(np.array(list(means.values()), dtype=np.float32))
+    rows = [line.split("\t") for line in (tmp_path / "e.rows.tsv").read_text().splitlines()]
+    header, rows = rows[0], rows[1:]
+    col = header.index("expressed")
+    assert len(rows) == len(means)
+    labels = {r[0]: float(r[col]) for r in rows}
+    expected = {g: float(np.float32(m) > median) for g, m in means.items()}
+    assert labels == expected
+    assert 0 < sum(labels.values()) < len(labels)

@@ -21,6 +21,10 @@ pub struct Gene {
     pub chrom: String,
     /// 0-based TSS position.
     pub tss: u64,
+    /// Gene body: 0-based start.
+    pub start: u64,
+    /// Gene body: exclusive end.
+    pub end: u64,
     /// Strand.
     pub strand: Strand,
     /// 1-based line in the annotation.
@@ -86,7 +90,7 @@ pub fn read_genes(path: &Path, opts: &AnnotationOptions) -> Result<Vec<Gene>> {
             let strand = strand(path, n, f[6])?;
             // 1-based inclusive [start, end] → 0-based TSS.
             let tss = if strand == Strand::Reverse { end - 1 } else { start - 1 };
-            Gene { id, chrom: f[0].to_owned(), tss, strand, line: n }
+            Gene { id, chrom: f[0].to_owned(), tss, start: start - 1, end, strand, line: n }
         } else {
             if f.len() < 3 {
                 return Err(Error::at_line(
@@ -106,7 +110,7 @@ pub fn read_genes(path: &Path, opts: &AnnotationOptions) -> Result<Vec<Gene>> {
                 .filter(|s| !s.is_empty() && **s != ".")
                 .map_or_else(|| format!("{}:{start}-{end}", f[0]), |s| s.to_string());
             let tss = if strand == Strand::Reverse { end - 1 } else { start };
-            Gene { id, chrom: f[0].to_owned(), tss, strand, line: n }
+            Gene { id, chrom: f[0].to_owned(), tss, start, end, strand, line: n }
         };
         if let Some(first) = seen.insert(gene.id.clone(), n) {
             return Err(Error::at_line(path, n, format!("duplicate gene id '{}' (first at line {first})", gene.id)));
@@ -162,10 +166,13 @@ mod tests {
         std::fs::write(&bed, "chr1\t100\t200\tA\t0\t+\nchr1\t300\t400\tB\t0\t-\n").unwrap();
         let g = read_genes(&bed, &opts).unwrap();
         assert_eq!((g[0].tss, g[1].tss), (100, 399));
+        // Gene bodies in 0-based half-open coordinates, whatever the format.
+        assert_eq!((g[0].start, g[0].end, g[1].start, g[1].end), (100, 200, 300, 400));
         let gtf = dir.path().join("g.gtf");
         std::fs::write(&gtf, "chr1\tsrc\tgene\t101\t200\t.\t+\t.\tgene_id \"A\"; gene_name \"x\";\nchr1\tsrc\texon\t101\t150\t.\t+\t.\tgene_id \"A\";\nchr1\tsrc\tgene\t301\t400\t.\t-\t.\tgene_id \"B\";\n").unwrap();
         let g = read_genes(&gtf, &opts).unwrap();
         assert_eq!(g.iter().map(|g| (g.id.as_str(), g.tss)).collect::<Vec<_>>(), vec![("A", 100), ("B", 399)]);
+        assert_eq!((g[0].start, g[0].end, g[1].start, g[1].end), (100, 200, 300, 400));
         let gff = dir.path().join("g.gff");
         std::fs::write(&gff, "##gff-version 3\nchr1\tsrc\tgene\t101\t200\t.\t-\t.\tID=G1;Name=x\n").unwrap();
         assert_eq!(read_genes(&gff, &opts).unwrap()[0].tss, 199);

@@ -110,6 +110,10 @@ struct Args {
     /// Expression TSV (header; first column gene id, second the value) for labels.
     #[arg(long, value_name = "TSV")]
     expression: Option<PathBuf>,
+    /// Expression from an RNA-seq bigWig instead: the mean signal over each gene's body (bases
+    /// without data count as 0), for labels.
+    #[arg(long, value_name = "BW", conflicts_with = "expression", requires = "genes")]
+    expression_bigwig: Option<PathBuf>,
     /// Label = expression above this: "median" (DeepChrome) or a number.
     #[arg(long, default_value = "median")]
     threshold: String,
@@ -335,37 +339,7 @@ fn load_signal(args: &Args) -> Result<Loaded> {
                 (m, matched)
             }
         };
-        if matched.map.is_empty() {
-            return Err(Error::in_file(
-                path,
-                format!(
-                    "shares no chromosome with {} (not even through chr1/1, chrM/MT aliases)",
-                    genes_path.display()
-                ),
-            ));
-        }
-        for (from, to) in &matched.aliases {
-            log::warn!("{}: gene chromosome '{from}' matched '{to}'", path.display());
-        }
-        if let Some(c) = matched.missing.first() {
-            let g = genes.iter().find(|g| &g.chrom == c).expect("missing chromosome comes from a gene");
-            if !args.allow_missing_chroms {
-                return Err(Error::in_file(
-                    path,
-                    format!(
-                        "has no chromosome '{c}', used by gene '{}' ({} line {}); add --allow-missing-chroms to fill such genes with the missing value",
-                        g.id,
-                        genes_path.display(),
-                        g.line
-                    ),
-                ));
-            }
-            log::warn!(
-                "{}: no data for chromosomes {:?}; their genes get the missing value",
-                path.display(),
-                matched.missing
-            );
-        }
+        check_chrom_match(path, &matched, &genes, genes_path, args.allow_missing_chroms)?;
         x.slice_mut(s![.., j, ..]).assign(&m);
     }
     let (classes, y, label_text) = labels(args, &genes, &mut sources)?;
@@ -386,10 +360,53 @@ fn window_identity(g: &Gene, spec: WindowSpec) -> RowIdentity {
     }
 }
 
+/// Refuse a track that shares no chromosome with the genes, or (unless `allow_missing`) lacks one
+/// that a gene is on; warn about aliases used and chromosomes filled with the missing value.
+fn check_chrom_match(
+    path: &Path,
+    matched: &gkd_genomics::chroms::ChromMatch,
+    genes: &[Gene],
+    genes_path: &Path,
+    allow_missing: bool,
+) -> Result<()> {
+    if matched.map.is_empty() {
+        return Err(Error::in_file(
+            path,
+            format!("shares no chromosome with {} (not even through chr1/1, chrM/MT aliases)", genes_path.display()),
+        ));
+    }
+    for (from, to) in &matched.aliases {
+        log::warn!("{}: gene chromosome '{from}' matched '{to}'", path.display());
+    }
+    if let Some(c) = matched.missing.first() {
+        let g = genes.iter().find(|g| &g.chrom == c).expect("missing chromosome comes from a gene");
+        if !allow_missing {
+            return Err(Error::in_file(
+                path,
+                format!(
+                    "has no chromosome '{c}', used by gene '{}' ({} line {}); add --allow-missing-chroms to fill such genes with the missing value",
+                    g.id,
+                    genes_path.display(),
+                    g.line
+                ),
+            ));
+        }
+        log::warn!(
+            "{}: no data for chromosomes {:?}; their genes get the missing value",
+            path.display(),
+            matched.missing
+        );
+    }
+    Ok(())
+}
+
 type Labels = (Vec<String>, Array2<f32>, Vec<String>);
 
 /// Labels from an expression TSV: value above the threshold (median by default) → 1.
 fn labels(args: &Args, genes: &[Gene], sources: &mut Vec<SourceFile>) -> Result<Labels> {
+    if let Some(path) = &args.expression_bigwig {
+        return labels_from_bigwig(args, path, genes, sources);
+    }
     let Some(path) = &args.expression else {
         if args.deepchrome_csv.is_some() {
             log::warn!("no --expression: the DeepChrome CSV label column is 0 for every gene");
@@ -424,15 +441,30 @@ fn labels(args: &Args, genes: &[Gene], sources: &mut Vec<SourceFile>) -> Result<
         ));
     }
     let expr: Vec<f32> = expr.into_iter().map(Option::unwrap).collect();
+    threshold_labels(args, &expr)
+}
+
+/// Expression = mean RNA-seq signal over each gene's body, from a bigWig.
+fn labels_from_bigwig(args: &Args, path: &Path, genes: &[Gene], sources: &mut Vec<SourceFile>) -> Result<Labels> {
+    sources.push(SourceFile::new("expression", path));
+    let genes_path = args.genes.as_deref().expect("clap: --expression-bigwig requires --genes");
+    let (means, matched) = signal::gene_body_means(path, genes)?;
+    check_chrom_match(path, &matched, genes, genes_path, false)?;
+    let expr: Vec<f32> = means.into_iter().map(|v| v.expect("every chromosome matched") as f32).collect();
+    threshold_labels(args, &expr)
+}
+
+/// Label 1 where expression is above --threshold (the median by default).
+fn threshold_labels(args: &Args, expr: &[f32]) -> Result<Labels> {
     let threshold = if args.threshold == "median" {
-        median(&expr)
+        median(expr)
     } else {
         args.threshold
             .parse::<f32>()
             .map_err(|_| Error::usage(format!("--threshold '{}': expected 'median' or a number", args.threshold)))?
     };
     log::info!("labels: expression > {threshold} → 1");
-    let y = Array2::from_shape_fn((genes.len(), 1), |(i, _)| f32::from(u8::from(expr[i] > threshold)));
+    let y = Array2::from_shape_fn((expr.len(), 1), |(i, _)| f32::from(u8::from(expr[i] > threshold)));
     let text = deepchrome::label_texts(y.view());
     Ok((vec!["expressed".to_owned()], y, text))
 }

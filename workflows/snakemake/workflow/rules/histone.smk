@@ -33,6 +33,7 @@ else:
         input:
             genes=data_path(HIS["genes"]) if HIS.get("genes") else [],
             expression=data_path(HIS["expression"]) if HIS.get("expression") else [],
+            expression_bigwig=data_path(HIS["expression_bigwig"]) if HIS.get("expression_bigwig") else [],
             marks=[data_path(p) for p in HIS["marks"].values()],
         output:
             expand(f"{OUT}/histone/data/h.{{split}}.{{ext}}", split=SPLITS, ext=DATASET_FILES),
@@ -41,6 +42,10 @@ else:
         params:
             bin=BIN,
             marks=" ".join(f"--mark {name}={data_path(path)}" for name, path in HIS["marks"].items()),
+            expression=lambda wc, input: (
+                f"--expression-bigwig {input.expression_bigwig}" if input.expression_bigwig else f"--expression {input.expression}"
+            ),
+            extra=HIS.get("histone_args", ""),
             template=lambda wc: f"{OUT}/histone/data/h.{{split}}.npz",
         threads: config["threads"]
         resources:
@@ -48,7 +53,7 @@ else:
         container:
             config["container"]
         shell:
-            "{params.bin}gkd-histone --genes {input.genes} {params.marks} --expression {input.expression} "
+            "{params.bin}gkd-histone --genes {input.genes} {params.marks} {params.expression} {params.extra} "
             "--split train=0.7,valid=0.1,test=0.2 --threads {threads} -o '{params.template}' 2> {log}"
 
 
