@@ -45,7 +45,8 @@ fn tick(v: f64) -> String {
 
 /// A line chart with axes, three ticks per axis and a legend.
 pub fn line_chart(title: &str, x_label: &str, series: &[Series]) -> String {
-    let (w, h, left, right, top, bottom) = (420.0, 240.0, 52.0, 12.0, 26.0, 40.0);
+    // The legend sits in the right margin, outside the plotting area.
+    let (w, h, left, right, top, bottom) = (540.0, 240.0, 52.0, 150.0, 26.0, 40.0);
     let all = || series.iter().flat_map(|s| s.points.iter());
     let (Some((x0, x1)), Some((y0, y1))) = (extent(all().map(|p| p.0)), extent(all().map(|p| p.1))) else {
         return String::new();
@@ -99,9 +100,9 @@ pub fn line_chart(title: &str, x_label: &str, series: &[Series]) -> String {
         }
         let _ = write!(s, r#"<path d="{path}" fill="none" stroke="{colour}" stroke-width="1.6"/>"#);
         let ly = top + 4.0 + 14.0 * i as f64;
-        let _ = write!(s, r#"<rect x="{}" y="{}" width="10" height="3" fill="{colour}"/>"#, w - right - 120.0, ly);
+        let _ = write!(s, r#"<rect x="{}" y="{}" width="10" height="3" fill="{colour}"/>"#, w - right + 10.0, ly);
         let _ =
-            write!(s, r#"<text x="{}" y="{}" class="tick">{}</text>"#, w - right - 106.0, ly + 5.0, escape(&one.name));
+            write!(s, r#"<text x="{}" y="{}" class="tick">{}</text>"#, w - right + 24.0, ly + 5.0, escape(&one.name));
     }
     s + "</svg>"
 }
