@@ -302,6 +302,15 @@ fn bad_input_is_refused_with_one_message_and_no_output() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("'4/3' is not a shard"), "{}", r.stderr);
     assert!(!w.join("o.npz").exists());
+    // A bigWig needs rows cut from a reference (synthetic rows have no coordinates): usage error.
+    let r = run_in(
+        w,
+        "gkd-attribute",
+        &["--model", cnn, "--data", data, "--method", "saliency", "--rows", "0:2", "-o", "o.npz", "--bigwig", "o.bw"],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--bigwig needs rows with reference coordinates"), "{}", r.stderr);
+    assert!(!w.join("o.npz").exists() && !w.join("o.bw").exists());
     // Output names that collide.
     let r = run_in(
         w,

@@ -261,6 +261,24 @@ fn bad_input_names_file_and_line() {
         &["--genes", &chr10, "--mark", &mark, "-o", "o.npz"],
         &["pybigwig_test.bw", "no chromosome 'chrX'", "gene 'x'", "line 2"],
     );
+    // An expression bigWig without a chromosome the genes use (even with --allow-missing-chroms
+    // for the marks: every gene needs an expression value).
+    run_fails(
+        d,
+        "gkd-histone",
+        &[
+            "--genes",
+            &chr10,
+            "--mark",
+            &mark,
+            "--allow-missing-chroms",
+            "--expression-bigwig",
+            &bw.display().to_string(),
+            "-o",
+            "o.npz",
+        ],
+        &["pybigwig_test.bw", "no chromosome 'chrX'", "gene 'x'"],
+    );
     // Annotation problems.
     let gtf = write(d, "nogene.gtf", "1\tsrc\texon\t11\t20\t.\t+\t.\tgene_id \"a\";\n");
     run_fails(
