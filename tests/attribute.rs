@@ -302,6 +302,20 @@ fn bad_input_is_refused_with_one_message_and_no_output() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("'4/3' is not a shard"), "{}", r.stderr);
     assert!(!w.join("o.npz").exists());
+    // Selection that names nothing real.
+    run_fails(
+        w,
+        "gkd-attribute",
+        &["--model", cnn, "--data", data, "--method", "saliency", "--ids", "no-such-row", "-o", "o.npz"],
+        &["t3.test.npz", "has no row with id 'no-such-row'"],
+    );
+    let r = run_in(
+        w,
+        "gkd-attribute",
+        &["--model", cnn, "--data", data, "--method", "saliency", "--rows", "5:2", "-o", "o.npz"],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--rows 5:2 does not fit"), "{}", r.stderr);
     // A bigWig needs rows cut from a reference (synthetic rows have no coordinates): usage error.
     let r = run_in(
         w,
