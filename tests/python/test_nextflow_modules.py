@@ -78,8 +78,16 @@ def test_every_module_command_runs_on_tiny_data(tmp_path, bin_dir, data):
     run("onehot", {**common, "source": f"--fasta {data('seqdata/logomaker_crp_sites.fa')} --header-labels",
                    "args": "--split train=0.7,valid=0.1,test=0.2", "template": "o.{split}.npz"}, tmp_path, bin_dir)
     assert (tmp_path / "o.test.npz").exists()
-    run("histone", {**common, "csv": data("deepchrome_toy/train.csv"), "prefix": "h.train"}, tmp_path, bin_dir)
+    run("histone", {**common, "source": f"--from-deepchrome {data('deepchrome_toy/train.csv')}",
+                    "output": "h.train.npz"}, tmp_path, bin_dir)
     assert (tmp_path / "h.train.rows.tsv").exists()
+    # From tracks: real dm3 genes, ChIP BAM and RNA-seq bigWig (expression from the bigWig).
+    rna = data("bigwig/metaseq_x_dm3_chr2L_rnaseq.bigwig")
+    run("histone", {**common, "source": f"--genes {data('annotation/pybedtools_dm3-chr2L-5M.gff.gz')} "
+                    f"--mark chip={data('bam/deeptools_paired_chr2L.bam')} --mark rna={rna} "
+                    f"--expression-bigwig {rna} --split train=0.7,valid=0.1,test=0.2",
+                    "args": "--allow-missing-chroms", "output": "t.{split}.npz"}, tmp_path, bin_dir)
+    assert all((tmp_path / f"t.{split}.npz").exists() for split in ("train", "valid", "test"))
 
 
 def test_every_module_is_exercised_and_has_meta_and_stub():

@@ -2,7 +2,8 @@
 /*
  * gkd: genomic knowledge distillation studies in Nextflow (DSL2, strict syntax).
  *   --study sequence : gkd-synth benchmark with ground truth (the seed study)
- *   --study histone  : DeepChrome CSVs (train/valid/test) -> AttentiveChrome teacher -> DeepChrome students
+ *   --study histone  : DeepChrome CSVs (train/valid/test), or --histone_genes + --histone_marks NAME=FILE,...
+ *                      + --histone_expression (TSV or RNA-seq bigWig) -> AttentiveChrome teacher -> DeepChrome students
  *   --study custom   : your FASTA (+ BED windows) with labels
  * Parameters: nextflow_schema.json; profiles: test, docker, singularity, apptainer, gpu, slurm.
  */
@@ -22,6 +23,9 @@ params.synth_args = ''
 params.fasta = null
 params.bed = null
 params.deepchrome_dir = "${projectDir}/../../test-data/deepchrome_toy"
+params.histone_genes = null
+params.histone_marks = ''
+params.histone_expression = null
 params.teacher_arch = 'koo-cnn-dist'
 params.student_arch = 'koo-cnn-local'
 params.activation = 'relu'
@@ -54,8 +58,25 @@ workflow {
         splits = GKD_ONEHOT.out.train.join(GKD_ONEHOT.out.valid).join(GKD_ONEHOT.out.test)
         datasets = replicates.combine(splits).map { meta, _data_meta, tr, va, te -> [meta, tr, va, te] }
     }
+    else if (params.histone_genes) {
+        // Tracks: genes + marks (bigWig/BAM) + expression (TSV or RNA-seq bigWig), split three ways.
+        def marks = params.histone_marks.toString().tokenize(',').collect { item -> item.tokenize('=') }
+        GKD_HISTONE(channel.of([
+            [id: 'h', mark_names: marks.collect { pair -> pair[0] }],
+            [],
+            file(params.histone_genes),
+            marks.collect { pair -> file(pair[1]) },
+            file(params.histone_expression),
+        ]))
+        by_split = GKD_HISTONE.out.dataset
+            .map { _meta, files -> ['train', 'valid', 'test'].collectEntries { split -> [split, files.findAll { f -> f.name.startsWith("h.${split}.") }] } }
+        datasets = replicates.combine(by_split).map { meta, split -> [meta, split.train, split.valid, split.test] }
+        settings.teacher = [arch: 'attentivechrome', activation: 'relu']
+        settings.student = [arch: 'deepchrome', activation: 'relu']
+        settings.methods = ['saliency']
+    }
     else {
-        csvs = channel.fromList(['train', 'valid', 'test']).map { split -> [[id: "h.${split}", split: split], file("${params.deepchrome_dir}/${split}.csv")] }
+        csvs = channel.fromList(['train', 'valid', 'test']).map { split -> [[id: "h.${split}", split: split], file("${params.deepchrome_dir}/${split}.csv"), [], [], []] }
         GKD_HISTONE(csvs)
         by_split = GKD_HISTONE.out.dataset.map { meta, files -> [meta.split, files] }.toList().map { items -> items.collectEntries() }
         datasets = replicates.combine(by_split).map { meta, split -> [meta, split.train, split.valid, split.test] }
