@@ -51,7 +51,7 @@ def test_every_module_command_runs_on_tiny_data(tmp_path, bin_dir, data):
     assert all((tmp_path / f"s.{split}.{ext}").exists() for split in ("train", "valid", "test")
                for ext in ("npz", "json", "rows.tsv"))
     model = {**common, "meta.arch": "koo-cnn-local", "meta.activation": "relu", "train_npz": "s.train.npz",
-             "valid_npz": "s.valid.npz", "meta.seed": 1, "args": "--epochs 1"}
+             "valid_npz": "s.valid.npz", "meta.seed": 1, "device": "--device cpu", "args": "--epochs 1"}
     run("train", {**model, "distill": "", "prefix": "teacher"}, tmp_path, bin_dir)
     run("predict", {**common, "model": "teacher", "data_npz": "s.train.npz", "prefix": "teacher.train"}, tmp_path, bin_dir)
     run("train", {**model, "prefix": "distilled",

@@ -33,14 +33,15 @@ params.temperature = 15
 params.alpha = 0.5
 params.methods = 'saliency,ig,ism-fast'
 params.shards = 4
+params.device = 'cpu'
 
 workflow {
     main:
     def seeds = params.seeds.toString().tokenize(',').collect { s -> s.trim() as int }
     def methods = params.methods.toString().tokenize(',').collect { m -> m.trim() }
     def settings = [
-        teacher    : [arch: params.teacher_arch, activation: params.activation],
-        student    : [arch: params.student_arch, activation: params.activation],
+        teacher    : [arch: params.teacher_arch, activation: params.activation, device: params.device],
+        student    : [arch: params.student_arch, activation: params.activation, device: params.device],
         temperature: params.temperature,
         alpha      : params.alpha,
         methods    : methods,
@@ -71,8 +72,8 @@ workflow {
         by_split = GKD_HISTONE.out.dataset
             .map { _meta, files -> ['train', 'valid', 'test'].collectEntries { split -> [split, files.findAll { f -> f.name.startsWith("h.${split}.") }] } }
         datasets = replicates.combine(by_split).map { meta, split -> [meta, split.train, split.valid, split.test] }
-        settings.teacher = [arch: 'attentivechrome', activation: 'relu']
-        settings.student = [arch: 'deepchrome', activation: 'relu']
+        settings.teacher = [arch: 'attentivechrome', activation: 'relu', device: params.device]
+        settings.student = [arch: 'deepchrome', activation: 'relu', device: params.device]
         settings.methods = ['saliency']
     }
     else {
@@ -80,8 +81,8 @@ workflow {
         GKD_HISTONE(csvs)
         by_split = GKD_HISTONE.out.dataset.map { meta, files -> [meta.split, files] }.toList().map { items -> items.collectEntries() }
         datasets = replicates.combine(by_split).map { meta, split -> [meta, split.train, split.valid, split.test] }
-        settings.teacher = [arch: 'attentivechrome', activation: 'relu']
-        settings.student = [arch: 'deepchrome', activation: 'relu']
+        settings.teacher = [arch: 'attentivechrome', activation: 'relu', device: params.device]
+        settings.student = [arch: 'deepchrome', activation: 'relu', device: params.device]
         settings.methods = ['saliency']
     }
     DISTILL_STUDY(datasets, settings)

@@ -15,9 +15,10 @@ process GKD_TRAIN {
     prefix = task.ext.prefix ?: "${meta.id}"
     def train_npz = train.find { f -> f.name.endsWith('.npz') }
     def valid_npz = valid.find { f -> f.name.endsWith('.npz') }
+    def device = meta.device ? "--device ${meta.device}" : ''
     def distill = soft_targets ? "--soft-targets ${soft_targets} --temperature ${meta.temperature} --alpha ${meta.alpha}" : ''
     """
-    gkd-train --arch ${meta.arch} --first-activation ${meta.activation} --train ${train_npz} --valid ${valid_npz} ${distill} --seed ${meta.seed} --threads ${task.cpus} ${args} -o ${prefix}
+    gkd-train --arch ${meta.arch} --first-activation ${meta.activation} --train ${train_npz} --valid ${valid_npz} ${distill} --seed ${meta.seed} ${device} --threads ${task.cpus} ${args} -o ${prefix}
     """
 
     stub:
