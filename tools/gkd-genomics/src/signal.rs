@@ -167,6 +167,16 @@ fn check_bigwig_end(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Open a bigWig (checked for truncation) and match the genes' chromosome names to its own.
+fn open_bigwig(path: &Path, genes: &[Gene]) -> Result<(BigWigRead<CachedBBIFileRead<File>>, ChromMatch)> {
+    check_bigwig_end(path)?;
+    let file = File::open(path).with_path(path)?;
+    let bw = BigWigRead::open(file).map_err(|e| Error::in_file(path, format!("not a readable bigWig: {e}")))?.cached();
+    let chroms: Vec<(String, u64)> = bw.chroms().iter().map(|c| (c.name.clone(), c.length as u64)).collect();
+    let matched = match_chroms(genes.iter().map(|g| g.chrom.as_str()), &chroms);
+    Ok((bw, matched))
+}
+
 /// Bin a bigWig around every gene: an (N genes, bins) matrix in upstream-to-downstream order.
 /// Genes on chromosomes the file lacks get the missing value; the returned match lists them.
 pub fn bin_bigwig(
@@ -176,12 +186,7 @@ pub fn bin_bigwig(
     stat: Statistic,
     missing: Missing,
 ) -> Result<(Array2<f32>, ChromMatch)> {
-    check_bigwig_end(path)?;
-    let file = File::open(path).with_path(path)?;
-    let mut bw: BigWigRead<CachedBBIFileRead<File>> =
-        BigWigRead::open(file).map_err(|e| Error::in_file(path, format!("not a readable bigWig: {e}")))?.cached();
-    let chroms: Vec<(String, u64)> = bw.chroms().iter().map(|c| (c.name.clone(), c.length as u64)).collect();
-    let matched = match_chroms(genes.iter().map(|g| g.chrom.as_str()), &chroms);
+    let (mut bw, matched) = open_bigwig(path, genes)?;
     let bins = spec.bins();
     let mut out = Array2::<f32>::zeros((genes.len(), bins));
     let mut acc = vec![BinAcc::default(); bins];
@@ -226,12 +231,7 @@ pub fn bin_bigwig(
 /// e.g. RNA-seq coverage as an expression value (mean coverage ∝ reads per base of gene). Genes on
 /// chromosomes the file lacks get `None` (the returned match lists them).
 pub fn gene_body_means(path: &Path, genes: &[Gene]) -> Result<(Vec<Option<f64>>, ChromMatch)> {
-    check_bigwig_end(path)?;
-    let file = File::open(path).with_path(path)?;
-    let mut bw: BigWigRead<CachedBBIFileRead<File>> =
-        BigWigRead::open(file).map_err(|e| Error::in_file(path, format!("not a readable bigWig: {e}")))?.cached();
-    let chroms: Vec<(String, u64)> = bw.chroms().iter().map(|c| (c.name.clone(), c.length as u64)).collect();
-    let matched = match_chroms(genes.iter().map(|g| g.chrom.as_str()), &chroms);
+    let (mut bw, matched) = open_bigwig(path, genes)?;
     let mut out = Vec::with_capacity(genes.len());
     for g in genes {
         let Some((chrom, len)) = matched.map.get(&g.chrom) else {
