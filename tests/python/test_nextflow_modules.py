@@ -2,6 +2,7 @@
 `script:` command of each workflows/nextflow/modules/local/gkd/*/main.nf is taken from the file,
 its ${...} expressions replaced by the values Nextflow would give them on tiny real data, and run.
 A module that gains an expression this test does not know fails the test."""
+import gzip
 import json
 import os
 import pathlib
@@ -87,7 +88,11 @@ def test_every_module_command_runs_on_tiny_data(tmp_path, bin_dir, data):
                     f"--mark chip={data('bam/deeptools_paired_chr2L.bam')} --mark rna={rna} "
                     f"--expression-bigwig {rna} --split train=0.7,valid=0.1,test=0.2",
                     "args": "--allow-missing-chroms", "output": "t.{split}.npz"}, tmp_path, bin_dir)
-    assert all((tmp_path / f"t.{split}.npz").exists() for split in ("train", "valid", "test"))
+    # Every GFF gene lands in exactly one split.
+    with gzip.open(data("annotation/pybedtools_dm3-chr2L-5M.gff.gz"), "rt") as fh:
+        genes = sum(1 for line in fh if line.split("\t")[2:3] == ["gene"])
+    rows = [len((tmp_path / f"t.{split}.rows.tsv").read_text().splitlines()) - 1 for split in ("train", "valid", "test")]
+    assert sum(rows) == genes and min(rows) > 0, (rows, genes)
 
 
 def test_every_module_is_exercised_and_has_meta_and_stub():

@@ -16,6 +16,7 @@ use gkd_nn::model::{ConvNet, Network};
 use ndarray::{Array2, Array3, ArrayView2, Axis, s};
 
 use crate::gradients::Target;
+use crate::ism::mutants_of;
 
 /// Geometry of one block: kernel, left/right context of its convolution, pool size.
 #[derive(Debug, Clone, Copy)]
@@ -113,13 +114,9 @@ pub fn ism_fast(
         .enumerate()
         .map(|(row, z)| z[target.class_of(row)])
         .collect();
-    // Mutants of all rows: every base that differs from the reference column. Batches mix rows.
+    // Mutants of all rows (batches mix rows).
     let mutants: Vec<(usize, usize, usize)> = (0..n)
-        .flat_map(|row| (0..l).flat_map(move |i| (0..c).map(move |b| (row, i, b))))
-        .filter(|&(row, i, b)| {
-            let column = x.slice(s![row, .., i]);
-            !(column[b] == 1.0 && column.sum() == 1.0)
-        })
+        .flat_map(|row| mutants_of(x.index_axis(Axis(0), row)).into_iter().map(move |(i, b)| (row, i, b)))
         .collect();
     let mut attr = Array3::zeros((n, c, l));
     for chunk in mutants.chunks(batch.max(1)) {

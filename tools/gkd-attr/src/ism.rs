@@ -3,32 +3,43 @@
 
 use burn::tensor::Device;
 use gkd_nn::model::Network;
-use ndarray::{Array3, Axis};
+use ndarray::{Array3, ArrayView2, Axis, s};
 
 use crate::gradients::{Target, forward_logits};
 
-/// Naive ISM: every single-base mutant of every row, `batch` mutants per forward pass.
+/// The single-base mutants `(position, base)` of a (C, L) one-hot input: every base that differs
+/// from the reference column (all of them at N / non-one-hot positions), in position-major order.
+pub fn mutants_of(reference: ArrayView2<'_, f32>) -> Vec<(usize, usize)> {
+    let (c, l) = reference.dim();
+    (0..l)
+        .flat_map(|i| (0..c).map(move |b| (i, b)))
+        .filter(|&(i, b)| {
+            let column = reference.column(i);
+            !(column[b] == 1.0 && column.sum() == 1.0)
+        })
+        .collect()
+}
+
+/// Naive ISM: every single-base mutant of every row through the whole network, `batch` inputs
+/// per forward pass (the reference first, then its mutants); reference bases score 0.
 pub fn ism_naive(network: &Network, x: &Array3<f32>, target: &Target, batch: usize, device: &Device) -> Array3<f32> {
     let (n, c, l) = x.dim();
     let mut attr = Array3::zeros((n, c, l));
     for row in 0..n {
         let reference = x.index_axis(Axis(0), row);
-        // Mutant m = i·C + b: position i set to the one-hot of channel b.
-        let mutants = Array3::from_shape_fn((l * c + 1, c, l), |(m, ch, p)| {
-            if m == l * c {
-                return reference[[ch, p]]; // the unmutated sequence, last
+        let mutants = mutants_of(reference);
+        let mut inputs = Array3::zeros((mutants.len() + 1, c, l));
+        for (j, mut input) in inputs.axis_iter_mut(Axis(0)).enumerate() {
+            input.assign(&reference);
+            if let Some(&(i, b)) = j.checked_sub(1).map(|m| &mutants[m]) {
+                input.slice_mut(s![.., i]).fill(0.0);
+                input[[b, i]] = 1.0;
             }
-            let (i, b) = (m / c, m % c);
-            if p == i { (ch == b) as u8 as f32 } else { reference[[ch, p]] }
-        });
-        let logits = forward_logits(network, &mutants, batch, device);
+        }
+        let logits = forward_logits(network, &inputs, batch, device);
         let k = target.class_of(row);
-        let base = logits[[l * c, k]];
-        for i in 0..l {
-            for b in 0..c {
-                let is_reference = reference[[b, i]] == 1.0 && reference.column(i).sum() == 1.0;
-                attr[[row, b, i]] = if is_reference { 0.0 } else { logits[[i * c + b, k]] - base };
-            }
+        for (j, &(i, b)) in mutants.iter().enumerate() {
+            attr[[row, b, i]] = logits[[j + 1, k]] - logits[[0, k]];
         }
     }
     attr

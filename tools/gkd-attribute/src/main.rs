@@ -536,16 +536,9 @@ fn write_outputs(args: &Args, a: &Attributions, shard: Option<Shard>) -> Result<
 
 /// The per-position score of every map placed on its row's reference coordinates.
 fn bigwig(a: &Attributions, path: &Path, chrom_sizes: Option<&Path>) -> Result<AtomicFile> {
-    let method = <Method as clap::ValueEnum>::from_str(&a.info.method, false)
-        .ok()
-        .filter(|m| m.scores_positions())
-        .ok_or_else(|| {
-            Error::usage(format!(
-                "--bigwig needs per-position scores of the input; --method {} has none",
-                a.info.method
-            ))
-        })?;
-    let how = if method.is_ism() { PositionScore::L2Norm } else { PositionScore::Observed };
+    let how = PositionScore::for_method(&a.info.method).ok_or_else(|| {
+        Error::usage(format!("--bigwig needs per-position scores of the input; --method {} has none", a.info.method))
+    })?;
     let (attr, x) = (a.attr(), a.array("x").expect("row methods store x"));
     let channels = a.info.channels.len();
     let mut track = BaseTrack::default();

@@ -55,12 +55,6 @@ impl Method {
         self != Method::Classopt
     }
 
-    /// Whether `attr` is over the input's channels, so Σ attr·x or its L2 norm is a per-position
-    /// score (for --bigwig and motif recovery).
-    pub fn scores_positions(self) -> bool {
-        matches!(self, Method::Saliency | Method::Gradxinput | Method::Ig | Method::Ism | Method::IsmFast)
-    }
-
     /// Maps computed together: the unit of chunking and of sharding, so that a shard computes
     /// every map exactly as one run does.
     pub fn block(self, batch: usize) -> usize {
@@ -69,11 +63,6 @@ impl Method {
             Method::Ig | Method::Classopt => 1,
             _ => batch.max(1),
         }
-    }
-
-    /// Whether the method is in-silico mutagenesis (scored by the L2 norm over bases).
-    pub fn is_ism(self) -> bool {
-        matches!(self, Method::Ism | Method::IsmFast)
     }
 }
 

@@ -111,10 +111,10 @@ pub fn parse_range(text: &str, rows: usize) -> Result<std::ops::Range<usize>> {
     Ok(start..end)
 }
 
-/// Rows named by id, in the order given; an unknown id is an error naming `source`.
+/// Rows named by id, in the order given; an unknown (or, in the dataset, repeated) id is an
+/// error naming `source`.
 pub fn rows_by_id(wanted: &[String], ids: &[String], source: &Path) -> Result<Vec<usize>> {
-    let index: std::collections::HashMap<&str, usize> =
-        ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+    let index = gkd_nn::data::index_ids(ids, &gkd_io::manifest::rows_path_for(source))?;
     wanted
         .iter()
         .map(|id| {

@@ -16,7 +16,7 @@ use crate::atomic::AtomicFile;
 use crate::error::{Error, IoResultExt, Result};
 use crate::manifest::sibling_with_suffix;
 use crate::npz::{self, NpzFile};
-use crate::table::{RowIdentity, Strand, TextTable, read_row_identities};
+use crate::table::{RowIdentity, Strand, TextTable, row_identities};
 
 /// The `$id` of the attribution schema, recorded in every sidecar and export.
 pub const ATTRIBUTION_SCHEMA: &str = "https://gkd.example/schemas/attributions.v1.schema.json";
@@ -327,8 +327,8 @@ fn read_rows(path: &Path, count: usize) -> Result<Vec<MapRow>> {
     if !path.exists() {
         return Err(Error::in_file(path, "is missing (the rows TSV written by gkd-attribute)"));
     }
-    let identities = read_row_identities(path)?;
     let table = TextTable::read(path, Some(b'\t'))?;
+    let identities = row_identities(&table)?;
     let (dataset_rows, classes) = (table.column("dataset_row")?, table.column("class")?);
     if identities.len() != count {
         return Err(Error::in_file(path, format!("lists {} rows; the NPZ holds {count} maps", identities.len())));

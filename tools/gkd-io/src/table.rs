@@ -134,7 +134,12 @@ pub struct RowIdentity {
 /// Read the identity columns (`id`, and `chrom`, `start`, `end`, `strand` where present) of a
 /// rows TSV; empty cells are unknown values.
 pub fn read_row_identities(path: &Path) -> Result<Vec<RowIdentity>> {
-    let table = TextTable::read(path, Some(b'\t'))?;
+    row_identities(&TextTable::read(path, Some(b'\t'))?)
+}
+
+/// The identity columns of an already read rows table (see [`read_row_identities`]).
+pub fn row_identities(table: &TextTable) -> Result<Vec<RowIdentity>> {
+    let path = table.path.as_path();
     let ids = table.column("id")?;
     let optional = |name: &str| -> Result<Vec<Option<String>>> {
         if table.columns.iter().any(|c| c == name) { table.column(name) } else { Ok(vec![None; ids.len()]) }

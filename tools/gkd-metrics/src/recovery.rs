@@ -19,6 +19,19 @@ pub enum PositionScore {
     L2Norm,
 }
 
+impl PositionScore {
+    /// How maps of a gkd-attribute method are scored: ISM by the L2 norm, gradient maps (saliency,
+    /// grad × input, integrated gradients) on the observed base; `None` for maps that are not
+    /// scores of the input's positions (temporal, class optimization, attention).
+    pub fn for_method(method: &str) -> Option<Self> {
+        match method {
+            "ism" | "ism-fast" => Some(PositionScore::L2Norm),
+            "saliency" | "gradxinput" | "ig" => Some(PositionScore::Observed),
+            _ => None,
+        }
+    }
+}
+
 /// Per-position scores of a channel-major (C × L) map and its one-hot input.
 pub fn position_scores(attr: &[f32], x: &[f32], channels: usize, how: PositionScore) -> Vec<f32> {
     let length = attr.len() / channels;

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::{Device, Tensor, TensorData};
 use gkd_io::error::{Error, Result};
-use gkd_io::manifest::{self, DatasetKind, DatasetManifest, Layout, TaskKind};
+use gkd_io::manifest::{self, DatasetKind, DatasetManifest, TaskKind};
 use gkd_io::npz::NpzFile;
 use gkd_io::table::TextTable;
-use ndarray::{Array2, Array3, Axis, Ix2, Ix3};
+use ndarray::{Array2, Array3, Axis, Ix2};
 
 use crate::loss::Head;
 
@@ -44,14 +44,7 @@ impl Dataset {
         }
         let manifest = DatasetManifest::read(&manifest_path)?;
         let mut npz = NpzFile::open(path)?;
-        let x = npz
-            .read_f32("x")?
-            .into_dimensionality::<Ix3>()
-            .map_err(|_| Error::in_file(path, "array 'x' must have 3 dimensions (rows, channels, length)"))?;
-        let x = match manifest.layout {
-            Layout::Ncl => x,
-            Layout::Nlc => x.permuted_axes([0, 2, 1]).as_standard_layout().into_owned(),
-        };
+        let x = manifest::read_ncl(&mut npz, "x", manifest.layout, path)?;
         let y = npz
             .read_f32("y")?
             .into_dimensionality::<Ix2>()

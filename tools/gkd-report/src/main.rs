@@ -13,10 +13,11 @@ use gkd_io::atomic::AtomicFile;
 use gkd_io::attributions::Attributions;
 use gkd_io::cli::{CommonArgs, labelled_path, run_main};
 use gkd_io::error::{Error, IoResultExt, Result};
-use gkd_io::manifest::{DatasetManifest, Layout, manifest_path_for, rows_path_for};
+use gkd_io::manifest::{DatasetManifest, manifest_path_for, read_ncl, rows_path_for};
 use gkd_io::npz::NpzFile;
 use gkd_io::table::{TextTable, read_row_identities};
-use ndarray::{Array3, ArrayViewD, Axis, Ix3};
+use gkd_metrics::recovery::{PositionScore, information_content, position_scores};
+use ndarray::{Array3, ArrayViewD, Axis};
 
 use crate::svg::{Series, bars, escape, heatmap, line_chart, logo};
 
@@ -222,46 +223,40 @@ fn read_truth(path: &Path) -> Result<Truth> {
     if !npz.contains("truth")? {
         return Err(Error::in_file(path, "has no 'truth' array (ground-truth logos need a gkd-synth dataset)"));
     }
-    let truth = npz
-        .read_f32("truth")?
-        .into_dimensionality::<Ix3>()
-        .map_err(|_| Error::in_file(path, "array 'truth' must have 3 dimensions"))?;
-    let truth = match manifest.layout {
-        Layout::Ncl => truth,
-        Layout::Nlc => truth.permuted_axes([0, 2, 1]).as_standard_layout().into_owned(),
-    };
+    let truth = read_ncl(&mut npz, "truth", manifest.layout, path)?;
     let ids = read_row_identities(&rows_path_for(path))?.into_iter().map(|r| r.id).collect();
     Ok(Truth { ids, truth, channels: manifest.channels })
 }
 
-/// Letter heights of one map: gradient methods attr·x (signed, on the observed base); ISM the
-/// L2 norm over bases on the observed base (how gkd-score ranks positions).
+/// Letter heights of one map: the position score gkd-score ranks (gradient maps: attr·x; ISM: the
+/// L2 norm of the effects over bases) drawn on the observed base.
 fn map_heights(a: &Attributions, i: usize) -> Option<Vec<f32>> {
-    let attr = a.attr().index_axis(Axis(0), i);
-    let x = a.array("x")?.index_axis(Axis(0), i);
+    let how = PositionScore::for_method(&a.info.method)?;
     let flat = |v: ArrayViewD<'_, f32>| v.iter().copied().collect::<Vec<f32>>();
-    let (attr, x) = (flat(attr), flat(x));
+    let (attr, x) = (flat(a.attr().index_axis(Axis(0), i)), flat(a.array("x")?.index_axis(Axis(0), i)));
     let (c, l) = (a.info.channels.len(), a.info.length);
-    Some(match a.info.method.as_str() {
-        "ism" | "ism-fast" => (0..c * l)
-            .map(|j| {
-                let p = j % l;
-                let norm = (0..c).map(|b| attr[b * l + p].powi(2)).sum::<f32>().sqrt();
-                norm * x[j]
-            })
-            .collect(),
-        "saliency" | "gradxinput" | "ig" => attr.iter().zip(&x).map(|(a, x)| a * x).collect(),
-        _ => return None,
-    })
+    let scores = position_scores(&attr, &x, c, how);
+    Some(x.iter().enumerate().map(|(j, v)| v * scores[j % l]).collect())
+}
+
+/// Letter heights of a channel-major (4 × L) PWM: each probability × the column's information content.
+fn pwm_heights(pwm: &[f32], length: usize) -> Vec<f32> {
+    let mut heights = pwm.to_vec();
+    for p in 0..length {
+        let column: Vec<f32> = (0..4).map(|b| pwm[b * length + p]).collect();
+        let ic = information_content(&column) as f32;
+        for b in 0..4 {
+            heights[b * length + p] *= ic;
+        }
+    }
+    heights
 }
 
 /// For the first `show` maps of the first per-position attribution file: the ground-truth logo
 /// (PWM × information content) and every file's logo of the same row.
 fn logo_section(maps: &[(String, Attributions)], truth: Option<&Path>, show: usize) -> Result<String> {
-    let per_position: Vec<&(String, Attributions)> = maps
-        .iter()
-        .filter(|(_, a)| matches!(a.info.method.as_str(), "saliency" | "gradxinput" | "ig" | "ism" | "ism-fast"))
-        .collect();
+    let per_position: Vec<&(String, Attributions)> =
+        maps.iter().filter(|(_, a)| PositionScore::for_method(&a.info.method).is_some()).collect();
     let Some((_, first)) = per_position.first() else { return Ok(String::new()) };
     let truth = truth.map(read_truth).transpose()?;
     let mut s = String::from(
@@ -272,17 +267,9 @@ fn logo_section(maps: &[(String, Attributions)], truth: Option<&Path>, show: usi
         if let Some(t) = &truth
             && let Some(r) = t.ids.iter().position(|id| *id == row.id)
         {
-            let pwm = t.truth.index_axis(Axis(0), r);
-            let (c, l) = (pwm.shape()[0], pwm.shape()[1]);
-            let mut heights = vec![0f32; c * l];
-            for p in 0..l {
-                let column: Vec<f32> = (0..c).map(|b| pwm[[b, p]]).collect();
-                let ic = 2.0 + column.iter().filter(|&&v| v > 0.0).map(|&v| v * v.log2()).sum::<f32>();
-                for b in 0..c {
-                    heights[b * l + p] = column[b] * ic;
-                }
-            }
-            s += &logo("ground truth", &t.channels, &heights, l);
+            let pwm: Vec<f32> = t.truth.index_axis(Axis(0), r).iter().copied().collect();
+            let l = t.truth.shape()[2];
+            s += &logo("ground truth", &t.channels, &pwm_heights(&pwm, l), l);
         }
         for (name, a) in &per_position {
             if let Some(i) = a.rows.iter().position(|r| r.id == row.id && r.class == row.class)
@@ -325,18 +312,10 @@ fn map_heatmap_section(name: &str, a: &Attributions) -> String {
 
 fn classopt_section(name: &str, a: &Attributions) -> String {
     let mut s = format!("<section><h2>Class optimization: {}</h2>", escape(name));
-    let (c, l) = (a.info.channels.len(), a.info.length);
+    let l = a.info.length;
     for (i, row) in a.rows.iter().enumerate() {
         let pwm: Vec<f32> = a.attr().index_axis(Axis(0), i).iter().copied().collect();
-        let mut heights = pwm.clone();
-        for p in 0..l {
-            let ic = (c as f32).log2()
-                + (0..c).map(|b| pwm[b * l + p]).filter(|&v| v > 0.0).map(|v| v * v.log2()).sum::<f32>();
-            for b in 0..c {
-                heights[b * l + p] = pwm[b * l + p] * ic;
-            }
-        }
-        s += &logo(&format!("class {}", row.class), &a.info.channels, &heights, l);
+        s += &logo(&format!("class {}", row.class), &a.info.channels, &pwm_heights(&pwm, l), l);
     }
     s + "</section>"
 }

@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use gkd_io::atomic::AtomicFile;
 use gkd_io::attributions::Attributions;
 use gkd_io::error::{Error, IoResultExt, Result};
-use gkd_io::manifest::Layout;
+use gkd_io::manifest::read_ncl;
 use gkd_io::npz::NpzFile;
 use gkd_io::scores::RecoveryRow;
 use gkd_metrics::recovery::{PositionScore, motif_positions, position_scores, recovery, signal_to_noise};
 use gkd_nn::data::Dataset;
-use ndarray::{Array3, Axis, Ix3};
+use ndarray::{Array3, Axis};
 
 use crate::mean_sd;
 
@@ -36,14 +36,7 @@ fn read_truth(data: &Dataset) -> Result<Array3<f32>> {
             "has no 'truth' array: motif recovery needs the generating PWM of every position (a gkd-synth dataset)",
         ));
     }
-    let truth = npz
-        .read_f32("truth")?
-        .into_dimensionality::<Ix3>()
-        .map_err(|_| Error::in_file(&data.path, "array 'truth' must have 3 dimensions"))?;
-    let truth = match data.manifest.layout {
-        Layout::Ncl => truth,
-        Layout::Nlc => truth.permuted_axes([0, 2, 1]).as_standard_layout().into_owned(),
-    };
+    let truth = read_ncl(&mut npz, "truth", data.manifest.layout, &data.path)?;
     if truth.dim() != data.x.dim() {
         return Err(Error::in_file(
             &data.path,
@@ -51,17 +44,6 @@ fn read_truth(data: &Dataset) -> Result<Array3<f32>> {
         ));
     }
     Ok(truth)
-}
-
-/// How a method's maps are read as position scores.
-fn position_score(method: &str, path: &Path) -> Result<PositionScore> {
-    match method {
-        "ism" | "ism-fast" => Ok(PositionScore::L2Norm),
-        "saliency" | "gradxinput" | "ig" => Ok(PositionScore::Observed),
-        other => {
-            Err(Error::in_file(path, format!("holds '{other}' maps, which are not scores of the input's positions")))
-        }
-    }
 }
 
 /// Score every input's maps against the dataset's truth.
@@ -78,7 +60,12 @@ pub fn score(
     let mut sequences = Vec::new();
     for (label, path) in inputs {
         let maps = Attributions::read(path)?;
-        let how = position_score(&maps.info.method, path)?;
+        let how = PositionScore::for_method(&maps.info.method).ok_or_else(|| {
+            Error::in_file(
+                path,
+                format!("holds '{}' maps, which are not scores of the input's positions", maps.info.method),
+            )
+        })?;
         if maps.info.channels != data.manifest.channels || maps.info.length != data.length() {
             return Err(Error::in_file(
                 path,
