@@ -208,16 +208,16 @@ impl Attributions {
         let named: Vec<npz::NamedArray<'_>> = self.arrays.iter().map(|(n, a)| (n.as_str(), a.view())).collect();
         npz::write_npz(&mut npz_file, &named, false)?;
         let mut rows = AtomicFile::create(rows_path_for(npz_path))?;
-        rows.write_all(self.rows_tsv(true).as_bytes())?;
+        rows.write_all(self.rows_tsv().as_bytes())?;
         let mut sidecar = AtomicFile::create(sidecar_path_for(npz_path))?;
         let json = AttributionJson { info: self.info.clone(), rows: None };
         sidecar.write_all((serde_json::to_string_pretty(&json).expect("serialises") + "\n").as_bytes())?;
         Ok(vec![npz_file, rows, sidecar])
     }
 
-    /// The rows TSV text (with or without its header line).
-    pub fn rows_tsv(&self, header: bool) -> String {
-        let mut text = if header { format!("{ROWS_HEADER}\n") } else { String::new() };
+    /// The rows TSV text, header included.
+    fn rows_tsv(&self) -> String {
+        let mut text = format!("{ROWS_HEADER}\n");
         let opt = |v: Option<String>| v.unwrap_or_default();
         for r in &self.rows {
             text += &format!(

@@ -144,11 +144,11 @@ fn report(
 }
 
 fn run(command: &Command) -> Result<()> {
-    let (report, io) = match command {
+    let (report, io, extra) = match command {
         Command::Predictive { data, io } => {
             let inputs = labelled(&io.inputs)?;
             let rows = predictive(data, &inputs)?;
-            (report(Some(data), &inputs, serde_json::json!({}), ScoreRows::Predictive(rows)), io)
+            (report(Some(data), &inputs, serde_json::json!({}), ScoreRows::Predictive(rows)), io, Vec::new())
         }
         Command::Recovery { data, io, first, threshold, per_sequence } => {
             if *first == 0 {
@@ -157,14 +157,11 @@ fn run(command: &Command) -> Result<()> {
             let inputs = labelled(&io.inputs)?;
             let (rows, per_seq) = recovery::score(data, &inputs, *first, *threshold)?;
             let settings = serde_json::json!({ "first": first, "threshold_bits": threshold });
-            let report = report(Some(data), &inputs, settings, ScoreRows::Recovery(rows));
-            if let Some(path) = per_sequence {
-                let mut files = report.stage(&io.output, io.json.as_deref())?;
-                files.push(recovery::stage_per_sequence(path, &per_seq)?);
-                commit_all(files)?;
-                return Ok(());
-            }
-            (report, io)
+            let extra = match per_sequence {
+                Some(path) => vec![recovery::stage_per_sequence(path, &per_seq)?],
+                None => Vec::new(),
+            };
+            (report(Some(data), &inputs, settings, ScoreRows::Recovery(rows)), io, extra)
         }
         Command::Consistency { io, reference } => {
             let inputs = labelled(&io.inputs)?;
@@ -172,10 +169,12 @@ fn run(command: &Command) -> Result<()> {
             let settings = serde_json::json!({
                 "reference": reference.as_ref().map_or("mean of the inputs".to_owned(), |p| p.display().to_string())
             });
-            (report(None, &inputs, settings, ScoreRows::Consistency(rows)), io)
+            (report(None, &inputs, settings, ScoreRows::Consistency(rows)), io, Vec::new())
         }
     };
-    commit_all(report.stage(&io.output, io.json.as_deref())?)?;
+    let mut files = report.stage(&io.output, io.json.as_deref())?;
+    files.extend(extra);
+    commit_all(files)?;
     log::info!("scored {} input(s) -> {}", report.inputs.len(), io.output.display());
     Ok(())
 }
