@@ -177,6 +177,21 @@ fn open_bigwig(path: &Path, genes: &[Gene]) -> Result<(BigWigRead<CachedBBIFileR
     Ok((bw, matched))
 }
 
+/// The records of `chrom:[start, end)` of an open bigWig (`path`, for messages).
+fn interval(
+    bw: &mut BigWigRead<CachedBBIFileRead<File>>,
+    path: &Path,
+    chrom: &str,
+    start: u64,
+    end: u64,
+) -> Result<Vec<bigtools::Value>> {
+    let read_error = |e: &dyn std::fmt::Display| Error::in_file(path, format!("reading {chrom}:{start}-{end}: {e}"));
+    bw.get_interval(chrom, start as u32, end as u32)
+        .map_err(|e| read_error(&e))?
+        .map(|v| v.map_err(|e| read_error(&e)))
+        .collect()
+}
+
 /// Bin a bigWig around every gene: an (N genes, bins) matrix in upstream-to-downstream order.
 /// Genes on chromosomes the file lacks get the missing value; the returned match lists them.
 pub fn bin_bigwig(
@@ -201,11 +216,7 @@ pub fn bin_bigwig(
             let we = ws + (bins as u64 * spec.bin_size) as i64;
             let (qs, qe) = (ws.max(0) as u64, (we.max(0) as u64).min(*len));
             if qe > qs {
-                let values = bw
-                    .get_interval(chrom, qs as u32, qe as u32)
-                    .map_err(|e| Error::in_file(path, format!("reading {chrom}:{qs}-{qe}: {e}")))?;
-                for v in values {
-                    let v = v.map_err(|e| Error::in_file(path, format!("reading {chrom}:{qs}-{qe}: {e}")))?;
+                for v in interval(&mut bw, path, chrom, qs, qe)? {
                     let (vs, ve) = (v.start.max(qs as u32) as i64, v.end.min(qe as u32) as i64);
                     // Spread the interval over the bins it overlaps.
                     let mut p = vs;
@@ -241,11 +252,7 @@ pub fn gene_body_means(path: &Path, genes: &[Gene]) -> Result<(Vec<Option<f64>>,
         let (qs, qe) = (g.start.min(*len), g.end.min(*len));
         let mut sum = 0f64;
         if qe > qs {
-            let values = bw
-                .get_interval(chrom, qs as u32, qe as u32)
-                .map_err(|e| Error::in_file(path, format!("reading {chrom}:{qs}-{qe}: {e}")))?;
-            for v in values {
-                let v = v.map_err(|e| Error::in_file(path, format!("reading {chrom}:{qs}-{qe}: {e}")))?;
+            for v in interval(&mut bw, path, chrom, qs, qe)? {
                 let overlap = (v.end as u64).min(qe).saturating_sub((v.start as u64).max(qs));
                 sum += v.value as f64 * overlap as f64;
             }
