@@ -89,8 +89,8 @@ mod tests {
     #[test]
     fn optimised_inputs_raise_the_target_and_logos_are_distributions() {
         let device = Device::flex();
-        device.seed(4);
-        let network = network(Arch::KooCnnLocal, 100, 2, Activation::Relu, &device);
+
+        let network = network(4, Arch::KooCnnLocal, 100, 2, Activation::Relu, &device);
         // No penalty here: on an untrained model the logit's gradient is smaller than λ's.
         let settings = ClassOptimization { lambda: 0.0, lr: 0.05, steps: 60, seed: 1 };
         let raw =

@@ -285,8 +285,7 @@ mod tests {
             (Arch::DemoCnn, 60),
         ] {
             for first in [Activation::Relu, Activation::Exponential] {
-                device.seed(9);
-                let network = network(arch, length, 3, first, &device);
+                let network = network(9, arch, length, 3, first, &device);
                 let mut x =
                     Array3::from_shape_fn((2, 4, length), |(n, c, p)| ((n * 3 + p * 7 + p / 5) % 4 == c) as u8 as f32);
                 x.slice_mut(s![1, .., length / 2]).fill(0.0);
@@ -303,7 +302,7 @@ mod tests {
     #[test]
     fn recurrent_networks_are_not_supported() {
         let device = Device::flex();
-        let network = network(Arch::DemoRnn, 20, 1, Activation::Relu, &device);
+        let network = network(1, Arch::DemoRnn, 20, 1, Activation::Relu, &device);
         assert!(ism_fast(&network, &Array3::zeros((1, 4, 20)), &Target::Class(0), 8, &device).is_none());
     }
 }

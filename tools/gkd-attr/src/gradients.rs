@@ -151,8 +151,8 @@ mod tests {
     /// A random one-hot batch and a freshly initialised smooth network (BiLSTM, sigmoid/tanh).
     pub(crate) fn smooth_model(rows: usize, length: usize) -> (Network, Array3<f32>, Device) {
         let device = Device::flex();
-        device.seed(3);
-        let network = network(Arch::DemoRnn, length, 2, Activation::Relu, &device);
+
+        let network = network(3, Arch::DemoRnn, length, 2, Activation::Relu, &device);
         let x = Array3::from_shape_fn((rows, 4, length), |(n, c, p)| ((n * 7 + p * 3) % 4 == c) as u8 as f32);
         (network, x, device)
     }

@@ -55,8 +55,8 @@ mod tests {
     #[test]
     fn naive_ism_equals_one_forward_pass_per_mutant() {
         let device = Device::flex();
-        device.seed(5);
-        let network = network(Arch::KooCnnLocal, 100, 1, Activation::Relu, &device);
+
+        let network = network(5, Arch::KooCnnLocal, 100, 1, Activation::Relu, &device);
         let mut x = Array3::from_shape_fn((2, 4, 100), |(n, c, p)| ((n + p * 5) % 4 == c) as u8 as f32);
         x.slice_mut(ndarray::s![1, .., 40]).fill(0.0); // an N position: every base is a mutation
         let attr = ism_naive(&network, &x, &Target::Class(0), 97, &device);

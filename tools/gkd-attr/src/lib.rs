@@ -19,8 +19,20 @@ pub(crate) mod testing {
     use gkd_nn::layers::Activation;
     use gkd_nn::model::{ModelSpec, Network};
 
-    /// A freshly initialised one-hot-DNA network in evaluation mode on `device`.
-    pub fn network(arch: Arch, length: usize, classes: usize, first: Activation, device: &Device) -> Network {
+    /// A one-hot-DNA network in evaluation mode on `device`, initialised from `seed`. Seeding and
+    /// initialisation happen under one lock: the seeded stream is shared, and tests run in
+    /// parallel threads would otherwise interleave their draws (different weights each run).
+    pub fn network(
+        seed: u64,
+        arch: Arch,
+        length: usize,
+        classes: usize,
+        first: Activation,
+        device: &Device,
+    ) -> Network {
+        static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _guard = INIT.lock().unwrap_or_else(|e| e.into_inner());
+        device.seed(seed);
         let spec = ModelSpec { arch, channels: 4, length, classes, first_activation: first };
         spec.build(device).expect("architecture fits").valid()
     }

@@ -46,9 +46,8 @@ mod tests {
     #[test]
     fn last_prefix_and_first_suffix_are_the_whole_sequence() {
         let device = Device::flex();
-        device.seed(2);
         for arch in [Arch::DemoRnn, Arch::DemoCnnRnn] {
-            let network = network(arch, 30, 2, Activation::Relu, &device);
+            let network = network(2, arch, 30, 2, Activation::Relu, &device);
             let x = Array3::from_shape_fn((3, 4, 30), |(n, c, p)| ((n + p * 3) % 4 == c) as u8 as f32);
             let (fwd, rev) = temporal_logits(&network, &x, &device).unwrap();
             let full = forward_logits(&network, &x, 8, &device);
@@ -62,7 +61,7 @@ mod tests {
                 assert!((fwd[[row, 0, 1]] - forward_logits(&network, &one, 1, &device)[[0, 1]]).abs() < 1e-5);
             }
         }
-        let cnn = network(Arch::KooCnnLocal, 200, 1, Activation::Relu, &device);
+        let cnn = network(2, Arch::KooCnnLocal, 200, 1, Activation::Relu, &device);
         assert!(temporal_logits(&cnn, &Array3::zeros((1, 4, 200)), &device).is_none());
     }
 }
