@@ -317,3 +317,87 @@ fn overflowing_inputs_stop_with_a_nan_loss_message() {
     assert!(r.stderr.contains("at epoch 1, batch 1") && r.stderr.contains("no epoch had completed"), "{}", r.stderr);
     assert!(!d.join("m").exists());
 }
+
+/// The validation metrics model.json records for the kept epoch, and what gkd-predict measures
+/// on the validation split with the saved model: they must be the same numbers.
+fn recorded_and_measured(d: &Path, model: &str) -> ([f64; 3], [f64; 3], usize, usize) {
+    let card: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join(model).join("model.json")).unwrap()).unwrap();
+    let outcome = &card["outcome"];
+    let valid = &outcome["valid"];
+    let recorded = [valid["loss"].as_f64().unwrap(), valid["auroc"].as_f64().unwrap(), valid["aupr"].as_f64().unwrap()];
+    let metrics = format!("{model}.metrics.tsv");
+    let pred = format!("{model}.valid.npz");
+    run_ok(
+        d,
+        "gkd-predict",
+        &["--model", model, "--data", "task1.valid.npz", "-o", &pred, "--metrics", &metrics, "-q"],
+    );
+    let table = read_tsv(&d.join(&metrics));
+    let macro_row = table.iter().find(|r| r["class"] == "macro").expect("macro row");
+    // The hard loss (mean BCE with logits) recomputed here from the saved model's logits.
+    let (_, logits) = npz(&d.join(&pred), "logits");
+    let (_, labels) = npz(&d.join("task1.valid.npz"), "y");
+    let loss = logits
+        .iter()
+        .zip(&labels)
+        .map(|(&z, &y)| {
+            let z = z as f64;
+            z.max(0.0) - z * y as f64 + (-z.abs()).exp().ln_1p()
+        })
+        .sum::<f64>()
+        / logits.len() as f64;
+    let measured = [loss, macro_row["auroc"].parse().unwrap(), macro_row["aupr"].parse().unwrap()];
+    let best = outcome["best_epoch"].as_u64().unwrap() as usize;
+    let run = outcome["epochs_run"].as_u64().unwrap() as usize;
+    (recorded, measured, best, run)
+}
+
+/// Regression test for the kept model's BatchNorm statistics (burn's `Module::clone` shares
+/// them): for every architecture with BatchNorm, training stops early with the best epoch
+/// before the last, and gkd-predict on the validation split reproduces model.json's metrics;
+/// the same after an interrupted run is resumed past the best epoch.
+#[test]
+fn kept_models_carry_their_own_batchnorm_statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    task1(d, 900);
+    for arch in ["koo-cnn-deep", "koo-cnn-shallow", "koo-cnn-local", "koo-cnn-dist"] {
+        let mut args = train_args(arch, arch, "12");
+        args.extend(["--lr", "0.01", "--monitor", "loss", "--patience", "3", "--plateau-patience", "0"]);
+        run_ok(d, "gkd-train", &args);
+        let (recorded, measured, best, run) = recorded_and_measured(d, arch);
+        assert!(best < run, "{arch}: the test needs a best epoch ({best}) before the last ({run})");
+        assert!((recorded[0] - measured[0]).abs() < 1e-5, "{arch}: loss {recorded:?} vs {measured:?}");
+        for i in 1..3 {
+            assert!((recorded[i] - measured[i]).abs() < 1e-6, "{arch}: {recorded:?} vs {measured:?}");
+        }
+
+        // Interrupted after the best epoch (the checkpoint holds the best and the current
+        // network), then resumed: the same model, the same agreement.
+        let resumed = format!("{arch}-resumed");
+        let mut args = train_args(arch, &resumed, "12");
+        args.extend(["--lr", "0.01", "--monitor", "loss", "--patience", "3", "--plateau-patience", "0"]);
+        let interrupt = (best + 1).to_string();
+        let r = std::process::Command::new(bin("gkd-train"))
+            .args(&args)
+            .current_dir(d)
+            .env("GKD_TEST_NAN_AT_EPOCH", &interrupt)
+            .output()
+            .unwrap();
+        assert_eq!(r.status.code(), Some(1), "{}", String::from_utf8_lossy(&r.stderr));
+        args.push("--resume");
+        run_ok(d, "gkd-train", &args);
+        let (recorded_r, measured_r, best_r, _) = recorded_and_measured(d, &resumed);
+        assert_eq!(best_r, best);
+        assert_eq!(recorded_r, recorded, "{arch}: resumed run recorded other metrics");
+        for i in 1..3 {
+            assert!((recorded_r[i] - measured_r[i]).abs() < 1e-6, "{arch} resumed: {recorded_r:?} vs {measured_r:?}");
+        }
+        assert_eq!(
+            std::fs::read(d.join(arch).join("model.safetensors")).unwrap(),
+            std::fs::read(d.join(&resumed).join("model.safetensors")).unwrap(),
+            "{arch}: resuming changed the kept weights"
+        );
+    }
+}

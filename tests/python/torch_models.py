@@ -5,15 +5,41 @@ import torch
 from torch import nn
 
 
-class ConvBlock(nn.Module):
-    """conv -> (BatchNorm) -> activation -> (max-pool) -> dropout."""
+KERAS_NORM = dict(eps=1e-3, momentum=0.01, unbiased=False)  # the Koo CNNs' BatchNorm (gkd's default)
 
-    def __init__(self, cin, filters, kernel, same=True, bn=True, act="relu", pool=1, dropout=0.0):
+
+class BatchNorm(nn.BatchNorm1d):
+    """BatchNorm1d whose running variance takes the biased batch variance when unbiased=False
+    (Keras's convention; PyTorch's own BatchNorm1d always takes the unbiased one)."""
+
+    def __init__(self, n, eps=1e-3, momentum=0.01, unbiased=False):
+        super().__init__(n, eps=eps, momentum=momentum)
+        self.unbiased = unbiased
+
+    def forward(self, x):
+        if not self.training or self.unbiased:
+            return super().forward(x)
+        dims = [0] + list(range(2, x.dim()))
+        mean, var = x.mean(dims), x.var(dims, unbiased=False)
+        with torch.no_grad():
+            self.running_mean.mul_(1 - self.momentum).add_(self.momentum * mean)
+            self.running_var.mul_(1 - self.momentum).add_(self.momentum * var)
+            self.num_batches_tracked += 1
+        shape = [1, -1] + [1] * (x.dim() - 2)
+        return (x - mean.view(shape)) / torch.sqrt(var.view(shape) + self.eps) * self.weight.view(shape) + self.bias.view(shape)
+
+
+class ConvBlock(nn.Module):
+    """conv -> (BatchNorm) -> activation -> dropout -> (max-pool), or pool before dropout."""
+
+    def __init__(self, cin, filters, kernel, same=True, bn=True, act="relu", pool=1, dropout=0.0,
+                 dropout_after_pool=False, norm=KERAS_NORM):
         super().__init__()
         self.conv = nn.Conv1d(cin, filters, kernel, padding="same" if same else 0, bias=not bn)
-        self.norm = nn.BatchNorm1d(filters) if bn else None
+        self.norm = BatchNorm(filters, **norm) if bn else None
         self.pool = nn.MaxPool1d(pool) if pool > 1 else None
         self.dropout = nn.Dropout(dropout)
+        self.dropout_after_pool = dropout_after_pool
         self.act = act
 
     def forward(self, x):
@@ -21,16 +47,15 @@ class ConvBlock(nn.Module):
         if self.norm is not None:
             x = self.norm(x)
         x = torch.exp(x) if self.act == "exponential" else torch.relu(x)
-        if self.pool is not None:
-            x = self.pool(x)
-        return self.dropout(x)
+        pool = self.pool if self.pool is not None else (lambda v: v)
+        return pool(self.dropout(x)) if not self.dropout_after_pool else self.dropout(pool(x))
 
 
 class DenseBlock(nn.Module):
-    def __init__(self, cin, units, bn=True, dropout=0.0):
+    def __init__(self, cin, units, bn=True, dropout=0.0, norm=KERAS_NORM):
         super().__init__()
         self.linear = nn.Linear(cin, units, bias=not bn)
-        self.norm = nn.BatchNorm1d(units) if bn else None
+        self.norm = BatchNorm(units, **norm) if bn else None
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x):
@@ -59,39 +84,59 @@ class ConvNet(nn.Module):
             x = d(x)
         return self.output(x)
 
+    def kernels(self):
+        """The weights gkd's --kernel-l2 penalises: convolutions and hidden dense layers."""
+        return [b.conv.weight for b in self.blocks] + [d.linear.weight for d in self.dense]
 
-def koo_cnn_deep(classes, act="relu", length=200):
+
+def _d(p, dropout):
+    return p if dropout else 0.0
+
+
+def koo_cnn_deep(classes, act="relu", length=200, norm=KERAS_NORM, dropout=True):
     # 200 -> conv same 200 -> pool4 50 -> valid k7 44 -> pool4 11 -> valid k3 9 -> pool3 3
     l = ((length // 4 - 6) // 4 - 2) // 3
+    c = dict(norm=norm)
     return ConvNet(
-        [ConvBlock(4, 32, 19, act=act, dropout=0.1), ConvBlock(32, 48, 7, pool=4, dropout=0.2),
-         ConvBlock(48, 96, 7, same=False, pool=4, dropout=0.3), ConvBlock(96, 128, 3, same=False, pool=3, dropout=0.4)],
-        128 * l, [DenseBlock(128 * l, 512, dropout=0.5)], classes)
+        [ConvBlock(4, 32, 19, act=act, dropout=_d(0.1, dropout), **c),
+         ConvBlock(32, 48, 7, pool=4, dropout=_d(0.2, dropout), **c),
+         ConvBlock(48, 96, 7, same=False, pool=4, dropout=_d(0.3, dropout), **c),
+         ConvBlock(96, 128, 3, same=False, pool=3, dropout=_d(0.4, dropout), **c)],
+        128 * l, [DenseBlock(128 * l, 512, dropout=_d(0.5, dropout), **c)], classes)
 
 
-def koo_cnn_shallow(classes, act="relu", length=200):
+def koo_cnn_shallow(classes, act="relu", length=200, norm=KERAS_NORM, dropout=True):
     l = length // 50 // 2
-    return ConvNet([ConvBlock(4, 32, 19, act=act, pool=50, dropout=0.1), ConvBlock(32, 124, 5, pool=2, dropout=0.2)],
-                   124 * l, [DenseBlock(124 * l, 512, dropout=0.5)], classes)
+    c = dict(norm=norm)
+    return ConvNet([ConvBlock(4, 32, 19, act=act, pool=50, dropout=_d(0.1, dropout), **c),
+                    ConvBlock(32, 124, 5, pool=2, dropout=_d(0.1, dropout), **c)],
+                   124 * l, [DenseBlock(124 * l, 512, dropout=_d(0.5, dropout), **c)], classes)
 
 
-def koo_cnn_local(classes, act="relu", length=200):
+def koo_cnn_local(classes, act="relu", length=200, norm=KERAS_NORM, dropout=True):
     l = length // 50 // 2
-    return ConvNet([ConvBlock(4, 24, 19, act=act, pool=50, dropout=0.1), ConvBlock(24, 48, 3, pool=2, dropout=0.2)],
-                   48 * l, [DenseBlock(48 * l, 96, dropout=0.5)], classes)
+    c = dict(norm=norm)
+    return ConvNet([ConvBlock(4, 24, 19, act=act, pool=50, dropout=_d(0.1, dropout), **c),
+                    ConvBlock(24, 48, 3, pool=2, dropout=_d(0.2, dropout), **c)],
+                   48 * l, [DenseBlock(48 * l, 96, dropout=_d(0.5, dropout), **c)], classes)
 
 
-def koo_cnn_dist(classes, act="relu", length=200):
-    l = length // 4 // 4 // 3
+def koo_cnn_dist(classes, act="relu", length=200, norm=KERAS_NORM, dropout=True):
+    # 200 -> pool4 50 -> valid k7 44 -> pool4 11 -> valid k3 9 -> pool3 3
+    l = ((length // 4 - 6) // 4 - 2) // 3
+    c = dict(norm=norm)
     return ConvNet(
-        [ConvBlock(4, 24, 19, act=act, dropout=0.1), ConvBlock(24, 32, 7, pool=4, dropout=0.2),
-         ConvBlock(32, 48, 7, pool=4, dropout=0.3), ConvBlock(48, 64, 3, pool=3, dropout=0.4)],
-        64 * l, [DenseBlock(64 * l, 96, dropout=0.5)], classes)
+        [ConvBlock(4, 24, 19, act=act, dropout=_d(0.1, dropout), **c),
+         ConvBlock(24, 32, 7, pool=4, dropout=_d(0.2, dropout), **c),
+         ConvBlock(32, 48, 7, same=False, pool=4, dropout=_d(0.3, dropout), **c),
+         ConvBlock(48, 64, 3, same=False, pool=3, dropout=_d(0.4, dropout), **c)],
+        64 * l, [DenseBlock(64 * l, 96, dropout=_d(0.5, dropout), **c)], classes)
 
 
-def demo_cnn(classes, act="relu", length=200):
+def demo_cnn(classes, act="relu", length=200, dropout=True, **_):
     return ConvNet([ConvBlock(4, 128, 9, bn=False, act=act, pool=2), ConvBlock(128, 128, 5, bn=False, pool=2),
-                    ConvBlock(128, 128, 3, bn=False)], 128, [], classes, global_max=True, reduce_dropout=0.5)
+                    ConvBlock(128, 128, 3, bn=False)], 128, [], classes, global_max=True,
+                   reduce_dropout=_d(0.5, dropout))
 
 
 class RecurrentNet(nn.Module):
@@ -107,6 +152,9 @@ class RecurrentNet(nn.Module):
         states, _ = self.lstm(x.transpose(1, 2))
         return self.output(states.mean(dim=1))
 
+    def kernels(self):
+        return [b.conv.weight for b in self.blocks]
+
 
 def demo_rnn(classes, **_):
     return RecurrentNet([], 4, classes)
@@ -116,9 +164,10 @@ def demo_cnn_rnn(classes, **_):
     return RecurrentNet([ConvBlock(4, 128, 9, bn=False)], 128, classes)
 
 
-def deepchrome(classes, marks=5, bins=100, **_):
+def deepchrome(classes, marks=5, bins=100, dropout=True, **_):
     l = (bins - 9) // 5
-    return ConvNet([ConvBlock(marks, 50, 10, same=False, bn=False, pool=5, dropout=0.5)], 50 * l,
+    return ConvNet([ConvBlock(marks, 50, 10, same=False, bn=False, pool=5, dropout=_d(0.5, dropout),
+                              dropout_after_pool=True)], 50 * l,
                    [DenseBlock(50 * l, 625, bn=False), DenseBlock(625, 125, bn=False)], classes)
 
 
@@ -149,6 +198,9 @@ class AttentiveChrome(nn.Module):
         self.bin_encoders = nn.ModuleList([AttentiveEncoder(1, 32) for _ in range(marks)])
         self.mark_encoder = AttentiveEncoder(64, 16)
         self.output = nn.Linear(32, classes)
+
+    def kernels(self):
+        return []
 
     def forward(self, x):
         summaries, alphas = zip(*[enc(x[:, m, :].unsqueeze(2)) for m, enc in enumerate(self.bin_encoders)])

@@ -33,7 +33,7 @@ pub(crate) mod testing {
         static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
         let _guard = INIT.lock().unwrap_or_else(|e| e.into_inner());
         device.seed(seed);
-        let spec = ModelSpec { arch, channels: 4, length, classes, first_activation: first };
+        let spec = ModelSpec::new(arch, 4, length, classes, first);
         spec.build(device).expect("architecture fits").valid()
     }
 }

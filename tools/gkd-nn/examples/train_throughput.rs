@@ -27,7 +27,7 @@ fn main() {
 
     let device = Device::flex().autodiff();
     device.seed(1);
-    let spec = ModelSpec { arch, channels: 4, length, classes, first_activation: Activation::Relu };
+    let spec = ModelSpec::new(arch, 4, length, classes, Activation::Relu);
     let mut network = spec.build(&device).expect("architecture fits 4 x 200");
     let mut optim = AdamConfig::new().init();
     let mut rng = SeededRng::new(1, 0);

@@ -1,17 +1,21 @@
 //! Building blocks shared by the architectures: convolution blocks (conv → BatchNorm →
-//! activation → max-pool → dropout, the order of the Koo lab's Keras models), dense blocks, a
-//! bidirectional LSTM stored in PyTorch's `nn.LSTM` layout, and soft-attention pooling.
+//! activation → dropout → max-pool, the order of the Koo lab's Keras models, or pool before
+//! dropout as in DeepChrome), dense blocks, a bidirectional LSTM stored in PyTorch's `nn.LSTM`
+//! layout, and soft-attention pooling.
 
 use std::sync::Mutex;
 
 use burn::module::{Flag, Initializer, Module, Param};
 use burn::nn::conv::{Conv1d, Conv1dConfig};
 use burn::nn::pool::{MaxPool1d, MaxPool1dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig1d};
+use burn::nn::{Linear, LinearConfig, PaddingConfig1d};
 use burn::tensor::activation::{relu, sigmoid, softmax, tanh};
 use burn::tensor::{Device, Tensor, TensorData};
 use gkd_genomics::rng::SeededRng;
 use serde::{Deserialize, Serialize};
+
+use crate::init::{self, WeightInit};
+use crate::norm::{BatchNorm, NormSpec};
 
 /// The non-linearity after a layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, clap::ValueEnum)]
@@ -117,8 +121,10 @@ pub struct ConvSpec {
     pub activation: Activation,
     /// Max-pool size (stride = size); 1 = none.
     pub pool: usize,
-    /// Dropout probability after the block.
+    /// Dropout probability.
     pub dropout: f64,
+    /// Dropout after the max-pool (DeepChrome) instead of before it (the Koo lab's layers).
+    pub dropout_after_pool: bool,
 }
 
 /// A convolution layer with Koo-lab defaults: same padding, BatchNorm, ReLU, no pool, no dropout.
@@ -131,6 +137,7 @@ pub fn conv(filters: usize, kernel: usize) -> ConvSpec {
         activation: Activation::Relu,
         pool: 1,
         dropout: 0.0,
+        dropout_after_pool: false,
     }
 }
 
@@ -145,9 +152,15 @@ impl ConvSpec {
         self.pool = size;
         self
     }
-    /// Dropout after the block.
+    /// Dropout after the activation, before the max-pool.
     pub fn dropout(mut self, p: f64) -> Self {
         self.dropout = p;
+        self
+    }
+    /// Dropout after the max-pool.
+    pub fn dropout_after_pool(mut self, p: f64) -> Self {
+        self.dropout = p;
+        self.dropout_after_pool = true;
         self
     }
     /// Activation of the block.
@@ -201,7 +214,7 @@ impl DenseSpec {
     }
 }
 
-/// conv → (BatchNorm) → activation → (max-pool) → (dropout).
+/// conv → (BatchNorm) → activation → (dropout) → (max-pool), or pool before dropout.
 #[derive(Module, Debug)]
 pub struct ConvBlock {
     /// The convolution (no bias when BatchNorm follows: it would be cancelled by the mean).
@@ -215,24 +228,41 @@ pub struct ConvBlock {
     /// The non-linearity.
     #[module(skip)]
     pub activation: Activation,
+    /// Dropout after the pool instead of before it.
+    #[module(skip)]
+    pub dropout_after_pool: bool,
 }
 
 impl ConvBlock {
     /// Build from a spec for `channels_in` input channels.
-    pub fn new(spec: &ConvSpec, channels_in: usize, device: &Device) -> Self {
+    pub fn new(spec: &ConvSpec, channels_in: usize, norm: &NormSpec, weights: WeightInit, device: &Device) -> Self {
         let padding = match spec.padding {
             Padding::Same => PaddingConfig1d::Same,
             Padding::Valid => PaddingConfig1d::Valid,
         };
+        let mut conv = Conv1dConfig::new(channels_in, spec.filters, spec.kernel)
+            .with_padding(padding)
+            .with_bias(!spec.batch_norm)
+            .init(device);
+        let shape = [spec.filters, channels_in, spec.kernel];
+        match weights {
+            WeightInit::Torch => {}
+            WeightInit::Keras => {
+                conv.weight = init::he_normal(shape, channels_in * spec.kernel, device);
+                conv.bias = conv.bias.map(|_| init::zeros([spec.filters], device));
+            }
+            WeightInit::Uniform(a) => {
+                conv.weight = init::uniform(shape, a, device);
+                conv.bias = conv.bias.map(|_| init::uniform([spec.filters], a, device));
+            }
+        }
         Self {
-            conv: Conv1dConfig::new(channels_in, spec.filters, spec.kernel)
-                .with_padding(padding)
-                .with_bias(!spec.batch_norm)
-                .init(device),
-            norm: spec.batch_norm.then(|| BatchNormConfig::new(spec.filters).init(device)),
+            conv,
+            norm: spec.batch_norm.then(|| BatchNorm::new(spec.filters, norm, device)),
             pool: (spec.pool > 1).then(|| MaxPool1dConfig::new(spec.pool).init()),
             dropout: Dropout::new(spec.dropout),
             activation: spec.activation,
+            dropout_after_pool: spec.dropout_after_pool,
         }
     }
 
@@ -245,14 +275,18 @@ impl ConvBlock {
         }
     }
 
+    /// The max-pool (identity without one).
+    pub fn pool(&self, x: Tensor<3>) -> Tensor<3> {
+        match &self.pool {
+            Some(pool) => pool.forward(x),
+            None => x,
+        }
+    }
+
     /// (B, C, L) → (B, filters, L').
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let x = self.activation.apply(self.pre_activation(x));
-        let x = match &self.pool {
-            Some(pool) => pool.forward(x),
-            None => x,
-        };
-        self.dropout.forward(x)
+        if self.dropout_after_pool { self.dropout.forward(self.pool(x)) } else { self.pool(self.dropout.forward(x)) }
     }
 }
 
@@ -269,10 +303,10 @@ pub struct DenseBlock {
 
 impl DenseBlock {
     /// Build from a spec for `inputs` features.
-    pub fn new(spec: &DenseSpec, inputs: usize, device: &Device) -> Self {
+    pub fn new(spec: &DenseSpec, inputs: usize, norm: &NormSpec, weights: WeightInit, device: &Device) -> Self {
         Self {
-            linear: LinearConfig::new(inputs, spec.units).with_bias(!spec.batch_norm).init(device),
-            norm: spec.batch_norm.then(|| BatchNormConfig::new(spec.units).init(device)),
+            linear: linear(inputs, spec.units, !spec.batch_norm, weights, false, device),
+            norm: spec.batch_norm.then(|| BatchNorm::new(spec.units, norm, device)),
             dropout: Dropout::new(spec.dropout),
         }
     }
@@ -286,6 +320,28 @@ impl DenseBlock {
         };
         self.dropout.forward(relu(x))
     }
+}
+
+/// A linear map `inputs` → `outputs` initialised as `weights` says; `output` marks the logits
+/// layer (Keras: `glorot_uniform` there, `he_normal` in hidden layers).
+pub fn linear(inputs: usize, outputs: usize, bias: bool, weights: WeightInit, output: bool, device: &Device) -> Linear {
+    let mut layer = LinearConfig::new(inputs, outputs).with_bias(bias).init(device);
+    match weights {
+        WeightInit::Torch => {}
+        WeightInit::Keras => {
+            layer.weight = if output {
+                init::glorot_uniform([inputs, outputs], inputs, outputs, device)
+            } else {
+                init::he_normal([inputs, outputs], inputs, device)
+            };
+            layer.bias = layer.bias.map(|_| init::zeros([outputs], device));
+        }
+        WeightInit::Uniform(a) => {
+            layer.weight = init::uniform([inputs, outputs], a, device);
+            layer.bias = layer.bias.map(|_| init::uniform([outputs], a, device));
+        }
+    }
+    layer
 }
 
 /// A one-layer bidirectional LSTM whose parameters carry PyTorch's `nn.LSTM` names and shapes
@@ -317,9 +373,12 @@ pub struct BiLstm {
 }
 
 impl BiLstm {
-    /// PyTorch's initialisation: every weight and bias ~ U(−1/√H, 1/√H).
-    pub fn new(inputs: usize, hidden: usize, device: &Device) -> Self {
-        let bound = 1.0 / (hidden as f64).sqrt();
+    /// Every weight and bias ~ U(−a, a): PyTorch's a = 1/√H unless `weights` says otherwise.
+    pub fn new(inputs: usize, hidden: usize, weights: WeightInit, device: &Device) -> Self {
+        let bound = match weights {
+            WeightInit::Uniform(a) => a,
+            WeightInit::Torch | WeightInit::Keras => 1.0 / (hidden as f64).sqrt(),
+        };
         let init = Initializer::Uniform { min: -bound, max: bound };
         let g = 4 * hidden;
         Self {

@@ -9,9 +9,11 @@
 pub mod arch;
 pub mod data;
 pub mod device;
+pub mod init;
 pub mod layers;
 pub mod loss;
 pub mod model;
+pub mod norm;
 pub mod predict;
 pub mod store;
 pub mod train;

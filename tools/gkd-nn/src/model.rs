@@ -1,12 +1,14 @@
 //! Networks built from an architecture's plan, their forward passes and `--describe` tables.
 
 use burn::module::{Module, ModuleVisitor, Param};
-use burn::nn::{Linear, LinearConfig};
+use burn::nn::Linear;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::arch::{Arch, AttentivePlan, ConvPlan, InputKind, Plan, RecurrentPlan, Reduce};
-use crate::layers::{Activation, AttentionPool, BiLstm, ConvBlock, ConvSpec, DenseBlock, Dropout};
+use crate::init::WeightInit;
+use crate::layers::{Activation, AttentionPool, BiLstm, ConvBlock, ConvSpec, DenseBlock, Dropout, linear};
+use crate::norm::NormSpec;
 
 /// Everything needed to rebuild a network: stored in model.json.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -21,6 +23,14 @@ pub struct ModelSpec {
     pub classes: usize,
     /// First-layer activation (relu or exponential) where the architecture lets it be chosen.
     pub first_activation: Activation,
+    /// BatchNorm settings (read as the settings of models written before they were recorded
+    /// when absent).
+    #[serde(default = "legacy_norm")]
+    pub batch_norm: NormSpec,
+}
+
+fn legacy_norm() -> NormSpec {
+    NormSpec::LEGACY
 }
 
 /// A problem with fitting an architecture to an input shape.
@@ -28,6 +38,11 @@ pub struct ModelSpec {
 pub struct ShapeMismatch(pub String);
 
 impl ModelSpec {
+    /// A spec with the architecture's own BatchNorm settings.
+    pub fn new(arch: Arch, channels: usize, length: usize, classes: usize, first_activation: Activation) -> Self {
+        Self { arch, channels, length, classes, first_activation, batch_norm: arch.batch_norm() }
+    }
+
     /// The layer plan.
     pub fn plan(&self) -> Plan {
         self.arch.plan(self.first_activation)
@@ -68,11 +83,13 @@ impl ModelSpec {
                         what += " + batchnorm";
                     }
                     what += &format!(" + {}", spec.activation.name());
-                    if spec.pool > 1 {
-                        what += &format!(" + maxpool {}", spec.pool);
-                    }
-                    if spec.dropout > 0.0 {
-                        what += &format!(" + dropout {}", spec.dropout);
+                    let pool = if spec.pool > 1 { format!(" + maxpool {}", spec.pool) } else { String::new() };
+                    let dropout =
+                        if spec.dropout > 0.0 { format!(" + dropout {}", spec.dropout) } else { String::new() };
+                    if spec.dropout_after_pool {
+                        what += &(pool + &dropout);
+                    } else {
+                        what += &(dropout + &pool);
                     }
                     rows.push(LayerRow::new(&format!("blocks.{i}"), &what, vec![c, l]));
                 }
@@ -139,15 +156,26 @@ impl ModelSpec {
 
     /// Build a freshly initialised network (weights drawn from the device's RNG; seed it first).
     pub fn build(&self, device: &Device) -> Result<Network, ShapeMismatch> {
+        self.build_with(device, true)
+    }
+
+    /// Build a freshly initialised network; `dropout = false` builds every dropout layer with
+    /// probability 0 (gkd-train `--no-dropout`).
+    pub fn build_with(&self, device: &Device, dropout: bool) -> Result<Network, ShapeMismatch> {
         let rows = self.layers()?;
-        Ok(match self.plan() {
+        let plan = if dropout { self.plan() } else { self.plan().without_dropout() };
+        let (norm, weights) = (&self.batch_norm, self.arch.weight_init());
+        norm.validate().map_err(ShapeMismatch)?;
+        Ok(match plan {
             Plan::Conv(plan) => {
                 let reduced = rows.iter().find(|r| r.name == "reduce").map(|r| r.shape[0]).unwrap_or(0);
-                Network::Conv(ConvNet::new(&plan, self.channels, reduced, self.classes, device))
+                Network::Conv(ConvNet::new(&plan, self.channels, reduced, self.classes, norm, weights, device))
             }
-            Plan::Recurrent(plan) => Network::Recurrent(RecurrentNet::new(&plan, self.channels, self.classes, device)),
+            Plan::Recurrent(plan) => {
+                Network::Recurrent(RecurrentNet::new(&plan, self.channels, self.classes, norm, weights, device))
+            }
             Plan::Attentive(plan) => {
-                Network::Attentive(AttentiveChrome::new(&plan, self.channels, self.classes, device))
+                Network::Attentive(AttentiveChrome::new(&plan, self.channels, self.classes, weights, device))
             }
         })
     }
@@ -193,6 +221,23 @@ impl Network {
         }
     }
 
+    /// Σw² over the convolution kernels and hidden dense kernels (not biases, BatchNorm or the
+    /// output layer): what Keras's `kernel_regularizer=l2(λ)` adds to the loss, times λ.
+    /// `None` for networks without such layers.
+    pub fn kernel_sum_of_squares(&self) -> Option<Tensor<1>> {
+        let (convs, dense): (Vec<Tensor<3>>, Vec<Tensor<2>>) = match self {
+            Network::Conv(net) => (
+                net.blocks.iter().map(|b| b.conv.weight.val()).collect(),
+                net.dense.iter().map(|d| d.linear.weight.val()).collect(),
+            ),
+            Network::Recurrent(net) => (net.blocks.iter().map(|b| b.conv.weight.val()).collect(), Vec::new()),
+            Network::Attentive(_) => (Vec::new(), Vec::new()),
+        };
+        let squares =
+            convs.into_iter().map(|w| w.powi_scalar(2).sum()).chain(dense.into_iter().map(|w| w.powi_scalar(2).sum()));
+        squares.reduce(|a, b| a + b)
+    }
+
     /// Trainable parameters per top-level layer, matched to the describe rows by name.
     pub fn fill_params(&self, rows: &mut [LayerRow]) {
         let counts: Vec<(String, usize)> = match self {
@@ -225,11 +270,17 @@ impl Network {
 }
 
 /// The convolution blocks of a plan and the channels they output.
-fn conv_blocks(specs: &[ConvSpec], channels: usize, device: &Device) -> (Vec<ConvBlock>, usize) {
+fn conv_blocks(
+    specs: &[ConvSpec],
+    channels: usize,
+    norm: &NormSpec,
+    weights: WeightInit,
+    device: &Device,
+) -> (Vec<ConvBlock>, usize) {
     let mut blocks = Vec::with_capacity(specs.len());
     let mut c = channels;
     for spec in specs {
-        blocks.push(ConvBlock::new(spec, c, device));
+        blocks.push(ConvBlock::new(spec, c, norm, weights, device));
         c = spec.filters;
     }
     (blocks, c)
@@ -252,19 +303,27 @@ pub struct ConvNet {
 }
 
 impl ConvNet {
-    fn new(plan: &ConvPlan, channels: usize, reduced: usize, classes: usize, device: &Device) -> Self {
-        let (blocks, _) = conv_blocks(&plan.convs, channels, device);
+    fn new(
+        plan: &ConvPlan,
+        channels: usize,
+        reduced: usize,
+        classes: usize,
+        norm: &NormSpec,
+        weights: WeightInit,
+        device: &Device,
+    ) -> Self {
+        let (blocks, _) = conv_blocks(&plan.convs, channels, norm, weights, device);
         let mut dense = Vec::new();
         let mut width = reduced;
         for spec in &plan.dense {
-            dense.push(DenseBlock::new(spec, width, device));
+            dense.push(DenseBlock::new(spec, width, norm, weights, device));
             width = spec.units;
         }
         Self {
             blocks,
             reduce_dropout: Dropout::new(plan.reduce_dropout),
             dense,
-            output: LinearConfig::new(width, classes).init(device),
+            output: linear(width, classes, true, weights, true, device),
             global_max: plan.reduce == Reduce::GlobalMax,
         }
     }
@@ -305,12 +364,19 @@ pub struct RecurrentNet {
 }
 
 impl RecurrentNet {
-    fn new(plan: &RecurrentPlan, channels: usize, classes: usize, device: &Device) -> Self {
-        let (blocks, c) = conv_blocks(&plan.convs, channels, device);
+    fn new(
+        plan: &RecurrentPlan,
+        channels: usize,
+        classes: usize,
+        norm: &NormSpec,
+        weights: WeightInit,
+        device: &Device,
+    ) -> Self {
+        let (blocks, c) = conv_blocks(&plan.convs, channels, norm, weights, device);
         Self {
             blocks,
-            lstm: BiLstm::new(c, plan.hidden, device),
-            output: LinearConfig::new(2 * plan.hidden, classes).init(device),
+            lstm: BiLstm::new(c, plan.hidden, weights, device),
+            output: linear(2 * plan.hidden, classes, true, weights, true, device),
         }
     }
 
@@ -338,8 +404,8 @@ pub struct AttentiveEncoder {
 }
 
 impl AttentiveEncoder {
-    fn new(inputs: usize, hidden: usize, device: &Device) -> Self {
-        Self { lstm: BiLstm::new(inputs, hidden, device), attention: AttentionPool::new(2 * hidden, device) }
+    fn new(inputs: usize, hidden: usize, weights: WeightInit, device: &Device) -> Self {
+        Self { lstm: BiLstm::new(inputs, hidden, weights, device), attention: AttentionPool::new(2 * hidden, device) }
     }
 
     /// (B, T, in) → pooled (B, 2H) and attention (B, T).
@@ -361,11 +427,11 @@ pub struct AttentiveChrome {
 }
 
 impl AttentiveChrome {
-    fn new(plan: &AttentivePlan, marks: usize, classes: usize, device: &Device) -> Self {
+    fn new(plan: &AttentivePlan, marks: usize, classes: usize, weights: WeightInit, device: &Device) -> Self {
         Self {
-            bin_encoders: (0..marks).map(|_| AttentiveEncoder::new(1, plan.bin_hidden, device)).collect(),
-            mark_encoder: AttentiveEncoder::new(2 * plan.bin_hidden, plan.mark_hidden, device),
-            output: LinearConfig::new(2 * plan.mark_hidden, classes).init(device),
+            bin_encoders: (0..marks).map(|_| AttentiveEncoder::new(1, plan.bin_hidden, weights, device)).collect(),
+            mark_encoder: AttentiveEncoder::new(2 * plan.bin_hidden, plan.mark_hidden, weights, device),
+            output: linear(2 * plan.mark_hidden, classes, true, weights, true, device),
         }
     }
 
@@ -418,13 +484,7 @@ mod tests {
     fn attentivechrome_attention_is_a_distribution_over_bins_and_marks() {
         let device = Device::flex();
         device.seed(6);
-        let spec = ModelSpec {
-            arch: Arch::Attentivechrome,
-            channels: 3,
-            length: 12,
-            classes: 1,
-            first_activation: Activation::Relu,
-        };
+        let spec = ModelSpec::new(Arch::Attentivechrome, 3, 12, 1, Activation::Relu);
         let Network::Attentive(net) = spec.build(&device).unwrap() else { panic!("attentive network") };
         let values: Vec<f32> = (0..2 * 3 * 12).map(|i| ((i * 7) % 5) as f32).collect();
         let x = Tensor::<3>::from_data(burn::tensor::TensorData::new(values, [2, 3, 12]), &device);

@@ -3,6 +3,10 @@
 //! reduction on plateau, early stopping that keeps the best epoch's weights, and a checkpoint
 //! after every epoch from which `--resume` continues to the same final weights.
 //!
+//! The kept network is a copy with its own BatchNorm running statistics (`valid()`): burn's
+//! `Module::clone` shares them between copies, so a cloned "best" network would carry the
+//! statistics of whatever epoch ran last.
+//!
 //! Determinism: the row order of epoch e is a ChaCha permutation of (seed, e) and the back end's
 //! RNG and the dropout-mask stream are reseeded from (seed, e) at the start of each epoch, so an epoch's work
 //! depends only on the checkpoint it starts from.
@@ -12,7 +16,8 @@ use std::time::Instant;
 
 use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::Device;
 use gkd_genomics::rng::SeededRng;
 use gkd_io::atomic::write_file;
@@ -37,6 +42,27 @@ pub enum Monitor {
     Loss,
 }
 
+/// The optimiser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Optimizer {
+    /// Adam (β = 0.9, 0.999; ε as `adam_epsilon`), as `torch.optim.Adam`.
+    Adam,
+    /// Stochastic gradient descent, with `momentum` as `torch.optim.SGD` (no dampening).
+    Sgd,
+}
+
+/// Which epoch's weights become the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Keep {
+    /// The epoch with the best monitored validation score.
+    Best,
+    /// The last epoch run (Keras's `EarlyStopping(restore_best_weights=False)`, as in the Koo
+    /// lab's scripts).
+    Last,
+}
+
 /// Training settings (recorded in model.json).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -44,10 +70,22 @@ pub struct TrainConfig {
     pub epochs: usize,
     /// Rows per mini-batch.
     pub batch_size: usize,
-    /// Adam's initial learning rate.
+    /// Initial learning rate.
     pub lr: f64,
-    /// L2 penalty added to the gradients (Adam's coupled weight decay).
+    /// The optimiser.
+    pub optimizer: Optimizer,
+    /// Adam's ε (added to √v̂, PyTorch's placement).
+    pub adam_epsilon: f64,
+    /// SGD momentum (0 = plain SGD).
+    pub momentum: f64,
+    /// L2 penalty added to the gradients of every parameter (coupled weight decay).
     pub weight_decay: f64,
+    /// Penalty λ·Σw² on convolution and hidden dense kernels added to the loss (Keras `l2(λ)`).
+    pub kernel_l2: f64,
+    /// Whether dropout layers are active (`false` = every dropout probability 0).
+    pub dropout: bool,
+    /// Which epoch's weights are kept.
+    pub keep: Keep,
     /// What to watch.
     pub monitor: Monitor,
     /// Stop after this many epochs without improvement (0 = never).
@@ -172,12 +210,54 @@ pub struct TrainState {
     pub seconds: Vec<f64>,
 }
 
+/// One optimiser step (gkd-train `--step-log`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepRecord {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// 1-based step within the run.
+    pub step: usize,
+    /// Learning rate of the step.
+    pub lr: f64,
+    /// Loss minimised by the step (before the update), kernel penalty included.
+    pub loss: f64,
+    /// Hard term.
+    pub hard: f64,
+    /// Soft term (without T²); NaN without distillation.
+    pub soft: f64,
+    /// Training rows of the batch (0-based, in batch order).
+    pub rows: Vec<usize>,
+}
+
+impl StepRecord {
+    /// Header line of a step log.
+    pub const HEADER: &'static str = "epoch\tstep\tlr\tloss\thard\tsoft\trows";
+
+    /// One line of a step log (losses with 9 significant digits, rows comma-separated).
+    pub fn tsv_line(&self) -> String {
+        let f = |v: f64| if v.is_nan() { "NA".to_owned() } else { format!("{v:.9e}") };
+        let rows: Vec<String> = self.rows.iter().map(usize::to_string).collect();
+        format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            self.epoch,
+            self.step,
+            self.lr,
+            f(self.loss),
+            f(self.hard),
+            f(self.soft),
+            rows.join(",")
+        )
+    }
+}
+
 /// The end of training.
 pub struct TrainResult {
     /// The best epoch's network, in evaluation mode on the plain device.
     pub network: Network,
     /// The final training state.
     pub state: TrainState,
+    /// Every optimiser step this run made (not those before a `--resume`).
+    pub steps: Vec<StepRecord>,
 }
 
 /// Directory layout of checkpoints under a work directory.
@@ -273,7 +353,21 @@ fn epoch_seed(seed: u64, epoch: usize) -> u64 {
 impl Trainer<'_> {
     fn optimizer(&self) -> ModuleOptimizer {
         let decay = (self.config.weight_decay > 0.0).then(|| WeightDecayConfig::new(self.config.weight_decay as f32));
-        AdamConfig::new().with_weight_decay(decay).init()
+        match self.config.optimizer {
+            Optimizer::Adam => {
+                AdamConfig::new().with_epsilon(self.config.adam_epsilon as f32).with_weight_decay(decay).init()
+            }
+            Optimizer::Sgd => {
+                let momentum = (self.config.momentum > 0.0)
+                    .then(|| MomentumConfig::new().with_momentum(self.config.momentum).with_dampening(0.0));
+                SgdConfig::new().with_weight_decay(decay).with_momentum(momentum).init()
+            }
+        }
+    }
+
+    /// A freshly initialised network on `device` (with dropout as configured).
+    fn fresh_network(&self, device: &Device) -> Result<Network> {
+        self.spec.build_with(device, self.config.dropout).map_err(|e| Error::usage(e.0))
     }
 
     /// The state before the first epoch.
@@ -295,8 +389,9 @@ impl Trainer<'_> {
         }
     }
 
-    /// Train; `resume` continues from the newest checkpoint when there is one.
-    pub fn run(self, resume: bool) -> Result<TrainResult> {
+    /// Train; `resume` continues from the newest checkpoint when there is one, and `initial`
+    /// (PyTorch-layout safetensors bytes and their path) replaces the random initial weights.
+    pub fn run(self, resume: bool, initial: Option<(Vec<u8>, PathBuf)>) -> Result<TrainResult> {
         let autodiff = self.device.clone().autodiff();
         let checkpoints = Checkpoints { dir: self.checkpoint_dir.clone() };
         let existing = if resume { checkpoints.latest()? } else { None };
@@ -309,14 +404,26 @@ impl Trainer<'_> {
         std::fs::create_dir_all(&checkpoints.dir).with_path(&checkpoints.dir)?;
 
         autodiff.seed(self.config.seed);
-        let fresh = || self.spec.build(&autodiff).map_err(|e| Error::usage(e.0));
         let (mut network, mut best, mut optim, mut state) = match existing {
-            Some(dir) => self.load_checkpoint(&dir, fresh()?)?,
+            Some(dir) => self.load_checkpoint(&dir, &autodiff)?,
             None => {
-                let network = fresh()?;
-                (network.clone(), network, self.optimizer(), self.fresh_state())
+                let mut network = self.fresh_network(&autodiff)?;
+                if let Some((bytes, path)) = initial {
+                    // Read on the plain device, then applied as a record: parameters loaded from
+                    // safetensors straight onto the autodiff device would not track gradients.
+                    let plain =
+                        crate::store::weights_from_safetensors(self.fresh_network(&self.device)?, bytes, &path)?;
+                    network = network
+                        .try_load_record(plain.into_record())
+                        .map_err(|e| Error::in_file(&path, format!("cannot use as initial weights: {e}")))?;
+                }
+                // No kept network before the first epoch: `valid()` on a network whose lazily
+                // initialised parameters have not been used yet would initialise them, shared with
+                // this network, on the plain device, and training could no longer track them.
+                (network, None, self.optimizer(), self.fresh_state())
             }
         };
+        let mut steps = Vec::new();
         if state.epochs_done > 0 {
             log::info!("resuming after epoch {} (lr {})", state.epochs_done, state.lr);
         }
@@ -324,7 +431,8 @@ impl Trainer<'_> {
         while state.epochs_done < self.config.epochs && !state.stopped_early {
             let epoch = state.epochs_done + 1;
             let started = Instant::now();
-            let (trained, losses) = self.train_epoch(network, &mut optim, &state, &autodiff, &checkpoints)?;
+            let (trained, losses) =
+                self.train_epoch(network, &mut optim, &state, &autodiff, &checkpoints, &mut steps)?;
             network = trained;
             let (valid_loss, auroc, aupr) = self.validate(&network.valid());
             let record = EpochRecord {
@@ -349,12 +457,19 @@ impl Trainer<'_> {
             state.history.push(record);
             state.seconds.push(started.elapsed().as_secs_f64());
             state.epochs_done = epoch;
+            if self.config.keep == Keep::Last {
+                best = Some(network.valid());
+            }
             if state.best_score.is_none_or(|best| score > best) {
                 state.best_score = Some(score);
                 state.best_epoch = epoch;
                 state.since_best = 0;
                 state.since_plateau = 0;
-                best = network.clone();
+                // A copy with its own BatchNorm running statistics: clone() would share them
+                // with `network`, and the kept model would follow every later epoch.
+                if self.config.keep == Keep::Best {
+                    best = Some(network.valid());
+                }
             } else {
                 state.since_best += 1;
                 state.since_plateau += 1;
@@ -375,12 +490,17 @@ impl Trainer<'_> {
                     state.stopped_early = true;
                 }
             }
-            checkpoints.save(&state, &network, &best, &optim)?;
+            checkpoints.save(&state, &network, best.as_ref().expect("kept after the first epoch"), &optim)?;
         }
-        Ok(TrainResult { network: best.valid(), state })
+        let best = best.ok_or_else(|| Error::runtime("no epoch was trained (--epochs must be at least 1)"))?;
+        Ok(TrainResult { network: best.valid(), state, steps })
     }
 
-    fn load_checkpoint(&self, dir: &Path, network: Network) -> Result<(Network, Network, ModuleOptimizer, TrainState)> {
+    fn load_checkpoint(
+        &self,
+        dir: &Path,
+        device: &Device,
+    ) -> Result<(Network, Option<Network>, ModuleOptimizer, TrainState)> {
         let state_path = dir.join("state.json");
         let text = std::fs::read_to_string(&state_path).with_path(&state_path)?;
         let state: TrainState = serde_json::from_str(&text)
@@ -418,12 +538,16 @@ impl Trainer<'_> {
                 ),
             ));
         }
-        let load = |net: Network, file: &str| {
+        // Each network is built on its own: loading into clones would make them share (and
+        // overwrite) one set of BatchNorm running statistics.
+        let load = |file: &str| {
             let path = dir.join(file);
-            net.try_load_file(&path).map_err(|e| Error::in_file(&path, format!("cannot read checkpoint: {e}")))
+            self.fresh_network(device)?
+                .try_load_file(&path)
+                .map_err(|e| Error::in_file(&path, format!("cannot read checkpoint: {e}")))
         };
-        let best = load(network.clone(), "best.bpk")?;
-        let network = load(network, "model.bpk")?;
+        let best = Some(load("best.bpk")?.valid());
+        let network = load("model.bpk")?;
         let optim_path = dir.join("optim.bpk");
         let optim = self
             .optimizer()
@@ -441,6 +565,7 @@ impl Trainer<'_> {
         state: &TrainState,
         autodiff: &Device,
         checkpoints: &Checkpoints,
+        steps: &mut Vec<StepRecord>,
     ) -> Result<(Network, [f64; 3])> {
         let (epoch, lr) = (state.epochs_done + 1, state.lr);
         let last_validation = state
@@ -463,7 +588,13 @@ impl Trainer<'_> {
             let y = self.train.y_batch(rows, autodiff);
             let teacher = self.teacher.as_ref().map(|t| (gather2(&t.logits, rows, autodiff), t.distillation));
             let parts = training_loss(self.head, network.forward(x), y, teacher);
-            let mut total = parts.total.clone().into_scalar::<f32>() as f64;
+            let objective = match network.kernel_sum_of_squares() {
+                Some(squares) if self.config.kernel_l2 > 0.0 => {
+                    parts.total.clone() + squares.mul_scalar(self.config.kernel_l2)
+                }
+                _ => parts.total.clone(),
+            };
+            let mut total = objective.clone().into_scalar::<f32>() as f64;
             if fault_epoch == Some(epoch) {
                 total = f64::NAN; // test hook: simulate a diverging loss
             }
@@ -479,10 +610,13 @@ impl Trainer<'_> {
                 )));
             }
             let weight = rows.len() as f64;
+            let hard = parts.hard.clone().into_scalar::<f32>() as f64;
+            let soft = parts.soft.map(|s| s.into_scalar::<f32>() as f64).unwrap_or(f64::NAN);
             sums[0] += total * weight;
-            sums[1] += parts.hard.clone().into_scalar::<f32>() as f64 * weight;
-            sums[2] += parts.soft.map(|s| s.into_scalar::<f32>() as f64).unwrap_or(f64::NAN) * weight;
-            let grads = GradientsParams::from_grads(parts.total.backward(), &network);
+            sums[1] += hard * weight;
+            sums[2] += soft * weight;
+            steps.push(StepRecord { epoch, step: steps.len() + 1, lr, loss: total, hard, soft, rows: rows.to_vec() });
+            let grads = GradientsParams::from_grads(objective.backward(), &network);
             network = optim.step(lr, network, grads);
             let seen = (b * self.config.batch_size + rows.len()) as f64;
             bar.set_message(format!("loss {:.4}{last_validation}", sums[0] / seen));

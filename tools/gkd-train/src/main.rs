@@ -15,8 +15,9 @@ use gkd_nn::device::DeviceChoice;
 use gkd_nn::layers::Activation;
 use gkd_nn::loss::Distillation;
 use gkd_nn::model::ModelSpec;
+use gkd_nn::norm::{NormSpec, RunningVariance};
 use gkd_nn::store::{self, DistillationRecord, InputSpec, ModelCard, TrainingOutcome};
-use gkd_nn::train::{EpochRecord, Monitor, Teacher, TrainConfig, Trainer};
+use gkd_nn::train::{EpochRecord, Keep, Monitor, Optimizer, StepRecord, Teacher, TrainConfig, Trainer};
 use ndarray::Array2;
 
 #[global_allocator]
@@ -66,12 +67,47 @@ struct Args {
     /// Rows per mini-batch.
     #[arg(long, default_value_t = 100)]
     batch_size: usize,
-    /// Adam learning rate.
+    /// Learning rate.
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,
-    /// L2 weight decay.
+    /// Optimiser.
+    #[arg(long, value_enum, default_value = "adam")]
+    optimizer: Optimizer,
+    /// Adam's epsilon [default: the architecture's source: 1e-7 (Keras) for the Koo CNNs, 1e-8 otherwise].
+    #[arg(long)]
+    adam_epsilon: Option<f64>,
+    /// SGD momentum (with --optimizer sgd; 0 = plain SGD).
+    #[arg(long, default_value_t = 0.0)]
+    momentum: f64,
+    /// L2 weight decay on every parameter (added to the gradients).
     #[arg(long, default_value_t = 0.0)]
     weight_decay: f64,
+    /// Penalty lambda * sum(w^2) on convolution and hidden dense kernels, added to the loss
+    /// [default: the source's: 1e-6 for the Koo CNNs, 0 otherwise].
+    #[arg(long)]
+    kernel_l2: Option<f64>,
+    /// Which epoch's weights become the model: the best validation epoch, or the last one run.
+    #[arg(long, value_enum, default_value = "best")]
+    keep: Keep,
+    /// Turn every dropout layer off (ablations; step-for-step comparisons with another framework).
+    #[arg(long)]
+    no_dropout: bool,
+    /// BatchNorm epsilon [default: the source's: 1e-3 (Keras) for the Koo CNNs].
+    #[arg(long)]
+    bn_epsilon: Option<f64>,
+    /// BatchNorm momentum, PyTorch's convention (Keras momentum m is 1 - m here) [default: 0.01 for the Koo CNNs].
+    #[arg(long)]
+    bn_momentum: Option<f64>,
+    /// Batch variance folded into the BatchNorm running variance [default: biased (Keras) for the Koo CNNs; PyTorch uses unbiased].
+    #[arg(long, value_enum)]
+    bn_running_variance: Option<RunningVariance>,
+    /// Start from these weights instead of random ones (model.safetensors of a model directory,
+    /// or a PyTorch state_dict saved with safetensors in the same layout).
+    #[arg(long, value_name = "SAFETENSORS")]
+    init_weights: Option<PathBuf>,
+    /// Write every optimiser step (epoch, step, lr, loss, hard and soft terms, batch rows) to this TSV.
+    #[arg(long, value_name = "TSV")]
+    step_log: Option<PathBuf>,
     /// Validation quantity for early stopping and the plateau rule.
     #[arg(long, value_enum, default_value = "aupr")]
     monitor: Monitor,
@@ -134,20 +170,23 @@ fn describe(args: &Args) -> Result<()> {
     let spec = match &args.train {
         Some(path) => {
             let data = Dataset::load(path)?;
-            spec_for(arch, args.first_activation, &data)?
+            spec_for(args, &data)?
         }
         None => {
             let (c, l) = match arch.input_kind() {
                 InputKind::Sequence => (4, 200),
                 InputKind::Histone => (5, 100),
             };
-            ModelSpec {
-                arch,
-                channels: args.channels.unwrap_or(c),
-                length: args.length.unwrap_or(l),
-                classes: args.classes,
-                first_activation: args.first_activation,
-            }
+            with_norm_flags(
+                ModelSpec::new(
+                    arch,
+                    args.channels.unwrap_or(c),
+                    args.length.unwrap_or(l),
+                    args.classes,
+                    args.first_activation,
+                ),
+                args,
+            )
         }
     };
     let mut rows = spec.layers().map_err(|e| Error::usage(e.0))?;
@@ -162,11 +201,54 @@ fn describe(args: &Args) -> Result<()> {
         println!("{:<14} {:>10} {:>10}  {}", row.name, shape(&row.shape), row.params, row.description);
     }
     println!("total parameters: {total}");
+    let norm = &spec.batch_norm;
+    if rows.iter().any(|r| r.description.contains("batchnorm")) {
+        println!(
+            "batchnorm: epsilon {}, momentum {} (PyTorch convention), {} running variance",
+            norm.epsilon,
+            norm.momentum,
+            match norm.running_variance {
+                RunningVariance::Biased => "biased",
+                RunningVariance::Unbiased => "unbiased",
+            }
+        );
+    }
+    println!("initialisation: {}", init_description(arch));
+    println!(
+        "training defaults from the source: Adam epsilon {:e}, kernel L2 {:e}",
+        arch.adam_epsilon(),
+        arch.kernel_l2()
+    );
+    for note in arch.differences_from_source() {
+        println!("differs from the source: {note}");
+    }
     Ok(())
 }
 
+fn init_description(arch: Arch) -> &'static str {
+    match arch.weight_init() {
+        gkd_nn::init::WeightInit::Torch => "PyTorch/Torch7 defaults, U(-1/sqrt(fan_in), 1/sqrt(fan_in))",
+        gkd_nn::init::WeightInit::Keras => {
+            "Keras (tfomics): he_normal (truncated) kernels, glorot_uniform output layer, zero biases"
+        }
+        gkd_nn::init::WeightInit::Uniform(_) => "every parameter U(-0.1, 0.1) (AttentiveChrome's training script)",
+    }
+}
+
+/// The architecture's BatchNorm settings with the --bn-* flags applied.
+fn with_norm_flags(mut spec: ModelSpec, args: &Args) -> ModelSpec {
+    let NormSpec { epsilon, momentum, running_variance } = spec.batch_norm;
+    spec.batch_norm = NormSpec {
+        epsilon: args.bn_epsilon.unwrap_or(epsilon),
+        momentum: args.bn_momentum.unwrap_or(momentum),
+        running_variance: args.bn_running_variance.unwrap_or(running_variance),
+    };
+    spec
+}
+
 /// The model spec for an architecture on a dataset, or a clear error when they do not fit.
-fn spec_for(arch: Arch, first: Activation, data: &Dataset) -> Result<ModelSpec> {
+fn spec_for(args: &Args, data: &Dataset) -> Result<ModelSpec> {
+    let (arch, first) = (args.arch, args.first_activation);
     let wanted = match arch.input_kind() {
         InputKind::Sequence => DatasetKind::Sequence,
         InputKind::Histone => DatasetKind::Histone,
@@ -177,13 +259,7 @@ fn spec_for(arch: Arch, first: Activation, data: &Dataset) -> Result<ModelSpec> 
             format!("holds {} data but {} reads {} data", kind_name(data.kind()), arch.name(), kind_name(wanted)),
         ));
     }
-    let spec = ModelSpec {
-        arch,
-        channels: data.channels(),
-        length: data.length(),
-        classes: data.y.ncols(),
-        first_activation: first,
-    };
+    let spec = with_norm_flags(ModelSpec::new(arch, data.channels(), data.length(), data.y.ncols(), first), args);
     spec.layers().map_err(|e| Error::in_file(&data.path, format!("does not fit the architecture: {}", e.0)))?;
     Ok(spec)
 }
@@ -209,7 +285,7 @@ fn train(args: &Args) -> Result<()> {
 
     let train = Dataset::load(train_path)?;
     let valid = Dataset::load(valid_path)?;
-    let spec = spec_for(args.arch, args.first_activation, &train)?;
+    let spec = spec_for(args, &train)?;
     check_compatible(&train, &valid)?;
     let head = train.head()?;
     if train.is_empty() || valid.is_empty() {
@@ -229,7 +305,13 @@ fn train(args: &Args) -> Result<()> {
         epochs: args.epochs,
         batch_size: args.batch_size,
         lr: args.lr,
+        optimizer: args.optimizer,
+        adam_epsilon: args.adam_epsilon.unwrap_or(args.arch.adam_epsilon()),
+        momentum: args.momentum,
         weight_decay: args.weight_decay,
+        kernel_l2: args.kernel_l2.unwrap_or(args.arch.kernel_l2()),
+        dropout: !args.no_dropout,
+        keep: args.keep,
         monitor,
         patience: args.patience,
         plateau_patience: args.plateau_patience,
@@ -261,9 +343,17 @@ fn train(args: &Args) -> Result<()> {
         device,
         checkpoint_dir: work.join("checkpoint"),
     };
-    let result = trainer.run(args.resume)?;
+    let initial = match &args.init_weights {
+        Some(path) => Some((std::fs::read(path).with_path(path)?, path.clone())),
+        None => None,
+    };
+    let result = trainer.run(args.resume, initial)?;
     let state = result.state;
-    let best = &state.history[state.best_epoch.max(1) - 1];
+    let kept_epoch = match args.keep {
+        Keep::Best => state.best_epoch,
+        Keep::Last => state.epochs_done,
+    };
+    let best = &state.history[kept_epoch.max(1) - 1];
 
     let mut outcome_metrics = serde_json::Map::new();
     outcome_metrics.insert("loss".into(), json_number(best.valid_loss));
@@ -285,7 +375,7 @@ fn train(args: &Args) -> Result<()> {
         }),
         outcome: TrainingOutcome {
             epochs_run: state.epochs_done,
-            best_epoch: state.best_epoch,
+            best_epoch: kept_epoch,
             stopped_early: state.stopped_early,
             valid: outcome_metrics,
         },
@@ -324,6 +414,17 @@ fn train(args: &Args) -> Result<()> {
         f.write_all(&bytes)?;
         f.commit()?;
     }
+    if let Some(path) = &args.step_log {
+        let mut log = String::from(StepRecord::HEADER);
+        log.push('\n');
+        for step in &result.steps {
+            log += &step.tsv_line();
+            log.push('\n');
+        }
+        let mut f = AtomicFile::create(path)?;
+        f.write_all(log.as_bytes())?;
+        f.commit()?;
+    }
     if output.exists() {
         std::fs::remove_dir_all(output).with_path(output)?;
     }
@@ -331,7 +432,7 @@ fn train(args: &Args) -> Result<()> {
     std::fs::remove_dir_all(&work).with_path(&work)?;
     log::info!(
         "kept epoch {} of {} (validation AUROC {:.4}, AUPR {:.4}) in {}",
-        state.best_epoch,
+        kept_epoch,
         state.epochs_done,
         best.valid_auroc,
         best.valid_aupr,
@@ -374,6 +475,11 @@ fn check_settings(args: &Args) -> Result<()> {
         (args.batch_size >= 1, "--batch-size must be at least 1"),
         (args.lr > 0.0 && args.lr.is_finite(), "--lr must be a positive number"),
         (args.weight_decay >= 0.0, "--weight-decay must not be negative"),
+        (args.adam_epsilon.is_none_or(|e| e > 0.0 && e.is_finite()), "--adam-epsilon must be a positive number"),
+        ((0.0..1.0).contains(&args.momentum), "--momentum must be in [0, 1)"),
+        (args.kernel_l2.is_none_or(|l| l >= 0.0 && l.is_finite()), "--kernel-l2 must not be negative"),
+        (args.bn_epsilon.is_none_or(|e| e > 0.0 && e.is_finite()), "--bn-epsilon must be a positive number"),
+        (args.bn_momentum.is_none_or(|m| (0.0..=1.0).contains(&m)), "--bn-momentum must be in [0, 1]"),
         (args.temperature > 0.0 && args.temperature.is_finite(), "--temperature must be a positive number"),
         ((0.0..=1.0).contains(&args.alpha), "--alpha must be between 0 and 1"),
         (args.plateau_factor > 0.0 && args.plateau_factor <= 1.0, "--plateau-factor must be in (0, 1]"),
