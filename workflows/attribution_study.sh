@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The attribution study (DESIGN §4.1, §4.2, §4.4, §4.5) on Koo & Ploenzke's task 3:
+# The attribution study (docs/design.md §4.1, §4.2, §4.4, §4.5) on Koo & Ploenzke's task 3:
 #  1. Koo & Ploenzke's comparison: CNN-local and CNN-dist with relu and exponential first layers,
 #     saliency / integrated gradients / ISM motif-recovery AUROC over the first 500 positive test
 #     sequences.

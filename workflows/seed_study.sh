@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The seed study (DESIGN §4.1-4.3): Koo & Eddy task 1 -> teacher koo-cnn-deep -> its logits on
+# The seed study (docs/design.md §4.1-4.3): Koo & Eddy task 1 -> teacher koo-cnn-deep -> its logits on
 # the training rows -> student koo-cnn-shallow from scratch and distilled (T, alpha) -> test
 # AUROC/AUPR of all three, for each seed. Prints a summary table (mean +/- sd over seeds).
 #   usage: workflows/seed_study.sh OUT_DIR

@@ -2,7 +2,7 @@
 saliency = PyTorch's input gradient, naive ISM = per-mutant PyTorch forward passes, integrated
 gradients = Captum's IntegratedGradients (trapezoid rule), the bigWig track = numpy placement
 read back with pyBigWig, and motif recovery / predictive scores / consistency = numpy and
-scikit-learn written from DESIGN §4.5."""
+scikit-learn written from docs/design.md §4.5."""
 import json
 
 import jsonschema
@@ -95,7 +95,7 @@ def test_integrated_gradients_equal_captum(tool, study):
 
 
 def test_ig_completeness_gap_is_small_on_a_trained_model(tool, study):
-    """DESIGN §4.4 / issue 5: gap <= 1% of |F(x) - F(x')| at 50 steps; it shrinks with more steps."""
+    """docs/design.md §4.4 / issue 5: gap <= 1% of |F(x) - F(x')| at 50 steps; it shrinks with more steps."""
     rel = {}
     for steps in (50, 200):
         a = attribute(tool, study, f"ig{steps}.npz", "--model", "exponential", "--method", "ig", "--rows", "0:60",

@@ -1,4 +1,4 @@
-//! Reference inputs for integrated gradients (DESIGN §4.4): all zeros, uniform 0.25, positional
+//! Reference inputs for integrated gradients (docs/design.md §4.4): all zeros, uniform 0.25, positional
 //! (mononucleotide) shuffles and dinucleotide shuffles of each sequence, `count` of them.
 
 use gkd_genomics::rng::SeededRng;

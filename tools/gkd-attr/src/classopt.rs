@@ -11,7 +11,7 @@ use gkd_nn::model::Network;
 use crate::gradients::target_mask;
 use ndarray::{Array2, Array3, Axis};
 
-/// Settings of class optimization (DESIGN §4.4 defaults: λ 0.009, lr 0.05 for sequences and 0.1
+/// Settings of class optimization (docs/design.md §4.4 defaults: λ 0.009, lr 0.05 for sequences and 0.1
 /// for histone marks, 1000 steps).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClassOptimization {

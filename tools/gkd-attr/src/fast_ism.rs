@@ -202,11 +202,7 @@ fn mutant_logits(
             Some(norm) => norm.forward(y),
             None => y,
         };
-        let y = block.activation.apply(y);
-        let y = match &block.pool {
-            Some(pool) => pool.forward(y),
-            None => y,
-        };
+        let y = block.pool(block.activation.apply(y));
         let [_, f, w] = y.dims();
         debug_assert_eq!(w, width);
         let v: Vec<f32> = y.into_data().try_to_vec::<f32>().expect("float32");

@@ -1,4 +1,4 @@
-//! Gradient attributions (DESIGN §4.4): saliency ∂(target logit)/∂x (signed, every channel at
+//! Gradient attributions (docs/design.md §4.4): saliency ∂(target logit)/∂x (signed, every channel at
 //! every position, so the maps are "hypothetical"), grad × input, integrated gradients, and
 //! the gradient correction of Majdandzic et al. (2023).
 

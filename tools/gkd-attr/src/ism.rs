@@ -1,4 +1,4 @@
-//! In-silico mutagenesis (DESIGN §4.4): attr[b, i] = F(x with base b at position i) − F(x) for
+//! In-silico mutagenesis (docs/design.md §4.4): attr[b, i] = F(x with base b at position i) − F(x) for
 //! every position and base (0 at the reference base), by batched forward passes of all mutants.
 
 use burn::tensor::Device;

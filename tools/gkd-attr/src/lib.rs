@@ -1,4 +1,4 @@
-//! Attribution methods for gkd models (DESIGN §4.4): gradient maps ([`gradients`]) with IG
+//! Attribution methods for gkd models (docs/design.md §4.4): gradient maps ([`gradients`]) with IG
 //! reference inputs ([`baselines`]), and in-silico
 //! mutagenesis, naive ([`ism`]) and windowed ([`fast_ism`]), and DeepMotif's temporal output
 //! scores ([`temporal`]) and class optimization ([`classopt`]).

@@ -1,4 +1,4 @@
-//! `gkd-attribute`: a model directory + a dataset split → attribution maps (DESIGN §3, §4.4):
+//! `gkd-attribute`: a model directory + a dataset split → attribution maps (docs/design.md §3, §4.4):
 //! NPZ `attr` (maps, channels, positions) with the inputs `x`, a rows TSV and a JSON sidecar;
 //! optional long-form TSV, JSON export and bigWig track. `--shard i/n` splits the maps across
 //! jobs and `--merge` joins the shards into exactly the files one run would have written.

@@ -1,4 +1,4 @@
-//! Dinucleotide shuffles for attribution baselines (DESIGN §4.4; positional shuffles are
+//! Dinucleotide shuffles for attribution baselines (docs/design.md §4.4; positional shuffles are
 //! [`SeededRng::shuffle`]): every dinucleotide count is kept, with the Eulerian-walk construction of Altschul & Erickson (1985) as implemented in
 //! DeepLIFT / tangermeme (`dinuc_shuffle`): each token's list of successors is permuted except its
 //! last entry, which guarantees the walk uses every edge.

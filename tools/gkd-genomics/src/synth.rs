@@ -1,5 +1,5 @@
 //! Synthetic sequences with embedded motifs and their ground truth: the benchmarks of
-//! Koo & Eddy (2019) and Koo & Ploenzke (2021) as described in DESIGN §4.1.
+//! Koo & Eddy (2019) and Koo & Ploenzke (2021) as described in docs/design.md §4.1.
 //!
 //! A sequence of length L carries n motifs (n = `min_motifs` + k with P(k) = `count_probs`).
 //! The n motifs are drawn uniformly with replacement from a pool of PWMs (each motif and its

@@ -1,6 +1,6 @@
 //! `gkd-histone`: histone-mark signal binned around each gene's TSS — from bigWig tracks or
 //! ChIP-seq BAMs plus a gene annotation, or from DeepChrome's CSV — into the dataset format of
-//! DESIGN §3: `x` (genes, marks, bins), `y` (genes, 1), rows TSV and manifest.
+//! docs/design.md §3: `x` (genes, marks, bins), `y` (genes, 1), rows TSV and manifest.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

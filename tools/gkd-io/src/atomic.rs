@@ -1,4 +1,4 @@
-//! Outputs that appear whole or not at all (DESIGN §5).
+//! Outputs that appear whole or not at all (docs/design.md §5).
 //!
 //! Each output is written to a hidden temporary file in its destination directory and renamed
 //! over the destination only when the tool has finished every output. Workflow engines treat an

@@ -1,4 +1,4 @@
-//! Attribution files (DESIGN §3): `NAME.npz` with `attr` (N, C, L) — hypothetical scores, every
+//! Attribution files (docs/design.md §3): `NAME.npz` with `attr` (N, C, L) — hypothetical scores, every
 //! channel at every position — and the inputs `x` it explains, plus method-specific arrays
 //! (`gap` for integrated gradients, `beta` for attention, `raw` for class optimization);
 //! `NAME.rows.tsv` (which dataset row and which class each map explains); and the sidecar

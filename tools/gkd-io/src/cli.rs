@@ -1,4 +1,4 @@
-//! What every tool's command line shares (DESIGN §5): `-t/--threads`, `-v`/`-q`, logging to
+//! What every tool's command line shares (docs/design.md §5): `-t/--threads`, `-v`/`-q`, logging to
 //! stderr, and one `main` wrapper that turns errors into a one-line message and an exit code.
 
 use std::io::Write;

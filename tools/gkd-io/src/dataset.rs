@@ -1,4 +1,4 @@
-//! Writing one dataset split as the files of DESIGN §3: `NAME.npz` (x, y and any extra arrays),
+//! Writing one dataset split as the files of docs/design.md §3: `NAME.npz` (x, y and any extra arrays),
 //! `NAME.rows.tsv` (row identity and labels, same order) and `NAME.json` (the manifest).
 //! Files are staged as [`AtomicFile`]s; commit every split's files together with
 //! [`crate::atomic::commit_all`].

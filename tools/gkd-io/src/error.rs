@@ -1,4 +1,4 @@
-//! One error type for every tool, mapped to the exit codes of DESIGN §5:
+//! One error type for every tool, mapped to the exit codes of docs/design.md §5:
 //! 0 ok, 1 data or runtime error, 2 usage error.
 
 use std::fmt;
@@ -103,7 +103,7 @@ impl Error {
         Error::Runtime(message.into())
     }
 
-    /// The process exit code for this error (DESIGN §5).
+    /// The process exit code for this error (docs/design.md §5).
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) => 2,

@@ -1,5 +1,5 @@
 //! Opening inputs: paths or `-` for stdin, with gzip and BGZF detected from the first bytes
-//! rather than from the file name (DESIGN §5).
+//! rather than from the file name (docs/design.md §5).
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};

@@ -1,5 +1,5 @@
 //! The manifest: a JSON file beside each dataset split that says what its arrays hold
-//! (DESIGN §3). Its JSON Schema is generated from these types and committed in `schemas/`.
+//! (docs/design.md §3). Its JSON Schema is generated from these types and committed in `schemas/`.
 
 use std::collections::BTreeMap;
 use std::path::Path;

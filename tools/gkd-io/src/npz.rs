@@ -1,5 +1,5 @@
 //! NumPy tensors: `.npz` archives (a zip of `.npy` v1.0 arrays) and lone `.npy` files,
-//! float32, little-endian, C order (DESIGN §3), through `ndarray-npy` and `zip`.
+//! float32, little-endian, C order (docs/design.md §3), through `ndarray-npy` and `zip`.
 //!
 //! Archives are deterministic: every entry carries the zip epoch timestamp (1980-01-01) and
 //! fixed permissions, so the same arrays give byte-identical files.

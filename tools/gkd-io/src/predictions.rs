@@ -1,4 +1,4 @@
-//! Prediction files (DESIGN §3): `NAME.npz` with `logits` and `probabilities` (N, K), and the
+//! Prediction files (docs/design.md §3): `NAME.npz` with `logits` and `probabilities` (N, K), and the
 //! long-form `NAME.tsv` beside it (id, class, logit, probability), which carries the row ids
 //! that let a student match a teacher's cached logits to its own rows.
 

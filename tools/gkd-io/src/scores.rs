@@ -1,4 +1,4 @@
-//! Score files (DESIGN §3, §4.5): a JSON report (schema'd) and the same rows as a TSV table —
+//! Score files (docs/design.md §3, §4.5): a JSON report (schema'd) and the same rows as a TSV table —
 //! predictive AUROC/AUPR of several models, motif recovery of attribution maps against ground
 //! truth, and attribution consistency (DEGU) across models.
 

@@ -1,6 +1,6 @@
 //! Tables through polars: reading delimited inputs (CSV/TSV, gzip detected) as text columns
 //! so that each value can be checked with its line number, and writing the row-identity TSV
-//! that sits beside every dataset split (DESIGN §3).
+//! that sits beside every dataset split (docs/design.md §3).
 
 use std::io::{Cursor, Write};
 use std::path::Path;

@@ -1,4 +1,4 @@
-//! Motif recovery of attribution maps against a synthetic dataset's ground truth (DESIGN §4.5,
+//! Motif recovery of attribution maps against a synthetic dataset's ground truth (docs/design.md §4.5,
 //! Koo & Ploenzke 2021): per sequence, each position gets one score (gradient methods:
 //! Σ_channels attr·x; ISM: the L2 norm over the bases), positions whose generating PWM column has
 //! information content > 0.01 bits are the positives, and the scores are ranked against them.

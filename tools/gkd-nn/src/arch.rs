@@ -1,4 +1,4 @@
-//! The model zoo (DESIGN §4.2): each architecture written as its paper's layer plan.
+//! The model zoo (docs/design.md §4.2): each architecture written as its paper's layer plan.
 
 use serde::{Deserialize, Serialize};
 

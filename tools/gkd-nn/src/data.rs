@@ -1,4 +1,4 @@
-//! Loading a dataset split (NPZ + manifest + rows TSV, DESIGN §3) for a model, with the checks
+//! Loading a dataset split (NPZ + manifest + rows TSV, docs/design.md §3) for a model, with the checks
 //! that must fail before any training: finite inputs, shapes, labels, row ids.
 
 use std::collections::HashMap;

@@ -1,7 +1,7 @@
-//! Training losses: the hard loss against labels and Hinton's distillation loss (DESIGN §4.3),
+//! Training losses: the hard loss against labels and Hinton's distillation loss (docs/design.md §4.3),
 //! `α·hard + (1 − α)·T²·soft`, for sigmoid (binary / multi-label) and softmax (multi-class) heads.
 //!
-//! The T² factor keeps the soft term's gradient, which scales as 1/T² (DESIGN §4.3; Hinton et
+//! The T² factor keeps the soft term's gradient, which scales as 1/T² (docs/design.md §4.3; Hinton et
 //! al. 2015 §2), on the same scale as the hard term's whatever the temperature.
 
 use burn::tensor::Tensor;

@@ -1,4 +1,4 @@
-//! The model directory of DESIGN §3: `model.safetensors` in the tensor names and layouts that
+//! The model directory of docs/design.md §3: `model.safetensors` in the tensor names and layouts that
 //! PyTorch's `load_state_dict` accepts for the equivalent module, `model.json` (architecture,
 //! input, classes, training and provenance) and `history.tsv` (one row per epoch).
 

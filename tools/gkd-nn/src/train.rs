@@ -233,7 +233,7 @@ impl StepRecord {
     /// Header line of a step log.
     pub const HEADER: &'static str = "epoch\tstep\tlr\tloss\thard\tsoft\trows";
 
-    /// One line of a step log (losses with 9 significant digits, rows comma-separated).
+    /// One line of a step log (losses in exponent form with 9 decimals, rows comma-separated).
     pub fn tsv_line(&self) -> String {
         let f = |v: f64| if v.is_nan() { "NA".to_owned() } else { format!("{v:.9e}") };
         let rows: Vec<String> = self.rows.iter().map(usize::to_string).collect();
@@ -256,7 +256,7 @@ pub struct TrainResult {
     pub network: Network,
     /// The final training state.
     pub state: TrainState,
-    /// Every optimiser step this run made (not those before a `--resume`).
+    /// Every optimiser step this run made when `record_steps` (not those before a `--resume`).
     pub steps: Vec<StepRecord>,
 }
 
@@ -340,6 +340,8 @@ pub struct Trainer<'a> {
     pub device: Device,
     /// Where checkpoints live while training.
     pub checkpoint_dir: PathBuf,
+    /// Keep a [`StepRecord`] of every optimiser step (for `--step-log`; off, nothing is kept).
+    pub record_steps: bool,
 }
 
 /// A 64-bit mix of the seed and an epoch (SplitMix64 finaliser) for reseeding the back end.
@@ -615,7 +617,17 @@ impl Trainer<'_> {
             sums[0] += total * weight;
             sums[1] += hard * weight;
             sums[2] += soft * weight;
-            steps.push(StepRecord { epoch, step: steps.len() + 1, lr, loss: total, hard, soft, rows: rows.to_vec() });
+            if self.record_steps {
+                steps.push(StepRecord {
+                    epoch,
+                    step: steps.len() + 1,
+                    lr,
+                    loss: total,
+                    hard,
+                    soft,
+                    rows: rows.to_vec(),
+                });
+            }
             let grads = GradientsParams::from_grads(objective.backward(), &network);
             network = optim.step(lr, network, grads);
             let seen = (b * self.config.batch_size + rows.len()) as f64;

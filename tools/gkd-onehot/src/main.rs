@@ -1,6 +1,6 @@
 //! `gkd-onehot`: sequences (FASTA, BED intervals of a reference, or a CSV/TSV column) and their
 //! labels to a one-hot dataset split: `x` (N, 4, L) float32 in A, C, G, T order, `y` (N, K),
-//! a rows TSV and a manifest (DESIGN §3).
+//! a rows TSV and a manifest (docs/design.md §3).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

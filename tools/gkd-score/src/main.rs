@@ -1,4 +1,4 @@
-//! `gkd-score`: the numbers of a study (DESIGN §4.5) — predictive AUROC/AUPR of several models
+//! `gkd-score`: the numbers of a study (docs/design.md §4.5) — predictive AUROC/AUPR of several models
 //! side by side, motif recovery of attribution maps against a synthetic dataset's ground truth
 //! (Koo & Ploenzke 2021), and attribution consistency across models (DEGU) — as a TSV table and
 //! a schema'd JSON report.

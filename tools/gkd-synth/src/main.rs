@@ -1,5 +1,5 @@
 //! `gkd-synth`: synthetic DNA with embedded motifs and per-position ground truth — task 1
-//! (multi-label, Koo & Eddy 2019) and task 3 (binary, Koo & Ploenzke 2021) of DESIGN §4.1.
+//! (multi-label, Koo & Eddy 2019) and task 3 (binary, Koo & Ploenzke 2021) of docs/design.md §4.1.
 //! Every recipe parameter is an option whose default is the paper's.
 
 use std::collections::BTreeMap;

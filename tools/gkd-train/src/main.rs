@@ -1,5 +1,5 @@
 //! `gkd-train`: train a teacher or a student network on a dataset split, from scratch or
-//! distilled from teachers' softened logits, into a model directory (DESIGN §3).
+//! distilled from teachers' softened logits, into a model directory (docs/design.md §3).
 
 use std::path::{Path, PathBuf};
 
@@ -43,7 +43,7 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(name = TOOL, version, about, after_help = EXAMPLES)]
 struct Args {
-    /// Architecture (DESIGN §4.2).
+    /// Architecture (docs/design.md §4.2).
     #[arg(long, value_enum)]
     arch: Arch,
     /// Print the layers and parameter counts and exit (shape from --train, or --channels/--length/--classes).
@@ -342,6 +342,7 @@ fn train(args: &Args) -> Result<()> {
         teacher,
         device,
         checkpoint_dir: work.join("checkpoint"),
+        record_steps: args.step_log.is_some(),
     };
     let initial = match &args.init_weights {
         Some(path) => Some((std::fs::read(path).with_path(path)?, path.clone())),
