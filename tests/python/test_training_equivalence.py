@@ -13,6 +13,7 @@ Tolerances (float32 on both sides; measured margins are in RESULTS.md):
   total movement of any weight, and the test allows 5% of it. The BatchNorm running statistics,
   which Adam does not update, keep the 1e-4 relative tolerance.
 """
+import copy
 import json
 
 import numpy as np
@@ -180,32 +181,34 @@ def check(loss_gaps, gaps, optimizer, lr, k):
             assert gap <= 0.05 * lr * k, f"{name}: {gap} vs lr*K {lr * k}"
 
 
-# Open discrepancy (issue 11, not yet resolved): with a relu FIRST layer the Koo CNNs drift from
-# PyTorch after a few steps (losses agree to 1e-7 for ~5 steps, then 1e-6 growing to 1e-3 by step
-# 21), with SGD for koo-cnn-deep and koo-cnn-dist and with Adam for koo-cnn-shallow (and with Adam
-# for koo-cnn-deep even with an exponential first layer). With SGD the same
-# networks with an exponential first layer agree to 1e-7 at every step; one full-batch SGD step
-# agrees to 1e-6 relative on every tensor; PyTorch float32 against float64 agrees to 1e-7 over the
-# same 21 steps. So something about the first relu (exact zeros) differs between the frameworks.
-# Strict xfail: the day these pass, the marks must go.
-OPEN = pytest.mark.xfail(strict=True, reason="open: relu first layer drifts from PyTorch (see above)")
-
-
-def case(arch, optimizer, dataset="task1", open_=False, **kw):
+# Float32 chaos, not a discrepancy: with a relu first layer some Koo CNNs (koo-cnn-deep and
+# koo-cnn-dist with SGD, koo-cnn-shallow with Adam, and koo-cnn-deep with Adam even with an exponential
+# first layer) separate from PyTorch after a few steps: losses agree to 1e-7, then one pre-activation
+# that sits within float32 rounding of zero (or two near-equal values in a max-pool window) switches on
+# one side and not the other, that unit's gradient is on in one framework and off in the other, and
+# the difference grows by about 10x every 3 steps. PyTorch does the same against itself:
+# test_pytorch_diverges_from_itself_under_float32_summation_order below runs two PyTorch networks
+# that differ only in the order the convolution sums its products and they separate the same way.
+# For those cases the trajectory is not a property of the framework, so the test instead re-starts
+# gkd from PyTorch's state before every step (test_every_step_from_pytorchs_state_matches).
+def case(arch, optimizer, dataset="task1", **kw):
     act = kw.get("act", "")
-    return pytest.param(arch, optimizer, dataset, kw, marks=OPEN if open_ else (),
-                        id="-".join(filter(None, [arch, act, optimizer])))
+    return pytest.param(arch, optimizer, dataset, kw, id="-".join(filter(None, [arch, act, optimizer])))
+
+
+CHAOTIC = [
+    case("koo-cnn-deep", "adam", act="exponential"),
+    case("koo-cnn-deep", "sgd", lr=0.01),
+    case("koo-cnn-shallow", "adam"),
+    case("koo-cnn-dist", "sgd", lr=0.01),
+]
 
 
 CASES = [
     case("koo-cnn-deep", "sgd", act="exponential", lr=0.01),
-    case("koo-cnn-deep", "adam", open_=True, act="exponential"),
-    case("koo-cnn-deep", "sgd", open_=True, lr=0.01),
     case("koo-cnn-shallow", "sgd"),
-    case("koo-cnn-shallow", "adam", open_=True),
     case("koo-cnn-local", "sgd"),
     case("koo-cnn-dist", "sgd", act="exponential", lr=0.01),
-    case("koo-cnn-dist", "sgd", open_=True, lr=0.01),
     case("demo-cnn-rnn", "sgd"),
     case("demo-cnn-rnn", "adam"),
     case("deepchrome", "sgd", "histone", epochs=4, batch=2, lr=1e-5),
@@ -245,3 +248,170 @@ def test_a_different_start_is_detected(tool, data, tmp_path):
                                      extra=("--bn-momentum", "0.02"))
     with pytest.raises(AssertionError):
         check(loss_gaps, gaps, "sgd", lr, k)
+
+
+def write_subset(cwd, name, rows, out):
+    """Rows `rows` of split `name`.train as a dataset of its own (NPZ, manifest, rows TSV)."""
+    npz = {k: v[rows] for k, v in np.load(cwd / f"{name}.train.npz").items()}
+    np.savez(cwd / f"{out}.npz", **npz)
+    manifest = json.loads((cwd / f"{name}.train.json").read_text())
+    manifest.update(arrays_file=f"{out}.npz", rows_file=f"{out}.rows.tsv",
+                    arrays={k: list(v.shape) for k, v in npz.items()})
+    (cwd / f"{out}.json").write_text(json.dumps(manifest))
+    lines = (cwd / f"{name}.train.rows.tsv").read_text().splitlines()
+    (cwd / f"{out}.rows.tsv").write_text("\n".join([lines[0]] + [lines[1 + r] for r in rows]) + "\n")
+
+
+def koo_torch_net(arch, act, classes):
+    torch.manual_seed(0)
+    return ARCHS[arch](classes, act=act, dropout=False, norm=dict(eps=1e-3, momentum=0.01, unbiased=False))
+
+
+def state_of(net):
+    return {k: v.detach().clone().contiguous() for k, v in net.state_dict().items()
+            if not k.endswith("num_batches_tracked")}
+
+
+def koo_step(net, opt, x, y, l2):
+    opt.zero_grad()
+    loss = F.binary_cross_entropy_with_logits(net(x), y) + l2 * sum((w ** 2).sum() for w in net.kernels())
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
+def summed_in_another_order(net):
+    """Make every Conv1d of `net` sum its products in another order (unfold + einsum): the same
+    function, float32 rounding apart."""
+    def im2col(conv, inp):
+        k = conv.kernel_size[0]
+        if conv.padding == "same":
+            inp = F.pad(inp, ((k - 1) // 2, k // 2))
+        out = torch.einsum("nclk,ock->nol", inp.unfold(2, k, 1), conv.weight)
+        return out if conv.bias is None else out + conv.bias[None, :, None]
+
+    for m in net.modules():
+        if isinstance(m, torch.nn.Conv1d):
+            m.forward = (lambda conv: lambda inp: im2col(conv, inp))(m)
+    return net
+
+
+def switching_margin(net, x):
+    """How far the forward pass of a Koo CNN on batch `x` (training mode) is from switching: the
+    smallest |input| of any relu and the smallest gap between the largest and the runner-up of any
+    max-pool window whose largest value is positive."""
+    margin = float("inf")
+    net = copy.deepcopy(net)  # the probe must not move the running statistics
+    with torch.no_grad():
+        h = x
+        for block in net.blocks:
+            pre = block.conv(h)
+            pre = block.norm(pre) if block.norm is not None else pre
+            if block.act == "relu":
+                margin = min(margin, pre.abs().min().item())
+            h = torch.exp(pre) if block.act == "exponential" else torch.relu(pre)
+            if block.pool is not None:
+                k = block.pool.kernel_size
+                windows = h[:, :, :h.shape[2] // k * k].reshape(h.shape[0], h.shape[1], -1, k)
+                top = windows.topk(2, dim=3).values
+                gaps = (top[..., 0] - top[..., 1])[top[..., 0] > 0]
+                margin = min(margin, gaps.min().item() if gaps.numel() else margin)
+                h = block.pool(h)
+        h = h.amax(dim=2) if net.global_max else h.flatten(1)
+        for dense in net.dense:
+            pre = dense.linear(h)
+            pre = dense.norm(pre) if dense.norm is not None else pre
+            margin = min(margin, pre.abs().min().item())
+            h = torch.relu(pre)
+    return margin
+
+
+@pytest.mark.parametrize("arch,optimizer,dataset,kw", CHAOTIC)
+def test_every_step_from_pytorchs_state_matches(tool, data, tmp_path, arch, optimizer, dataset, kw):
+    """Along PyTorch's own trajectory, gkd-train takes each step from PyTorch's state (weights and
+    BatchNorm running statistics, through --init-weights) on the same batch; the step's loss and
+    every resulting tensor must equal PyTorch's step (a fresh optimizer on both sides, so for Adam
+    this is Adam's first step from every state). Steps whose forward pass is within float32 rounding
+    of switching a relu or a max-pool choice are taken but not compared; at least K_MIN - 5 of
+    K_MIN + 5 steps must be compared."""
+    name = synth_task1(tool, data, tmp_path)
+    train = np.load(tmp_path / f"{name}.train.npz")
+    x, y = torch.from_numpy(train["x"]), torch.from_numpy(train["y"])
+    act, lr = kw.get("act", "relu"), kw.get("lr", 0.05 if optimizer == "sgd" else 1e-3)
+    net = koo_torch_net(arch, act, y.shape[1])
+    make = (lambda params: torch.optim.SGD(params, lr=lr)) if optimizer == "sgd" else (
+        lambda params: torch.optim.Adam(params, lr=lr, eps=1e-7))
+    trajectory = make(net.parameters())
+    rng = np.random.default_rng(4)
+    l2 = 1e-6  # the Koo CNNs' kernel L2 (checked against model.json below)
+    compared = 0
+    for k in range(K_MIN + 5):
+        rows = np.sort(rng.choice(len(x), 10, replace=False))
+        write_subset(tmp_path, name, rows, "batch")
+        save_file(state_of(net), str(tmp_path / "state.safetensors"))
+        tool("gkd-train", "--arch", arch, "--train", "batch.npz", "--valid", "batch.npz", "--epochs", 1,
+             "--batch-size", 10, "--lr", lr, "--optimizer", optimizer, "--no-dropout", "--keep", "last",
+             "--patience", 0, "--plateau-patience", 0, "--monitor", "loss", "--seed", 5,
+             "--init-weights", "state.safetensors", "--step-log", "steps.tsv", "-o", "step", "-q",
+             "--first-activation", act, cwd=tmp_path)
+        card = json.loads((tmp_path / "step" / "model.json").read_text())
+        assert card["training"]["kernel_l2"] == l2
+        [(logged, logged_rows, _)] = read_steps(tmp_path / "steps.tsv")
+        assert sorted(logged_rows) == list(range(10))
+        one = koo_torch_net(arch, act, y.shape[1])
+        one.load_state_dict(net.state_dict())
+        if switching_margin(one, x[rows]) < 1e-6:
+            # A relu input or a max-pool runner-up within float32 rounding of switching (these are
+            # sums of 100-700 float32 products, then BatchNorm: the two frameworks' sums differ by
+            # ~1e-7): which side each framework lands on is rounding, and the switched unit's
+            # gradient differs wholly.
+            net.train()
+            koo_step(net, trajectory, x[rows], y[rows], l2)
+            continue
+        compared += 1
+        one.train()
+        loss = koo_step(one, make(one.parameters()), x[rows], y[rows], l2)
+        assert abs(loss - logged) <= 1e-5, (k, loss, logged)
+        ours = load_file(str(tmp_path / "step" / "model.safetensors"))
+        grads = {key: p.grad.double() for key, p in one.named_parameters()}
+        for key, theirs in state_of(one).items():
+            gap = (ours[key].double() - theirs.double()).abs()
+            scale = theirs.double().abs().max().item()
+            if optimizer == "sgd" or key not in grads:
+                bound = torch.full_like(gap, 1e-4 * max(scale, 1e-6))
+            else:
+                # Adam's first step moves a weight by lr * g / (|g| + eps). A gradient that agrees to
+                # 1e-4 of its tensor's largest element (the SGD tolerance) can still move an element
+                # whose |g| is near eps by up to 2 lr: the bound follows d/dg of the step.
+                g = grads[key]
+                delta, eps = 1e-4 * g.abs().max(), 1e-7
+                bound = 0.05 * lr + lr * torch.clamp(eps * delta / (g.abs() + eps) ** 2, max=2.0)
+            worst = (gap - bound).argmax()
+            assert (gap <= bound).all(), f"step {k}, {key}: {gap.flatten()[worst]} vs {bound.flatten()[worst]}"
+        net.train()
+        koo_step(net, trajectory, x[rows], y[rows], l2)
+    assert compared >= K_MIN - 5, compared
+
+
+def test_pytorch_diverges_from_itself_under_float32_summation_order(tool, data, tmp_path):
+    """The reason the CHAOTIC cases cannot be compared as whole trajectories: PyTorch's Conv1d against
+    the same convolution summed in another order (unfold + einsum) on koo-cnn-shallow (relu, Adam) —
+    equal to float32 rounding at the first steps, apart by more than the trajectory tolerance later."""
+    name = synth_task1(tool, data, tmp_path)
+    train = np.load(tmp_path / f"{name}.train.npz")
+    x, y = torch.from_numpy(train["x"]), torch.from_numpy(train["y"])
+
+    rng = np.random.default_rng(1)
+    batches = [rng.choice(len(x), 10, replace=False) for _ in range(K_MIN)]
+    losses = []
+    for summed_differently in (False, True):
+        net = koo_torch_net("koo-cnn-shallow", "relu", y.shape[1])
+        if summed_differently:
+            for m in net.modules():
+                summed_in_another_order(net)
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)
+        net.train()
+        losses.append([koo_step(net, opt, x[b], y[b], 0.0) for b in batches])
+    gaps = np.abs(np.subtract(*losses))
+    assert gaps[:3].max() <= 1e-6, gaps
+    assert gaps.max() > 1e-4, gaps
