@@ -77,14 +77,15 @@ struct Args {
     /// Rows START:END (0-based, END exclusive).
     #[arg(long, value_name = "START:END")]
     rows: Option<String>,
-    /// Keep only rows labelled positive for this class (name or index).
+    /// Keep only rows labelled positive for this class (name or index), or for any class (`any`).
     #[arg(long, value_name = "CLASS")]
     positives: Option<String>,
     /// Keep only the first N of the selected rows.
     #[arg(long, value_name = "N")]
     first: Option<usize>,
-    /// Class explained: a name or 0-based index, `all` (one map per class) or `predicted`
-    /// [default: the --positives class; else the only class; else predicted].
+    /// Class explained: a name or 0-based index, `all` (one map per class), `predicted` or
+    /// `labelled` (one map per class the row is labelled positive for) [default: the --positives
+    /// class (`labelled` for --positives any); else the only class; else predicted].
     #[arg(long)]
     target: Option<String>,
 
@@ -188,7 +189,7 @@ fn compute(args: &Args) -> Result<(Attributions, Option<Shard>)> {
     let target_text = args
         .target
         .clone()
-        .or_else(|| args.positives.clone())
+        .or_else(|| args.positives.as_ref().map(|c| if c == "any" { "labelled".to_owned() } else { c.clone() }))
         .unwrap_or_else(|| if card.classes.len() == 1 { "0".to_owned() } else { "predicted".to_owned() });
     let target = TargetSpec::parse(&target_text, &card.classes, &card_path)?;
     let mut parameters =
@@ -214,7 +215,13 @@ fn compute(args: &Args) -> Result<(Attributions, Option<Shard>)> {
         let x = gather(&data.x, &rows);
         gkd_nn::predict::logits(&model.network, &x, args.batch_size, &device, None)
     });
-    let all_pairs = selection::pairs(&rows, &target, card.classes.len(), logits.as_ref());
+    let all_pairs = selection::pairs(&rows, &target, card.classes.len(), logits.as_ref(), &data.y);
+    if all_pairs.is_empty() {
+        return Err(Error::in_file(
+            &data.path,
+            "none of the selected rows is labelled positive for any class (--target labelled)",
+        ));
+    }
     let pairs = match shard {
         Some(s) => s.take(&all_pairs, method.block(args.batch_size)),
         None => all_pairs.clone(),
@@ -308,7 +315,7 @@ fn class_optimization(
     let classes: Vec<usize> = match target {
         TargetSpec::Class(k) => vec![*k],
         TargetSpec::All => (0..card.classes.len()).collect(),
-        TargetSpec::Predicted => {
+        TargetSpec::Predicted | TargetSpec::Labelled => {
             return Err(Error::usage("--method classopt explains classes, not rows: give --target CLASS or all"));
         }
     };
@@ -426,7 +433,9 @@ fn select_rows(args: &Args, data: &Dataset) -> Result<Vec<usize>> {
     } else {
         (0..data.len()).collect()
     };
-    if let Some(class) = &args.positives {
+    if args.positives.as_deref() == Some("any") && !data.manifest.classes.iter().any(|c| c == "any") {
+        rows.retain(|&r| data.y.row(r).iter().any(|&v| v > 0.5));
+    } else if let Some(class) = &args.positives {
         let classes = &data.manifest.classes;
         let k = classes
             .iter()
@@ -435,7 +444,10 @@ fn select_rows(args: &Args, data: &Dataset) -> Result<Vec<usize>> {
             .ok_or_else(|| {
                 Error::in_file(
                     &data.path,
-                    format!("--positives '{class}' is not a label of this dataset (labels: {})", classes.join(", ")),
+                    format!(
+                        "--positives '{class}' is not a label of this dataset (labels: {}; or 'any')",
+                        classes.join(", ")
+                    ),
                 )
             })?;
         rows.retain(|&r| data.y[[r, k]] > 0.5);

@@ -23,6 +23,9 @@ pub enum TargetSpec {
     All,
     /// The class with the largest logit of each row.
     Predicted,
+    /// Every class the row is labelled positive for (one map per row and positive class): the
+    /// classes whose motifs a multi-label synthetic row carries.
+    Labelled,
 }
 
 impl TargetSpec {
@@ -32,6 +35,7 @@ impl TargetSpec {
         match text {
             "all" => return Ok(TargetSpec::All),
             "predicted" => return Ok(TargetSpec::Predicted),
+            "labelled" => return Ok(TargetSpec::Labelled),
             _ => {}
         }
         if let Some(k) = classes.iter().position(|c| c == text) {
@@ -42,7 +46,7 @@ impl TargetSpec {
             _ => Err(Error::in_file(
                 model_card,
                 format!(
-                    "--target '{text}' is not a class of this model: it has {} class{} ({}, or indices 0..{}), or use 'all' / 'predicted'",
+                    "--target '{text}' is not a class of this model: it has {} class{} ({}, or indices 0..{}), or use 'all' / 'predicted' / 'labelled'",
                     classes.len(),
                     if classes.len() == 1 { "" } else { "es" },
                     classes.join(", "),
@@ -124,9 +128,22 @@ pub fn rows_by_id(wanted: &[String], ids: &[String], source: &Path) -> Result<Ve
 }
 
 /// Expand rows into maps: one per row for a single class or the predicted class (argmax of the
-/// row's `logits`), one per class for `All`.
-pub fn pairs(rows: &[usize], target: &TargetSpec, classes: usize, logits: Option<&ndarray::Array2<f32>>) -> Vec<Pair> {
+/// row's `logits`, one row of `logits` per selected row), one per class for `All`, one per
+/// positive label (`labels`: the dataset's N x K labels, indexed by dataset row) for `Labelled`.
+pub fn pairs(
+    rows: &[usize],
+    target: &TargetSpec,
+    classes: usize,
+    logits: Option<&ndarray::Array2<f32>>,
+    labels: &ndarray::Array2<f32>,
+) -> Vec<Pair> {
     match target {
+        TargetSpec::Labelled => rows
+            .iter()
+            .flat_map(|&row| {
+                (0..classes).filter(move |&k| labels[[row, k]] > 0.5).map(move |class| Pair { row, class })
+            })
+            .collect(),
         TargetSpec::Class(k) => rows.iter().map(|&row| Pair { row, class: *k }).collect(),
         TargetSpec::All => rows.iter().flat_map(|&row| (0..classes).map(move |class| Pair { row, class })).collect(),
         TargetSpec::Predicted => {
@@ -181,8 +198,17 @@ mod tests {
         assert_eq!(parse_range("4:", 10).unwrap(), 4..10);
         assert!(parse_range("4:11", 10).is_err());
         let logits = ndarray::array![[0.0f32, 2.0], [1.0, 1.0]];
-        let p = pairs(&[5, 7], &TargetSpec::Predicted, 2, Some(&logits));
+        let labels = ndarray::Array2::<f32>::zeros((8, 2));
+        let p = pairs(&[5, 7], &TargetSpec::Predicted, 2, Some(&logits), &labels);
         assert_eq!(p, vec![Pair { row: 5, class: 1 }, Pair { row: 7, class: 0 }]);
-        assert_eq!(pairs(&[3], &TargetSpec::All, 2, None).len(), 2);
+        assert_eq!(pairs(&[3], &TargetSpec::All, 2, None, &labels).len(), 2);
+        assert_eq!(TargetSpec::parse("labelled", &classes, card).unwrap(), TargetSpec::Labelled);
+        let labels = ndarray::array![[1.0f32, 1.0], [0.0, 0.0], [0.0, 1.0]];
+        let p = pairs(&[2, 1, 0], &TargetSpec::Labelled, 2, None, &labels);
+        assert_eq!(
+            p,
+            vec![Pair { row: 2, class: 1 }, Pair { row: 0, class: 0 }, Pair { row: 0, class: 1 }],
+            "rows in the order selected, classes ascending, unlabelled rows without a map"
+        );
     }
 }

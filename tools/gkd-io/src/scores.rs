@@ -29,6 +29,11 @@ pub struct PredictiveRow {
     pub auroc: Option<f64>,
     /// Average precision (area under the precision-recall curve).
     pub aupr: Option<f64>,
+    /// Agreement with the reference model (`gkd-score predictive --agreement-with`): the mean
+    /// |p − p_reference| of the predicted probabilities over rows (and, on the macro row, over
+    /// classes); null without a reference.
+    #[serde(default)]
+    pub mean_abs_diff: Option<f64>,
 }
 
 /// Motif recovery of one attribution map set (Koo & Ploenzke 2021).
@@ -75,6 +80,39 @@ pub struct ConsistencyRow {
     pub variability_mean: Option<f64>,
 }
 
+/// One model and metric of a distillation sweep, over seeds (`gkd-score sweep`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SweepRow {
+    /// Model label as scored (distilled students: KIND_T{T}_a{alpha}, e.g. single_T15_a0.5).
+    pub model: String,
+    /// Kind of teacher a distilled student learned from (e.g. single, ensemble); null otherwise.
+    pub teacher: Option<String>,
+    /// Distillation temperature T; null for models that were not distilled.
+    pub temperature: Option<f64>,
+    /// Distillation weight α of the hard-label loss; null for models that were not distilled.
+    pub alpha: Option<f64>,
+    /// test_auroc, test_aupr (macro), agreement.REF (mean |p − p_REF|), recovery_auroc.METHOD,
+    /// recovery_aupr.METHOD.
+    pub metric: String,
+    /// Seeds with a value.
+    pub seeds: usize,
+    /// Mean over seeds.
+    pub mean: Option<f64>,
+    /// Sample standard deviation over seeds.
+    pub sd: Option<f64>,
+    /// Paired difference from the reference model (model − reference, same seed): mean.
+    pub diff_mean: Option<f64>,
+    /// Paired difference: sample standard deviation.
+    pub diff_sd: Option<f64>,
+    /// Seeds where the model is above the reference.
+    pub above: usize,
+    /// Seeds where the model is below the reference.
+    pub below: usize,
+    /// Two-sided exact sign test of above against below (ties left out).
+    pub sign_test_p: Option<f64>,
+}
+
 /// What was scored, by kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", content = "rows", rename_all = "lowercase")]
@@ -85,6 +123,8 @@ pub enum ScoreRows {
     Recovery(Vec<RecoveryRow>),
     /// Attribution maps against a reference map.
     Consistency(Vec<ConsistencyRow>),
+    /// Score reports of several seeds summarised per model and metric.
+    Sweep(Vec<SweepRow>),
 }
 
 /// A score report: the JSON written by gkd-score (its rows are also the TSV table).
@@ -136,6 +176,7 @@ impl ScoreReport {
             ScoreRows::Predictive(r) => r.iter().map(to_value).collect(),
             ScoreRows::Recovery(r) => r.iter().map(to_value).collect(),
             ScoreRows::Consistency(r) => r.iter().map(to_value).collect(),
+            ScoreRows::Sweep(r) => r.iter().map(to_value).collect(),
         };
         let Some(first) = rows.first().and_then(|r| r.as_object()) else { return String::new() };
         let header: Vec<&String> = first.keys().collect();
@@ -197,11 +238,15 @@ mod tests {
                 rows: 10,
                 auroc: Some(0.5),
                 aupr: None,
+                mean_abs_diff: None,
             }]),
             tool: "gkd-score".into(),
             version: "0".into(),
         };
-        assert_eq!(report.to_tsv(), "model\tclass\tpositives\trows\tauroc\taupr\nt\tmacro\t3\t10\t0.500000\tNA\n");
+        assert_eq!(
+            report.to_tsv(),
+            "model\tclass\tpositives\trows\tauroc\taupr\tmean_abs_diff\nt\tmacro\t3\t10\t0.500000\tNA\tNA\n"
+        );
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["kind"], "predictive");
         assert_eq!(json["rows"][0]["auroc"], 0.5);

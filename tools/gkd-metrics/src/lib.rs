@@ -6,6 +6,7 @@
 //! (Σ (Rₙ − Rₙ₋₁)·Pₙ over distinct thresholds, no interpolation). [`recovery`] scores
 //! attribution maps against synthetic ground truth.
 
+pub mod paired;
 pub mod recovery;
 
 /// The ROC and precision-recall summaries of one score vector against binary labels.

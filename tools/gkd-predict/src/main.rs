@@ -25,15 +25,19 @@ Examples:
   gkd-predict --model models/teacher --data task1.train.npz -o preds/teacher.train.npz
   gkd-predict --model models/teacher --data task1.test.npz -o preds/teacher.test.npz
   # Softened probabilities (logits are always written unscaled):
-  gkd-predict --model models/teacher --data task1.test.npz --temperature 15 -o preds/soft.npz";
+  gkd-predict --model models/teacher --data task1.test.npz --temperature 15 -o preds/soft.npz
+  # An ensemble teacher (the mean of three models' logits):
+  gkd-predict --model models/teacher1 --model models/teacher2 --model models/teacher3 \
+              --data task1.train.npz -o preds/ensemble.train.npz";
 
 /// Predict with a trained model: logits and probabilities for every row of a dataset split.
 #[derive(Debug, Parser)]
 #[command(name = TOOL, version, about, after_help = EXAMPLES)]
 struct Args {
-    /// Model directory written by gkd-train.
-    #[arg(long, value_name = "DIR")]
-    model: PathBuf,
+    /// Model directory written by gkd-train; repeat for an ensemble (logits averaged, as
+    /// gkd-train --teacher does; the models must predict the same classes with the same head).
+    #[arg(long = "model", value_name = "DIR", required = true)]
+    models: Vec<PathBuf>,
     /// Dataset split (NAME.npz with NAME.json and NAME.rows.tsv beside it).
     #[arg(long, value_name = "NPZ")]
     data: PathBuf,
@@ -75,13 +79,30 @@ fn run(args: &Args) -> Result<()> {
         return Err(Error::usage("--batch-size must be at least 1"));
     }
     let device = args.device.device()?;
-    let model = store::load_model(&args.model, &device)?;
     let data = Dataset::load(&args.data)?;
-    model.check_fits(&data, &args.model)?;
-    let card = &model.card;
-    let bar = gkd_io::progress::bar(data.len() as u64, "predicting");
-    let logits = gkd_nn::predict::logits(&model.network, &data.x, args.batch_size, &device, Some(&bar));
-    bar.finish_and_clear();
+    let mut all = Vec::with_capacity(args.models.len());
+    let mut first_card: Option<store::ModelCard> = None;
+    for dir in &args.models {
+        let model = store::load_model(dir, &device)?;
+        model.check_fits(&data, dir)?;
+        if let Some(card) = &first_card
+            && (card.classes != model.card.classes || card.head != model.card.head)
+        {
+            return Err(Error::in_file(
+                dir.join(store::CARD_FILE),
+                format!(
+                    "predicts other classes or with another head than {} (an ensemble averages logits of the same classes)",
+                    args.models[0].display()
+                ),
+            ));
+        }
+        let bar = gkd_io::progress::bar(data.len() as u64, "predicting");
+        all.push(gkd_nn::predict::logits(&model.network, &data.x, args.batch_size, &device, Some(&bar)));
+        bar.finish_and_clear();
+        first_card.get_or_insert(model.card);
+    }
+    let card = &first_card.expect("at least one --model");
+    let logits = gkd_nn::predict::average(all).expect("at least one --model");
     let rows: Vec<usize> = (0..data.len()).collect();
     let p = probabilities(card.head, gather2(&logits, &rows, &device), args.temperature);
     let probs = Array2::from_shape_vec(logits.dim(), p.into_data().try_to_vec::<f32>().expect("float32"))

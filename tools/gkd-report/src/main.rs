@@ -4,6 +4,7 @@
 //! beside their ground-truth logo, class-optimization logos, temporal outputs and attention maps.
 
 mod svg;
+mod sweep;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -158,11 +159,15 @@ fn score_section(path: &Path) -> Result<String> {
         "predictive" => "Predictive performance (AUROC / AUPR)",
         "recovery" => "Motif recovery against the ground truth",
         "consistency" => "Attribution consistency",
+        "sweep" => "Distillation sweep over seeds (paired differences from the reference, sign test)",
         other => other,
     };
     let mut s = format!("<section><h2>{}</h2>", escape(heading));
     if let Some(data) = report["data"].as_str() {
         let _ = write!(s, "<p class=\"muted\">against {}</p>", escape(data));
+    }
+    if kind == "sweep" {
+        s += &sweep::figures(rows, report["settings"]["reference"].as_str());
     }
     let Some(first) = rows.first().and_then(|r| r.as_object()) else { return Ok(s + "</section>") };
     s += "<table><tr>";

@@ -5,6 +5,7 @@
 
 mod consistency;
 mod recovery;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 
@@ -28,7 +29,11 @@ Examples:
   gkd-score recovery --data task3.test.npz --input saliency=attr/saliency.npz --input ism=attr/ism.npz \\
             -o recovery.tsv --json recovery.json
   # Attribution consistency of three seeds' maps (reference: their mean):
-  gkd-score consistency --input s1=a1.npz --input s2=a2.npz --input s3=a3.npz -o consistency.tsv";
+  gkd-score consistency --input s1=a1.npz --input s2=a2.npz --input s3=a3.npz -o consistency.tsv
+  # A distillation sweep over seeds: mean +/- sd per model and metric, paired differences from the
+  # scratch student with a sign test (students labelled KIND_T{T}_a{alpha}):
+  gkd-score sweep --report seed1/predictive.json --report seed1/recovery.json \
+            --report seed2/predictive.json --report seed2/recovery.json --reference scratch -o sweep.tsv";
 
 /// Score predictions and attribution maps.
 #[derive(Debug, Parser)]
@@ -63,6 +68,10 @@ enum Command {
         data: PathBuf,
         #[command(flatten)]
         io: Io,
+        /// Label of the input every model's probabilities are compared with (mean |p − p_ref|,
+        /// e.g. a student's agreement with its teacher).
+        #[arg(long, value_name = "NAME")]
+        agreement_with: Option<String>,
     },
     /// Attribution maps (gkd-attribute) against the dataset's ground truth: per-sequence AUROC /
     /// AUPR over positions (positives: generating PWM column IC > threshold bits) and signal-to-noise.
@@ -81,6 +90,27 @@ enum Command {
         /// Also write every sequence's AUROC / AUPR / signal-to-noise to this TSV.
         #[arg(long, value_name = "TSV")]
         per_sequence: Option<PathBuf>,
+        /// Sites table (gkd-synth's NAME.sites.tsv: id, start, end, class): a map's motif is only
+        /// the sites of the class it explains (multi-label data such as task 1).
+        #[arg(long, value_name = "TSV")]
+        sites: Option<PathBuf>,
+    },
+    /// Score reports (predictive, recovery) of several seeds: per model and metric the mean ± sd
+    /// over seeds, and the paired difference from --reference with a two-sided sign test.
+    Sweep {
+        /// A gkd-score JSON report (predictive or recovery) of one seed; repeat for every report of
+        /// every seed. A seed is the dataset split a report was scored against.
+        #[arg(long = "report", value_name = "JSON", required = true)]
+        reports: Vec<PathBuf>,
+        /// Model the paired differences are taken from (model − reference, per seed).
+        #[arg(long, default_value = "scratch")]
+        reference: String,
+        /// Output TSV table.
+        #[arg(short, long, value_name = "TSV")]
+        output: PathBuf,
+        /// Also write the JSON report (schemas/scores.v1.schema.json).
+        #[arg(long, value_name = "JSON")]
+        json: Option<PathBuf>,
     },
     /// Attribution maps of several models for the same rows: per-sequence RMSE to a reference map
     /// and across-model variability √(Σ var) (DEGU).
@@ -144,19 +174,42 @@ fn report(
 }
 
 fn run(command: &Command) -> Result<()> {
+    if let Command::Sweep { reports, reference, output, json } = command {
+        let rows = sweep::summarise(reports, reference)?;
+        let inputs: Vec<(String, PathBuf)> = reports.iter().map(|p| (p.display().to_string(), p.clone())).collect();
+        let settings = serde_json::json!({ "reference": reference });
+        let report = report(None, &inputs, settings, ScoreRows::Sweep(rows));
+        commit_all(report.stage(output, json.as_deref())?)?;
+        log::info!("summarised {} report(s) -> {}", reports.len(), output.display());
+        return Ok(());
+    }
     let (report, io, extra) = match command {
-        Command::Predictive { data, io } => {
+        Command::Predictive { data, io, agreement_with } => {
             let inputs = labelled(&io.inputs)?;
-            let rows = predictive(data, &inputs)?;
-            (report(Some(data), &inputs, serde_json::json!({}), ScoreRows::Predictive(rows)), io, Vec::new())
+            let reference = match agreement_with {
+                Some(name) => Some(inputs.iter().position(|(l, _)| l == name).ok_or_else(|| {
+                    Error::usage(format!("--agreement-with '{name}' is not the label of an --input"))
+                })?),
+                None => None,
+            };
+            let rows = predictive(data, &inputs, reference)?;
+            let settings = match agreement_with {
+                Some(name) => serde_json::json!({ "agreement_with": name }),
+                None => serde_json::json!({}),
+            };
+            (report(Some(data), &inputs, settings, ScoreRows::Predictive(rows)), io, Vec::new())
         }
-        Command::Recovery { data, io, first, threshold, per_sequence } => {
+        Command::Recovery { data, io, first, threshold, per_sequence, sites } => {
             if *first == 0 {
                 return Err(Error::usage("--first must be at least 1"));
             }
             let inputs = labelled(&io.inputs)?;
-            let (rows, per_seq) = recovery::score(data, &inputs, *first, *threshold)?;
-            let settings = serde_json::json!({ "first": first, "threshold_bits": threshold });
+            let class_sites = sites.as_deref().map(recovery::ClassSites::read).transpose()?;
+            let (rows, per_seq) = recovery::score(data, &inputs, *first, *threshold, class_sites.as_ref())?;
+            let mut settings = serde_json::json!({ "first": first, "threshold_bits": threshold });
+            if let Some(path) = sites {
+                settings["sites"] = serde_json::json!(path.display().to_string());
+            }
             let extra = match per_sequence {
                 Some(path) => vec![recovery::stage_per_sequence(path, &per_seq)?],
                 None => Vec::new(),
@@ -171,6 +224,7 @@ fn run(command: &Command) -> Result<()> {
             });
             (report(None, &inputs, settings, ScoreRows::Consistency(rows)), io, Vec::new())
         }
+        Command::Sweep { .. } => unreachable!("handled above"),
     };
     let mut files = report.stage(&io.output, io.json.as_deref())?;
     files.extend(extra);
@@ -179,14 +233,16 @@ fn run(command: &Command) -> Result<()> {
     Ok(())
 }
 
-/// Per-class and macro AUROC / AUPR of each input's probabilities against the labels.
-fn predictive(data_path: &Path, inputs: &[(String, PathBuf)]) -> Result<Vec<PredictiveRow>> {
+/// Per-class and macro AUROC / AUPR of each input's probabilities against the labels, and each
+/// input's mean |p − p_ref| against input `reference` when given.
+fn predictive(data_path: &Path, inputs: &[(String, PathBuf)], reference: Option<usize>) -> Result<Vec<PredictiveRow>> {
     let data = Dataset::load(data_path)?;
     let classes = &data.manifest.classes;
     if classes.is_empty() {
         return Err(Error::in_file(data_path, "has no labels to score predictions against"));
     }
     let mut out = Vec::new();
+    let mut all_probabilities: Vec<Vec<f64>> = Vec::with_capacity(inputs.len());
     for (label, path) in inputs {
         let p = predictions::read(path)?;
         if p.classes != *classes {
@@ -213,10 +269,17 @@ fn predictive(data_path: &Path, inputs: &[(String, PathBuf)]) -> Result<Vec<Pred
                 let total: f32 = z.iter().map(|v| (v - max).exp()).sum();
                 scores.extend(z.iter().map(|v| (v - max).exp() / total));
             } else {
-                // σ is monotone: logits rank rows exactly as probabilities do.
+                // σ is monotone: logits rank rows exactly as probabilities do (and do not
+                // saturate into ties in float32).
                 scores.extend(z.iter().copied());
             }
         }
+        let probabilities: Vec<f64> = if softmax {
+            scores.iter().map(|&v| f64::from(v)).collect()
+        } else {
+            scores.iter().map(|&v| 1.0 / (1.0 + (-f64::from(v)).exp())).collect()
+        };
+        all_probabilities.push(probabilities);
         let truth: Vec<f32> = data.y.iter().copied().collect();
         let ranks = gkd_metrics::per_class(&scores, &truth, classes.len());
         for (k, (class, rank)) in classes.iter().zip(&ranks).enumerate() {
@@ -228,6 +291,7 @@ fn predictive(data_path: &Path, inputs: &[(String, PathBuf)]) -> Result<Vec<Pred
                 rows: data.len(),
                 auroc: rank.auroc,
                 aupr: rank.aupr,
+                mean_abs_diff: None,
             });
         }
         out.push(PredictiveRow {
@@ -237,7 +301,21 @@ fn predictive(data_path: &Path, inputs: &[(String, PathBuf)]) -> Result<Vec<Pred
             rows: data.len(),
             auroc: gkd_metrics::macro_mean(ranks.iter().map(|r| r.auroc)),
             aupr: gkd_metrics::macro_mean(ranks.iter().map(|r| r.aupr)),
+            mean_abs_diff: None,
         });
+    }
+    if let Some(reference) = reference {
+        // Rows come per input in class order then macro: classes.len() + 1 rows per input.
+        let k = classes.len();
+        for (i, p) in all_probabilities.iter().enumerate() {
+            let diffs: Vec<f64> = p.iter().zip(&all_probabilities[reference]).map(|(a, b)| (a - b).abs()).collect();
+            let rows = &mut out[i * (k + 1)..(i + 1) * (k + 1)];
+            for (class, row) in rows.iter_mut().take(k).enumerate() {
+                let column = diffs.iter().skip(class).step_by(k);
+                row.mean_abs_diff = Some(column.sum::<f64>() / data.len() as f64);
+            }
+            rows[k].mean_abs_diff = Some(diffs.iter().sum::<f64>() / diffs.len() as f64);
+        }
     }
     Ok(out)
 }

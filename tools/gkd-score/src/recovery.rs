@@ -1,8 +1,11 @@
 //! Motif recovery (docs/design.md §4.5, Koo & Ploenzke 2021): for the first N maps whose row is positive
 //! for the explained class, score each position (gradient maps: Σ attr·x; ISM: L2 norm over
 //! bases), call positions whose generating PWM column has IC > threshold the motif, and average
-//! the per-sequence AUROC / AUPR and signal-to-noise.
+//! the per-sequence AUROC / AUPR and signal-to-noise. With a sites table (gkd-synth's
+//! NAME.sites.tsv) the motif is only the explained class's sites: on multi-label data (task 1)
+//! a map explaining one class is scored against that class's motifs, not every motif in the row.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -46,12 +49,62 @@ fn read_truth(data: &Dataset) -> Result<Array3<f32>> {
     Ok(truth)
 }
 
-/// Score every input's maps against the dataset's truth.
+/// Where each (row id, class) has embedded motifs: 0-based half-open [start, end) intervals.
+pub struct ClassSites {
+    path: PathBuf,
+    sites: HashMap<(String, String), Vec<(usize, usize)>>,
+}
+
+impl ClassSites {
+    /// Read a sites table with columns id, start, end (0-based, end exclusive) and class.
+    pub fn read(path: &Path) -> Result<Self> {
+        let table = gkd_io::table::TextTable::read(path, Some(b'\t'))?;
+        let (ids, starts, ends, classes) =
+            (table.column("id")?, table.column("start")?, table.column("end")?, table.column("class")?);
+        let mut sites: HashMap<(String, String), Vec<(usize, usize)>> = HashMap::new();
+        for (i, (((id, start), end), class)) in ids.into_iter().zip(starts).zip(ends).zip(classes).enumerate() {
+            let line = i as u64 + 2;
+            let coordinate = |v: Option<String>, name: &str| -> Result<usize> {
+                v.as_deref().and_then(|t| t.trim().parse().ok()).ok_or_else(|| {
+                    Error::at_line(path, line, format!("column '{name}': expected a 0-based position, got {v:?}"))
+                })
+            };
+            let (start, end) = (coordinate(start, "start")?, coordinate(end, "end")?);
+            if end <= start {
+                return Err(Error::at_line(path, line, format!("site end {end} is not after its start {start}")));
+            }
+            let (Some(id), Some(class)) = (id, class) else {
+                return Err(Error::at_line(path, line, "empty id or class"));
+            };
+            sites.entry((id, class)).or_default().push((start, end));
+        }
+        Ok(Self { path: path.to_path_buf(), sites })
+    }
+
+    /// Positions of `length` covered by a site of `class` in row `id`; an error when there is none.
+    fn mask(&self, id: &str, class: &str, length: usize) -> Result<Vec<bool>> {
+        let intervals = self.sites.get(&(id.to_owned(), class.to_owned())).ok_or_else(|| {
+            Error::in_file(
+                &self.path,
+                format!("has no site of class '{class}' in row '{id}', which is labelled with it"),
+            )
+        })?;
+        let mut mask = vec![false; length];
+        for &(start, end) in intervals {
+            mask[start.min(length)..end.min(length)].iter_mut().for_each(|m| *m = true);
+        }
+        Ok(mask)
+    }
+}
+
+/// Score every input's maps against the dataset's truth (only the explained class's sites when
+/// `sites` is given).
 pub fn score(
     data_path: &Path,
     inputs: &[(String, PathBuf)],
     first: usize,
     threshold: f64,
+    sites: Option<&ClassSites>,
 ) -> Result<(Vec<RecoveryRow>, Vec<SequenceScore>)> {
     let data = Dataset::load(data_path)?;
     let truth = read_truth(&data)?;
@@ -104,7 +157,11 @@ pub fn score(
                 channels,
                 how,
             );
-            let motif = motif_positions(&flat(truth.index_axis(Axis(0), r).into_dyn()), channels, threshold);
+            let mut motif = motif_positions(&flat(truth.index_axis(Axis(0), r).into_dyn()), channels, threshold);
+            if let Some(sites) = sites {
+                let of_class = sites.mask(&row.id, &row.class, motif.len())?;
+                motif.iter_mut().zip(of_class).for_each(|(m, c)| *m &= c);
+            }
             let rank = recovery(&scores, &motif);
             scored.push(SequenceScore {
                 model: label.clone(),

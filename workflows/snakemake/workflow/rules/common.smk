@@ -26,6 +26,8 @@ def study_targets():
         targets += expand(f"{OUT}/histone/seed{{seed}}/report.html", seed=config["histone"]["seeds"])
     if "custom" in config["studies"]:
         targets += expand(f"{OUT}/custom/seed{{seed}}/report.html", seed=config["custom"]["seeds"])
+    if "distillation" in config["studies"]:
+        targets += [f"{OUT}/distillation/report.html", f"{OUT}/distillation/sweep.tsv"]
     return targets
 
 
@@ -37,3 +39,23 @@ def seq_model_spec(model):
 def his_arch(model):
     """Histone study: AttentiveChrome teacher, DeepChrome students."""
     return "attentivechrome" if model == "teacher" else "deepchrome"
+
+
+def dis_students():
+    """Distilled students, labelled KIND_T{T}_a{alpha}: the configured list, else the full grid."""
+    dis = config["distillation"]
+    if dis.get("settings"):
+        return list(config["distillation"]["settings"])
+    return [f"{kind}_T{t}_a{a}" for kind in dis["kinds"] for t in dis["temperatures"] for a in dis["alphas"]]
+
+
+def dis_setting(student):
+    """(teacher kind, T, alpha) of a student label."""
+    rest, alpha = student.rsplit("_a", 1)
+    kind, t = rest.rsplit("_T", 1)
+    return kind, t, alpha
+
+
+def dis_attributed():
+    """Models whose maps are scored: the single teacher, the scratch student and every student."""
+    return ["teacher", "scratch"] + dis_students()

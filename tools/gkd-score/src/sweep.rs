@@ -1,0 +1,145 @@
+//! A distillation sweep summarised over seeds: score reports (predictive and recovery) of several
+//! seeds, joined by model label and metric; per model, the mean ± sd over seeds and the paired
+//! difference from a reference model (e.g. the student trained from scratch) with a sign test.
+//! A seed is the dataset split its reports were scored against.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use gkd_io::error::{Error, IoResultExt, Result};
+use gkd_io::scores::{ScoreReport, ScoreRows, SweepRow};
+use gkd_metrics::paired::sign_test;
+
+use crate::mean_sd;
+
+/// The teacher kind, T and α of a distilled student's label `KIND_T{T}_a{alpha}`.
+pub fn parse_setting(label: &str) -> Option<(String, f64, f64)> {
+    let (rest, alpha) = label.rsplit_once("_a")?;
+    let (kind, temperature) = rest.rsplit_once("_T")?;
+    let (temperature, alpha) = (temperature.parse::<f64>().ok()?, alpha.parse::<f64>().ok()?);
+    (!kind.is_empty() && temperature > 0.0).then(|| (kind.to_owned(), temperature, alpha))
+}
+
+/// Values by (model, metric), each by seed; keys kept in the order they were first seen.
+#[derive(Default)]
+struct Table {
+    order: Vec<(String, String)>,
+    values: HashMap<(String, String), BTreeMap<String, f64>>,
+}
+
+impl Table {
+    fn add(&mut self, path: &Path, model: &str, metric: &str, seed: &str, value: Option<f64>) -> Result<()> {
+        let Some(value) = value else { return Ok(()) };
+        let key = (model.to_owned(), metric.to_owned());
+        if !self.values.contains_key(&key) {
+            self.order.push(key.clone());
+        }
+        let by_seed = self.values.entry(key).or_default();
+        match by_seed.get(seed) {
+            Some(&seen) if (seen - value).abs() > 1e-12 => Err(Error::in_file(
+                path,
+                format!("gives {model} {metric} on {seed} as {value}; an earlier input gave {seen}"),
+            )),
+            _ => {
+                by_seed.insert(seed.to_owned(), value);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Read the reports and summarise every model and metric against `reference`.
+pub fn summarise(paths: &[PathBuf], reference: &str) -> Result<Vec<SweepRow>> {
+    let mut table = Table::default();
+    for path in paths {
+        let text = std::fs::read_to_string(path).with_path(path)?;
+        let report: ScoreReport = serde_json::from_str(&text)
+            .map_err(|e| Error::in_file(path, format!("is not a gkd-score JSON report: {e}")))?;
+        let seed = report.data.clone().ok_or_else(|| Error::in_file(path, "names no dataset split ('data')"))?;
+        match &report.scores {
+            ScoreRows::Predictive(rows) => {
+                let reference_model = report.settings.get("agreement_with").and_then(|v| v.as_str());
+                for row in rows.iter().filter(|r| r.class == "macro") {
+                    table.add(path, &row.model, "test_auroc", &seed, row.auroc)?;
+                    table.add(path, &row.model, "test_aupr", &seed, row.aupr)?;
+                    if let Some(name) = reference_model.filter(|&name| name != row.model) {
+                        table.add(path, &row.model, &format!("agreement.{name}"), &seed, row.mean_abs_diff)?;
+                    }
+                }
+            }
+            ScoreRows::Recovery(rows) => {
+                for row in rows {
+                    // gkd-score labels maps MODEL.METHOD when they are named after their files.
+                    let model = row.model.strip_suffix(&format!(".{}", row.method)).unwrap_or(&row.model);
+                    table.add(path, model, &format!("recovery_auroc.{}", row.method), &seed, row.auroc_mean)?;
+                    table.add(path, model, &format!("recovery_aupr.{}", row.method), &seed, row.aupr_mean)?;
+                }
+            }
+            _ => {
+                return Err(Error::in_file(
+                    path,
+                    "is neither a predictive nor a recovery report (sweep summarises those)",
+                ));
+            }
+        }
+    }
+    if !table.order.iter().any(|(model, _)| model == reference) {
+        return Err(Error::usage(format!("--reference '{reference}' is not a model of the inputs")));
+    }
+    // Group rows by model, models in the order first seen.
+    let mut models: Vec<&String> = Vec::new();
+    for (model, _) in &table.order {
+        if !models.contains(&model) {
+            models.push(model);
+        }
+    }
+    let mut out = Vec::new();
+    for model in models {
+        for (m, metric) in table.order.iter().filter(|(m, _)| m == model) {
+            let values = &table.values[&(m.clone(), metric.clone())];
+            let (mean, sd) = mean_sd(values.values().copied());
+            let reference_values = table.values.get(&(reference.to_owned(), metric.clone()));
+            let diffs: Vec<f64> = match reference_values {
+                Some(r) if model != reference => {
+                    values.iter().filter_map(|(seed, v)| r.get(seed).map(|rv| v - rv)).collect()
+                }
+                _ => Vec::new(),
+            };
+            let (diff_mean, diff_sd) = mean_sd(diffs.iter().copied());
+            let above = diffs.iter().filter(|&&d| d > 0.0).count();
+            let below = diffs.iter().filter(|&&d| d < 0.0).count();
+            let setting = parse_setting(model);
+            out.push(SweepRow {
+                model: model.clone(),
+                teacher: setting.as_ref().map(|s| s.0.clone()),
+                temperature: setting.as_ref().map(|s| s.1),
+                alpha: setting.as_ref().map(|s| s.2),
+                metric: metric.clone(),
+                seeds: values.len(),
+                mean,
+                sd,
+                diff_mean,
+                diff_sd,
+                above,
+                below,
+                sign_test_p: if diffs.is_empty() { None } else { sign_test(above, below) },
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_name_their_setting() {
+        assert_eq!(parse_setting("single_T15_a0.5"), Some(("single".into(), 15.0, 0.5)));
+        assert_eq!(parse_setting("ensemble_T1_a0.1"), Some(("ensemble".into(), 1.0, 0.1)));
+        assert_eq!(parse_setting("my_teacher_T2_a0.9"), Some(("my_teacher".into(), 2.0, 0.9)));
+        for not_distilled in ["scratch", "teacher", "ensemble", "_T2_a0.5", "x_T0_a0.5", "x_Tfoo_a1"] {
+            assert_eq!(parse_setting(not_distilled), None, "{not_distilled}");
+        }
+    }
+}
