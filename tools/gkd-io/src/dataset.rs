@@ -1,18 +1,153 @@
-//! Writing one dataset split as the files of docs/design.md §3: `NAME.npz` (x, y and any extra arrays),
-//! `NAME.rows.tsv` (row identity and labels, same order) and `NAME.json` (the manifest).
-//! Files are staged as [`AtomicFile`]s; commit every split's files together with
-//! [`crate::atomic::commit_all`].
+//! One dataset split as the files of docs/design.md §3: `NAME.npz` (x, y and any extra arrays such
+//! as `truth`), `NAME.rows.tsv` (row identity and labels, same order) and `NAME.json` (the
+//! manifest). Reading ([`Dataset::load`], with the checks that must fail before any training:
+//! finite inputs, shapes, labels, row ids) and writing (staged as [`AtomicFile`]s; commit every
+//! split's files together with [`crate::atomic::commit_all`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use ndarray::{ArrayView2, ArrayView3, ArrayViewD};
+use ndarray::{Array2, Array3, ArrayView2, ArrayView3, ArrayViewD, Axis, Ix2};
 
 use crate::atomic::AtomicFile;
 use crate::error::{Error, Result};
 use crate::manifest::{self, DatasetKind, DatasetManifest, Layout, SourceFile, TaskKind};
-use crate::npz;
-use crate::table::{self, RowIdentity};
+use crate::npz::{self, NpzFile};
+use crate::table::{self, RowIdentity, TextTable};
+
+/// One dataset split in memory, `x` in (N, C, L) order.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// The NPZ it was read from.
+    pub path: PathBuf,
+    /// Its manifest.
+    pub manifest: DatasetManifest,
+    /// Inputs (N, C, L).
+    pub x: Array3<f32>,
+    /// Labels (N, K).
+    pub y: Array2<f32>,
+    /// Row ids, in row order.
+    pub ids: Vec<String>,
+}
+
+impl Dataset {
+    /// Read `NAME.npz`, `NAME.json` and `NAME.rows.tsv`, and check that they agree and that
+    /// every input value is finite.
+    pub fn load(path: &Path) -> Result<Self> {
+        let manifest_path = manifest::manifest_path_for(path);
+        if !manifest_path.exists() {
+            return Err(Error::in_file(
+                path,
+                format!(
+                    "has no manifest beside it (expected {}; write datasets with gkd-onehot, gkd-synth or gkd-histone)",
+                    manifest_path.display()
+                ),
+            ));
+        }
+        let manifest = DatasetManifest::read(&manifest_path)?;
+        let mut npz = NpzFile::open(path)?;
+        let x = manifest::read_ncl(&mut npz, "x", manifest.layout, path)?;
+        let y = npz
+            .read_f32("y")?
+            .into_dimensionality::<Ix2>()
+            .map_err(|_| Error::in_file(path, "array 'y' must have 2 dimensions (rows, classes)"))?;
+        if y.nrows() != x.shape()[0] {
+            return Err(Error::in_file(path, format!("'x' has {} rows but 'y' has {}", x.shape()[0], y.nrows())));
+        }
+        if y.ncols() != manifest.classes.len() {
+            return Err(Error::in_file(
+                path,
+                format!("'y' has {} columns but the manifest names {} classes", y.ncols(), manifest.classes.len()),
+            ));
+        }
+        let ids = read_ids(&manifest::rows_path_for(path), x.shape()[0])?;
+        for (i, row) in x.axis_iter(Axis(0)).enumerate() {
+            if let Some(v) = row.iter().find(|v| !v.is_finite()) {
+                return Err(Error::at_record(
+                    path,
+                    i as u64 + 1,
+                    Some(&ids[i]),
+                    format!("input 'x' holds a non-finite value ({v}); expected finite numbers"),
+                ));
+            }
+        }
+        for (i, row) in y.axis_iter(Axis(0)).enumerate() {
+            if let Some(v) = row.iter().find(|v| !v.is_finite()) {
+                return Err(Error::at_record(path, i as u64 + 1, Some(&ids[i]), format!("label is not finite ({v})")));
+            }
+        }
+        Ok(Self { path: path.to_path_buf(), manifest, x, y, ids })
+    }
+
+    /// Rows.
+    pub fn len(&self) -> usize {
+        self.x.shape()[0]
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Channels (C of (N, C, L)).
+    pub fn channels(&self) -> usize {
+        self.x.shape()[1]
+    }
+
+    /// Positions or bins (L of (N, C, L)).
+    pub fn length(&self) -> usize {
+        self.x.shape()[2]
+    }
+
+    /// Whether this is sequence or histone data.
+    pub fn kind(&self) -> DatasetKind {
+        self.manifest.kind
+    }
+
+    /// The ground truth (N, C, L) of a synthetic split (gkd-synth's `truth`: the generating PWM
+    /// of every position), in the same order as `x`.
+    pub fn read_truth(&self) -> Result<Array3<f32>> {
+        let mut npz = NpzFile::open(&self.path)?;
+        if !npz.contains("truth")? {
+            return Err(Error::in_file(
+                &self.path,
+                "has no 'truth' array (the generating PWM of every position, which gkd-synth writes; motif recovery and ground-truth logos need it)",
+            ));
+        }
+        let truth = manifest::read_ncl(&mut npz, "truth", self.manifest.layout, &self.path)?;
+        if truth.dim() != self.x.dim() {
+            return Err(Error::in_file(
+                &self.path,
+                format!("'truth' has shape {:?}; 'x' has {:?}", truth.shape(), self.x.shape()),
+            ));
+        }
+        Ok(truth)
+    }
+}
+
+/// The `id` column of a rows TSV, which must have one line per row.
+fn read_ids(path: &Path, rows: usize) -> Result<Vec<String>> {
+    if !path.exists() {
+        return Err(Error::in_file(path, "is missing (row identities of the dataset)"));
+    }
+    let table = TextTable::read(path, Some(b'\t'))?;
+    let ids: Vec<String> = table.column("id")?.into_iter().map(Option::unwrap_or_default).collect();
+    if ids.len() != rows {
+        return Err(Error::in_file(path, format!("has {} rows but the arrays have {rows}", ids.len())));
+    }
+    Ok(ids)
+}
+
+/// Index of each id, with an error naming the first repeated id.
+pub fn index_ids(ids: &[String], path: &Path) -> Result<HashMap<String, usize>> {
+    let mut index = HashMap::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        if index.insert(id.clone(), i).is_some() {
+            return Err(Error::at_line(path, i as u64 + 2, format!("id '{id}' appears more than once")));
+        }
+    }
+    Ok(index)
+}
 
 /// Everything needed to write one split.
 pub struct SplitData<'a> {

@@ -31,8 +31,8 @@ pub struct PredictiveRow {
     pub aupr: Option<f64>,
     /// Agreement with the reference model (`gkd-score predictive --agreement-with`): the mean
     /// |p − p_reference| of the predicted probabilities over rows (and, on the macro row, over
-    /// classes); null without a reference.
-    #[serde(default)]
+    /// classes); left out without a reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mean_abs_diff: Option<f64>,
 }
 
@@ -84,9 +84,9 @@ pub struct ConsistencyRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SweepRow {
-    /// Model label as scored (distilled students: KIND_T{T}_a{alpha}, e.g. single_T15_a0.5).
+    /// Model label as scored (distilled students: KIND_T{T}_a{alpha}, e.g. teacher_T15_a0.5).
     pub model: String,
-    /// Kind of teacher a distilled student learned from (e.g. single, ensemble); null otherwise.
+    /// Kind of teacher a distilled student learned from (e.g. teacher, ensemble); null otherwise.
     pub teacher: Option<String>,
     /// Distillation temperature T; null for models that were not distilled.
     pub temperature: Option<f64>,
@@ -243,10 +243,7 @@ mod tests {
             tool: "gkd-score".into(),
             version: "0".into(),
         };
-        assert_eq!(
-            report.to_tsv(),
-            "model\tclass\tpositives\trows\tauroc\taupr\tmean_abs_diff\nt\tmacro\t3\t10\t0.500000\tNA\tNA\n"
-        );
+        assert_eq!(report.to_tsv(), "model\tclass\tpositives\trows\tauroc\taupr\nt\tmacro\t3\t10\t0.500000\tNA\n");
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["kind"], "predictive");
         assert_eq!(json["rows"][0]["auroc"], 0.5);

@@ -25,7 +25,7 @@ use gkd_io::error::{Error, IoResultExt, Result};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Dataset, gather2};
+use crate::data::{Dataset, gather2, gather3};
 use crate::loss::{Distillation, Head, hard_loss, probabilities, training_loss};
 use crate::model::{ModelSpec, Network};
 use crate::predict;
@@ -586,8 +586,8 @@ impl Trainer<'_> {
         let mut sums = [0.0f64; 3];
         let fault_epoch: Option<usize> = std::env::var("GKD_TEST_NAN_AT_EPOCH").ok().and_then(|v| v.parse().ok());
         for (b, rows) in order.chunks(self.config.batch_size).enumerate() {
-            let x = self.train.x_batch(rows, autodiff);
-            let y = self.train.y_batch(rows, autodiff);
+            let x = gather3(&self.train.x, rows, autodiff);
+            let y = gather2(&self.train.y, rows, autodiff);
             let teacher = self.teacher.as_ref().map(|t| (gather2(&t.logits, rows, autodiff), t.distillation));
             let parts = training_loss(self.head, network.forward(x), y, teacher);
             let objective = match network.kernel_sum_of_squares() {

@@ -13,10 +13,9 @@ use clap::Parser;
 use gkd_io::atomic::AtomicFile;
 use gkd_io::attributions::Attributions;
 use gkd_io::cli::{CommonArgs, labelled_path, run_main};
+use gkd_io::dataset::Dataset;
 use gkd_io::error::{Error, IoResultExt, Result};
-use gkd_io::manifest::{DatasetManifest, manifest_path_for, read_ncl, rows_path_for};
-use gkd_io::npz::NpzFile;
-use gkd_io::table::{TextTable, read_row_identities};
+use gkd_io::table::TextTable;
 use gkd_metrics::recovery::{PositionScore, information_content, position_scores};
 use ndarray::{Array3, ArrayViewD, Axis};
 
@@ -223,14 +222,9 @@ struct Truth {
 }
 
 fn read_truth(path: &Path) -> Result<Truth> {
-    let manifest = DatasetManifest::read(manifest_path_for(path))?;
-    let mut npz = NpzFile::open(path)?;
-    if !npz.contains("truth")? {
-        return Err(Error::in_file(path, "has no 'truth' array (ground-truth logos need a gkd-synth dataset)"));
-    }
-    let truth = read_ncl(&mut npz, "truth", manifest.layout, path)?;
-    let ids = read_row_identities(&rows_path_for(path))?.into_iter().map(|r| r.id).collect();
-    Ok(Truth { ids, truth, channels: manifest.channels })
+    let data = Dataset::load(path)?;
+    let truth = data.read_truth()?;
+    Ok(Truth { ids: data.ids, truth, channels: data.manifest.channels })
 }
 
 /// Letter heights of one map: the position score gkd-score ranks (gradient maps: attr·x; ISM: the

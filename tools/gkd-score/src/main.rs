@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand};
 use gkd_io::atomic::commit_all;
 use gkd_io::cli::{CommonArgs, labelled_path, run_main};
+use gkd_io::dataset::{Dataset, index_ids};
 use gkd_io::error::{Error, Result};
 use gkd_io::manifest::TaskKind;
 use gkd_io::predictions;
 use gkd_io::scores::{LabelledFile, PredictiveRow, SCORES_SCHEMA, ScoreReport, ScoreRows};
-use gkd_nn::data::{Dataset, index_ids};
 
 const TOOL: &str = "gkd-score";
 

@@ -11,13 +11,11 @@ use std::path::{Path, PathBuf};
 
 use gkd_io::atomic::AtomicFile;
 use gkd_io::attributions::Attributions;
+use gkd_io::dataset::Dataset;
 use gkd_io::error::{Error, IoResultExt, Result};
-use gkd_io::manifest::read_ncl;
-use gkd_io::npz::NpzFile;
 use gkd_io::scores::RecoveryRow;
 use gkd_metrics::recovery::{PositionScore, motif_positions, position_scores, recovery, signal_to_noise};
-use gkd_nn::data::Dataset;
-use ndarray::{Array3, Axis};
+use ndarray::Axis;
 
 use crate::mean_sd;
 
@@ -28,25 +26,6 @@ pub struct SequenceScore {
     auroc: Option<f64>,
     aupr: Option<f64>,
     snr: [Option<f64>; 3],
-}
-
-/// The ground truth (N, C, L) of a synthetic dataset split.
-fn read_truth(data: &Dataset) -> Result<Array3<f32>> {
-    let mut npz = NpzFile::open(&data.path)?;
-    if !npz.contains("truth")? {
-        return Err(Error::in_file(
-            &data.path,
-            "has no 'truth' array: motif recovery needs the generating PWM of every position (a gkd-synth dataset)",
-        ));
-    }
-    let truth = read_ncl(&mut npz, "truth", data.manifest.layout, &data.path)?;
-    if truth.dim() != data.x.dim() {
-        return Err(Error::in_file(
-            &data.path,
-            format!("'truth' has shape {:?}; 'x' has {:?}", truth.shape(), data.x.shape()),
-        ));
-    }
-    Ok(truth)
 }
 
 /// Where each (row id, class) has embedded motifs: 0-based half-open [start, end) intervals.
@@ -107,7 +86,7 @@ pub fn score(
     sites: Option<&ClassSites>,
 ) -> Result<(Vec<RecoveryRow>, Vec<SequenceScore>)> {
     let data = Dataset::load(data_path)?;
-    let truth = read_truth(&data)?;
+    let truth = data.read_truth()?;
     let channels = data.channels();
     let mut rows = Vec::new();
     let mut sequences = Vec::new();

@@ -287,7 +287,7 @@ fn train(args: &Args) -> Result<()> {
     let valid = Dataset::load(valid_path)?;
     let spec = spec_for(args, &train)?;
     check_compatible(&train, &valid)?;
-    let head = train.head()?;
+    let head = gkd_nn::data::head_for(&train)?;
     if train.is_empty() || valid.is_empty() {
         return Err(Error::in_file(if train.is_empty() { train_path } else { valid_path }, "has no rows"));
     }
