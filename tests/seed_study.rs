@@ -3,10 +3,10 @@
 //! (T = 15, α = 0.5) → test metrics.
 //!
 //! Thresholds come from the documented run (RESULTS.md, "small-scale check"): test macro AUROC
-//! teacher 0.630, scratch 0.700, distilled 0.603, and mean |p_student − p_teacher| on the test
-//! rows 0.094 (scratch) against 0.046 (distilled). With 2,800 training rows and 12 epochs the
+//! teacher 0.595, scratch 0.622, distilled 0.579, and mean |p_student − p_teacher| on the test
+//! rows 0.099 (scratch) against 0.035 (distilled). With 2,800 training rows and 20 epochs the
 //! deep teacher is still under-trained, so the test asserts what holds at any scale: every model
-//! learns (AUROC well above 0.5), and distillation pulls the student towards its teacher.
+//! learns (AUROC above 0.55), and distillation pulls the student towards its teacher.
 
 use std::path::Path;
 
@@ -36,7 +36,7 @@ fn teacher_scratch_and_distilled_students_on_task1() {
             "--valid",
             "t.valid.npz",
             "--epochs",
-            "12",
+            "20",
             "--batch-size",
             "50",
             "--seed",
@@ -72,8 +72,8 @@ fn teacher_scratch_and_distilled_students_on_task1() {
             ],
         );
         let auroc = macro_auroc(&d.join(format!("{model}.tsv")));
-        // Above chance. Measured after the Keras BatchNorm settings (issue 11): teacher 0.570 after
-        // 12 epochs on 2,800 rows (its running statistics move 1% per step); to be re-measured.
+        // Above chance (measured 0.579-0.622; with Keras's BatchNorm momentum the running statistics
+        // move 1% per step, so 12 epochs left the distilled student at 0.555).
         assert!(auroc > 0.55, "{model}: test macro AUROC {auroc}");
     }
     let (_, teacher) = npz(&d.join("teacher.npz"), "probabilities");

@@ -27,7 +27,7 @@ OUT="${1:-results/quickstart}"
 "$BIN/gkd-histone" --from-deepchrome test-data/deepchrome_toy/train.csv -o "$OUT/histone/toy.train.npz"
 # The seed study at small scale: teacher koo-cnn-deep -> soft targets -> scratch and distilled
 # koo-cnn-shallow students -> test AUROC/AUPR (full size: workflows/seed_study.sh, see RESULTS.md).
-N=4000 SEEDS=1 EPOCHS=12 PATIENCE=12 BIN="$BIN" bash workflows/seed_study.sh "$OUT/seed_study"
+N=4000 SEEDS=1 EPOCHS=20 PATIENCE=20 BIN="$BIN" bash workflows/seed_study.sh "$OUT/seed_study"
 # Attribution and scoring of that study: saliency and fast-ISM maps of the first 100 test sequences
 # carrying CEBPB, motif recovery against the ground truth, and the predictive table of the three models.
 S="$OUT/seed_study/seed1"; A="$OUT/attribution"; inputs=()
