@@ -92,7 +92,7 @@ if command -v chromium >/dev/null; then
   done
   echo "screenshots in $ARTIFACTS"
 else
-  echo "chromium not installed: dashboards not opened (install Debian's chromium)" >&2
+  echo "chromium not installed, so the dashboards cannot be opened: install it (Debian: apt-get install chromium) and rerun" >&2
   exit 1
 fi
 

@@ -21,9 +21,12 @@ OUT="${1:-results/quickstart}"
 "$BIN/gkd-onehot" --fasta test-data/fasta/dm3_chr2L_1-10050.fa \
   --bed test-data/annotation/dm3_chr2L_1-10050_features.bed --length 200 --label-columns 5 \
   -o "$OUT/dm3/features.npz"
+# Labels: expression (mean RNA-seq signal over each gene body) above the median, as DeepChrome.
 "$BIN/gkd-histone" --genes test-data/annotation/pybedtools_dm3-chr2L-5M.gff.gz \
   --mark rnaseq=test-data/bigwig/metaseq_x_dm3_chr2L_rnaseq.bigwig \
-  --mark chip=test-data/bam/deeptools_paired_chr2L.bam -o "$OUT/histone/dm3.npz" --deepchrome-csv "$OUT/histone/dm3.csv"
+  --mark chip=test-data/bam/deeptools_paired_chr2L.bam \
+  --expression-bigwig test-data/bigwig/metaseq_x_dm3_chr2L_rnaseq.bigwig \
+  -o "$OUT/histone/dm3.npz" --deepchrome-csv "$OUT/histone/dm3.csv"
 "$BIN/gkd-histone" --from-deepchrome test-data/deepchrome_toy/train.csv -o "$OUT/histone/toy.train.npz"
 # The seed study at small scale: teacher koo-cnn-deep -> soft targets -> scratch and distilled
 # koo-cnn-shallow students -> test AUROC/AUPR (full size: workflows/seed_study.sh, see RESULTS.md).
@@ -38,7 +41,7 @@ for model in teacher scratch distilled; do
     inputs+=(-i "$model.$method=$A/$model.$method.npz")
   done
 done
-"$BIN/gkd-score" recovery --data "$S/task1.test.npz" "${inputs[@]}" -o "$A/recovery.tsv" --json "$A/recovery.json"
+"$BIN/gkd-score" recovery --data "$S/task1.test.npz" "${inputs[@]}" --first 100 -o "$A/recovery.tsv" --json "$A/recovery.json"
 "$BIN/gkd-score" predictive --data "$S/task1.test.npz" -i teacher="$S/teacher.test.npz" \
   -i scratch="$S/scratch.test.npz" -i distilled="$S/distilled.test.npz" -o "$A/predictive.tsv"
 column -t "$A/recovery.tsv" >&2

@@ -76,3 +76,48 @@ def test_manifests_validate_against_committed_schema(tool, data, schema, tmp_pat
         assert {k: list(v.shape) for k, v in arrays.items()} == manifest["arrays"]
         with open(tmp_path / manifest["rows_file"]) as fh:
             assert sum(1 for _ in fh) - 1 == manifest["rows"]
+
+
+def read_rows(path):
+    with open(path) as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def test_region_ids_of_samtools_and_bedtools_become_coordinates(tool, data, tmp_path):
+    """FASTA cut from a reference by `samtools faidx` (real samtools, through pysam: 1-based ids,
+    `/rc` for -i) and in bedtools getfasta's form (0-based start, `(+)`/`(-)` with -s) give the
+    same 0-based rows-TSV coordinates, and --length moves them with the centre crop."""
+    import pysam
+
+    fasta = data("fasta/dm3_chr2L_1-10050.fa")
+    regions = [(100, 300), (2000, 2211), (9000, 9400)]  # 0-based, end exclusive
+    parts = []
+    for i, (s, e) in enumerate(regions):
+        out = tmp_path / f"part{i}.fa"
+        strand = ["-i"] if i == 2 else []
+        pysam.faidx(str(fasta), *strand, "-o", str(out), f"chr2L:{s + 1}-{e}")
+        parts.append(out.read_text())
+    (tmp_path / "samtools.fa").write_text("".join(parts))
+    chrom = "".join(line.strip() for line in fasta.read_text().splitlines()[1:])
+    revcomp = lambda s: s[::-1].translate(str.maketrans("ACGTacgt", "TGCAtgca"))
+    bedtools = [f">chr2L:{s}-{e}(+)\n{chrom[s:e]}\n" for s, e in regions[:2]]
+    bedtools.append(f">chr2L:{regions[2][0]}-{regions[2][1]}(-)\n{revcomp(chrom[regions[2][0]:regions[2][1]])}\n")
+    (tmp_path / "bedtools.fa").write_text("".join(bedtools))
+    for name in ("samtools", "bedtools"):
+        tool("gkd-onehot", "--fasta", f"{name}.fa", "--length", 150, "-o", f"{name}.npz", cwd=tmp_path)
+        rows = read_rows(tmp_path / f"{name}.rows.tsv")
+        # Centre crop to 150: the window keeps the middle of each region (the reverse-strand
+        # sequence reads the region from its end, so its kept window is measured from there).
+        expected = []
+        for (s, e), strand in zip(regions, "++-"):
+            cut = e - s - 150
+            before, after = cut // 2, cut - cut // 2
+            expected.append(("chr2L", s + before, e - after, strand) if strand == "+" else ("chr2L", s + after, e - before, "-"))
+        got = [(r["chrom"], int(r["start"]), int(r["end"]), r["strand"]) for r in rows]
+        if name == "samtools":  # samtools faidx does not write a strand for forward regions
+            expected = [(c, s, e, "." if st == "+" else st) for c, s, e, st in expected]
+        assert got == expected, (name, got)
+        # The coordinates name exactly the bases encoded.
+        x = load_split(tmp_path / f"{name}.npz")["x"]
+        seqs = [chrom[s:e] if st != "-" else revcomp(chrom[s:e]) for _, s, e, st in expected]
+        np.testing.assert_array_equal(x, numpy_onehot(seqs))

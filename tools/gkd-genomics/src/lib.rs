@@ -20,6 +20,7 @@ pub mod fasta;
 pub mod genes;
 pub mod motif;
 pub mod onehot;
+pub mod region_ids;
 pub mod rng;
 pub mod sequences;
 pub mod shuffle;

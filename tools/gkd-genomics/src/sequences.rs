@@ -12,6 +12,7 @@ use ndarray::Array2;
 use crate::bed::{self, BedInterval, ExtractStats};
 use crate::fasta::FastaReader;
 use crate::onehot::first_invalid;
+use crate::region_ids::{self, IdConvention};
 
 /// Where each row came from, for error messages.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +36,9 @@ pub struct SequenceSet {
     pub origins: Vec<Origin>,
     /// Labels read along with the sequences (header words), if asked for: (N, K).
     pub inline_labels: Option<Array2<f32>>,
+    /// When FASTA ids name reference regions (bedtools getfasta, samtools faidx): the
+    /// convention their coordinates were read under.
+    pub id_coordinates: Option<IdConvention>,
 }
 
 impl SequenceSet {
@@ -97,7 +101,8 @@ impl SequenceSet {
             return Ok((0, 0));
         };
         let (mut cropped, mut padded) = (0, 0);
-        for s in &mut self.seqs {
+        for (s, row) in self.seqs.iter_mut().zip(&mut self.rows) {
+            region_ids::refit(row, s.len(), l);
             if s.len() > l {
                 let from = (s.len() - l) / 2;
                 *s = s[from..from + l].to_vec();
@@ -164,6 +169,8 @@ pub fn load_fasta(path: &Path, header_labels: bool) -> Result<SequenceSet> {
         let flat: Vec<f32> = labels.into_iter().flatten().collect();
         set.inline_labels = Some(Array2::from_shape_vec((set.seqs.len(), k), flat).expect("checked widths"));
     }
+    let lengths: Vec<usize> = set.seqs.iter().map(Vec::len).collect();
+    set.id_coordinates = region_ids::assign(&mut set.rows, &lengths);
     Ok(set)
 }
 
@@ -190,7 +197,8 @@ pub fn load_bed(
         })
         .collect();
     let origins = intervals.iter().map(|iv| Origin::Line(iv.line)).collect();
-    let set = SequenceSet { path: bed_path.to_path_buf(), seqs, rows, origins, inline_labels: None };
+    let set =
+        SequenceSet { path: bed_path.to_path_buf(), seqs, rows, origins, inline_labels: None, id_coordinates: None };
     Ok((set, intervals, stats))
 }
 

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, ValueEnum};
 use gkd_genomics::onehot::{self, CHANNELS};
+use gkd_genomics::region_ids::IdConvention;
 use gkd_genomics::sequences::{self, SequenceSet};
 use gkd_genomics::split;
 use gkd_io::atomic::{AtomicFile, commit_all};
@@ -293,7 +294,17 @@ fn load(args: &Args, sources: &mut Vec<SourceFile>) -> Result<Loaded> {
                         "--label-columns needs --bed or --table; for FASTA use --header-labels or --labels",
                     ));
                 }
-                sequences::load_fasta(fasta, args.header_labels)?
+                let set = sequences::load_fasta(fasta, args.header_labels)?;
+                match set.id_coordinates {
+                    Some(IdConvention::Bed) => log::info!(
+                        "ids name reference regions as bedtools getfasta writes them (0-based start): coordinates in the rows TSV"
+                    ),
+                    Some(IdConvention::OneBased) => log::info!(
+                        "ids name reference regions as samtools faidx writes them (1-based): coordinates in the rows TSV (0-based start)"
+                    ),
+                    None => {}
+                }
+                set
             }
         }
     };
