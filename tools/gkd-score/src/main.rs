@@ -59,6 +59,13 @@ struct Io {
     json: Option<PathBuf>,
 }
 
+impl Io {
+    /// The output table and the optional JSON report.
+    fn destination(&self) -> (&Path, Option<&Path>) {
+        (&self.output, self.json.as_deref())
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Predictions (gkd-predict) against the dataset's labels: per-class and macro AUROC / AUPR.
@@ -174,16 +181,8 @@ fn report(
 }
 
 fn run(command: &Command) -> Result<()> {
-    if let Command::Sweep { reports, reference, output, json } = command {
-        let rows = sweep::summarise(reports, reference)?;
-        let inputs: Vec<(String, PathBuf)> = reports.iter().map(|p| (p.display().to_string(), p.clone())).collect();
-        let settings = serde_json::json!({ "reference": reference });
-        let report = report(None, &inputs, settings, ScoreRows::Sweep(rows));
-        commit_all(report.stage(output, json.as_deref())?)?;
-        log::info!("summarised {} report(s) -> {}", reports.len(), output.display());
-        return Ok(());
-    }
-    let (report, io, extra) = match command {
+    // Each command: its report, where the table (and JSON) go, and any further staged file.
+    let (report, (output, json), extra) = match command {
         Command::Predictive { data, io, agreement_with } => {
             let inputs = labelled(&io.inputs)?;
             let reference = match agreement_with {
@@ -197,7 +196,7 @@ fn run(command: &Command) -> Result<()> {
                 Some(name) => serde_json::json!({ "agreement_with": name }),
                 None => serde_json::json!({}),
             };
-            (report(Some(data), &inputs, settings, ScoreRows::Predictive(rows)), io, Vec::new())
+            (report(Some(data), &inputs, settings, ScoreRows::Predictive(rows)), io.destination(), Vec::new())
         }
         Command::Recovery { data, io, first, threshold, per_sequence, sites } => {
             if *first == 0 {
@@ -214,7 +213,7 @@ fn run(command: &Command) -> Result<()> {
                 Some(path) => vec![recovery::stage_per_sequence(path, &per_seq)?],
                 None => Vec::new(),
             };
-            (report(Some(data), &inputs, settings, ScoreRows::Recovery(rows)), io, extra)
+            (report(Some(data), &inputs, settings, ScoreRows::Recovery(rows)), io.destination(), extra)
         }
         Command::Consistency { io, reference } => {
             let inputs = labelled(&io.inputs)?;
@@ -222,14 +221,19 @@ fn run(command: &Command) -> Result<()> {
             let settings = serde_json::json!({
                 "reference": reference.as_ref().map_or("mean of the inputs".to_owned(), |p| p.display().to_string())
             });
-            (report(None, &inputs, settings, ScoreRows::Consistency(rows)), io, Vec::new())
+            (report(None, &inputs, settings, ScoreRows::Consistency(rows)), io.destination(), Vec::new())
         }
-        Command::Sweep { .. } => unreachable!("handled above"),
+        Command::Sweep { reports, reference, output, json } => {
+            let rows = sweep::summarise(reports, reference)?;
+            let inputs: Vec<(String, PathBuf)> = reports.iter().map(|p| (p.display().to_string(), p.clone())).collect();
+            let settings = serde_json::json!({ "reference": reference });
+            (report(None, &inputs, settings, ScoreRows::Sweep(rows)), (output.as_path(), json.as_deref()), Vec::new())
+        }
     };
-    let mut files = report.stage(&io.output, io.json.as_deref())?;
+    let mut files = report.stage(output, json)?;
     files.extend(extra);
     commit_all(files)?;
-    log::info!("scored {} input(s) -> {}", report.inputs.len(), io.output.display());
+    log::info!("scored {} input(s) -> {}", report.inputs.len(), output.display());
     Ok(())
 }
 
