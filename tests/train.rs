@@ -362,9 +362,11 @@ fn kept_models_carry_their_own_batchnorm_statistics() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     task1(d, 900);
+    // A high learning rate and early stopping on the loss, so the best epoch comes before the last.
+    let early_stopping = ["--lr", "0.01", "--monitor", "loss", "--patience", "3", "--plateau-patience", "0"];
     for arch in ["koo-cnn-deep", "koo-cnn-shallow", "koo-cnn-local", "koo-cnn-dist"] {
         let mut args = train_args(arch, arch, "12");
-        args.extend(["--lr", "0.01", "--monitor", "loss", "--patience", "3", "--plateau-patience", "0"]);
+        args.extend(early_stopping);
         run_ok(d, "gkd-train", &args);
         let (recorded, measured, best, run) = recorded_and_measured(d, arch);
         assert!(best < run, "{arch}: the test needs a best epoch ({best}) before the last ({run})");
@@ -377,7 +379,7 @@ fn kept_models_carry_their_own_batchnorm_statistics() {
         // network), then resumed: the same model, the same agreement.
         let resumed = format!("{arch}-resumed");
         let mut args = train_args(arch, &resumed, "12");
-        args.extend(["--lr", "0.01", "--monitor", "loss", "--patience", "3", "--plateau-patience", "0"]);
+        args.extend(early_stopping);
         let interrupt = (best + 1).to_string();
         let r = std::process::Command::new(bin("gkd-train"))
             .args(&args)

@@ -326,14 +326,13 @@ def switching_margin(net, x):
     return margin
 
 
-@pytest.mark.parametrize("arch,optimizer,dataset,kw", CHAOTIC)
-def test_every_step_from_pytorchs_state_matches(tool, data, tmp_path, arch, optimizer, dataset, kw):
-    """Along PyTorch's own trajectory, gkd-train takes each step from PyTorch's state (weights and
-    BatchNorm running statistics, through --init-weights) on the same batch; the step's loss and
-    every resulting tensor must equal PyTorch's step (a fresh optimizer on both sides, so for Adam
-    this is Adam's first step from every state). Steps whose forward pass is within float32 rounding
-    of switching a relu or a max-pool choice are taken but not compared; at least K_MIN - 5 of
-    K_MIN + 5 steps must be compared."""
+def compare_from_pytorch_states(tool, data, tmp_path, arch, optimizer, **kw):
+    """Along PyTorch's own trajectory of K_MIN + 5 steps, gkd-train takes each step from
+    PyTorch's state (weights and BatchNorm running statistics, through --init-weights) on the same
+    batch; the step's loss and every resulting tensor must equal PyTorch's step (a fresh optimizer
+    on both sides, so for Adam this is Adam's first step from every state). Steps whose forward
+    pass is within float32 rounding of switching a relu or a max-pool choice are taken but not
+    compared. Returns how many steps were compared."""
     name = synth_task1(tool, data, tmp_path)
     train = np.load(tmp_path / f"{name}.train.npz")
     x, y = torch.from_numpy(train["x"]), torch.from_numpy(train["y"])
@@ -347,17 +346,6 @@ def test_every_step_from_pytorchs_state_matches(tool, data, tmp_path, arch, opti
     compared = 0
     for k in range(K_MIN + 5):
         rows = np.sort(rng.choice(len(x), 10, replace=False))
-        write_subset(tmp_path, name, rows, "batch")
-        save_file(state_of(net), str(tmp_path / "state.safetensors"))
-        tool("gkd-train", "--arch", arch, "--train", "batch.npz", "--valid", "batch.npz", "--epochs", 1,
-             "--batch-size", 10, "--lr", lr, "--optimizer", optimizer, "--no-dropout", "--keep", "last",
-             "--patience", 0, "--plateau-patience", 0, "--monitor", "loss", "--seed", 5,
-             "--init-weights", "state.safetensors", "--step-log", "steps.tsv", "-o", "step", "-q",
-             "--first-activation", act, cwd=tmp_path)
-        card = json.loads((tmp_path / "step" / "model.json").read_text())
-        assert card["training"]["kernel_l2"] == l2
-        [(logged, logged_rows, _)] = read_steps(tmp_path / "steps.tsv")
-        assert sorted(logged_rows) == list(range(10))
         one = koo_torch_net(arch, act, y.shape[1])
         one.load_state_dict(net.state_dict())
         if switching_margin(one, x[rows]) < 1e-6:
@@ -369,6 +357,17 @@ def test_every_step_from_pytorchs_state_matches(tool, data, tmp_path, arch, opti
             koo_step(net, trajectory, x[rows], y[rows], l2)
             continue
         compared += 1
+        write_subset(tmp_path, name, rows, "batch")
+        save_file(state_of(net), str(tmp_path / "state.safetensors"))
+        tool("gkd-train", "--arch", arch, "--train", "batch.npz", "--valid", "batch.npz", "--epochs", 1,
+             "--batch-size", 10, "--lr", lr, "--optimizer", optimizer, "--no-dropout", "--keep", "last",
+             "--patience", 0, "--plateau-patience", 0, "--monitor", "loss", "--seed", 5,
+             "--init-weights", "state.safetensors", "--step-log", "steps.tsv", "-o", "step", "-q",
+             "--first-activation", act, cwd=tmp_path)
+        card = json.loads((tmp_path / "step" / "model.json").read_text())
+        assert card["training"]["kernel_l2"] == l2
+        [(logged, logged_rows, _)] = read_steps(tmp_path / "steps.tsv")
+        assert sorted(logged_rows) == list(range(10))
         one.train()
         loss = koo_step(one, make(one.parameters()), x[rows], y[rows], l2)
         assert abs(loss - logged) <= 1e-5, (k, loss, logged)
@@ -390,6 +389,13 @@ def test_every_step_from_pytorchs_state_matches(tool, data, tmp_path, arch, opti
             assert (gap <= bound).all(), f"step {k}, {key}: {gap.flatten()[worst]} vs {bound.flatten()[worst]}"
         net.train()
         koo_step(net, trajectory, x[rows], y[rows], l2)
+    return compared
+
+
+@pytest.mark.parametrize("arch,optimizer,dataset,kw", CHAOTIC)
+def test_every_step_from_pytorchs_state_matches(tool, data, tmp_path, arch, optimizer, dataset, kw):
+    """compare_from_pytorch_states, with at least K_MIN - 5 of the K_MIN + 5 steps compared."""
+    compared = compare_from_pytorch_states(tool, data, tmp_path, arch, optimizer, **kw)
     assert compared >= K_MIN - 5, compared
 
 
@@ -415,3 +421,46 @@ def test_pytorch_diverges_from_itself_under_float32_summation_order(tool, data, 
     gaps = np.abs(np.subtract(*losses))
     assert gaps[:3].max() <= 1e-6, gaps
     assert gaps.max() > 1e-4, gaps
+
+
+def measure():
+    """Print the margins behind RESULTS.md's equivalence table (the tests assert the tolerances):
+    python tests/python/test_training_equivalence.py  (GKD_BIN_DIR: the built tools)."""
+    import os
+    import pathlib
+    import subprocess
+    import tempfile
+
+    bin_dir = pathlib.Path(os.environ.get("GKD_BIN_DIR", pathlib.Path(__file__).parents[2] / "target" / "release"))
+
+    def tool(name, *args, cwd):
+        done = subprocess.run([str(bin_dir / name), *map(str, args)], cwd=cwd, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+
+    def data(rel):
+        return pathlib.Path(__file__).parents[2] / "test-data" / rel
+
+    cases = [p.values for p in CASES]
+    cases += [("koo-cnn-shallow", o, "task1", dict(act="exponential", extra=(
+        "--bn-running-variance", "unbiased", "--adam-epsilon", "1e-8"))) for o in ("sgd", "adam")]
+    cases += [("koo-cnn-shallow", o, d, dict(act="exponential", distill=(4.0, 0.3)))
+              for d in ("task1", "multiclass") for o in ("sgd", "adam")]
+    print("| architecture | first layer | optimizer | variant | K | loss gap | weight gap (rel.) "
+          "| weight gap / (lr·K) | BN running stats (rel.) |")
+    for arch, optimizer, dataset, kw in cases:
+        with tempfile.TemporaryDirectory() as d:
+            loss_gaps, gaps, lr, k = compare(tool, pathlib.Path(d), data, arch, optimizer, dataset=dataset, **kw)
+        running = [n for n in gaps if n.endswith(("running_mean", "running_var"))]
+        weights = [n for n in gaps if n not in running]
+        rel = lambda names: max((gaps[n][0] / max(gaps[n][1], 1e-6) for n in names), default=float("nan"))
+        variant = "unbiased, eps 1e-8" if "extra" in kw else ("distilled, " + dataset if "distill" in kw else dataset)
+        print(f"| {arch} | {kw.get('act', 'relu')} | {optimizer} | {variant} | {k} | {loss_gaps.max():.1e} "
+              f"| {rel(weights):.1e} | {max(gaps[n][0] for n in weights) / (lr * k):.1e} | {rel(running):.1e} |")
+    for arch, optimizer, _, kw in (p.values for p in CHAOTIC):
+        with tempfile.TemporaryDirectory() as d:
+            compared = compare_from_pytorch_states(tool, data, pathlib.Path(d), arch, optimizer, **kw)
+        print(f"{arch} {kw.get('act', 'relu')} {optimizer}: {compared} of {K_MIN + 5} steps compared")
+
+
+if __name__ == "__main__":
+    measure()

@@ -18,6 +18,56 @@ pub enum WeightInit {
     Uniform(f64),
 }
 
+impl WeightInit {
+    /// A kernel of `shape` (units reading `fan_in` inputs, `fan_out` outputs; `output` marks the
+    /// logits layer) drawn as this scheme says, or `None` to keep the layer's own PyTorch-style
+    /// initialisation. Keras: `glorot_uniform` for the output layer, `he_normal` otherwise.
+    pub fn kernel<const D: usize>(
+        self,
+        shape: [usize; D],
+        fan_in: usize,
+        fan_out: usize,
+        output: bool,
+        device: &Device,
+    ) -> Option<Param<Tensor<D>>> {
+        match self {
+            WeightInit::Torch => None,
+            WeightInit::Keras if output => Some(glorot_uniform(shape, fan_in, fan_out, device)),
+            WeightInit::Keras => Some(he_normal(shape, fan_in, device)),
+            WeightInit::Uniform(a) => Some(uniform(shape, a, device)),
+        }
+    }
+
+    /// A bias of `shape` as this scheme says (Keras: zeros), or `None` to keep the layer's own.
+    pub fn bias(self, shape: [usize; 1], device: &Device) -> Option<Param<Tensor<1>>> {
+        match self {
+            WeightInit::Torch => None,
+            WeightInit::Keras => Some(zeros(shape, device)),
+            WeightInit::Uniform(a) => Some(uniform(shape, a, device)),
+        }
+    }
+
+    /// The bound a of an LSTM's U(−a, a) weights: PyTorch's 1/√hidden unless every parameter is
+    /// uniform.
+    pub fn lstm_bound(self, hidden: usize) -> f64 {
+        match self {
+            WeightInit::Uniform(a) => a,
+            WeightInit::Torch | WeightInit::Keras => 1.0 / (hidden as f64).sqrt(),
+        }
+    }
+
+    /// One line for `gkd-train --describe`.
+    pub fn description(self) -> String {
+        match self {
+            WeightInit::Torch => "PyTorch/Torch7 defaults, U(-1/sqrt(fan_in), 1/sqrt(fan_in))".to_owned(),
+            WeightInit::Keras => {
+                "Keras (tfomics): he_normal (truncated) kernels, glorot_uniform output layer, zero biases".to_owned()
+            }
+            WeightInit::Uniform(a) => format!("every parameter U(-{a}, {a})"),
+        }
+    }
+}
+
 /// Keras's correction of a normal truncated at ±2 sd: the sd of the truncated unit normal.
 const TRUNCATED_SD: f64 = 0.879_625_661_034_239_8;
 

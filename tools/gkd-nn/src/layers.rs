@@ -14,7 +14,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use gkd_genomics::rng::SeededRng;
 use serde::{Deserialize, Serialize};
 
-use crate::init::{self, WeightInit};
+use crate::init::WeightInit;
 use crate::norm::{BatchNorm, NormSpec};
 
 /// The non-linearity after a layer.
@@ -245,17 +245,10 @@ impl ConvBlock {
             .with_bias(!spec.batch_norm)
             .init(device);
         let shape = [spec.filters, channels_in, spec.kernel];
-        match weights {
-            WeightInit::Torch => {}
-            WeightInit::Keras => {
-                conv.weight = init::he_normal(shape, channels_in * spec.kernel, device);
-                conv.bias = conv.bias.map(|_| init::zeros([spec.filters], device));
-            }
-            WeightInit::Uniform(a) => {
-                conv.weight = init::uniform(shape, a, device);
-                conv.bias = conv.bias.map(|_| init::uniform([spec.filters], a, device));
-            }
+        if let Some(w) = weights.kernel(shape, channels_in * spec.kernel, spec.filters, false, device) {
+            conv.weight = w;
         }
+        conv.bias = conv.bias.map(|b| weights.bias([spec.filters], device).unwrap_or(b));
         Self {
             conv,
             norm: spec.batch_norm.then(|| BatchNorm::new(spec.filters, norm, device)),
@@ -326,21 +319,10 @@ impl DenseBlock {
 /// layer (Keras: `glorot_uniform` there, `he_normal` in hidden layers).
 pub fn linear(inputs: usize, outputs: usize, bias: bool, weights: WeightInit, output: bool, device: &Device) -> Linear {
     let mut layer = LinearConfig::new(inputs, outputs).with_bias(bias).init(device);
-    match weights {
-        WeightInit::Torch => {}
-        WeightInit::Keras => {
-            layer.weight = if output {
-                init::glorot_uniform([inputs, outputs], inputs, outputs, device)
-            } else {
-                init::he_normal([inputs, outputs], inputs, device)
-            };
-            layer.bias = layer.bias.map(|_| init::zeros([outputs], device));
-        }
-        WeightInit::Uniform(a) => {
-            layer.weight = init::uniform([inputs, outputs], a, device);
-            layer.bias = layer.bias.map(|_| init::uniform([outputs], a, device));
-        }
+    if let Some(w) = weights.kernel([inputs, outputs], inputs, outputs, output, device) {
+        layer.weight = w;
     }
+    layer.bias = layer.bias.map(|b| weights.bias([outputs], device).unwrap_or(b));
     layer
 }
 
@@ -375,10 +357,7 @@ pub struct BiLstm {
 impl BiLstm {
     /// Every weight and bias ~ U(−a, a): PyTorch's a = 1/√H unless `weights` says otherwise.
     pub fn new(inputs: usize, hidden: usize, weights: WeightInit, device: &Device) -> Self {
-        let bound = match weights {
-            WeightInit::Uniform(a) => a,
-            WeightInit::Torch | WeightInit::Keras => 1.0 / (hidden as f64).sqrt(),
-        };
+        let bound = weights.lstm_bound(hidden);
         let init = Initializer::Uniform { min: -bound, max: bound };
         let g = 4 * hidden;
         Self {

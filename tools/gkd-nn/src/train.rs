@@ -256,6 +256,8 @@ pub struct TrainResult {
     pub network: Network,
     /// The final training state.
     pub state: TrainState,
+    /// The epoch whose weights `network` holds (1-based): the best or the last, as `keep` says.
+    pub kept_epoch: usize,
     /// Every optimiser step this run made when `record_steps` (not those before a `--resume`).
     pub steps: Vec<StepRecord>,
 }
@@ -495,7 +497,11 @@ impl Trainer<'_> {
             checkpoints.save(&state, &network, best.as_ref().expect("kept after the first epoch"), &optim)?;
         }
         let best = best.ok_or_else(|| Error::runtime("no epoch was trained (--epochs must be at least 1)"))?;
-        Ok(TrainResult { network: best.valid(), state, steps })
+        let kept_epoch = match self.config.keep {
+            Keep::Best => state.best_epoch,
+            Keep::Last => state.epochs_done,
+        };
+        Ok(TrainResult { network: best.valid(), state, kept_epoch, steps })
     }
 
     fn load_checkpoint(

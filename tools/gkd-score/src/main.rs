@@ -245,57 +245,34 @@ fn predictive(data_path: &Path, inputs: &[(String, PathBuf)], reference: Option<
     if classes.is_empty() {
         return Err(Error::in_file(data_path, "has no labels to score predictions against"));
     }
-    let mut out = Vec::new();
-    let mut all_probabilities: Vec<Vec<f64>> = Vec::with_capacity(inputs.len());
-    for (label, path) in inputs {
-        let p = predictions::read(path)?;
-        if p.classes != *classes {
-            return Err(Error::in_file(
-                path,
-                format!(
-                    "predicts classes ({}); the dataset's labels are ({})",
-                    p.classes.join(", "),
-                    classes.join(", ")
-                ),
-            ));
-        }
-        let index = index_ids(&p.ids, path)?;
-        let softmax = data.manifest.task == TaskKind::Multiclass;
-        let mut scores = Vec::with_capacity(data.len() * classes.len());
-        for id in &data.ids {
-            let &r = index.get(id).ok_or_else(|| {
-                Error::in_file(path, format!("has no prediction for row '{id}' of {}", data_path.display()))
-            })?;
-            let z = p.logits.row(r);
-            if softmax {
-                // A class's softmax probability ranks rows differently from its logit.
-                let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let total: f32 = z.iter().map(|v| (v - max).exp()).sum();
-                scores.extend(z.iter().map(|v| (v - max).exp() / total));
-            } else {
-                // σ is monotone: logits rank rows exactly as probabilities do (and do not
-                // saturate into ties in float32).
-                scores.extend(z.iter().copied());
-            }
-        }
-        let probabilities: Vec<f64> = if softmax {
-            scores.iter().map(|&v| f64::from(v)).collect()
+    let softmax = data.manifest.task == TaskKind::Multiclass;
+    let scores: Vec<Vec<f32>> =
+        inputs.iter().map(|(_, path)| row_scores(&data, data_path, path, softmax)).collect::<Result<_>>()?;
+    let probabilities = |s: &[f32]| -> Vec<f64> {
+        if softmax {
+            s.iter().map(|&v| f64::from(v)).collect()
         } else {
-            scores.iter().map(|&v| 1.0 / (1.0 + (-f64::from(v)).exp())).collect()
-        };
-        all_probabilities.push(probabilities);
-        let truth: Vec<f32> = data.y.iter().copied().collect();
-        let ranks = gkd_metrics::per_class(&scores, &truth, classes.len());
-        for (k, (class, rank)) in classes.iter().zip(&ranks).enumerate() {
-            let positives = data.y.column(k).iter().filter(|&&v| v > 0.5).count();
+            s.iter().map(|&v| 1.0 / (1.0 + (-f64::from(v)).exp())).collect()
+        }
+    };
+    let reference = reference.map(|r| probabilities(&scores[r]));
+    let truth: Vec<f32> = data.y.iter().copied().collect();
+    let k = classes.len();
+    let mut out = Vec::new();
+    for ((label, _), scores) in inputs.iter().zip(&scores) {
+        // |p − p_ref| per row and class (row-major, as the scores), with a reference.
+        let diffs: Option<Vec<f64>> =
+            reference.as_ref().map(|r| probabilities(scores).iter().zip(r).map(|(a, b)| (a - b).abs()).collect());
+        let ranks = gkd_metrics::per_class(scores, &truth, k);
+        for (class, (name, rank)) in classes.iter().zip(&ranks).enumerate() {
             out.push(PredictiveRow {
                 model: label.clone(),
-                class: class.clone(),
-                positives,
+                class: name.clone(),
+                positives: data.y.column(class).iter().filter(|&&v| v > 0.5).count(),
                 rows: data.len(),
                 auroc: rank.auroc,
                 aupr: rank.aupr,
-                mean_abs_diff: None,
+                mean_abs_diff: diffs.as_ref().map(|d| d.iter().skip(class).step_by(k).sum::<f64>() / data.len() as f64),
             });
         }
         out.push(PredictiveRow {
@@ -305,21 +282,39 @@ fn predictive(data_path: &Path, inputs: &[(String, PathBuf)], reference: Option<
             rows: data.len(),
             auroc: gkd_metrics::macro_mean(ranks.iter().map(|r| r.auroc)),
             aupr: gkd_metrics::macro_mean(ranks.iter().map(|r| r.aupr)),
-            mean_abs_diff: None,
+            mean_abs_diff: diffs.as_ref().map(|d| d.iter().sum::<f64>() / d.len() as f64),
         });
     }
-    if let Some(reference) = reference {
-        // Rows come per input in class order then macro: classes.len() + 1 rows per input.
-        let k = classes.len();
-        for (i, p) in all_probabilities.iter().enumerate() {
-            let diffs: Vec<f64> = p.iter().zip(&all_probabilities[reference]).map(|(a, b)| (a - b).abs()).collect();
-            let rows = &mut out[i * (k + 1)..(i + 1) * (k + 1)];
-            for (class, row) in rows.iter_mut().take(k).enumerate() {
-                let column = diffs.iter().skip(class).step_by(k);
-                row.mean_abs_diff = Some(column.sum::<f64>() / data.len() as f64);
-            }
-            rows[k].mean_abs_diff = Some(diffs.iter().sum::<f64>() / diffs.len() as f64);
+    Ok(out)
+}
+
+/// One input's scores in the dataset's row order (N × K, row-major): softmax probabilities for
+/// multiclass data, logits otherwise (σ is monotone, so logits rank rows exactly as
+/// probabilities do, and do not saturate into ties in float32).
+fn row_scores(data: &Dataset, data_path: &Path, path: &Path, softmax: bool) -> Result<Vec<f32>> {
+    let classes = &data.manifest.classes;
+    let p = predictions::read(path)?;
+    if p.classes != *classes {
+        return Err(Error::in_file(
+            path,
+            format!("predicts classes ({}); the dataset's labels are ({})", p.classes.join(", "), classes.join(", ")),
+        ));
+    }
+    let index = index_ids(&p.ids, path)?;
+    let mut scores = Vec::with_capacity(data.len() * classes.len());
+    for id in &data.ids {
+        let &r = index.get(id).ok_or_else(|| {
+            Error::in_file(path, format!("has no prediction for row '{id}' of {}", data_path.display()))
+        })?;
+        let z = p.logits.row(r);
+        if softmax {
+            // A class's softmax probability ranks rows differently from its logit.
+            let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let total: f32 = z.iter().map(|v| (v - max).exp()).sum();
+            scores.extend(z.iter().map(|v| (v - max).exp() / total));
+        } else {
+            scores.extend(z.iter().copied());
         }
     }
-    Ok(out)
+    Ok(scores)
 }

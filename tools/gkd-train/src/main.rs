@@ -213,7 +213,7 @@ fn describe(args: &Args) -> Result<()> {
             }
         );
     }
-    println!("initialisation: {}", init_description(arch));
+    println!("initialisation: {}", arch.weight_init().description());
     println!(
         "training defaults from the source: Adam epsilon {:e}, kernel L2 {:e}",
         arch.adam_epsilon(),
@@ -223,16 +223,6 @@ fn describe(args: &Args) -> Result<()> {
         println!("differs from the source: {note}");
     }
     Ok(())
-}
-
-fn init_description(arch: Arch) -> &'static str {
-    match arch.weight_init() {
-        gkd_nn::init::WeightInit::Torch => "PyTorch/Torch7 defaults, U(-1/sqrt(fan_in), 1/sqrt(fan_in))",
-        gkd_nn::init::WeightInit::Keras => {
-            "Keras (tfomics): he_normal (truncated) kernels, glorot_uniform output layer, zero biases"
-        }
-        gkd_nn::init::WeightInit::Uniform(_) => "every parameter U(-0.1, 0.1) (AttentiveChrome's training script)",
-    }
 }
 
 /// The architecture's BatchNorm settings with the --bn-* flags applied.
@@ -350,10 +340,7 @@ fn train(args: &Args) -> Result<()> {
     };
     let result = trainer.run(args.resume, initial)?;
     let state = result.state;
-    let kept_epoch = match args.keep {
-        Keep::Best => state.best_epoch,
-        Keep::Last => state.epochs_done,
-    };
+    let kept_epoch = result.kept_epoch;
     let best = &state.history[kept_epoch.max(1) - 1];
 
     let mut outcome_metrics = serde_json::Map::new();
@@ -422,9 +409,7 @@ fn train(args: &Args) -> Result<()> {
             log += &step.tsv_line();
             log.push('\n');
         }
-        let mut f = AtomicFile::create(path)?;
-        f.write_all(log.as_bytes())?;
-        f.commit()?;
+        gkd_io::atomic::write_file(path, log.as_bytes())?;
     }
     if output.exists() {
         std::fs::remove_dir_all(output).with_path(output)?;
