@@ -1,5 +1,5 @@
 """Training samples/s of a gkd architecture written in PyTorch (tests/python/torch_models.py) on
-random one-hot DNA, the same workload as tools/gkd-nn/examples/train_throughput.rs.
+random one-hot DNA, the same workload as tools/lib/gkd-nn/examples/train_throughput.rs.
 Usage: python train_throughput_torch.py ARCH [BATCH] [STEPS] [WARMUP] [THREADS]"""
 import pathlib
 import sys

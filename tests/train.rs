@@ -257,18 +257,8 @@ fn bad_inputs_are_refused_before_training() {
     run_fails(d, "gkd-train", &args, &["fewer.tsv", "classes"]);
 
     // --resume from a checkpoint of another architecture.
-    let mut args = train_args("koo-cnn-local", "r", "3");
-    let faulty = std::process::Command::new(bin("gkd-train"))
-        .args(&args)
-        .env("GKD_TEST_NAN_AT_EPOCH", "2")
-        .current_dir(d)
-        .output()
-        .unwrap();
-    assert_eq!(faulty.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&faulty.stderr);
-    assert!(stderr.contains("loss became NaN at epoch 2") && stderr.contains("epoch-0001"), "{stderr}");
-    assert!(d.join("r.partial/checkpoint/epoch-0001/state.json").exists(), "last good checkpoint kept");
-    assert!(!d.join("r").exists());
+    let mut args = train_args("koo-cnn-local", "r", "30");
+    kill_after_checkpoint(d, &args, "r", 1);
     let mut other_lr = args.clone();
     other_lr.extend(["--resume", "--lr", "0.01"]);
     run_fails(d, "gkd-train", &other_lr, &["state.json", "other settings", "only --epochs may change"]);
@@ -291,6 +281,70 @@ fn a_second_run_into_the_same_directory_is_refused() {
     drop(lock);
     run_ok(d, "gkd-train", &train_args("koo-cnn-local", "m", "1"));
     assert!(d.join("m/model.safetensors").exists() && !d.join("m.partial").exists());
+}
+
+/// Run gkd-train with `args` (writing model `out`) and SIGKILL it once the checkpoint of epoch
+/// `epoch` (or a later one) is complete; the run must not have finished.
+fn kill_after_checkpoint(d: &Path, args: &[&str], out: &str, epoch: usize) {
+    let mut child = std::process::Command::new(bin("gkd-train")).args(args).current_dir(d).spawn().unwrap();
+    let latest = d.join(format!("{out}.partial/checkpoint/latest"));
+    let start = Instant::now();
+    let done = |text: String| text.trim().strip_prefix("epoch-").and_then(|n| n.parse::<usize>().ok());
+    while std::fs::read_to_string(&latest).ok().and_then(done).is_none_or(|n| n < epoch) {
+        assert!(start.elapsed() < Duration::from_secs(300), "no checkpoint of epoch {epoch} appeared");
+        assert!(child.try_wait().unwrap().is_none(), "gkd-train ended before epoch {epoch}'s checkpoint");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(!d.join(out).exists(), "training finished before it could be killed");
+}
+
+#[test]
+fn a_diverging_loss_stops_and_names_the_last_good_checkpoint() {
+    use gkd_nn::train::{Keep, Monitor, Optimizer, TrainConfig, Trainer};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    task1(d, 200);
+    let train = gkd_nn::data::Dataset::load(&d.join("task1.train.npz")).unwrap();
+    let valid = gkd_nn::data::Dataset::load(&d.join("task1.valid.npz")).unwrap();
+    let arch: gkd_nn::arch::Arch = "koo-cnn-local".parse().unwrap();
+    let config = TrainConfig {
+        epochs: 3,
+        batch_size: 50,
+        lr: 1e-3,
+        optimizer: Optimizer::Adam,
+        adam_epsilon: 1e-7,
+        momentum: 0.0,
+        weight_decay: 0.0,
+        kernel_l2: 0.0,
+        dropout: true,
+        keep: Keep::Best,
+        monitor: Monitor::Aupr,
+        patience: 0,
+        plateau_patience: 0,
+        plateau_factor: 0.1,
+        min_lr: 0.0,
+        seed: 1,
+    };
+    let checkpoints = d.join("work/checkpoint");
+    let trainer = Trainer {
+        spec: gkd_nn::model::ModelSpec::new(arch, 4, train.length(), 12, gkd_nn::layers::Activation::Relu),
+        head: gkd_nn::data::head_for(&train).unwrap(),
+        config,
+        train: &train,
+        valid: &valid,
+        teacher: None,
+        device: gkd_nn::device::DeviceChoice::Cpu.device().unwrap(),
+        checkpoint_dir: checkpoints.clone(),
+        record_steps: false,
+        diverge_at_epoch: Some(2),
+        progress: &gkd_io::progress::Silent,
+    };
+    let message = trainer.run(false, None).err().expect("a NaN loss stops training").to_string();
+    assert!(message.contains("loss became NaN at epoch 2, batch 1 of"), "{message}");
+    assert!(message.contains("epoch-0001") && message.contains("kept for --resume"), "{message}");
+    assert!(checkpoints.join("epoch-0001/state.json").exists(), "the last good checkpoint is kept");
 }
 
 #[test]
@@ -380,14 +434,7 @@ fn kept_models_carry_their_own_batchnorm_statistics() {
         let resumed = format!("{arch}-resumed");
         let mut args = train_args(arch, &resumed, "12");
         args.extend(early_stopping);
-        let interrupt = (best + 1).to_string();
-        let r = std::process::Command::new(bin("gkd-train"))
-            .args(&args)
-            .current_dir(d)
-            .env("GKD_TEST_NAN_AT_EPOCH", &interrupt)
-            .output()
-            .unwrap();
-        assert_eq!(r.status.code(), Some(1), "{}", String::from_utf8_lossy(&r.stderr));
+        kill_after_checkpoint(d, &args, &resumed, best);
         args.push("--resume");
         run_ok(d, "gkd-train", &args);
         let (recorded_r, measured_r, best_r, _) = recorded_and_measured(d, &resumed);

@@ -2,7 +2,8 @@
 # Build the tools and run the main job on the bundled data: the Koo & Eddy synthetic benchmark
 # (task 1 and 3), a real sequence set (PUM2 eCLIP sites), real dm3 BED windows, and histone-mark
 # matrices from real dm3 bigWig/BAM files and DeepChrome's toy CSV; then the seed study at small
-# scale (teacher -> scratch and distilled students); all under results/.
+# scale (teacher -> scratch and distilled students -> maps -> scores -> dashboard) through the
+# Snakemake workflow; all under results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
@@ -28,29 +29,17 @@ OUT="${1:-results/quickstart}"
   --expression-bigwig test-data/bigwig/metaseq_x_dm3_chr2L_rnaseq.bigwig \
   -o "$OUT/histone/dm3.npz" --deepchrome-csv "$OUT/histone/dm3.csv"
 "$BIN/gkd-histone" --from-deepchrome test-data/deepchrome_toy/train.csv -o "$OUT/histone/toy.train.npz"
-# The seed study at small scale: teacher koo-cnn-deep -> soft targets -> scratch and distilled
-# koo-cnn-shallow students -> test AUROC/AUPR (full size: workflows/seed_study.sh, see RESULTS.md).
-N=4000 SEEDS=1 EPOCHS=20 PATIENCE=20 BIN="$BIN" bash workflows/seed_study.sh "$OUT/seed_study"
-# Attribution and scoring of that study: saliency and fast-ISM maps of the first 100 test sequences
-# carrying CEBPB, motif recovery against the ground truth, and the predictive table of the three models.
-S="$OUT/seed_study/seed1"; A="$OUT/attribution"; inputs=()
-for model in teacher scratch distilled; do
-  for method in saliency ism-fast; do
-    "$BIN/gkd-attribute" --model "$S/$model" --data "$S/task1.test.npz" --positives CEBPB --first 100 \
-      --method "$method" -o "$A/$model.$method.npz"
-    inputs+=(-i "$model.$method=$A/$model.$method.npz")
-  done
-done
-"$BIN/gkd-score" recovery --data "$S/task1.test.npz" "${inputs[@]}" --first 100 -o "$A/recovery.tsv" --json "$A/recovery.json"
-"$BIN/gkd-score" predictive --data "$S/task1.test.npz" -i teacher="$S/teacher.test.npz" \
-  -i scratch="$S/scratch.test.npz" -i distilled="$S/distilled.test.npz" -o "$A/predictive.tsv"
-column -t "$A/recovery.tsv" >&2
-# The same kind of study through the bundled Snakemake workflow (sequence + histone, small), ending
-# in one HTML dashboard per study.
+# The seed study at small scale through the bundled Snakemake workflow (config/quickstart.yaml):
+# teacher koo-cnn-deep -> soft targets -> scratch and distilled koo-cnn-shallow students -> saliency
+# and fast-ISM maps of the first 100 test rows carrying CEBPB -> motif recovery and predictive
+# scores -> one HTML dashboard; and the histone study on DeepChrome's toy CSVs.
 VENV="${GKD_SNAKE_VENV:-$HOME/.cache/gkd/snake-venv}"
 [ -x "$VENV/bin/snakemake" ] || { python3 -m venv "$VENV" && "$VENV/bin/pip" install --quiet "snakemake[reports]==9.27.1"; }
+S="$(realpath -m "$OUT")/snakemake"
 PATH="$BIN:$PATH" "$VENV/bin/snakemake" --directory workflows/snakemake -s workflows/snakemake/workflow/Snakefile \
-  --configfile workflows/snakemake/config/test.yaml --config outdir="$(realpath -m "$OUT")/snakemake" --cores 2 --quiet
-echo "Dashboards: $OUT/snakemake/sequence/seed1/report.html and $OUT/snakemake/histone/seed1/report.html" >&2
+  --configfile workflows/snakemake/config/quickstart.yaml --config outdir="$S" --cores 2 --quiet
+column -t "$S/sequence/seed1/scores/recovery.tsv" >&2
+column -t "$S/sequence/seed1/scores/predictive.tsv" | grep -E "^model|macro" >&2
+echo "Dashboards: $S/sequence/seed1/report.html and $S/histone/seed1/report.html" >&2
 echo "Results written under $OUT:" >&2
 ls -R "$OUT" >&2

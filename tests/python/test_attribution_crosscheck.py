@@ -2,7 +2,7 @@
 saliency = PyTorch's input gradient, naive ISM = per-mutant PyTorch forward passes, integrated
 gradients = Captum's IntegratedGradients (trapezoid rule), the bigWig track = numpy placement
 read back with pyBigWig, and motif recovery / predictive scores / consistency = numpy and
-scikit-learn written from docs/design.md §4.5."""
+scikit-learn written from docs/science.md §5."""
 import json
 
 import jsonschema

@@ -1,4 +1,4 @@
-"""gkd-predict --metrics (AUROC and average precision from tools/gkd-metrics) against scikit-learn on
+"""gkd-predict --metrics (AUROC and average precision from tools/lib/gkd-metrics) against scikit-learn on
 the same probabilities and labels."""
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score

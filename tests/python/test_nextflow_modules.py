@@ -103,3 +103,77 @@ def test_every_module_is_exercised_and_has_meta_and_stub():
         text = (MODULES / m / "main.nf").read_text()
         assert "stub:" in text and "topic: versions" in text and "task.ext.args" in text, m
         assert (MODULES / m / "meta.yml").exists(), m
+
+
+def process_io(module):
+    """(input names, output emit names) declared by a module's process."""
+    text = (MODULES / module / "main.nf").read_text()
+    block = lambda start, end: text[text.index(start) + len(start): text.index(end)]
+    inputs = re.findall(r"(?:val|path)\((\w+)", block("input:", "output:"))
+    inputs += re.findall(r"^\s*(?:val|path) (\w+)\s*$", block("input:", "output:"), re.M)
+    emits = re.findall(r"emit: (\w+)", block("output:", "script:"))
+    return inputs, emits + ["versions"]
+
+
+def test_every_module_meta_yml_documents_each_input_and_output():
+    import yaml
+
+    for m in sorted(p.name for p in MODULES.iterdir() if p.is_dir()):
+        meta = yaml.safe_load((MODULES / m / "meta.yml").read_text())
+        inputs, emits = process_io(m)
+        flat = lambda items: [e for item in items for e in (item if isinstance(item, list) else [item])]
+        documented = [name for entry in flat(meta["input"]) for name in entry]
+        assert sorted(documented) == sorted(inputs), (m, documented, inputs)
+        assert sorted(meta["output"]) == sorted(emits), (m, list(meta["output"]), emits)
+        for entry in flat(meta["input"]) + [e for out in meta["output"].values() for e in flat(out)]:
+            ((name, spec),) = entry.items()
+            assert spec.get("type") and spec.get("description"), (m, name)
+            if spec["type"] in ("file", "directory"):
+                assert spec.get("pattern"), (m, name)
+        tool = next(iter(meta["tools"][0]))
+        assert meta["tools"][0][tool]["licence"] == ["MIT", "Apache-2.0"], m
+
+
+def nextflow_params():
+    """The `params.NAME = VALUE` defaults of the Nextflow pipeline's main.nf, as Python values."""
+    values = {}
+    for name, raw in re.findall(r"^params\.(\w+) = (.+)$", (ROOT / "workflows/nextflow/main.nf").read_text(), re.M):
+        raw = raw.strip()
+        values[name] = raw.strip("'\"") if raw[0] in "'\"" else (None if raw == "null" else json.loads(raw))
+    return values
+
+
+def test_nextflow_params_mirror_the_snakemake_defaults():
+    import yaml
+
+    snake = yaml.safe_load((ROOT / "workflows/snakemake/config/config.yaml").read_text())
+    nf = nextflow_params()
+    seq, his = snake["sequence"], snake["histone"]
+    models = {m["name"]: m for m in seq["models"]}
+    expected = {
+        "temperature": snake["defaults"]["distill"]["temperature"],
+        "alpha": snake["defaults"]["distill"]["alpha"],
+        "task": seq["task"],
+        "seeds": ",".join(str(s) for s in seq["seeds"]),
+        "teacher_arch": models["teacher"]["arch"],
+        "student_arch": models["scratch"]["arch"],
+        "activation": models["teacher"]["activation"],
+        "epochs": seq["train"]["epochs"],
+        "patience": seq["train"]["patience"],
+        "batch_size": seq["train"]["batch_size"],
+        "histone_epochs": his["train"]["epochs"],
+        "histone_patience": his["train"]["patience"],
+        "histone_batch_size": his["train"]["batch_size"],
+        "methods": ",".join(seq["attribution"]["methods"]),
+        "shards": seq["attribution"]["shards"],
+        "positives": seq["attribution"]["positives"],
+        "first": seq["attribution"]["first"],
+        "ig_args": seq["attribution"]["ig"],
+    }
+    assert {k: nf.get(k) for k in expected} == expected
+    assert models["distilled"]["teacher"] == "teacher" and models["distilled"]["arch"] == models["scratch"]["arch"]
+    # The pipeline's parameter schema states the same defaults.
+    schema = json.loads((ROOT / "workflows/nextflow/nextflow_schema.json").read_text())
+    defaults = {k: v["default"] for group in schema["$defs"].values() for k, v in group["properties"].items() if "default" in v}
+    assert {k: defaults[k] for k in expected if k in defaults} == {k: expected[k] for k in expected if k in defaults}
+    assert set(expected) <= set(defaults), sorted(set(expected) - set(defaults))

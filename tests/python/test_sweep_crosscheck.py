@@ -151,3 +151,33 @@ def test_sweep_summary_equals_numpy_and_scipy(tool, tmp_path, schema):
     html = (tmp_path / "r.html").read_text()
     # test AUPR and recovery, for each of the two teacher kinds.
     assert html.count("<svg") == 4 and "α = 0.5" in html and "(ensemble teacher)" in html
+
+
+def test_seeds_sharing_one_dataset_are_told_apart_by_their_labels(tool, tmp_path):
+    """Studies whose seeds share one dataset (histone, custom) label each report with its seed;
+    consistency reports (no dataset at all) are summarised too."""
+    rng = np.random.default_rng(1)
+    models = ["teacher", "scratch", "distilled"]
+    auroc = {m: rng.uniform(0.5, 0.9, 3) for m in models}
+    rmse = {m: rng.uniform(0.1, 0.5, 3) for m in models}
+    args = []
+    for s in range(3):
+        pred = [{"model": m, "class": "macro", "positives": 3, "rows": 10, "auroc": auroc[m][s], "aupr": 0.5,
+                 "mean_abs_diff": None} for m in models]
+        cons = [{"model": m, "sequences": 10, "rmse_mean": rmse[m][s], "rmse_sd": 0.0, "variability_mean": None}
+                for m in models] + [{"model": "across-models", "sequences": 10, "rmse_mean": None, "rmse_sd": None,
+                                     "variability_mean": 0.3}]
+        for kind, rows, data in (("predictive", pred, "h.test.npz"), ("consistency", cons, None)):
+            (tmp_path / f"{kind}{s}.json").write_text(json.dumps(fake_report(kind, data, rows)))
+            args += ["--report", f"seed{s}={kind}{s}.json"]
+    tool("gkd-score", "sweep", *args, "--reference", "scratch", "-o", "s.tsv", "--json", "s.json", cwd=tmp_path)
+    rows = {(r["model"], r["metric"]): r for r in json.loads((tmp_path / "s.json").read_text())["rows"]}
+    for m in models:
+        for metric, values in (("test_auroc", auroc[m]), ("consistency_rmse", rmse[m])):
+            r = rows[(m, metric)]
+            assert r["seeds"] == 3 and abs(r["mean"] - values.mean()) < 1e-12, (m, metric, r)
+    assert ("across-models", "consistency_rmse") not in rows
+    # Without the labels the three predictive reports name one dataset: the tool refuses to mix them.
+    unlabelled = [a.split("=", 1)[-1] for a in args]
+    r = tool("gkd-score", "sweep", *unlabelled, "-o", "u.tsv", cwd=tmp_path, check=False)
+    assert r.returncode == 1 and "an earlier input gave" in r.stderr

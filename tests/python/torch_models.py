@@ -1,4 +1,4 @@
-"""The gkd architectures written independently in PyTorch (docs/design.md §4.2), with the module names
+"""The gkd architectures written independently in PyTorch (docs/science.md §2), with the module names
 that gkd's model.safetensors uses, so `load_state_dict(strict=True)` is the interoperability test
 and `sum(p.numel())` an independent parameter count."""
 import torch

@@ -29,10 +29,21 @@ params.histone_expression = null
 params.teacher_arch = 'koo-cnn-dist'
 params.student_arch = 'koo-cnn-local'
 params.activation = 'relu'
+// The defaults mirror the Snakemake workflow's config/config.yaml (defaults.distill and the
+// sequence and histone studies); tests/python/test_nextflow_modules.py checks that they agree.
 params.temperature = 15
 params.alpha = 0.5
+params.epochs = 60
+params.patience = 10
+params.batch_size = 100
+params.histone_epochs = 30
+params.histone_patience = 10
+params.histone_batch_size = 10
 params.methods = 'saliency,ig,ism-fast'
 params.shards = 4
+params.positives = 'positive'
+params.first = 500
+params.ig_args = '--baseline shuffle --baselines 10 --steps 20'
 params.device = 'cpu'
 
 workflow {

@@ -1,18 +1,18 @@
 //! `gkd-histone`: histone-mark signal binned around each gene's TSS — from bigWig tracks or
 //! ChIP-seq BAMs plus a gene annotation, or from DeepChrome's CSV — into the dataset format of
-//! docs/design.md §3: `x` (genes, marks, bins), `y` (genes, 1), rows TSV and manifest.
+//! docs/data-contracts.md: `x` (genes, marks, bins), `y` (genes, 1), rows TSV and manifest.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
+use gkd_cli::{Bar, CommonArgs, choice, run_main};
 use gkd_genomics::deepchrome::{self, DEEPCHROME_MARKS};
 use gkd_genomics::genes::{self, AnnotationOptions, Gene};
-use gkd_genomics::signal::{self, CountPoint, Missing, ReadFilter, SignalFormat, Statistic, WindowSpec};
+use gkd_genomics::signal::{self, Binning, CountPoint, Missing, ReadFilter, StatisticChoice, WindowSpec};
 use gkd_genomics::split;
-use gkd_io::atomic::{AtomicFile, commit_all};
-use gkd_io::cli::{CommonArgs, run_main};
-use gkd_io::dataset::{self, SplitData};
+use gkd_io::atomic::AtomicFile;
+use gkd_io::dataset::{self, SplitData, SplitWriter};
 use gkd_io::error::{Error, Result};
 use gkd_io::manifest::{DatasetKind, Layout, SourceFile, TaskKind};
 use gkd_io::table::{RowIdentity, TextTable};
@@ -33,32 +33,6 @@ Examples:
   gkd-histone --genes genes.bed --mark H3K4me3=chip.bam --min-mapq 10 -o m.npz --deepchrome-csv m.csv
   # DeepChrome's published CSVs as they are:
   gkd-histone --from-deepchrome E003/classification/train.csv -o data/E003.train.npz";
-
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum StatArg {
-    /// mean for bigWig marks, read counts (sum) for BAM marks
-    Auto,
-    Mean,
-    Sum,
-    Max,
-    Coverage,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum MissingArg {
-    /// bases without data count as 0
-    Zero,
-    /// statistics over covered bases only; empty bins are NaN
-    Nan,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum CountArg {
-    /// 5' end of each read
-    Starts,
-    /// fragment centre (pairs counted once)
-    Centres,
-}
 
 /// Bin histone-mark signal around gene TSSs into an NPZ dataset (genes × marks × bins).
 #[derive(Debug, Parser)]
@@ -89,14 +63,14 @@ struct Args {
     #[arg(long, default_value_t = 100)]
     bin_size: u64,
     /// Statistic per bin.
-    #[arg(long, value_enum, default_value = "auto")]
-    stat: StatArg,
+    #[arg(long, value_parser = choice::<StatisticChoice>(), default_value = "auto")]
+    stat: StatisticChoice,
     /// What bases without data count as.
-    #[arg(long, value_enum, default_value = "zero")]
-    missing: MissingArg,
+    #[arg(long, value_parser = choice::<Missing>(), default_value = "zero")]
+    missing: Missing,
     /// BAM marks: which point of each alignment is counted.
-    #[arg(long, value_enum, default_value = "starts")]
-    count: CountArg,
+    #[arg(long, value_parser = choice::<CountPoint>(), default_value = "starts")]
+    count: CountPoint,
     /// BAM marks: smallest mapping quality kept.
     #[arg(long, default_value_t = 0)]
     min_mapq: u8,
@@ -202,7 +176,7 @@ fn run(args: &Args) -> Result<()> {
             .ok_or_else(|| Error::usage("--split-chroms needs genes with chromosomes (not --from-deepchrome)"))
     })?;
     let task = if data.classes.is_empty() { TaskKind::None } else { dataset::infer_task(data.y.view()) };
-    let mut staged: Vec<AtomicFile> = Vec::new();
+    let mut writer = SplitWriter::new(&args.output);
     for (name, idx) in &splits {
         let x = data.x.select(Axis(0), idx);
         let y = data.y.select(Axis(0), idx);
@@ -225,14 +199,13 @@ fn run(args: &Args) -> Result<()> {
             tool: TOOL,
             compress: args.compress,
         };
-        let npz_path = dataset::split_path(&args.output, name);
-        staged.extend(dataset::stage_split(&split_data, &npz_path)?);
+        let npz_path = writer.stage(&split_data)?;
         if let Some(t) = &args.deepchrome_csv {
             let ids: Vec<String> = idx.iter().map(|&i| data.ids[i].clone()).collect();
             let labels: Vec<String> = idx.iter().map(|&i| data.label_text[i].clone()).collect();
             let mut f = AtomicFile::create(dataset::split_path(t, name))?;
             deepchrome::write(&mut f, &ids, x.view(), &labels)?;
-            staged.push(f);
+            writer.add(f);
         }
         log::info!(
             "split '{name}': {} genes × {} marks × {} bins → {}",
@@ -242,7 +215,7 @@ fn run(args: &Args) -> Result<()> {
             npz_path.display()
         );
     }
-    commit_all(staged)
+    writer.commit()
 }
 
 fn load_deepchrome(args: &Args, csv: &Path) -> Result<Loaded> {
@@ -293,10 +266,14 @@ fn load_signal(args: &Args) -> Result<Loaded> {
         &AnnotationOptions { feature: args.feature.clone(), id_attribute: args.id_attribute.clone() },
     )?;
     let spec = WindowSpec { flank: args.flank, bin_size: args.bin_size };
-    let missing = match args.missing {
-        MissingArg::Zero => Missing::Zero,
-        MissingArg::Nan => Missing::Nan,
+    let binning = Binning {
+        spec,
+        stat: args.stat,
+        missing: args.missing,
+        point: args.count,
+        filter: ReadFilter { min_mapq: args.min_mapq, exclude_flags: args.exclude_flags },
     };
+    let bar = Bar::new();
     let mut x = Array3::<f32>::zeros((genes.len(), args.marks.len(), spec.bins()));
     let mut sources = vec![SourceFile::new("genes", genes_path)];
     let mut counts = BTreeMap::new();
@@ -307,38 +284,11 @@ fn load_signal(args: &Args) -> Result<Loaded> {
         }
         names.push(name.clone());
         sources.push(SourceFile::new(&format!("mark:{name}"), path));
-        let format = signal::detect_format(path)?;
-        let (m, matched) = match format {
-            SignalFormat::BigWig => {
-                let stat = match args.stat {
-                    StatArg::Auto | StatArg::Mean => Statistic::Mean,
-                    StatArg::Sum => Statistic::Sum,
-                    StatArg::Max => Statistic::Max,
-                    StatArg::Coverage => Statistic::Coverage,
-                };
-                signal::bin_bigwig(path, &genes, spec, stat, missing)?
-            }
-            SignalFormat::Bam => {
-                let stat = match args.stat {
-                    StatArg::Auto | StatArg::Sum => Statistic::Sum,
-                    StatArg::Mean => Statistic::Mean,
-                    other => {
-                        return Err(Error::usage(
-                            format!("--stat {other:?} is not defined for BAM mark '{name}'; use sum or mean")
-                                .to_lowercase(),
-                        ));
-                    }
-                };
-                let point = match args.count {
-                    CountArg::Starts => CountPoint::ReadStart,
-                    CountArg::Centres => CountPoint::FragmentCentre,
-                };
-                let filter = ReadFilter { min_mapq: args.min_mapq, exclude_flags: args.exclude_flags };
-                let (m, matched, counted) = signal::bin_bam(path, &genes, spec, stat, missing, point, filter)?;
-                counts.insert(format!("reads_in_windows:{name}"), counted);
-                (m, matched)
-            }
-        };
+        let mark = signal::bin_mark(path, name, &genes, &binning, &bar)?;
+        if let Some(counted) = mark.reads_in_windows {
+            counts.insert(format!("reads_in_windows:{name}"), counted);
+        }
+        let (m, matched) = (mark.values, mark.matched);
         check_chrom_match(path, &matched, &genes, genes_path, args.allow_missing_chroms)?;
         x.slice_mut(s![.., j, ..]).assign(&m);
     }
@@ -480,9 +430,9 @@ fn median(v: &[f32]) -> f32 {
 fn parameters(args: &Args) -> serde_json::Value {
     serde_json::json!({
         "flank": args.flank, "bin_size": args.bin_size,
-        "stat": format!("{:?}", args.stat).to_lowercase(),
-        "missing": format!("{:?}", args.missing).to_lowercase(),
-        "count": format!("{:?}", args.count).to_lowercase(),
+        "stat": <&str>::from(args.stat),
+        "missing": <&str>::from(args.missing),
+        "count": <&str>::from(args.count),
         "min_mapq": args.min_mapq, "exclude_flags": args.exclude_flags,
         "marks": args.marks.iter().map(|(n, p)| format!("{n}={}", p.display())).collect::<Vec<_>>(),
         "threshold": args.threshold, "split": args.split, "split_chroms": args.split_chroms, "seed": args.seed,

@@ -1,18 +1,18 @@
 //! `gkd-onehot`: sequences (FASTA, BED intervals of a reference, or a CSV/TSV column) and their
 //! labels to a one-hot dataset split: `x` (N, 4, L) float32 in A, C, G, T order, `y` (N, K),
-//! a rows TSV and a manifest (docs/design.md §3).
+//! a rows TSV and a manifest (docs/data-contracts.md).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
+use gkd_cli::{CommonArgs, choice, run_main};
 use gkd_genomics::onehot::{self, CHANNELS};
 use gkd_genomics::region_ids::IdConvention;
 use gkd_genomics::sequences::{self, SequenceSet};
 use gkd_genomics::split;
-use gkd_io::atomic::{AtomicFile, commit_all};
-use gkd_io::cli::{CommonArgs, run_main};
-use gkd_io::dataset::{self, SplitData};
+use gkd_io::atomic::AtomicFile;
+use gkd_io::dataset::{self, SplitData, SplitWriter};
 use gkd_io::error::{Error, Result};
 use gkd_io::manifest::{DatasetKind, Layout, SourceFile, TaskKind};
 use gkd_io::table::{RowIdentity, TextTable};
@@ -32,22 +32,6 @@ Examples:
              --split-chroms valid=chr8 --split-chroms test=chr9 -o data/peaks.{split}.npz
   # A CSV with a sequence column (PUM2 eCLIP), TRUE/FALSE labels:
   gkd-onehot --table PUM2_train.csv.gz --seq-column seq --label-columns binding_site -o pum2.train.npz";
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum LayoutArg {
-    /// (N, 4, L): PyTorch, tangermeme.
-    Ncl,
-    /// (N, L, 4): Keras, TF-MoDISco.
-    Nlc,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum TaskArg {
-    Binary,
-    Multilabel,
-    Multiclass,
-    Regression,
-}
 
 /// One-hot encode DNA sequences and their labels into NPZ dataset splits.
 #[derive(Debug, Parser)]
@@ -81,8 +65,8 @@ struct Args {
     #[arg(long, value_delimiter = ',', value_name = "NAME")]
     class_names: Vec<String>,
     /// How the labels are read [default: binary/multilabel when all 0/1, else regression].
-    #[arg(long, value_enum)]
-    task: Option<TaskArg>,
+    #[arg(long, value_parser = choice::<TaskKind>())]
+    task: Option<TaskKind>,
     /// Fixed length: BED windows of this size centred on each interval; longer sequences are
     /// centre-cropped and shorter ones padded with N.
     #[arg(long, value_name = "L")]
@@ -91,8 +75,8 @@ struct Args {
     #[arg(long, default_value = "0", value_parser = parse_n_value, value_name = "V")]
     n_value: f32,
     /// Axis order of x.
-    #[arg(long, value_enum, default_value = "ncl")]
-    layout: LayoutArg,
+    #[arg(long, value_parser = choice::<Layout>(), default_value = "ncl")]
+    layout: Layout,
     /// Add the reverse complement of every row right after it (column `rc` = 1 in the rows TSV).
     #[arg(long)]
     revcomp_augment: bool,
@@ -166,10 +150,7 @@ fn run(args: &Args) -> Result<()> {
     let task =
         match args.task {
             None => dataset::infer_task(y.view()),
-            Some(TaskArg::Binary) => TaskKind::Binary,
-            Some(TaskArg::Multilabel) => TaskKind::Multilabel,
-            Some(TaskArg::Regression) => TaskKind::Regression,
-            Some(TaskArg::Multiclass) => {
+            Some(TaskKind::Multiclass) => {
                 if let Some(i) = y.rows().into_iter().position(|r| {
                     r.iter().filter(|&&v| v == 1.0).count() != 1 || r.iter().any(|&v| v != 0.0 && v != 1.0)
                 }) {
@@ -177,6 +158,7 @@ fn run(args: &Args) -> Result<()> {
                 }
                 TaskKind::Multiclass
             }
+            Some(other) => other,
         };
     if matches!(task, TaskKind::Binary) && y.ncols() != 1 {
         return Err(Error::usage(format!("--task binary needs one label column; there are {}", y.ncols())));
@@ -188,13 +170,13 @@ fn run(args: &Args) -> Result<()> {
     })?;
 
     // 3. Encode and stage every split, then commit all files together.
-    let mut staged: Vec<AtomicFile> = Vec::new();
+    let mut writer = SplitWriter::new(&args.output);
     for (name, idx) in &splits {
         if idx.is_empty() {
             log::warn!("split '{name}' has no rows");
         }
         let (seqs, rows, ys, rc_flags) = gather(&set, &y, idx, args.revcomp_augment);
-        let channels_first = matches!(args.layout, LayoutArg::Ncl);
+        let channels_first = args.layout == Layout::Ncl;
         let (x, symbol_counts) = onehot::encode_batch(&seqs, length, channels_first, args.n_value);
         let counts = BTreeMap::from([
             ("n_bases".to_owned(), symbol_counts.n),
@@ -206,7 +188,6 @@ fn run(args: &Args) -> Result<()> {
         if symbol_counts.ambiguous > 0 {
             log::warn!("split '{name}': {} IUPAC codes other than ACGTN were encoded like N", symbol_counts.ambiguous);
         }
-        let npz_path = dataset::split_path(&args.output, name);
         let data = SplitData {
             kind: DatasetKind::Sequence,
             split: name,
@@ -225,11 +206,11 @@ fn run(args: &Args) -> Result<()> {
             tool: TOOL,
             compress: args.compress,
         };
-        staged.extend(dataset::stage_split(&data, &npz_path)?);
+        let npz_path = writer.stage(&data)?;
         if let Some(t) = &args.x_npy {
             let mut f = AtomicFile::create(dataset::split_path(t, name))?;
             gkd_io::npz::write_npy(&mut f, x.view().into_dyn())?;
-            staged.push(f);
+            writer.add(f);
         }
         log::info!(
             "split '{name}': {} rows × {} × {} → {}",
@@ -239,7 +220,7 @@ fn run(args: &Args) -> Result<()> {
             npz_path.display()
         );
     }
-    commit_all(staged)
+    writer.commit()
 }
 
 type Loaded = (SequenceSet, Array2<f32>, Vec<String>);
@@ -360,7 +341,7 @@ fn parameters(args: &Args) -> serde_json::Value {
     serde_json::json!({
         "length": args.length,
         "n_value": args.n_value,
-        "layout": format!("{:?}", args.layout).to_lowercase(),
+        "layout": <&str>::from(args.layout),
         "revcomp_augment": args.revcomp_augment,
         "split": args.split,
         "split_chroms": args.split_chroms,

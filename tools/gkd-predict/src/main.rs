@@ -4,10 +4,11 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use gkd_cli::{Bar, CommonArgs, choice, run_main};
 use gkd_io::atomic::{AtomicFile, commit_all};
-use gkd_io::cli::{CommonArgs, run_main};
 use gkd_io::error::{Error, Result};
 use gkd_io::predictions::{self, Predictions};
+use gkd_io::progress::Progress;
 use gkd_nn::data::{Dataset, gather2};
 use gkd_nn::device::DeviceChoice;
 use gkd_nn::loss::probabilities;
@@ -57,7 +58,7 @@ struct Args {
     #[arg(long, default_value_t = 256)]
     batch_size: usize,
     /// Compute device.
-    #[arg(long, value_enum, default_value = "cpu")]
+    #[arg(long, value_parser = choice::<DeviceChoice>(), default_value = "cpu")]
     device: DeviceChoice,
     #[command(flatten)]
     common: CommonArgs,
@@ -96,9 +97,10 @@ fn run(args: &Args) -> Result<()> {
                 ),
             ));
         }
-        let bar = gkd_io::progress::bar(data.len() as u64, "predicting");
-        all.push(gkd_nn::predict::logits(&model.network, &data.x, args.batch_size, &device, Some(&bar)));
-        bar.finish_and_clear();
+        let bar = Bar::new();
+        bar.start("predicting", Some(data.len() as u64));
+        all.push(gkd_nn::predict::logits(&model.network, &data.x, args.batch_size, &device, &bar));
+        bar.finish();
         first_card.get_or_insert(model.card);
     }
     let card = &first_card.expect("at least one --model");

@@ -10,9 +10,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
+use gkd_cli::{CommonArgs, labelled_path, run_main};
 use gkd_io::atomic::AtomicFile;
 use gkd_io::attributions::Attributions;
-use gkd_io::cli::{CommonArgs, labelled_path, run_main};
 use gkd_io::dataset::Dataset;
 use gkd_io::error::{Error, IoResultExt, Result};
 use gkd_io::table::TextTable;

@@ -1,4 +1,4 @@
-//! Attribution consistency (DEGU; docs/design.md §4.5): maps of several models for the same rows, each
+//! Attribution consistency (DEGU; docs/science.md §5): maps of several models for the same rows, each
 //! compared with a reference map (default: the models' mean) by per-sequence RMSE, and the
 //! across-model variability √(Σ over positions and channels of the variance across models).
 

@@ -1,4 +1,4 @@
-//! `gkd-score`: the numbers of a study (docs/design.md §4.5) — predictive AUROC/AUPR of several models
+//! `gkd-score`: the numbers of a study (docs/science.md §5) — predictive AUROC/AUPR of several models
 //! side by side, motif recovery of attribution maps against a synthetic dataset's ground truth
 //! (Koo & Ploenzke 2021), and attribution consistency across models (DEGU) — as a TSV table and
 //! a schema'd JSON report.
@@ -10,8 +10,8 @@ mod sweep;
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
+use gkd_cli::{CommonArgs, labelled_path, run_main};
 use gkd_io::atomic::commit_all;
-use gkd_io::cli::{CommonArgs, labelled_path, run_main};
 use gkd_io::dataset::{Dataset, index_ids};
 use gkd_io::error::{Error, Result};
 use gkd_io::manifest::TaskKind;
@@ -102,13 +102,15 @@ enum Command {
         #[arg(long, value_name = "TSV")]
         sites: Option<PathBuf>,
     },
-    /// Score reports (predictive, recovery) of several seeds: per model and metric the mean ± sd
-    /// over seeds, and the paired difference from --reference with a two-sided sign test.
+    /// Score reports (predictive, recovery, consistency) of several seeds: per model and metric
+    /// the mean ± sd over seeds, and the paired difference from --reference with a two-sided sign
+    /// test.
     Sweep {
-        /// A gkd-score JSON report (predictive or recovery) of one seed; repeat for every report of
-        /// every seed. A seed is the dataset split a report was scored against.
-        #[arg(long = "report", value_name = "JSON", required = true)]
-        reports: Vec<PathBuf>,
+        /// A gkd-score JSON report of one seed, as SEED=JSON or JSON; repeat for every report of
+        /// every seed. Without SEED, a report's seed is the dataset split it was scored against
+        /// (label the reports when the seeds share one dataset and differ in training only).
+        #[arg(long = "report", value_name = "[SEED=]JSON", required = true)]
+        reports: Vec<String>,
         /// Model the paired differences are taken from (model − reference, per seed).
         #[arg(long, default_value = "scratch")]
         reference: String,
@@ -224,8 +226,9 @@ fn run(command: &Command) -> Result<()> {
             (report(None, &inputs, settings, ScoreRows::Consistency(rows)), io.destination(), Vec::new())
         }
         Command::Sweep { reports, reference, output, json } => {
-            let rows = sweep::summarise(reports, reference)?;
-            let inputs: Vec<(String, PathBuf)> = reports.iter().map(|p| (p.display().to_string(), p.clone())).collect();
+            let reports: Vec<sweep::SeedReport> = reports.iter().map(|r| sweep::SeedReport::parse(r)).collect();
+            let rows = sweep::summarise(&reports, reference)?;
+            let inputs: Vec<(String, PathBuf)> = reports.iter().map(|r| (r.label(), r.path.clone())).collect();
             let settings = serde_json::json!({ "reference": reference });
             (report(None, &inputs, settings, ScoreRows::Sweep(rows)), (output.as_path(), json.as_deref()), Vec::new())
         }

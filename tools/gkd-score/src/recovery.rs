@@ -1,4 +1,4 @@
-//! Motif recovery (docs/design.md §4.5, Koo & Ploenzke 2021): for the first N maps whose row is positive
+//! Motif recovery (docs/science.md §5, Koo & Ploenzke 2021): for the first N maps whose row is positive
 //! for the explained class, score each position (gradient maps: Σ attr·x; ISM: L2 norm over
 //! bases), call positions whose generating PWM column has IC > threshold the motif, and average
 //! the per-sequence AUROC / AUPR and signal-to-noise. With a sites table (gkd-synth's

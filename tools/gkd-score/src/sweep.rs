@@ -1,4 +1,4 @@
-//! A distillation sweep summarised over seeds: score reports (predictive and recovery) of several
+//! A distillation sweep summarised over seeds: score reports (predictive, recovery, consistency) of several
 //! seeds, joined by model label and metric; per model, the mean ± sd over seeds and the paired
 //! difference from a reference model (e.g. the student trained from scratch) with a sign test.
 //! A seed is the dataset split its reports were scored against.
@@ -48,14 +48,49 @@ impl Table {
     }
 }
 
+/// One `--report [SEED=]JSON` argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedReport {
+    /// The seed (replicate) it belongs to, when given.
+    pub seed: Option<String>,
+    /// The JSON report.
+    pub path: PathBuf,
+}
+
+impl SeedReport {
+    /// `SEED=PATH` or `PATH`.
+    pub fn parse(text: &str) -> Self {
+        match text.split_once('=') {
+            Some((seed, path)) if !seed.is_empty() && !path.is_empty() => {
+                Self { seed: Some(seed.to_owned()), path: path.into() }
+            }
+            _ => Self { seed: None, path: text.into() },
+        }
+    }
+
+    /// How the report is listed among the sweep's inputs: as it was given.
+    pub fn label(&self) -> String {
+        match &self.seed {
+            Some(seed) => format!("{seed}={}", self.path.display()),
+            None => self.path.display().to_string(),
+        }
+    }
+}
+
 /// Read the reports and summarise every model and metric against `reference`.
-pub fn summarise(paths: &[PathBuf], reference: &str) -> Result<Vec<SweepRow>> {
+pub fn summarise(reports: &[SeedReport], reference: &str) -> Result<Vec<SweepRow>> {
     let mut table = Table::default();
-    for path in paths {
+    for SeedReport { seed: given_seed, path } in reports {
         let text = std::fs::read_to_string(path).with_path(path)?;
         let report: ScoreReport = serde_json::from_str(&text)
             .map_err(|e| Error::in_file(path, format!("is not a gkd-score JSON report: {e}")))?;
-        let seed = report.data.clone().ok_or_else(|| Error::in_file(path, "names no dataset split ('data')"))?;
+        // A consistency report compares maps, not a dataset: each such report is one seed.
+        let own_seed = matches!(report.scores, ScoreRows::Consistency(_)).then(|| path.display().to_string());
+        let seed = given_seed
+            .clone()
+            .or_else(|| report.data.clone())
+            .or(own_seed)
+            .ok_or_else(|| Error::in_file(path, "names no dataset split ('data'); give it as SEED=JSON"))?;
         match &report.scores {
             ScoreRows::Predictive(rows) => {
                 let reference_model = report.settings.get("agreement_with").and_then(|v| v.as_str());
@@ -75,10 +110,15 @@ pub fn summarise(paths: &[PathBuf], reference: &str) -> Result<Vec<SweepRow>> {
                     table.add(path, model, &format!("recovery_aupr.{}", row.method), &seed, row.aupr_mean)?;
                 }
             }
-            _ => {
+            ScoreRows::Consistency(rows) => {
+                for row in rows.iter().filter(|r| r.model != "across-models") {
+                    table.add(path, &row.model, "consistency_rmse", &seed, row.rmse_mean)?;
+                }
+            }
+            ScoreRows::Sweep(_) => {
                 return Err(Error::in_file(
                     path,
-                    "is neither a predictive nor a recovery report (sweep summarises those)",
+                    "is a sweep already; give the per-seed predictive, recovery or consistency reports",
                 ));
             }
         }

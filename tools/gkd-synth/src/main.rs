@@ -1,19 +1,19 @@
 //! `gkd-synth`: synthetic DNA with embedded motifs and per-position ground truth — task 1
-//! (multi-label, Koo & Eddy 2019) and task 3 (binary, Koo & Ploenzke 2021) of docs/design.md §4.1.
+//! (multi-label, Koo & Eddy 2019) and task 3 (binary, Koo & Ploenzke 2021) of docs/science.md §1.
 //! Every recipe parameter is an option whose default is the paper's.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::{Args as ClapArgs, Parser, Subcommand};
+use gkd_cli::{CommonArgs, run_main};
 use gkd_genomics::motif::{self, Motif};
 use gkd_genomics::onehot::{self, CHANNELS};
 use gkd_genomics::rng::SeededRng;
 use gkd_genomics::split;
 use gkd_genomics::synth::{self, KOO_COUNT_PROBS, PoolEntry, Recipe, Synthetic};
-use gkd_io::atomic::{AtomicFile, commit_all};
-use gkd_io::cli::{CommonArgs, run_main};
-use gkd_io::dataset::{self, SplitData};
+use gkd_io::atomic::AtomicFile;
+use gkd_io::dataset::{self, SplitData, SplitWriter};
 use gkd_io::error::{Error, Result};
 use gkd_io::manifest::{self, DatasetKind, Layout, SourceFile, TaskKind};
 use gkd_io::table::{self, RowIdentity};
@@ -272,7 +272,7 @@ fn write_splits(args: &RecipeArgs, g: &Generated) -> Result<()> {
     let width = n.to_string().len();
     let ids: Vec<String> = (0..n).map(|i| format!("seq{:0width$}", i + 1)).collect();
     let length = args.length;
-    let mut staged: Vec<AtomicFile> = Vec::new();
+    let mut writer = SplitWriter::new(&args.output);
     for (name, idx) in split::by_fraction(n, &fractions, args.seed) {
         let seqs: Vec<&[u8]> = idx.iter().map(|&i| g.seqs[i].seq.as_slice()).collect();
         let (x, _) = onehot::encode_batch(&seqs, length, true, 0.0);
@@ -289,7 +289,6 @@ fn write_splits(args: &RecipeArgs, g: &Generated) -> Result<()> {
             idx.iter().map(|&i| RowIdentity { id: ids[i].clone(), ..Default::default() }).collect();
         let n_motifs: Vec<String> = idx.iter().map(|&i| g.seqs[i].sites.len().to_string()).collect();
         let sites: u64 = idx.iter().map(|&i| g.seqs[i].sites.len() as u64).sum();
-        let npz_path = dataset::split_path(&args.output, &name);
         let data = SplitData {
             kind: DatasetKind::Sequence,
             split: &name,
@@ -308,13 +307,13 @@ fn write_splits(args: &RecipeArgs, g: &Generated) -> Result<()> {
             tool: TOOL,
             compress: args.compress,
         };
-        staged.extend(dataset::stage_split(&data, &npz_path)?);
+        let npz_path = writer.stage(&data)?;
         let mut sites_file = AtomicFile::create(manifest::sibling_with_suffix(&npz_path, ".sites.tsv"))?;
         table::write_text_columns(&mut sites_file, sites_columns(g, &idx, &ids))?;
-        staged.push(sites_file);
+        writer.add(sites_file);
         log::info!("split '{name}': {} sequences, {sites} motif sites → {}", idx.len(), npz_path.display());
     }
-    commit_all(staged)
+    writer.commit()
 }
 
 /// The sites table: one row per embedded motif.

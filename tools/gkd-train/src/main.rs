@@ -1,23 +1,21 @@
 //! `gkd-train`: train a teacher or a student network on a dataset split, from scratch or
-//! distilled from teachers' softened logits, into a model directory (docs/design.md §3).
+//! distilled from teachers' softened logits, into a model directory (docs/data-contracts.md).
 
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use gkd_io::atomic::AtomicFile;
-use gkd_io::cli::{CommonArgs, run_main};
+use gkd_cli::{Bar, CommonArgs, choice, run_main};
 use gkd_io::error::{Error, IoResultExt, Result};
 use gkd_io::manifest::DatasetKind;
-use gkd_io::predictions;
 use gkd_nn::arch::{Arch, InputKind};
-use gkd_nn::data::{Dataset, index_ids};
+use gkd_nn::data::Dataset;
 use gkd_nn::device::DeviceChoice;
 use gkd_nn::layers::Activation;
 use gkd_nn::loss::Distillation;
 use gkd_nn::model::ModelSpec;
 use gkd_nn::norm::{NormSpec, RunningVariance};
-use gkd_nn::store::{self, DistillationRecord, InputSpec, ModelCard, TrainingOutcome};
-use gkd_nn::train::{EpochRecord, Keep, Monitor, Optimizer, StepRecord, Teacher, TrainConfig, Trainer};
+use gkd_nn::store::{self, DistillationRecord};
+use gkd_nn::train::{Keep, Monitor, Optimizer, StepRecord, Teacher, TrainConfig, Trainer};
 use ndarray::Array2;
 
 #[global_allocator]
@@ -43,8 +41,8 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(name = TOOL, version, about, after_help = EXAMPLES)]
 struct Args {
-    /// Architecture (docs/design.md §4.2).
-    #[arg(long, value_enum)]
+    /// Architecture (docs/science.md §2).
+    #[arg(long, value_parser = choice::<Arch>())]
     arch: Arch,
     /// Print the layers and parameter counts and exit (shape from --train, or --channels/--length/--classes).
     #[arg(long)]
@@ -59,7 +57,7 @@ struct Args {
     #[arg(short, long, value_name = "DIR", required_unless_present = "describe")]
     output: Option<PathBuf>,
     /// First-layer activation (Koo & Ploenzke: exponential gives more interpretable filters).
-    #[arg(long, value_enum, default_value = "relu")]
+    #[arg(long, value_parser = choice::<Activation>(), default_value = "relu")]
     first_activation: Activation,
     /// Maximum epochs.
     #[arg(long, default_value_t = 100)]
@@ -71,7 +69,7 @@ struct Args {
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,
     /// Optimiser.
-    #[arg(long, value_enum, default_value = "adam")]
+    #[arg(long, value_parser = choice::<Optimizer>(), default_value = "adam")]
     optimizer: Optimizer,
     /// Adam's epsilon [default: the architecture's source: 1e-7 (Keras) for the Koo CNNs, 1e-8 otherwise].
     #[arg(long)]
@@ -87,7 +85,7 @@ struct Args {
     #[arg(long)]
     kernel_l2: Option<f64>,
     /// Which epoch's weights become the model: the best validation epoch, or the last one run.
-    #[arg(long, value_enum, default_value = "best")]
+    #[arg(long, value_parser = choice::<Keep>(), default_value = "best")]
     keep: Keep,
     /// Turn every dropout layer off (ablations; step-for-step comparisons with another framework).
     #[arg(long)]
@@ -99,7 +97,7 @@ struct Args {
     #[arg(long)]
     bn_momentum: Option<f64>,
     /// Batch variance folded into the BatchNorm running variance [default: biased (Keras) for the Koo CNNs; PyTorch uses unbiased].
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = choice::<RunningVariance>())]
     bn_running_variance: Option<RunningVariance>,
     /// Start from these weights instead of random ones (model.safetensors of a model directory,
     /// or a PyTorch state_dict saved with safetensors in the same layout).
@@ -109,7 +107,7 @@ struct Args {
     #[arg(long, value_name = "TSV")]
     step_log: Option<PathBuf>,
     /// Validation quantity for early stopping and the plateau rule.
-    #[arg(long, value_enum, default_value = "aupr")]
+    #[arg(long, value_parser = choice::<Monitor>(), default_value = "aupr")]
     monitor: Monitor,
     /// Stop after this many epochs without improvement (0 = never).
     #[arg(long, default_value_t = 20)]
@@ -142,7 +140,7 @@ struct Args {
     #[arg(long)]
     resume: bool,
     /// Compute device.
-    #[arg(long, value_enum, default_value = "cpu")]
+    #[arg(long, value_parser = choice::<DeviceChoice>(), default_value = "cpu")]
     device: DeviceChoice,
     /// With --describe and no --train: input channels [default: 4 for DNA, 5 for histone].
     #[arg(long)]
@@ -189,39 +187,7 @@ fn describe(args: &Args) -> Result<()> {
             )
         }
     };
-    let mut rows = spec.layers().map_err(|e| Error::usage(e.0))?;
-    let device = burn::tensor::Device::flex();
-    let network = spec.build(&device).map_err(|e| Error::usage(e.0))?;
-    network.fill_params(&mut rows);
-    let total = gkd_nn::model::trainable_params(&network);
-    let shape = |s: &[usize]| s.iter().map(usize::to_string).collect::<Vec<_>>().join("x");
-    println!("{} ({})", arch.name(), arch.source());
-    println!("{:<14} {:>10} {:>10}  description", "layer", "output", "params");
-    for row in &rows {
-        println!("{:<14} {:>10} {:>10}  {}", row.name, shape(&row.shape), row.params, row.description);
-    }
-    println!("total parameters: {total}");
-    let norm = &spec.batch_norm;
-    if rows.iter().any(|r| r.description.contains("batchnorm")) {
-        println!(
-            "batchnorm: epsilon {}, momentum {} (PyTorch convention), {} running variance",
-            norm.epsilon,
-            norm.momentum,
-            match norm.running_variance {
-                RunningVariance::Biased => "biased",
-                RunningVariance::Unbiased => "unbiased",
-            }
-        );
-    }
-    println!("initialisation: {}", arch.weight_init().description());
-    println!(
-        "training defaults from the source: Adam epsilon {:e}, kernel L2 {:e}",
-        arch.adam_epsilon(),
-        arch.kernel_l2()
-    );
-    for note in arch.differences_from_source() {
-        println!("differs from the source: {note}");
-    }
+    print!("{}", spec.describe().map_err(|e| Error::usage(e.0))?);
     Ok(())
 }
 
@@ -246,19 +212,12 @@ fn spec_for(args: &Args, data: &Dataset) -> Result<ModelSpec> {
     if data.kind() != wanted {
         return Err(Error::in_file(
             &data.path,
-            format!("holds {} data but {} reads {} data", kind_name(data.kind()), arch.name(), kind_name(wanted)),
+            format!("holds {} data but {} reads {} data", data.kind().name(), arch.name(), wanted.name()),
         ));
     }
     let spec = with_norm_flags(ModelSpec::new(arch, data.channels(), data.length(), data.y.ncols(), first), args);
     spec.layers().map_err(|e| Error::in_file(&data.path, format!("does not fit the architecture: {}", e.0)))?;
     Ok(spec)
-}
-
-fn kind_name(kind: DatasetKind) -> &'static str {
-    match kind {
-        DatasetKind::Sequence => "sequence",
-        DatasetKind::Histone => "histone",
-    }
 }
 
 fn train(args: &Args) -> Result<()> {
@@ -276,7 +235,7 @@ fn train(args: &Args) -> Result<()> {
     let train = Dataset::load(train_path)?;
     let valid = Dataset::load(valid_path)?;
     let spec = spec_for(args, &train)?;
-    check_compatible(&train, &valid)?;
+    valid.check_compatible_with(&train)?;
     let head = gkd_nn::data::head_for(&train)?;
     if train.is_empty() || valid.is_empty() {
         return Err(Error::in_file(if train.is_empty() { train_path } else { valid_path }, "has no rows"));
@@ -289,7 +248,8 @@ fn train(args: &Args) -> Result<()> {
         ));
     }
     let distillation = Distillation { temperature: args.temperature, alpha: args.alpha };
-    let teacher = teacher_logits(args, &train, &device)?.map(|logits| Teacher { logits, distillation });
+    let teacher = gkd_nn::teacher::teacher_logits(&args.teacher, &args.soft_targets, &train, &device, &Bar::new())?
+        .map(|logits| Teacher { logits, distillation });
 
     let config = TrainConfig {
         epochs: args.epochs,
@@ -309,7 +269,7 @@ fn train(args: &Args) -> Result<()> {
         min_lr: args.min_lr,
         seed: args.seed,
     };
-    let work = sibling(output, "partial");
+    let work = gkd_io::atomic::sibling(output, "partial");
     let _lock = lock_work_dir(&work, output)?;
     log::info!(
         "training {} ({} parameters) on {} rows, validating on {} rows{}",
@@ -333,75 +293,21 @@ fn train(args: &Args) -> Result<()> {
         device,
         checkpoint_dir: work.join("checkpoint"),
         record_steps: args.step_log.is_some(),
+        diverge_at_epoch: None,
+        progress: &Bar::new(),
     };
     let initial = match &args.init_weights {
         Some(path) => Some((std::fs::read(path).with_path(path)?, path.clone())),
         None => None,
     };
     let result = trainer.run(args.resume, initial)?;
-    let state = result.state;
-    let kept_epoch = result.kept_epoch;
-    let best = &state.history[kept_epoch.max(1) - 1];
-
-    let mut outcome_metrics = serde_json::Map::new();
-    outcome_metrics.insert("loss".into(), json_number(best.valid_loss));
-    outcome_metrics.insert("auroc".into(), json_number(best.valid_auroc));
-    outcome_metrics.insert("aupr".into(), json_number(best.valid_aupr));
-    let card = ModelCard {
-        schema: store::MODEL_CARD_SCHEMA.to_owned(),
-        parameters: gkd_nn::model::trainable_params(&result.network),
-        spec,
-        head,
-        task: train.manifest.task,
-        input: InputSpec { kind: train.kind(), channels: train.manifest.channels.clone(), length: train.length() },
-        classes: train.manifest.classes.clone(),
-        training: serde_json::to_value(&config).expect("config serialises"),
-        distillation: (!args.teacher.is_empty() || !args.soft_targets.is_empty()).then(|| DistillationRecord {
-            loss: distillation,
-            teachers: args.teacher.iter().map(|p| p.display().to_string()).collect(),
-            soft_targets: args.soft_targets.iter().map(|p| p.display().to_string()).collect(),
-        }),
-        outcome: TrainingOutcome {
-            epochs_run: state.epochs_done,
-            best_epoch: kept_epoch,
-            stopped_early: state.stopped_early,
-            valid: outcome_metrics,
-        },
-        provenance: serde_json::json!({
-            "train": train_path.display().to_string(),
-            "valid": valid_path.display().to_string(),
-            "train_rows": train.len(),
-            "valid_rows": valid.len(),
-        }),
-        tool: TOOL.to_owned(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-    };
-
-    // Stage the finished directory next to the output, then swap it in.
-    let staging = sibling(output, "staging");
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).with_path(&staging)?;
-    }
-    std::fs::create_dir_all(&staging).with_path(&staging)?;
-    let mut files = vec![
-        (store::WEIGHTS_FILE, store::weights_to_safetensors(&result.network)?),
-        (store::CARD_FILE, (serde_json::to_string_pretty(&card).expect("card serialises") + "\n").into_bytes()),
-    ];
-    let mut history = String::from(EpochRecord::HEADER);
-    history.push('\n');
-    let mut timings = String::from("epoch\tseconds\n");
-    for (record, seconds) in state.history.iter().zip(&state.seconds) {
-        history += &record.tsv_line();
-        history.push('\n');
-        timings += &format!("{}\t{seconds:.3}\n", record.epoch);
-    }
-    files.push((store::HISTORY_FILE, history.into_bytes()));
-    files.push(("timings.tsv", timings.into_bytes()));
-    for (name, bytes) in files {
-        let mut f = AtomicFile::create(staging.join(name))?;
-        f.write_all(&bytes)?;
-        f.commit()?;
-    }
+    let distilled = !args.teacher.is_empty() || !args.soft_targets.is_empty();
+    let record = distilled.then(|| DistillationRecord {
+        loss: distillation,
+        teachers: args.teacher.iter().map(|p| p.display().to_string()).collect(),
+        soft_targets: args.soft_targets.iter().map(|p| p.display().to_string()).collect(),
+    });
+    store::write_model_dir(output, &store::card_for(&trainer, &result, record, TOOL), &result)?;
     if let Some(path) = &args.step_log {
         let mut log = String::from(StepRecord::HEADER);
         log.push('\n');
@@ -411,11 +317,9 @@ fn train(args: &Args) -> Result<()> {
         }
         gkd_io::atomic::write_file(path, log.as_bytes())?;
     }
-    if output.exists() {
-        std::fs::remove_dir_all(output).with_path(output)?;
-    }
-    std::fs::rename(&staging, output).with_path(output)?;
     std::fs::remove_dir_all(&work).with_path(&work)?;
+    let (state, kept_epoch) = (&result.state, result.kept_epoch);
+    let best = &state.history[kept_epoch.max(1) - 1];
     log::info!(
         "kept epoch {} of {} (validation AUROC {:.4}, AUPR {:.4}) in {}",
         kept_epoch,
@@ -444,17 +348,6 @@ fn lock_work_dir(work: &Path, output: &Path) -> Result<std::fs::File> {
     }
 }
 
-fn json_number(v: f64) -> serde_json::Value {
-    serde_json::Number::from_f64(v).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null)
-}
-
-/// `DIR.suffix` beside `DIR`.
-fn sibling(dir: &Path, suffix: &str) -> PathBuf {
-    let mut name = dir.file_name().map(|n| n.to_os_string()).unwrap_or_else(|| "model".into());
-    name.push(format!(".{suffix}"));
-    dir.with_file_name(name)
-}
-
 fn check_settings(args: &Args) -> Result<()> {
     let checks = [
         (args.epochs >= 1, "--epochs must be at least 1"),
@@ -476,101 +369,6 @@ fn check_settings(args: &Args) -> Result<()> {
     }
 }
 
-fn check_compatible(train: &Dataset, valid: &Dataset) -> Result<()> {
-    let (t, v) = (&train.manifest, &valid.manifest);
-    if t.kind != v.kind || train.channels() != valid.channels() || train.length() != valid.length() {
-        return Err(Error::in_file(
-            &valid.path,
-            format!(
-                "holds {} x {} {} data; the training split holds {} x {} {} data",
-                valid.channels(),
-                valid.length(),
-                kind_name(v.kind),
-                train.channels(),
-                train.length(),
-                kind_name(t.kind)
-            ),
-        ));
-    }
-    if t.classes != v.classes {
-        return Err(Error::in_file(
-            &valid.path,
-            format!("has classes [{}]; the training split has [{}]", v.classes.join(", "), t.classes.join(", ")),
-        ));
-    }
-    Ok(())
-}
-
 fn has_both_classes(y: &Array2<f32>) -> bool {
     y.columns().into_iter().any(|c| c.iter().any(|&v| v > 0.5) && c.iter().any(|&v| v <= 0.5))
-}
-
-/// Teacher logits for every training row: each teacher model's predictions and each
-/// soft-targets file's logits (matched by id), averaged.
-fn teacher_logits(args: &Args, train: &Dataset, device: &burn::tensor::Device) -> Result<Option<Array2<f32>>> {
-    let mut all = Vec::new();
-    for dir in &args.teacher {
-        let teacher = store::load_model(dir, device)?;
-        let card = &teacher.card;
-        if card.classes != train.manifest.classes {
-            return Err(Error::in_file(
-                dir.join(store::CARD_FILE),
-                format!(
-                    "teacher predicts classes [{}] but the training data has [{}]",
-                    card.classes.join(", "),
-                    train.manifest.classes.join(", ")
-                ),
-            ));
-        }
-        if card.input.channels.len() != train.channels() || card.input.length != train.length() {
-            return Err(Error::in_file(
-                dir.join(store::CARD_FILE),
-                format!(
-                    "teacher reads {} x {} inputs but the training data is {} x {}",
-                    card.input.channels.len(),
-                    card.input.length,
-                    train.channels(),
-                    train.length()
-                ),
-            ));
-        }
-        log::info!("teacher {}: predicting {} training rows", dir.display(), train.len());
-        let bar = gkd_io::progress::bar(train.len() as u64, "teacher logits");
-        all.push(gkd_nn::predict::logits(&teacher.network, &train.x, 256, device, Some(&bar)));
-        bar.finish_and_clear();
-    }
-    for path in &args.soft_targets {
-        all.push(soft_targets(path, train)?);
-    }
-    Ok(gkd_nn::predict::average(all))
-}
-
-/// A predictions file's logits in the training rows' order.
-fn soft_targets(path: &Path, train: &Dataset) -> Result<Array2<f32>> {
-    let p = predictions::read(path)?;
-    if p.classes != train.manifest.classes {
-        return Err(Error::in_file(
-            path,
-            format!(
-                "has classes [{}] but the training data has [{}]",
-                p.classes.join(", "),
-                train.manifest.classes.join(", ")
-            ),
-        ));
-    }
-    if p.ids.len() != train.len() {
-        return Err(Error::in_file(
-            path,
-            format!("has predictions for {} rows but the training split has {}", p.ids.len(), train.len()),
-        ));
-    }
-    let index = index_ids(&p.ids, path)?;
-    let mut logits = Array2::zeros((train.len(), p.classes.len()));
-    for (row, id) in train.ids.iter().enumerate() {
-        let &source = index.get(id).ok_or_else(|| {
-            Error::in_file(path, format!("has no prediction for training row {} (id '{id}')", row + 1))
-        })?;
-        logits.row_mut(row).assign(&p.logits.row(source));
-    }
-    Ok(logits)
 }

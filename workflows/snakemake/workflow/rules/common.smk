@@ -1,5 +1,7 @@
-# Shared settings and helpers of the gkd rules.
+# Shared settings and helpers of the gkd rules: where each study keeps its files, which models it
+# trains and how, and which maps and scores it makes. The rules in study.smk read only these.
 import os
+import re
 
 # Input paths in the configuration are relative to the repository root (or absolute).
 ROOT = os.path.abspath(os.path.join(workflow.basedir, "..", "..", ".."))
@@ -9,7 +11,17 @@ DEVICE = config["device"]
 GPU = 1 if DEVICE == "cuda" else 0
 SPLITS = ["train", "valid", "test"]
 DATASET_FILES = ["npz", "json", "rows.tsv"]
-ATTR_FILES = ["npz", "json", "rows.tsv"]
+STUDIES = config["studies"]
+# Where each study's dataset splits live: per seed (regenerated for every seed) or shared by all
+# seeds, and the file prefix.
+DATA_LAYOUT = {"sequence": ("seed", "d"), "distillation": ("seed", "d"), "histone": ("shared", "h"), "custom": ("shared", "c")}
+# Studies whose test split carries the true motif positions (gkd-synth), so maps get recovery scores.
+WITH_TRUTH = [s for s in STUDIES if s in ("sequence", "distillation")]
+
+
+def one_of(names):
+    """A wildcard constraint matching exactly these names (nothing when there are none)."""
+    return "|".join(re.escape(n) for n in names) if names else "(?!)"
 
 
 def data_path(path):
@@ -17,45 +29,200 @@ def data_path(path):
     return path if os.path.isabs(path) else os.path.join(ROOT, path)
 
 
-def study_targets():
-    """The reports (and score tables) of every configured study."""
-    targets = []
-    if "sequence" in config["studies"]:
-        targets += expand(f"{OUT}/sequence/seed{{seed}}/report.html", seed=config["sequence"]["seeds"])
-    if "histone" in config["studies"]:
-        targets += expand(f"{OUT}/histone/seed{{seed}}/report.html", seed=config["histone"]["seeds"])
-    if "custom" in config["studies"]:
-        targets += expand(f"{OUT}/custom/seed{{seed}}/report.html", seed=config["custom"]["seeds"])
-    if "distillation" in config["studies"]:
-        targets += [f"{OUT}/distillation/report.html", f"{OUT}/distillation/sweep.tsv"]
-    return targets
+def split_npz(study, seed, split):
+    """The NPZ of a dataset split of a study."""
+    where, prefix = DATA_LAYOUT[study]
+    base = f"{OUT}/{study}/seed{seed}/data" if where == "seed" else f"{OUT}/{study}/data"
+    return f"{base}/{prefix}.{split}.npz"
 
 
-def seq_model_spec(model):
-    """Architecture and first-layer activation of a sequence-study model."""
-    return config["sequence"]["teacher"] if model == "teacher" else config["sequence"]["student"]
+def seed_dir(study, seed):
+    return f"{OUT}/{study}/seed{seed}"
 
 
-def his_arch(model):
-    """Histone study: AttentiveChrome teacher, DeepChrome students."""
-    return "attentivechrome" if model == "teacher" else "deepchrome"
+def distill_defaults():
+    """T and alpha of a distilled model that does not set its own (config `defaults.distill`)."""
+    return config["defaults"]["distill"]
+
+
+# ---- models -------------------------------------------------------------------------------------
 
 
 def dis_students():
-    """Distilled students, labelled KIND_T{T}_a{alpha}: the configured list, else the full grid."""
+    """Distillation study: students labelled KIND_T{T}_a{alpha}, the configured list or the full grid."""
     dis = config["distillation"]
     if dis.get("settings"):
-        return list(config["distillation"]["settings"])
+        return list(dis["settings"])
     return [f"{kind}_T{t}_a{a}" for kind in dis["kinds"] for t in dis["temperatures"] for a in dis["alphas"]]
 
 
 def dis_setting(student):
-    """(teacher kind, T, alpha) of a student label."""
+    """(teacher kind, T, alpha) of a distillation-study student label."""
     rest, alpha = student.rsplit("_a", 1)
     kind, t = rest.rsplit("_T", 1)
     return kind, t, alpha
 
 
-def dis_attributed():
-    """Models whose maps are scored: the single teacher, the scratch student and every student."""
-    return ["teacher", "scratch"] + dis_students()
+def dis_teachers():
+    """Distillation study: the ensemble members teacher1..E (teacher1 is also the single teacher)."""
+    return [f"teacher{k}" for k in range(1, config["distillation"]["ensemble"] + 1)]
+
+
+def trained_models(study):
+    """Every model directory a study trains, in training order."""
+    if study == "distillation":
+        return dis_teachers() + ["scratch"] + dis_students()
+    return [m["name"] for m in config[study]["models"]]
+
+
+def compared_models(study):
+    """The models a study predicts with, explains and scores, in report order. In the
+    distillation study `teacher` is teacher1 and its students are scored per teacher kind."""
+    if study == "distillation":
+        return ["teacher", "scratch"] + dis_students()
+    return trained_models(study)
+
+
+def model_plan(study, model, seed):
+    """How `model` of `study` is trained: architecture, first-layer activation, training seed and
+    (distilled models) the predictions name of its teacher with T and alpha."""
+    seed = int(seed)
+    if study == "distillation":
+        dis = config["distillation"]
+        if model.startswith("teacher") and model[len("teacher"):].isdigit():
+            k = int(model[len("teacher"):])
+            # Ensemble members differ only in their training seed: seed, seed + 1000, ...
+            return dict(dis["teacher"], seed=seed + 1000 * (k - 1), teacher=None)
+        if model == "scratch":
+            return dict(dis["student"], seed=seed, teacher=None)
+        kind, t, alpha = dis_setting(model)
+        return dict(dis["student"], seed=seed, teacher=kind, temperature=t, alpha=alpha)
+    plan = dict(next(m for m in config[study]["models"] if m["name"] == model))
+    plan.setdefault("teacher", None)
+    if plan["teacher"]:
+        plan.setdefault("temperature", distill_defaults()["temperature"])
+        plan.setdefault("alpha", distill_defaults()["alpha"])
+    plan["seed"] = seed
+    return plan
+
+
+def prediction_models(study, seed, name):
+    """The model directories behind a predictions name: the model itself, or in the distillation
+    study the teacher kinds `teacher` (teacher1) and `ensemble` (teacher1..E, logits averaged)."""
+    if study == "distillation" and name in ("teacher", "ensemble"):
+        members = dis_teachers() if name == "ensemble" else dis_teachers()[:1]
+        return [f"{seed_dir(study, seed)}/models/{m}" for m in members]
+    return [f"{seed_dir(study, seed)}/models/{name}"]
+
+
+def train_flags(study, model, seed, soft):
+    """gkd-train flags of a model: architecture, budget and (distilled) its soft targets."""
+    plan, budget = model_plan(study, model, seed), config[study]["train"]
+    flags = [f"--arch {plan['arch']}"]
+    if plan.get("activation"):
+        flags.append(f"--first-activation {plan['activation']}")
+    flags.append(f"--epochs {budget['epochs']} --patience {budget['patience']}")
+    if "plateau_patience" in budget:
+        flags.append(f"--plateau-patience {budget['plateau_patience']}")
+    flags.append(f"--batch-size {budget['batch_size']}")
+    if budget.get("monitor"):
+        flags.append(f"--monitor {budget['monitor']}")
+    if plan["teacher"]:
+        flags.append(f"--soft-targets {soft} --temperature {plan['temperature']} --alpha {plan['alpha']}")
+    flags.append(f"--seed {plan['seed']}")
+    return " ".join(flags)
+
+
+def soft_targets(study, model, seed):
+    """The teacher predictions a distilled model learns from (none for other models)."""
+    teacher = model_plan(study, model, seed)["teacher"]
+    return f"{seed_dir(study, seed)}/preds/{teacher}.train.tsv" if teacher else []
+
+
+# ---- attribution maps ---------------------------------------------------------------------------
+
+
+def model_methods(study, model):
+    """The attribution methods run on a model: its own list, else the study's."""
+    if study == "distillation":
+        return config["distillation"]["attribution"]["methods"]
+    spec = next(m for m in config[study]["models"] if m["name"] == model)
+    return spec.get("methods") or config[study]["attribution"]["methods"]
+
+
+def maps(study):
+    """(model, method) of every map of a study, model by model."""
+    return [(m, method) for m in compared_models(study) for method in model_methods(study, m)]
+
+
+def report_maps(study):
+    """(model, method) of every map in a study's report: model by model, or method by method
+    (config `report_by`) so that one method's maps of the teacher and its students sit together."""
+    if config[study].get("report_by", "model") == "model":
+        return maps(study)
+    methods = list(dict.fromkeys(method for _, method in maps(study)))
+    return [(m, method) for method in methods for m, mm in maps(study) if mm == method]
+
+
+def map_npz(study, seed, model, method):
+    return f"{seed_dir(study, seed)}/attr/{model}.{method}.npz"
+
+
+def sharded(study):
+    """Studies whose maps are computed in shards and merged."""
+    return config[study].get("attribution", {}).get("shards") is not None
+
+
+def attribute_flags(study, method, seed):
+    """gkd-attribute flags choosing a study's rows and a method's settings."""
+    att = config[study].get("attribution", {})
+    if study == "sequence":
+        flags = f"--positives {att['positives']} --first {att['first']}"
+        return flags + (f" {att['ig']} --seed {seed}" if method == "ig" else "")
+    if study == "distillation":
+        # Every test row with a motif, explained for each class it is labelled with.
+        return f"--positives any --target labelled --first {att['first']}"
+    if study == "histone" and method == "classopt":
+        return f"--target all --optimisation-steps {config['histone']['classopt_steps']} --seed {seed}"
+    return ""
+
+
+# ---- scores and reports -------------------------------------------------------------------------
+
+
+def score_reports(study, seed):
+    """The score JSONs of one seed of a study, in report order."""
+    scores = f"{seed_dir(study, seed)}/scores"
+    if study == "distillation":
+        kinds = config["distillation"]["kinds"]
+        return [f"{scores}/predictive.{k}.json" for k in kinds] + [f"{scores}/recovery.json"]
+    reports = [f"{scores}/predictive.json"]
+    if study in WITH_TRUTH:
+        reports.append(f"{scores}/recovery.json")
+    if config[study].get("consistency"):
+        reports.append(f"{scores}/consistency.json")
+    return reports
+
+
+def summary_reports(study):
+    """The per-seed score reports a study's summary over seeds reads, as (seed, path)."""
+    return [(seed, r) for seed in config[study]["seeds"] for r in score_reports(study, seed)]
+
+
+def summary_arguments(study):
+    """gkd-score sweep's --report arguments. Seeds with their own dataset are told apart by it;
+    seeds sharing one dataset (they differ in training only) are labelled seedN."""
+    shared = DATA_LAYOUT[study][0] == "shared"
+    return " ".join(f"--report seed{seed}={path}" if shared else f"--report {path}" for seed, path in summary_reports(study))
+
+
+def study_targets():
+    """The reports and summaries of every configured study."""
+    targets = []
+    for study in STUDIES:
+        if study != "distillation":
+            targets += [f"{seed_dir(study, seed)}/report.html" for seed in config[study]["seeds"]]
+        targets += [f"{OUT}/{study}/sweep.tsv"]
+    if "distillation" in STUDIES:
+        targets += [f"{OUT}/distillation/report.html"]
+    return targets

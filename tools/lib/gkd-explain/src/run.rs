@@ -1,0 +1,354 @@
+//! One attribution run, as `gkd-attribute` asks for it: load the model and the dataset split,
+//! select the rows and the class each is explained for, take this run's shard, compute the maps
+//! and describe them in the sidecar (docs/data-contracts.md, attributions).
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::Device;
+use gkd_io::attributions::{ATTRIBUTION_SCHEMA, AttributionInfo, Attributions, MapRow, MethodParameters, ModelRef};
+use gkd_io::dataset::Dataset;
+use gkd_io::error::{Error, Result};
+use gkd_io::manifest::{DatasetKind, rows_path_for};
+use gkd_io::progress::Progress;
+use gkd_io::table::{RowIdentity, read_row_identities};
+use gkd_nn::store::{self, CARD_FILE, LoadedModel};
+use ndarray::{Array3, Axis};
+
+use crate::baselines::Baseline;
+use crate::classopt::ClassOptimization;
+use crate::method::{self, Method, Settings};
+use crate::selection::{self, Shard, TargetSpec};
+
+/// Which dataset rows a run explains (applied in this order: ids or range, positives, first N).
+#[derive(Debug, Clone, Default)]
+pub struct RowSelection {
+    /// Rows with these ids, in this order.
+    pub ids: Vec<String>,
+    /// Rows with the ids listed in this file (one per line), in file order.
+    pub ids_file: Option<PathBuf>,
+    /// Rows `START:END` (0-based, END exclusive).
+    pub range: Option<String>,
+    /// Only rows labelled positive for this class (name or index), or for any class (`any`).
+    pub positives: Option<String>,
+    /// Only the first N of the selected rows.
+    pub first: Option<usize>,
+}
+
+impl RowSelection {
+    /// Whether any option selects rows.
+    pub fn is_given(&self) -> bool {
+        !self.ids.is_empty() || self.ids_file.is_some() || self.range.is_some() || self.positives.is_some()
+    }
+}
+
+/// Class optimization's settings as asked for (the learning rate defaults by input kind).
+#[derive(Debug, Clone, Copy)]
+pub struct ClassOptimizationRequest {
+    /// L2 weight λ.
+    pub lambda: f64,
+    /// RMSprop learning rate [default: 0.05 for sequences, 0.1 for histone marks].
+    pub lr: Option<f64>,
+    /// Optimisation steps.
+    pub steps: usize,
+}
+
+/// Everything one run needs.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The method.
+    pub method: Method,
+    /// Model directory written by gkd-train.
+    pub model: PathBuf,
+    /// Dataset split (optional for class optimization).
+    pub data: Option<PathBuf>,
+    /// The rows explained.
+    pub rows: RowSelection,
+    /// Class explained: a name or index, `all`, `predicted` or `labelled` [default: the
+    /// positives class (`labelled` for positives `any`); else the only class; else predicted].
+    pub target: Option<String>,
+    /// Settings of the row methods.
+    pub settings: Settings,
+    /// Settings of class optimization.
+    pub class_optimization: ClassOptimizationRequest,
+    /// The shard of the maps this run computes.
+    pub shard: Option<Shard>,
+    /// The tool recorded in the sidecar.
+    pub tool: &'static str,
+}
+
+impl Request {
+    fn check(&self) -> Result<()> {
+        let s = &self.settings;
+        for (value, flag) in [(s.batch, "--batch-size"), (s.steps, "--steps"), (s.baselines, "--baselines")] {
+            if value == 0 {
+                return Err(Error::usage(format!("{flag} must be at least 1")));
+            }
+        }
+        if self.rows.first == Some(0) {
+            return Err(Error::usage("--first must be at least 1"));
+        }
+        if self.class_optimization.lr.is_some_and(|lr| !(lr > 0.0 && lr.is_finite())) {
+            return Err(Error::usage("--lr must be a positive number"));
+        }
+        if s.gradient_correction && !matches!(self.method, Method::Saliency | Method::Gradxinput) {
+            return Err(Error::usage("--gradient-correction applies to --method saliency and gradxinput"));
+        }
+        Ok(())
+    }
+}
+
+/// Compute the maps `request` asks for on `device`, reporting to `progress`.
+pub fn run(request: &Request, device: &Device, progress: &dyn Progress) -> Result<Attributions> {
+    request.check()?;
+    let model = store::load_model(&request.model, device)?;
+    let card = &model.card;
+    let target_text = request
+        .target
+        .clone()
+        .or_else(|| request.rows.positives.as_ref().map(|c| if c == "any" { "labelled".to_owned() } else { c.clone() }))
+        .unwrap_or_else(|| if card.classes.len() == 1 { "0".to_owned() } else { "predicted".to_owned() });
+    let target = TargetSpec::parse(&target_text, &card.classes, &request.model.join(CARD_FILE))?;
+    let mut parameters =
+        MethodParameters { target: target_text, batch_size: request.settings.batch, ..Default::default() };
+    if request.settings.gradient_correction {
+        parameters.gradient_correction = Some(true);
+    }
+    if request.method.reads_rows() {
+        explain_rows(request, &model, &target, parameters, device, progress)
+    } else {
+        explain_classes(request, &model, &target, parameters, device, progress)
+    }
+}
+
+/// The row methods: one map per selected (row, class) pair.
+fn explain_rows(
+    request: &Request,
+    model: &LoadedModel,
+    target: &TargetSpec,
+    mut parameters: MethodParameters,
+    device: &Device,
+    progress: &dyn Progress,
+) -> Result<Attributions> {
+    let (method, settings, card) = (request.method, &request.settings, &model.card);
+    let data_path =
+        request.data.as_ref().ok_or_else(|| Error::usage(format!("--method {} needs --data", method.name())))?;
+    let data = Dataset::load(data_path)?;
+    model.check_fits(&data, &request.model)?;
+    method::check_applicable(
+        method,
+        &model.network,
+        data.kind(),
+        card.spec.arch.name(),
+        &request.model.join(CARD_FILE),
+    )?;
+    let rows = select_rows(&request.rows, &data)?;
+    let logits = (*target == TargetSpec::Predicted).then(|| {
+        let x = gather(&data.x, &rows);
+        gkd_nn::predict::logits(&model.network, &x, settings.batch, device, &gkd_io::progress::Silent)
+    });
+    let all_pairs = selection::pairs(&rows, target, card.classes.len(), logits.as_ref(), &data.y);
+    if all_pairs.is_empty() {
+        return Err(Error::in_file(
+            &data.path,
+            "none of the selected rows is labelled positive for any class (--target labelled)",
+        ));
+    }
+    let pairs = match request.shard {
+        Some(s) => s.take(&all_pairs, method.block(settings.batch)),
+        None => all_pairs.clone(),
+    };
+    log::info!(
+        "{} on {} map(s){} of {} ({} rows selected)",
+        method.name(),
+        pairs.len(),
+        request.shard.map(|s| format!(" (shard {s})")).unwrap_or_default(),
+        data_path.display(),
+        rows.len()
+    );
+    let dataset_rows: Vec<usize> = pairs.iter().map(|p| p.row).collect();
+    let classes: Vec<usize> = pairs.iter().map(|p| p.class).collect();
+    let x = gather(&data.x, &dataset_rows);
+    match method {
+        Method::Ig => {
+            parameters.steps = Some(settings.steps);
+            parameters.baseline = Some(settings.baseline.name().to_owned());
+            let single = matches!(settings.baseline, Baseline::Zeros | Baseline::Uniform);
+            parameters.baselines = Some(if single { 1 } else { settings.baselines });
+            if !single {
+                parameters.seed = Some(settings.seed);
+            }
+        }
+        Method::Temporal => parameters.scores = Some("probability".into()),
+        _ => {}
+    }
+    progress.start(method.name(), Some(pairs.len() as u64));
+    let computed =
+        method::attribute(method, &model.network, card.head, &x, &classes, &dataset_rows, settings, device, progress)?;
+    progress.finish();
+    parameters.engine = computed.engine.map(str::to_owned);
+    if let Some(gap) = computed.extra.iter().find(|(n, _)| n == "gap").map(|(_, a)| a) {
+        let delta = &computed.extra.iter().find(|(n, _)| n == "delta").expect("ig writes delta").1;
+        let mut relative: Vec<f32> = gap.iter().zip(delta.iter()).map(|(g, d)| g.abs() / d.abs().max(1e-12)).collect();
+        relative.sort_by(f32::total_cmp);
+        log::info!(
+            "integrated gradients: completeness gap |Σattr − (F(x) − F(x′))| / |F(x) − F(x′)|: median {:.3}%, largest {:.3}% (more --steps shrinks it)",
+            100.0 * relative[relative.len() / 2],
+            100.0 * relative[relative.len() - 1]
+        );
+    }
+    let identities = read_row_identities(&rows_path_for(data_path))?;
+    let map_rows = pairs
+        .iter()
+        .map(|p| {
+            let RowIdentity { id, chrom, start, end, strand } = identities[p.row].clone();
+            MapRow { id, dataset_row: Some(p.row), class: card.classes[p.class].clone(), chrom, start, end, strand }
+        })
+        .collect();
+    let channels = computed.channels.unwrap_or_else(|| data.manifest.channels.clone());
+    let mut arrays = vec![("attr".to_owned(), computed.attr.into_dyn())];
+    if method != Method::Attention {
+        arrays.push(("x".to_owned(), x.into_dyn()));
+    }
+    arrays.extend(computed.extra);
+    let info = info(request, parameters, model, Some(data_path), channels, data.length(), pairs.len());
+    Ok(Attributions { info, rows: map_rows, arrays })
+}
+
+/// Class optimization: one logo per target class; no dataset rows.
+fn explain_classes(
+    request: &Request,
+    model: &LoadedModel,
+    target: &TargetSpec,
+    mut parameters: MethodParameters,
+    device: &Device,
+    progress: &dyn Progress,
+) -> Result<Attributions> {
+    let card = &model.card;
+    let classes: Vec<usize> = match target {
+        TargetSpec::Class(k) => vec![*k],
+        TargetSpec::All => (0..card.classes.len()).collect(),
+        TargetSpec::Predicted | TargetSpec::Labelled => {
+            return Err(Error::usage("--method classopt explains classes, not rows: give --target CLASS or all"));
+        }
+    };
+    if request.rows.is_given() {
+        return Err(Error::usage(
+            "--method classopt makes inputs from scratch: row selection and --bigwig do not apply",
+        ));
+    }
+    if let Some(path) = &request.data {
+        model.check_fits(&Dataset::load(path)?, &request.model)?;
+    }
+    let classes = match request.shard {
+        Some(s) => s.take(&classes, 1),
+        None => classes,
+    };
+    let asked = request.class_optimization;
+    let default_lr = if card.input.kind == DatasetKind::Histone { 0.1 } else { 0.05 };
+    let settings = ClassOptimization {
+        lambda: asked.lambda,
+        lr: asked.lr.unwrap_or(default_lr),
+        steps: asked.steps,
+        seed: request.settings.seed,
+    };
+    parameters.lambda = Some(settings.lambda);
+    parameters.lr = Some(settings.lr);
+    parameters.optimisation_steps = Some(settings.steps);
+    parameters.seed = Some(settings.seed);
+    progress.start("classopt", Some(classes.len() as u64));
+    let shape = (card.input.channels.len(), card.input.length);
+    let computed = method::class_optimization(&model.network, card.head, &classes, shape, &settings, device, progress);
+    progress.finish();
+    let rows = classes
+        .iter()
+        .map(|&k| MapRow {
+            id: format!("classopt:{}", card.classes[k]),
+            class: card.classes[k].clone(),
+            ..Default::default()
+        })
+        .collect();
+    let mut arrays = vec![("attr".to_owned(), computed.attr.into_dyn())];
+    arrays.extend(computed.extra);
+    let (channels, length) = (card.input.channels.clone(), card.input.length);
+    let info = info(request, parameters, model, request.data.as_deref(), channels, length, classes.len());
+    Ok(Attributions { info, rows, arrays })
+}
+
+/// The sidecar of a run.
+fn info(
+    request: &Request,
+    parameters: MethodParameters,
+    model: &LoadedModel,
+    data: Option<&Path>,
+    channels: Vec<String>,
+    length: usize,
+    count: usize,
+) -> AttributionInfo {
+    AttributionInfo {
+        schema: ATTRIBUTION_SCHEMA.to_owned(),
+        method: request.method.name().to_owned(),
+        parameters,
+        model: ModelRef {
+            path: request.model.display().to_string(),
+            architecture: model.card.spec.arch.name().to_owned(),
+            classes: model.card.classes.clone(),
+        },
+        dataset: data.map(|p| p.display().to_string()),
+        channels,
+        length,
+        count,
+        shard: request.shard.map(|s| s.to_string()),
+        tool: request.tool.to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    }
+}
+
+/// Rows `rows` of `x`, in that order.
+fn gather(x: &Array3<f32>, rows: &[usize]) -> Array3<f32> {
+    x.select(Axis(0), rows)
+}
+
+/// The dataset rows a selection picks, in order.
+fn select_rows(selection: &RowSelection, data: &Dataset) -> Result<Vec<usize>> {
+    let mut rows: Vec<usize> = if !selection.ids.is_empty() {
+        selection::rows_by_id(&selection.ids, &data.ids, &data.path)?
+    } else if let Some(file) = &selection.ids_file {
+        let text =
+            String::from_utf8(gkd_io::input::read_all(file)?).map_err(|_| Error::in_file(file, "is not UTF-8 text"))?;
+        let wanted: Vec<String> = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+        if wanted.is_empty() {
+            return Err(Error::in_file(file, "lists no ids"));
+        }
+        selection::rows_by_id(&wanted, &data.ids, &data.path)?
+    } else if let Some(range) = &selection.range {
+        selection::parse_range(range, data.len())?.collect()
+    } else {
+        (0..data.len()).collect()
+    };
+    if selection.positives.as_deref() == Some("any") && !data.manifest.classes.iter().any(|c| c == "any") {
+        rows.retain(|&r| data.y.row(r).iter().any(|&v| v > 0.5));
+    } else if let Some(class) = &selection.positives {
+        let classes = &data.manifest.classes;
+        let k = classes
+            .iter()
+            .position(|c| c == class)
+            .or_else(|| class.parse::<usize>().ok().filter(|&k| k < classes.len()))
+            .ok_or_else(|| {
+                Error::in_file(
+                    &data.path,
+                    format!(
+                        "--positives '{class}' is not a label of this dataset (labels: {}; or 'any')",
+                        classes.join(", ")
+                    ),
+                )
+            })?;
+        rows.retain(|&r| data.y[[r, k]] > 0.5);
+    }
+    if let Some(n) = selection.first {
+        rows.truncate(n);
+    }
+    if rows.is_empty() {
+        return Err(Error::in_file(&data.path, "no rows match the selection (--ids/--rows/--positives/--first)"));
+    }
+    Ok(rows)
+}

@@ -1,0 +1,334 @@
+//! One dataset split as the files of docs/data-contracts.md: `NAME.npz` (x, y and any extra arrays such
+//! as `truth`), `NAME.rows.tsv` (row identity and labels, same order) and `NAME.json` (the
+//! manifest). Reading ([`Dataset::load`], with the checks that must fail before any training:
+//! finite inputs, shapes, labels, row ids) and writing (staged as [`AtomicFile`]s; commit every
+//! split's files together with [`crate::atomic::commit_all`]).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use ndarray::{Array2, Array3, ArrayView2, ArrayView3, ArrayViewD, Axis, Ix2};
+
+use crate::atomic::AtomicFile;
+use crate::error::{Error, Result};
+use crate::manifest::{self, DatasetKind, DatasetManifest, Layout, SourceFile, TaskKind};
+use crate::npz::{self, NpzFile};
+use crate::table::{self, RowIdentity, TextTable};
+
+/// One dataset split in memory, `x` in (N, C, L) order.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// The NPZ it was read from.
+    pub path: PathBuf,
+    /// Its manifest.
+    pub manifest: DatasetManifest,
+    /// Inputs (N, C, L).
+    pub x: Array3<f32>,
+    /// Labels (N, K).
+    pub y: Array2<f32>,
+    /// Row ids, in row order.
+    pub ids: Vec<String>,
+}
+
+impl Dataset {
+    /// Read `NAME.npz`, `NAME.json` and `NAME.rows.tsv`, and check that they agree and that
+    /// every input value is finite.
+    pub fn load(path: &Path) -> Result<Self> {
+        let manifest_path = manifest::manifest_path_for(path);
+        if !manifest_path.exists() {
+            return Err(Error::in_file(
+                path,
+                format!(
+                    "has no manifest beside it (expected {}; write datasets with gkd-onehot, gkd-synth or gkd-histone)",
+                    manifest_path.display()
+                ),
+            ));
+        }
+        let manifest = DatasetManifest::read(&manifest_path)?;
+        let mut npz = NpzFile::open(path)?;
+        let x = manifest::read_ncl(&mut npz, "x", manifest.layout, path)?;
+        let y = npz
+            .read_f32("y")?
+            .into_dimensionality::<Ix2>()
+            .map_err(|_| Error::in_file(path, "array 'y' must have 2 dimensions (rows, classes)"))?;
+        if y.nrows() != x.shape()[0] {
+            return Err(Error::in_file(path, format!("'x' has {} rows but 'y' has {}", x.shape()[0], y.nrows())));
+        }
+        if y.ncols() != manifest.classes.len() {
+            return Err(Error::in_file(
+                path,
+                format!("'y' has {} columns but the manifest names {} classes", y.ncols(), manifest.classes.len()),
+            ));
+        }
+        let ids = read_ids(&manifest::rows_path_for(path), x.shape()[0])?;
+        for (i, row) in x.axis_iter(Axis(0)).enumerate() {
+            if let Some(v) = row.iter().find(|v| !v.is_finite()) {
+                return Err(Error::at_record(
+                    path,
+                    i as u64 + 1,
+                    Some(&ids[i]),
+                    format!("input 'x' holds a non-finite value ({v}); expected finite numbers"),
+                ));
+            }
+        }
+        for (i, row) in y.axis_iter(Axis(0)).enumerate() {
+            if let Some(v) = row.iter().find(|v| !v.is_finite()) {
+                return Err(Error::at_record(path, i as u64 + 1, Some(&ids[i]), format!("label is not finite ({v})")));
+            }
+        }
+        Ok(Self { path: path.to_path_buf(), manifest, x, y, ids })
+    }
+
+    /// Rows.
+    pub fn len(&self) -> usize {
+        self.x.shape()[0]
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Channels (C of (N, C, L)).
+    pub fn channels(&self) -> usize {
+        self.x.shape()[1]
+    }
+
+    /// Refuse a split (e.g. validation) whose inputs or classes differ from `train`'s.
+    pub fn check_compatible_with(&self, train: &Dataset) -> Result<()> {
+        let (t, v) = (&train.manifest, &self.manifest);
+        if t.kind != v.kind || train.channels() != self.channels() || train.length() != self.length() {
+            return Err(Error::in_file(
+                &self.path,
+                format!(
+                    "holds {} x {} {} data; the training split holds {} x {} {} data",
+                    self.channels(),
+                    self.length(),
+                    v.kind.name(),
+                    train.channels(),
+                    train.length(),
+                    t.kind.name()
+                ),
+            ));
+        }
+        if t.classes != v.classes {
+            return Err(Error::in_file(
+                &self.path,
+                format!("has classes [{}]; the training split has [{}]", v.classes.join(", "), t.classes.join(", ")),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Positions or bins (L of (N, C, L)).
+    pub fn length(&self) -> usize {
+        self.x.shape()[2]
+    }
+
+    /// Whether this is sequence or histone data.
+    pub fn kind(&self) -> DatasetKind {
+        self.manifest.kind
+    }
+
+    /// The ground truth (N, C, L) of a synthetic split (gkd-synth's `truth`: the generating PWM
+    /// of every position), in the same order as `x`.
+    pub fn read_truth(&self) -> Result<Array3<f32>> {
+        let mut npz = NpzFile::open(&self.path)?;
+        if !npz.contains("truth")? {
+            return Err(Error::in_file(
+                &self.path,
+                "has no 'truth' array (the generating PWM of every position, which gkd-synth writes; motif recovery and ground-truth logos need it)",
+            ));
+        }
+        let truth = manifest::read_ncl(&mut npz, "truth", self.manifest.layout, &self.path)?;
+        if truth.dim() != self.x.dim() {
+            return Err(Error::in_file(
+                &self.path,
+                format!("'truth' has shape {:?}; 'x' has {:?}", truth.shape(), self.x.shape()),
+            ));
+        }
+        Ok(truth)
+    }
+}
+
+/// The `id` column of a rows TSV, which must have one line per row.
+fn read_ids(path: &Path, rows: usize) -> Result<Vec<String>> {
+    if !path.exists() {
+        return Err(Error::in_file(path, "is missing (row identities of the dataset)"));
+    }
+    let table = TextTable::read(path, Some(b'\t'))?;
+    let ids: Vec<String> = table.column("id")?.into_iter().map(Option::unwrap_or_default).collect();
+    if ids.len() != rows {
+        return Err(Error::in_file(path, format!("has {} rows but the arrays have {rows}", ids.len())));
+    }
+    Ok(ids)
+}
+
+/// Index of each id, with an error naming the first repeated id.
+pub fn index_ids(ids: &[String], path: &Path) -> Result<HashMap<String, usize>> {
+    let mut index = HashMap::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        if index.insert(id.clone(), i).is_some() {
+            return Err(Error::at_line(path, i as u64 + 2, format!("id '{id}' appears more than once")));
+        }
+    }
+    Ok(index)
+}
+
+/// Everything needed to write one split.
+pub struct SplitData<'a> {
+    /// Sequence or histone.
+    pub kind: DatasetKind,
+    /// Split name.
+    pub split: &'a str,
+    /// Axis order of `x`.
+    pub layout: Layout,
+    /// Channel names.
+    pub channels: Vec<String>,
+    /// Class names (columns of `y`).
+    pub classes: &'a [String],
+    /// How `y` is read.
+    pub task: TaskKind,
+    /// The inputs, (N, C, L) or (N, L, C).
+    pub x: ArrayView3<'a, f32>,
+    /// The labels, (N, K).
+    pub y: ArrayView2<'a, f32>,
+    /// Further arrays (e.g. `truth`).
+    pub extra_arrays: Vec<(&'a str, ArrayViewD<'a, f32>)>,
+    /// Row identities, one per row of `x`.
+    pub rows: &'a [RowIdentity],
+    /// Extra text columns of the rows TSV (after strand, before the labels).
+    pub row_columns: Vec<(String, Vec<String>)>,
+    /// Counts for the manifest.
+    pub counts: BTreeMap<String, u64>,
+    /// Source files for the manifest.
+    pub sources: Vec<SourceFile>,
+    /// Tool parameters for the manifest.
+    pub parameters: serde_json::Value,
+    /// The writing tool's name.
+    pub tool: &'a str,
+    /// Compress the archive (numpy.savez_compressed) instead of storing (numpy.savez).
+    pub compress: bool,
+}
+
+/// Writes the splits of a data tool (gkd-onehot, gkd-histone, gkd-synth) all or nothing: each
+/// split's dataset files and the tool's own files beside them are staged, and the whole set
+/// appears together on [`commit`](Self::commit).
+pub struct SplitWriter<'t> {
+    template: &'t Path,
+    staged: Vec<AtomicFile>,
+}
+
+impl<'t> SplitWriter<'t> {
+    /// Splits go to `template` with `{split}` replaced by each split's name.
+    pub fn new(template: &'t Path) -> Self {
+        Self { template, staged: Vec::new() }
+    }
+
+    /// Stage the NPZ, rows TSV and manifest of one split; returns the NPZ's path.
+    pub fn stage(&mut self, data: &SplitData<'_>) -> Result<PathBuf> {
+        let npz_path = split_path(self.template, data.split);
+        self.staged.extend(stage_split(data, &npz_path)?);
+        Ok(npz_path)
+    }
+
+    /// Stage another file that belongs with the splits (an export, a sites table).
+    pub fn add(&mut self, file: AtomicFile) {
+        self.staged.push(file);
+    }
+
+    /// Put every staged file in place.
+    pub fn commit(self) -> Result<()> {
+        crate::atomic::commit_all(self.staged)
+    }
+}
+
+/// The path of a split's arrays: `{split}` in the template is replaced by the split name.
+pub fn split_path(template: &Path, split: &str) -> PathBuf {
+    PathBuf::from(template.to_string_lossy().replace("{split}", split))
+}
+
+/// Check output templates: each given path must contain `{split}` exactly when splitting.
+pub fn check_templates(splitting: bool, templates: &[(&str, Option<&Path>)]) -> Result<()> {
+    for (flag, template) in templates {
+        if let Some(t) = template
+            && splitting != t.to_string_lossy().contains("{split}")
+        {
+            return Err(Error::usage(if splitting {
+                format!("{flag} must contain {{split}} when splitting (e.g. data/name.{{split}}.npz)")
+            } else {
+                format!("{flag} contains {{split}} but no --split or --split-chroms was given")
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// Infer how labels are to be read: no columns → none; all values 0/1 → binary (one column) or
+/// multilabel; otherwise regression.
+pub fn infer_task(y: ArrayView2<'_, f32>) -> TaskKind {
+    if y.ncols() == 0 {
+        TaskKind::None
+    } else if y.iter().all(|&v| v == 0.0 || v == 1.0) {
+        if y.ncols() == 1 { TaskKind::Binary } else { TaskKind::Multilabel }
+    } else {
+        TaskKind::Regression
+    }
+}
+
+/// Stage the three files of a split at `npz_path` (rows TSV and manifest beside it).
+pub fn stage_split(data: &SplitData<'_>, npz_path: &Path) -> Result<Vec<AtomicFile>> {
+    let n = data.x.shape()[0];
+    if data.y.nrows() != n || data.rows.len() != n || data.y.ncols() != data.classes.len() {
+        return Err(Error::runtime(format!(
+            "internal: split '{}' has {} rows of x, {} of y, {} identities, {} label columns for {} classes",
+            data.split,
+            n,
+            data.y.nrows(),
+            data.rows.len(),
+            data.y.ncols(),
+            data.classes.len()
+        )));
+    }
+    let rows_path = manifest::rows_path_for(npz_path);
+    let manifest_path = manifest::manifest_path_for(npz_path);
+
+    let mut arrays: Vec<npz::NamedArray<'_>> = vec![("x", data.x.into_dyn()), ("y", data.y.into_dyn())];
+    arrays.extend(data.extra_arrays.iter().map(|(k, v)| (*k, v.view())));
+    let mut npz_file = AtomicFile::create(npz_path)?;
+    npz::write_npz(&mut npz_file, &arrays, data.compress)?;
+
+    let mut rows_file = AtomicFile::create(&rows_path)?;
+    table::write_rows_tsv(&mut rows_file, data.rows, &data.row_columns, data.classes, data.y)?;
+
+    let file_name = |p: &Path| p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let positives = (0..data.y.ncols()).map(|k| data.y.column(k).iter().filter(|&&v| v > 0.0).count() as u64).collect();
+    let (length, channels_axis) = match data.layout {
+        Layout::Ncl => (data.x.shape()[2], 1),
+        Layout::Nlc => (data.x.shape()[1], 2),
+    };
+    debug_assert_eq!(data.x.shape()[channels_axis], data.channels.len());
+    let manifest = DatasetManifest {
+        schema: manifest::DATASET_MANIFEST_SCHEMA.to_owned(),
+        kind: data.kind,
+        split: data.split.to_owned(),
+        arrays_file: file_name(npz_path),
+        rows_file: file_name(&rows_path),
+        arrays: arrays.iter().map(|(k, v)| (k.to_string(), v.shape().to_vec())).collect(),
+        layout: data.layout,
+        channels: data.channels.clone(),
+        classes: data.classes.to_vec(),
+        task: data.task,
+        length,
+        rows: n,
+        positives,
+        counts: data.counts.clone(),
+        sources: data.sources.clone(),
+        parameters: data.parameters.clone(),
+        tool: data.tool.to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let mut manifest_file = AtomicFile::create(&manifest_path)?;
+    manifest.write(&mut manifest_file)?;
+    Ok(vec![npz_file, rows_file, manifest_file])
+}

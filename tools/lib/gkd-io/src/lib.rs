@@ -1,0 +1,22 @@
+//! Formats and I/O shared by every `gkd` tool.
+//!
+//! Each module holds one job: [`error`] (one error type and its exit codes), [`atomic`]
+//! (outputs that appear whole or not at all), [`input`] (opening plain, gzip or BGZF inputs),
+//! [`npz`] (NumPy `.npz`/`.npy` tensors), [`manifest`] (the JSON beside each dataset split),
+//! [`table`] (row-identity and other TSV tables), the tool outputs ([`dataset`], [`predictions`],
+//! [`attributions`], [`scores`]) and [`progress`] (how library work reports progress). Command-line
+//! plumbing lives in `gkd-cli`, which only the tools use.
+
+pub mod atomic;
+pub mod attributions;
+pub mod dataset;
+pub mod error;
+pub mod input;
+pub mod manifest;
+pub mod npz;
+pub mod predictions;
+pub mod progress;
+pub mod scores;
+pub mod table;
+
+pub use error::{Error, Result};

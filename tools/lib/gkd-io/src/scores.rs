@@ -1,0 +1,251 @@
+//! Score files (docs/data-contracts.md, docs/science.md §5): a JSON report (schema'd) and the same rows as a TSV table —
+//! predictive AUROC/AUPR of several models, motif recovery of attribution maps against ground
+//! truth, and attribution consistency (DEGU) across models.
+
+use std::path::Path;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::atomic::AtomicFile;
+use crate::error::{Error, Result};
+
+/// The `$id` of the score report schema.
+pub const SCORES_SCHEMA: &str = "https://gkd.example/schemas/scores.v1.schema.json";
+
+/// Predictive performance of one model on one class (or `macro`, the mean over classes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PredictiveRow {
+    /// Model label (as given: NAME=FILE).
+    pub model: String,
+    /// Class name, or `macro`.
+    pub class: String,
+    /// Positive rows.
+    pub positives: usize,
+    /// Rows scored.
+    pub rows: usize,
+    /// Area under the ROC curve (null when a class has only one label value).
+    pub auroc: Option<f64>,
+    /// Average precision (area under the precision-recall curve).
+    pub aupr: Option<f64>,
+    /// Agreement with the reference model (`gkd-score predictive --agreement-with`): the mean
+    /// |p − p_reference| of the predicted probabilities over rows (and, on the macro row, over
+    /// classes); left out without a reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_abs_diff: Option<f64>,
+}
+
+/// Motif recovery of one attribution map set (Koo & Ploenzke 2021).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryRow {
+    /// Model label (as given: NAME=FILE).
+    pub model: String,
+    /// Attribution method of the maps.
+    pub method: String,
+    /// How each position was scored: observed (Σ attr·x) or l2 (norm over bases).
+    pub position_score: String,
+    /// Sequences scored (positives of their target class, first N).
+    pub sequences: usize,
+    /// Mean per-sequence AUROC over positions.
+    pub auroc_mean: Option<f64>,
+    /// Standard deviation of the per-sequence AUROC.
+    pub auroc_sd: Option<f64>,
+    /// Mean per-sequence AUPR over positions.
+    pub aupr_mean: Option<f64>,
+    /// Standard deviation of the per-sequence AUPR.
+    pub aupr_sd: Option<f64>,
+    /// Signal-to-noise: mean motif score over the largest positive background score.
+    pub snr_max: Option<f64>,
+    /// Signal-to-noise: over the mean positive background score.
+    pub snr_mean: Option<f64>,
+    /// Signal-to-noise: over the mean of the ten largest positive background scores.
+    pub snr_top10: Option<f64>,
+}
+
+/// Consistency of one model's maps with a reference map (DEGU), and across models.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyRow {
+    /// Model label, or `across-models` for the variability row.
+    pub model: String,
+    /// Maps compared.
+    pub sequences: usize,
+    /// Mean per-sequence RMSE to the reference map (null on the variability row).
+    pub rmse_mean: Option<f64>,
+    /// Standard deviation of the per-sequence RMSE.
+    pub rmse_sd: Option<f64>,
+    /// Across-model variability √(Σ var) per sequence, mean over sequences (variability row only).
+    pub variability_mean: Option<f64>,
+}
+
+/// One model and metric of a distillation sweep, over seeds (`gkd-score sweep`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SweepRow {
+    /// Model label as scored (distilled students: KIND_T{T}_a{alpha}, e.g. teacher_T15_a0.5).
+    pub model: String,
+    /// Kind of teacher a distilled student learned from (e.g. teacher, ensemble); null otherwise.
+    pub teacher: Option<String>,
+    /// Distillation temperature T; null for models that were not distilled.
+    pub temperature: Option<f64>,
+    /// Distillation weight α of the hard-label loss; null for models that were not distilled.
+    pub alpha: Option<f64>,
+    /// test_auroc, test_aupr (macro), agreement.REF (mean |p − p_REF|), recovery_auroc.METHOD,
+    /// recovery_aupr.METHOD.
+    pub metric: String,
+    /// Seeds with a value.
+    pub seeds: usize,
+    /// Mean over seeds.
+    pub mean: Option<f64>,
+    /// Sample standard deviation over seeds.
+    pub sd: Option<f64>,
+    /// Paired difference from the reference model (model − reference, same seed): mean.
+    pub diff_mean: Option<f64>,
+    /// Paired difference: sample standard deviation.
+    pub diff_sd: Option<f64>,
+    /// Seeds where the model is above the reference.
+    pub above: usize,
+    /// Seeds where the model is below the reference.
+    pub below: usize,
+    /// Two-sided exact sign test of above against below (ties left out).
+    pub sign_test_p: Option<f64>,
+}
+
+/// What was scored, by kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", content = "rows", rename_all = "lowercase")]
+pub enum ScoreRows {
+    /// Predictions against labels.
+    Predictive(Vec<PredictiveRow>),
+    /// Attribution maps against ground truth.
+    Recovery(Vec<RecoveryRow>),
+    /// Attribution maps against a reference map.
+    Consistency(Vec<ConsistencyRow>),
+    /// Score reports of several seeds summarised per model and metric.
+    Sweep(Vec<SweepRow>),
+}
+
+/// A score report: the JSON written by gkd-score (its rows are also the TSV table).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreReport {
+    /// Schema id.
+    #[serde(rename = "$schema")]
+    pub schema: String,
+    /// The dataset split scored against (labels or ground truth), when one was read.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub data: Option<String>,
+    /// The input files, by label.
+    pub inputs: Vec<LabelledFile>,
+    /// Settings that shaped the scores (e.g. first N sequences, IC threshold, reference).
+    pub settings: serde_json::Map<String, serde_json::Value>,
+    /// The scores.
+    #[serde(flatten)]
+    pub scores: ScoreRows,
+    /// The tool that wrote it.
+    pub tool: String,
+    /// Its version.
+    pub version: String,
+}
+
+/// An input file with its label.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LabelledFile {
+    /// Label (NAME of NAME=FILE).
+    pub label: String,
+    /// Path as given.
+    pub path: String,
+}
+
+impl ScoreReport {
+    /// The JSON Schema of score reports.
+    pub fn json_schema() -> serde_json::Value {
+        let mut schema = serde_json::to_value(schemars::schema_for!(ScoreReport)).expect("schema serialises");
+        if let Some(o) = schema.as_object_mut() {
+            o.insert("$id".into(), SCORES_SCHEMA.into());
+        }
+        schema
+    }
+
+    /// The rows as a TSV: one column per field, in field order; missing values are `NA`.
+    pub fn to_tsv(&self) -> String {
+        let rows: Vec<serde_json::Value> = match &self.scores {
+            ScoreRows::Predictive(r) => r.iter().map(to_value).collect(),
+            ScoreRows::Recovery(r) => r.iter().map(to_value).collect(),
+            ScoreRows::Consistency(r) => r.iter().map(to_value).collect(),
+            ScoreRows::Sweep(r) => r.iter().map(to_value).collect(),
+        };
+        let Some(first) = rows.first().and_then(|r| r.as_object()) else { return String::new() };
+        let header: Vec<&String> = first.keys().collect();
+        let mut text = header.iter().map(|k| k.as_str()).collect::<Vec<_>>().join("\t") + "\n";
+        for row in &rows {
+            let cells: Vec<String> = header
+                .iter()
+                .map(|k| match &row[k.as_str()] {
+                    serde_json::Value::Null => "NA".to_owned(),
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Number(n) => match n.as_f64() {
+                        Some(f) if !n.is_u64() && !n.is_i64() => format!("{f:.6}"),
+                        _ => n.to_string(),
+                    },
+                    other => other.to_string(),
+                })
+                .collect();
+            text += &(cells.join("\t") + "\n");
+        }
+        text
+    }
+
+    /// Stage the TSV table and, when asked, the JSON report.
+    pub fn stage(&self, tsv: &Path, json: Option<&Path>) -> Result<Vec<AtomicFile>> {
+        let mut files = Vec::new();
+        let mut table = AtomicFile::create(tsv)?;
+        table.write_all(self.to_tsv().as_bytes())?;
+        files.push(table);
+        if let Some(path) = json {
+            let mut file = AtomicFile::create(path)?;
+            let text =
+                serde_json::to_string_pretty(self).map_err(|e| Error::runtime(format!("{}: {e}", path.display())))?;
+            file.write_all((text + "\n").as_bytes())?;
+            files.push(file);
+        }
+        Ok(files)
+    }
+}
+
+fn to_value<T: Serialize>(row: &T) -> serde_json::Value {
+    serde_json::to_value(row).expect("score rows serialise")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tsv_has_one_column_per_field_and_na_for_missing() {
+        let report = ScoreReport {
+            schema: SCORES_SCHEMA.into(),
+            data: None,
+            inputs: vec![],
+            settings: Default::default(),
+            scores: ScoreRows::Predictive(vec![PredictiveRow {
+                model: "t".into(),
+                class: "macro".into(),
+                positives: 3,
+                rows: 10,
+                auroc: Some(0.5),
+                aupr: None,
+                mean_abs_diff: None,
+            }]),
+            tool: "gkd-score".into(),
+            version: "0".into(),
+        };
+        assert_eq!(report.to_tsv(), "model\tclass\tpositives\trows\tauroc\taupr\nt\tmacro\t3\t10\t0.500000\tNA\n");
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["kind"], "predictive");
+        assert_eq!(json["rows"][0]["auroc"], 0.5);
+    }
+}

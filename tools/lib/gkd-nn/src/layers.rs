@@ -1,0 +1,506 @@
+//! Building blocks shared by the architectures: convolution blocks (conv → BatchNorm →
+//! activation → dropout → max-pool, the order of the Koo lab's Keras models, or pool before
+//! dropout as in DeepChrome), dense blocks, a bidirectional LSTM stored in PyTorch's `nn.LSTM`
+//! layout, and soft-attention pooling.
+
+use std::sync::{Arc, Mutex};
+
+use burn::module::{Flag, Initializer, Module, Param};
+use burn::nn::conv::{Conv1d, Conv1dConfig};
+use burn::nn::pool::{MaxPool1d, MaxPool1dConfig};
+use burn::nn::{Linear, LinearConfig, PaddingConfig1d};
+use burn::tensor::activation::{relu, sigmoid, softmax, tanh};
+use burn::tensor::{Device, Tensor, TensorData};
+use gkd_genomics::rng::SeededRng;
+use serde::{Deserialize, Serialize};
+
+use crate::init::WeightInit;
+use crate::norm::{BatchNorm, NormSpec};
+
+/// The non-linearity after a layer.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumMessage,
+    strum::EnumProperty,
+)]
+#[strum(serialize_all = "kebab-case")]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    /// max(0, x).
+    Relu,
+    /// exp(x): Koo & Ploenzke's first-layer activation that makes filters more interpretable.
+    Exponential,
+    /// No non-linearity.
+    #[strum(props(cli = "hidden"))]
+    Identity,
+}
+
+impl Activation {
+    /// Apply to a tensor.
+    pub fn apply<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
+        match self {
+            Activation::Relu => relu(x),
+            Activation::Exponential => x.exp(),
+            Activation::Identity => x,
+        }
+    }
+
+    /// Name as written in model.json and on the command line.
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// The stream a network's dropout masks are drawn from. A network has one, shared by its dropout
+/// layers in the order they run (copies of the network share it too). The trainer reseeds it at
+/// the start of every epoch from the run's seed and the epoch, so a run resumed from a
+/// checkpoint draws the same masks as one that never stopped.
+#[derive(Debug, Clone)]
+pub struct DropoutStream(Arc<Mutex<SeededRng>>);
+
+impl DropoutStream {
+    /// A stream seeded with 0 (until [`reseed`](Self::reseed)).
+    pub fn new() -> Self {
+        Self(Arc::new(Mutex::new(Self::rng(0))))
+    }
+
+    /// Restart the stream from `seed`.
+    pub fn reseed(&self, seed: u64) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Self::rng(seed);
+    }
+
+    fn rng(seed: u64) -> SeededRng {
+        SeededRng::new(seed, 0xD0)
+    }
+}
+
+impl Default for DropoutStream {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Inverted dropout whose masks come from a ChaCha8 stream (32 random bits per element) instead
+/// of the back end's float sampler, which took ~8% of a koo-cnn-deep training step on `flex`;
+/// the masks are also the same on every back end. Active only while training: the module's
+/// training flag is on (`valid()` turns it off) and the input is on an autodiff device.
+#[derive(Module, Debug)]
+pub struct Dropout {
+    /// Probability of zeroing an element.
+    #[module(skip)]
+    pub prob: f64,
+    /// Training flag, switched off by `valid()`.
+    pub training: Param<Flag>,
+    /// The network's mask stream.
+    #[module(skip)]
+    pub stream: DropoutStream,
+}
+
+impl Dropout {
+    /// Dropout with probability `prob` in [0, 1), drawing its masks from `stream`.
+    pub fn new(prob: f64, stream: &DropoutStream) -> Self {
+        assert!((0.0..1.0).contains(&prob), "dropout probability {prob} outside [0, 1)");
+        Self { prob, training: Param::from_bool(true), stream: stream.clone() }
+    }
+
+    /// Zero each element with probability p and scale the rest by 1/(1 − p) while training.
+    pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        if self.prob == 0.0 || !self.training.is_enabled() || !x.device().is_autodiff() {
+            return x;
+        }
+        let shape = x.shape();
+        let n = shape.num_elements();
+        let keep = 1.0 - self.prob;
+        let threshold = (keep * 4_294_967_296.0) as u64;
+        let scale = (1.0 / keep) as f32;
+        let mut rng = self.stream.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mask: Vec<f32> = (0..n).map(|_| if (rng.next_u32() as u64) < threshold { scale } else { 0.0 }).collect();
+        drop(rng);
+        let mask = Tensor::<D>::from_data(TensorData::new(mask, shape), &x.device());
+        x * mask
+    }
+}
+
+/// Convolution padding: `same` keeps the length, `valid` shrinks it by kernel − 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Padding {
+    /// Output length = input length.
+    Same,
+    /// Output length = input length − kernel + 1.
+    Valid,
+}
+
+/// One convolution layer of an architecture's plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvSpec {
+    /// Number of filters.
+    pub filters: usize,
+    /// Filter width.
+    pub kernel: usize,
+    /// Same or valid padding.
+    pub padding: Padding,
+    /// BatchNorm after the convolution.
+    pub batch_norm: bool,
+    /// Non-linearity.
+    pub activation: Activation,
+    /// Max-pool size (stride = size); 1 = none.
+    pub pool: usize,
+    /// Dropout probability.
+    pub dropout: f64,
+    /// Dropout after the max-pool (DeepChrome) instead of before it (the Koo lab's layers).
+    pub dropout_after_pool: bool,
+}
+
+/// A convolution layer with Koo-lab defaults: same padding, BatchNorm, ReLU, no pool, no dropout.
+pub fn conv(filters: usize, kernel: usize) -> ConvSpec {
+    ConvSpec {
+        filters,
+        kernel,
+        padding: Padding::Same,
+        batch_norm: true,
+        activation: Activation::Relu,
+        pool: 1,
+        dropout: 0.0,
+        dropout_after_pool: false,
+    }
+}
+
+impl ConvSpec {
+    /// Valid (no) padding.
+    pub fn valid(mut self) -> Self {
+        self.padding = Padding::Valid;
+        self
+    }
+    /// Max-pool of this size after the activation.
+    pub fn pool(mut self, size: usize) -> Self {
+        self.pool = size;
+        self
+    }
+    /// Dropout after the activation, before the max-pool.
+    pub fn dropout(mut self, p: f64) -> Self {
+        self.dropout = p;
+        self
+    }
+    /// Dropout after the max-pool.
+    pub fn dropout_after_pool(mut self, p: f64) -> Self {
+        self.dropout = p;
+        self.dropout_after_pool = true;
+        self
+    }
+    /// Activation of the block.
+    pub fn activation(mut self, a: Activation) -> Self {
+        self.activation = a;
+        self
+    }
+    /// No BatchNorm (the convolution then has a bias).
+    pub fn no_norm(mut self) -> Self {
+        self.batch_norm = false;
+        self
+    }
+
+    /// Output length for an input of `length` positions; `None` when the input is too short.
+    pub fn output_length(&self, length: usize) -> Option<usize> {
+        let conv = match self.padding {
+            Padding::Same => length,
+            Padding::Valid => length.checked_sub(self.kernel - 1)?,
+        };
+        let pooled = conv / self.pool;
+        (pooled > 0).then_some(pooled)
+    }
+}
+
+/// One hidden dense layer of an architecture's plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DenseSpec {
+    /// Units.
+    pub units: usize,
+    /// BatchNorm after the linear map.
+    pub batch_norm: bool,
+    /// Dropout after the activation.
+    pub dropout: f64,
+}
+
+/// A hidden dense layer: linear → BatchNorm → ReLU, no dropout.
+pub fn dense(units: usize) -> DenseSpec {
+    DenseSpec { units, batch_norm: true, dropout: 0.0 }
+}
+
+impl DenseSpec {
+    /// Dropout after the activation.
+    pub fn dropout(mut self, p: f64) -> Self {
+        self.dropout = p;
+        self
+    }
+    /// No BatchNorm (the linear map then has a bias).
+    pub fn no_norm(mut self) -> Self {
+        self.batch_norm = false;
+        self
+    }
+}
+
+/// What every layer of one network is built with.
+#[derive(Debug, Clone, Copy)]
+pub struct LayerContext<'a> {
+    /// BatchNorm settings.
+    pub norm: &'a NormSpec,
+    /// Weight initialisation scheme.
+    pub weights: WeightInit,
+    /// The network's dropout mask stream.
+    pub dropout: &'a DropoutStream,
+    /// Where the parameters live.
+    pub device: &'a Device,
+}
+
+/// conv → (BatchNorm) → activation → (dropout) → (max-pool), or pool before dropout.
+#[derive(Module, Debug)]
+pub struct ConvBlock {
+    /// The convolution (no bias when BatchNorm follows: it would be cancelled by the mean).
+    pub conv: Conv1d,
+    /// BatchNorm over channels.
+    pub norm: Option<BatchNorm>,
+    /// Max-pool, stride = size.
+    pub pool: Option<MaxPool1d>,
+    /// Dropout.
+    pub dropout: Dropout,
+    /// The non-linearity.
+    #[module(skip)]
+    pub activation: Activation,
+    /// Dropout after the pool instead of before it.
+    #[module(skip)]
+    pub dropout_after_pool: bool,
+}
+
+impl ConvBlock {
+    /// Build from a spec for `channels_in` input channels.
+    pub fn new(spec: &ConvSpec, channels_in: usize, context: &LayerContext<'_>) -> Self {
+        let LayerContext { norm, weights, dropout, device } = *context;
+        let padding = match spec.padding {
+            Padding::Same => PaddingConfig1d::Same,
+            Padding::Valid => PaddingConfig1d::Valid,
+        };
+        let mut conv = Conv1dConfig::new(channels_in, spec.filters, spec.kernel)
+            .with_padding(padding)
+            .with_bias(!spec.batch_norm)
+            .init(device);
+        let shape = [spec.filters, channels_in, spec.kernel];
+        if let Some(w) = weights.kernel(shape, channels_in * spec.kernel, spec.filters, false, device) {
+            conv.weight = w;
+        }
+        conv.bias = conv.bias.map(|b| weights.bias([spec.filters], device).unwrap_or(b));
+        Self {
+            conv,
+            norm: spec.batch_norm.then(|| BatchNorm::new(spec.filters, norm, device)),
+            pool: (spec.pool > 1).then(|| MaxPool1dConfig::new(spec.pool).init()),
+            dropout: Dropout::new(spec.dropout, dropout),
+            activation: spec.activation,
+            dropout_after_pool: spec.dropout_after_pool,
+        }
+    }
+
+    /// Pre-activation output of the convolution and its BatchNorm, (B, filters, L').
+    pub fn pre_activation(&self, x: Tensor<3>) -> Tensor<3> {
+        let x = self.conv.forward(x);
+        match &self.norm {
+            Some(norm) => norm.forward(x),
+            None => x,
+        }
+    }
+
+    /// The max-pool (identity without one).
+    pub fn pool(&self, x: Tensor<3>) -> Tensor<3> {
+        match &self.pool {
+            Some(pool) => pool.forward(x),
+            None => x,
+        }
+    }
+
+    /// (B, C, L) → (B, filters, L').
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let x = self.activation.apply(self.pre_activation(x));
+        if self.dropout_after_pool { self.dropout.forward(self.pool(x)) } else { self.pool(self.dropout.forward(x)) }
+    }
+}
+
+/// linear → (BatchNorm) → ReLU → (dropout).
+#[derive(Module, Debug)]
+pub struct DenseBlock {
+    /// The linear map.
+    pub linear: Linear,
+    /// BatchNorm over units.
+    pub norm: Option<BatchNorm>,
+    /// Dropout.
+    pub dropout: Dropout,
+}
+
+impl DenseBlock {
+    /// Build from a spec for `inputs` features.
+    pub fn new(spec: &DenseSpec, inputs: usize, context: &LayerContext<'_>) -> Self {
+        let LayerContext { norm, weights, dropout, device } = *context;
+        Self {
+            linear: linear(inputs, spec.units, !spec.batch_norm, weights, false, device),
+            norm: spec.batch_norm.then(|| BatchNorm::new(spec.units, norm, device)),
+            dropout: Dropout::new(spec.dropout, dropout),
+        }
+    }
+
+    /// (B, inputs) → (B, units).
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        let x = self.linear.forward(x);
+        let x = match &self.norm {
+            Some(norm) => norm.forward(x),
+            None => x,
+        };
+        self.dropout.forward(relu(x))
+    }
+}
+
+/// A linear map `inputs` → `outputs` initialised as `weights` says; `output` marks the logits
+/// layer (Keras: `glorot_uniform` there, `he_normal` in hidden layers).
+pub fn linear(inputs: usize, outputs: usize, bias: bool, weights: WeightInit, output: bool, device: &Device) -> Linear {
+    let mut layer = LinearConfig::new(inputs, outputs).with_bias(bias).init(device);
+    if let Some(w) = weights.kernel([inputs, outputs], inputs, outputs, output, device) {
+        layer.weight = w;
+    }
+    layer.bias = layer.bias.map(|b| weights.bias([outputs], device).unwrap_or(b));
+    layer
+}
+
+/// A one-layer bidirectional LSTM whose parameters carry PyTorch's `nn.LSTM` names and shapes
+/// (`weight_ih_l0` (4H, in), `weight_hh_l0` (4H, H), `bias_ih_l0`, `bias_hh_l0`, and the same
+/// with `_reverse`; gates in PyTorch's order input, forget, cell, output), so the safetensors load
+/// into `nn.LSTM(in, H, batch_first=True, bidirectional=True)` as they are. The input projection
+/// of every time step is one matrix product; only the recurrent product runs step by step.
+#[derive(Module, Debug)]
+pub struct BiLstm {
+    /// Forward direction, input weights.
+    pub weight_ih_l0: Param<Tensor<2>>,
+    /// Forward direction, recurrent weights.
+    pub weight_hh_l0: Param<Tensor<2>>,
+    /// Forward direction, input bias.
+    pub bias_ih_l0: Param<Tensor<1>>,
+    /// Forward direction, recurrent bias.
+    pub bias_hh_l0: Param<Tensor<1>>,
+    /// Reverse direction, input weights.
+    pub weight_ih_l0_reverse: Param<Tensor<2>>,
+    /// Reverse direction, recurrent weights.
+    pub weight_hh_l0_reverse: Param<Tensor<2>>,
+    /// Reverse direction, input bias.
+    pub bias_ih_l0_reverse: Param<Tensor<1>>,
+    /// Reverse direction, recurrent bias.
+    pub bias_hh_l0_reverse: Param<Tensor<1>>,
+    /// Hidden units per direction.
+    #[module(skip)]
+    pub hidden: usize,
+}
+
+impl BiLstm {
+    /// Every weight and bias ~ U(−a, a): PyTorch's a = 1/√H unless `weights` says otherwise.
+    pub fn new(inputs: usize, hidden: usize, weights: WeightInit, device: &Device) -> Self {
+        let bound = weights.lstm_bound(hidden);
+        let init = Initializer::Uniform { min: -bound, max: bound };
+        let g = 4 * hidden;
+        Self {
+            weight_ih_l0: init.init([g, inputs], device),
+            weight_hh_l0: init.init([g, hidden], device),
+            bias_ih_l0: init.init([g], device),
+            bias_hh_l0: init.init([g], device),
+            weight_ih_l0_reverse: init.init([g, inputs], device),
+            weight_hh_l0_reverse: init.init([g, hidden], device),
+            bias_ih_l0_reverse: init.init([g], device),
+            bias_hh_l0_reverse: init.init([g], device),
+            hidden,
+        }
+    }
+
+    /// (B, T, inputs) → (B, T, 2H): forward states then reverse states at each time step.
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let forward = self.direction(
+            x.clone(),
+            &self.weight_ih_l0,
+            &self.weight_hh_l0,
+            &self.bias_ih_l0,
+            &self.bias_hh_l0,
+            false,
+        );
+        let reverse = self.direction(
+            x,
+            &self.weight_ih_l0_reverse,
+            &self.weight_hh_l0_reverse,
+            &self.bias_ih_l0_reverse,
+            &self.bias_hh_l0_reverse,
+            true,
+        );
+        Tensor::cat(vec![forward, reverse], 2)
+    }
+
+    fn direction(
+        &self,
+        x: Tensor<3>,
+        w_ih: &Param<Tensor<2>>,
+        w_hh: &Param<Tensor<2>>,
+        b_ih: &Param<Tensor<1>>,
+        b_hh: &Param<Tensor<1>>,
+        reverse: bool,
+    ) -> Tensor<3> {
+        let [batch, steps, inputs] = x.dims();
+        let h = self.hidden;
+        let bias = (b_ih.val() + b_hh.val()).unsqueeze_dim::<2>(0);
+        let projected = x.reshape([batch * steps, inputs]).matmul(w_ih.val().transpose()) + bias;
+        let projected = projected.reshape([batch, steps, 4 * h]);
+        let w_hh_t = w_hh.val().transpose();
+        let device = projected.device();
+        let mut hidden = Tensor::<2>::zeros([batch, h], &device);
+        let mut cell = Tensor::<2>::zeros([batch, h], &device);
+        let mut outputs: Vec<Tensor<2>> = Vec::with_capacity(steps);
+        let order: Box<dyn Iterator<Item = usize>> =
+            if reverse { Box::new((0..steps).rev()) } else { Box::new(0..steps) };
+        for t in order {
+            let gates = projected.clone().narrow(1, t, 1).reshape([batch, 4 * h]) + hidden.matmul(w_hh_t.clone());
+            let input_gate = sigmoid(gates.clone().narrow(1, 0, h));
+            let forget_gate = sigmoid(gates.clone().narrow(1, h, h));
+            let cell_gate = tanh(gates.clone().narrow(1, 2 * h, h));
+            let output_gate = sigmoid(gates.narrow(1, 3 * h, h));
+            cell = forget_gate * cell + input_gate * cell_gate;
+            hidden = output_gate * tanh(cell.clone());
+            outputs.push(hidden.clone());
+        }
+        if reverse {
+            outputs.reverse();
+        }
+        Tensor::stack(outputs, 1)
+    }
+}
+
+/// Soft attention over the time axis: α = softmax_t(h_t · w), pooled = Σ_t α_t h_t
+/// (AttentiveChrome's `rec_attention`; the context vector is (D, 1) as there).
+#[derive(Module, Debug)]
+pub struct AttentionPool {
+    /// The context vector w, (D, 1).
+    pub context: Param<Tensor<2>>,
+}
+
+impl AttentionPool {
+    /// A context vector for `dim`-wide states, ~ U(−0.1, 0.1) as in AttentiveChrome.
+    pub fn new(dim: usize, device: &Device) -> Self {
+        Self { context: Initializer::Uniform { min: -0.1, max: 0.1 }.init([dim, 1], device) }
+    }
+
+    /// (B, T, D) → pooled (B, D) and weights α (B, T).
+    pub fn forward(&self, states: Tensor<3>) -> (Tensor<2>, Tensor<2>) {
+        let [batch, steps, dim] = states.dims();
+        let scores = states.clone().reshape([batch * steps, dim]).matmul(self.context.val()).reshape([batch, steps]);
+        let alpha = softmax(scores, 1);
+        let pooled = (states * alpha.clone().unsqueeze_dim::<3>(2)).sum_dim(1).reshape([batch, dim]);
+        (pooled, alpha)
+    }
+}

@@ -1,0 +1,537 @@
+//! Networks built from an architecture's plan, their forward passes and `--describe` tables.
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::nn::Linear;
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::arch::{Arch, AttentivePlan, ConvPlan, InputKind, Plan, RecurrentPlan, Reduce};
+use crate::init::WeightInit;
+use crate::layers::{
+    Activation, AttentionPool, BiLstm, ConvBlock, ConvSpec, DenseBlock, Dropout, DropoutStream, LayerContext, linear,
+};
+use crate::norm::NormSpec;
+
+/// Everything needed to rebuild a network: stored in model.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ModelSpec {
+    /// Architecture name.
+    pub arch: Arch,
+    /// Input channels: 4 for DNA, the number of marks for histone data.
+    pub channels: usize,
+    /// Input length: positions or bins.
+    pub length: usize,
+    /// Output logits.
+    pub classes: usize,
+    /// First-layer activation (relu or exponential) where the architecture lets it be chosen.
+    pub first_activation: Activation,
+    /// BatchNorm settings (read as the settings of models written before they were recorded
+    /// when absent).
+    #[serde(default = "legacy_norm")]
+    pub batch_norm: NormSpec,
+}
+
+fn legacy_norm() -> NormSpec {
+    NormSpec::LEGACY
+}
+
+/// A problem with fitting an architecture to an input shape.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShapeMismatch(pub String);
+
+impl ModelSpec {
+    /// A spec with the architecture's own BatchNorm settings.
+    pub fn new(arch: Arch, channels: usize, length: usize, classes: usize, first_activation: Activation) -> Self {
+        Self { arch, channels, length, classes, first_activation, batch_norm: arch.batch_norm() }
+    }
+
+    /// The layer plan.
+    pub fn plan(&self) -> Plan {
+        self.arch.plan(self.first_activation)
+    }
+
+    /// Check that the input shape fits the architecture; returns the describe table's rows.
+    pub fn layers(&self) -> Result<Vec<LayerRow>, ShapeMismatch> {
+        let name = self.arch.name();
+        if self.classes == 0 {
+            return Err(ShapeMismatch(format!("{name} needs at least one class (label column)")));
+        }
+        if self.arch.input_kind() == InputKind::Sequence && self.channels != 4 {
+            return Err(ShapeMismatch(format!(
+                "{name} reads one-hot DNA with 4 channels (A, C, G, T), but the data has {} channels",
+                self.channels
+            )));
+        }
+        if self.first_activation != Activation::Relu && !self.arch.has_selectable_first_activation() {
+            return Err(ShapeMismatch(format!("{name} has no selectable first-layer activation")));
+        }
+        let mut rows = vec![LayerRow::new("input", "", vec![self.channels, self.length])];
+        match self.plan() {
+            Plan::Conv(plan) => {
+                let (mut c, mut l) = (self.channels, self.length);
+                for (i, spec) in plan.convs.iter().enumerate() {
+                    l = spec.output_length(l).ok_or_else(|| {
+                        ShapeMismatch(format!(
+                            "{name}: input length {} is too short (conv{} k{} with pool {} leaves no positions)",
+                            self.length,
+                            i + 1,
+                            spec.kernel,
+                            spec.pool
+                        ))
+                    })?;
+                    c = spec.filters;
+                    let mut what = format!("conv {} k{} {:?}", spec.filters, spec.kernel, spec.padding).to_lowercase();
+                    if spec.batch_norm {
+                        what += " + batchnorm";
+                    }
+                    what += &format!(" + {}", spec.activation.name());
+                    let pool = if spec.pool > 1 { format!(" + maxpool {}", spec.pool) } else { String::new() };
+                    let dropout =
+                        if spec.dropout > 0.0 { format!(" + dropout {}", spec.dropout) } else { String::new() };
+                    if spec.dropout_after_pool {
+                        what += &(pool + &dropout);
+                    } else {
+                        what += &(dropout + &pool);
+                    }
+                    rows.push(LayerRow::new(&format!("blocks.{i}"), &what, vec![c, l]));
+                }
+                let mut width = match plan.reduce {
+                    Reduce::Flatten => c * l,
+                    Reduce::GlobalMax => c,
+                };
+                let what = match plan.reduce {
+                    Reduce::Flatten => "flatten".to_owned(),
+                    Reduce::GlobalMax => "global max over positions".to_owned(),
+                };
+                let what =
+                    if plan.reduce_dropout > 0.0 { format!("{what} + dropout {}", plan.reduce_dropout) } else { what };
+                rows.push(LayerRow::new("reduce", &what, vec![width]));
+                for (i, spec) in plan.dense.iter().enumerate() {
+                    width = spec.units;
+                    let mut what = format!("dense {}", spec.units);
+                    if spec.batch_norm {
+                        what += " + batchnorm";
+                    }
+                    what += " + relu";
+                    if spec.dropout > 0.0 {
+                        what += &format!(" + dropout {}", spec.dropout);
+                    }
+                    rows.push(LayerRow::new(&format!("dense.{i}"), &what, vec![width]));
+                }
+            }
+            Plan::Recurrent(plan) => {
+                let mut l = self.length;
+                for (i, spec) in plan.convs.iter().enumerate() {
+                    l = spec
+                        .output_length(l)
+                        .ok_or_else(|| ShapeMismatch(format!("{name}: input length {} is too short", self.length)))?;
+                    rows.push(LayerRow::new(
+                        &format!("blocks.{i}"),
+                        &format!("conv {} k{} same + relu", spec.filters, spec.kernel),
+                        vec![spec.filters, l],
+                    ));
+                }
+                rows.push(LayerRow::new(
+                    "lstm",
+                    &format!("bidirectional LSTM {} per direction", plan.hidden),
+                    vec![l, 2 * plan.hidden],
+                ));
+                rows.push(LayerRow::new("reduce", "mean over positions", vec![2 * plan.hidden]));
+            }
+            Plan::Attentive(plan) => {
+                let bins = 2 * plan.bin_hidden;
+                rows.push(LayerRow::new(
+                    "bin_encoders",
+                    &format!("per mark: BiLSTM {} per direction over bins + bin attention α", plan.bin_hidden),
+                    vec![self.channels, bins],
+                ));
+                rows.push(LayerRow::new(
+                    "mark_encoder",
+                    &format!("BiLSTM {} per direction over marks + mark attention β", plan.mark_hidden),
+                    vec![2 * plan.mark_hidden],
+                ));
+            }
+        }
+        rows.push(LayerRow::new("output", "linear (logits)", vec![self.classes]));
+        Ok(rows)
+    }
+
+    /// Build a freshly initialised network (weights drawn from the device's RNG; seed it first).
+    pub fn build(&self, device: &Device) -> Result<Network, ShapeMismatch> {
+        self.build_with(device, true)
+    }
+
+    /// Build a freshly initialised network; `dropout = false` builds every dropout layer with
+    /// probability 0 (gkd-train `--no-dropout`).
+    pub fn build_with(&self, device: &Device, dropout: bool) -> Result<Network, ShapeMismatch> {
+        let rows = self.layers()?;
+        let plan = if dropout { self.plan() } else { self.plan().without_dropout() };
+        let (norm, weights) = (&self.batch_norm, self.arch.weight_init());
+        norm.validate().map_err(ShapeMismatch)?;
+        let stream = DropoutStream::new();
+        let context = LayerContext { norm, weights, dropout: &stream, device };
+        Ok(match plan {
+            Plan::Conv(plan) => {
+                let reduced = rows.iter().find(|r| r.name == "reduce").map(|r| r.shape[0]).unwrap_or(0);
+                Network::Conv(ConvNet::new(&plan, self.channels, reduced, self.classes, &context))
+            }
+            Plan::Recurrent(plan) => {
+                Network::Recurrent(RecurrentNet::new(&plan, self.channels, self.classes, &context))
+            }
+            Plan::Attentive(plan) => {
+                Network::Attentive(AttentiveChrome::new(&plan, self.channels, self.classes, weights, device))
+            }
+        })
+    }
+}
+
+impl ModelSpec {
+    /// The `--describe` text: the layer table with parameter counts, BatchNorm and
+    /// initialisation settings, the source's training defaults and where gkd differs from it.
+    pub fn describe(&self) -> Result<String, ShapeMismatch> {
+        use std::fmt::Write;
+        let arch = self.arch;
+        let mut rows = self.layers()?;
+        let network = self.build(&Device::flex())?;
+        network.fill_params(&mut rows);
+        let shape = |s: &[usize]| s.iter().map(usize::to_string).collect::<Vec<_>>().join("x");
+        let mut out = String::new();
+        let _ = writeln!(out, "{} ({})", arch.name(), arch.source());
+        let _ = writeln!(out, "{:<14} {:>10} {:>10}  description", "layer", "output", "params");
+        for row in &rows {
+            let _ = writeln!(out, "{:<14} {:>10} {:>10}  {}", row.name, shape(&row.shape), row.params, row.description);
+        }
+        let _ = writeln!(out, "total parameters: {}", trainable_params(&network));
+        let norm = &self.batch_norm;
+        if rows.iter().any(|r| r.description.contains("batchnorm")) {
+            let variance: &'static str = norm.running_variance.into();
+            let _ = writeln!(
+                out,
+                "batchnorm: epsilon {}, momentum {} (PyTorch convention), {variance} running variance",
+                norm.epsilon, norm.momentum
+            );
+        }
+        let _ = writeln!(out, "initialisation: {}", arch.weight_init().description());
+        let _ = writeln!(
+            out,
+            "training defaults from the source: Adam epsilon {:e}, kernel L2 {:e}",
+            arch.adam_epsilon(),
+            arch.kernel_l2()
+        );
+        for note in arch.differences_from_source() {
+            let _ = writeln!(out, "differs from the source: {note}");
+        }
+        Ok(out)
+    }
+}
+
+/// One row of the `--describe` table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LayerRow {
+    /// Parameter-name prefix in model.safetensors.
+    pub name: String,
+    /// What the layer does.
+    pub description: String,
+    /// Output shape per example.
+    pub shape: Vec<usize>,
+    /// Trainable parameters (filled in from the built module).
+    pub params: usize,
+}
+
+impl LayerRow {
+    fn new(name: &str, description: &str, shape: Vec<usize>) -> Self {
+        Self { name: name.to_owned(), description: description.to_owned(), shape, params: 0 }
+    }
+}
+
+/// A built network of any architecture.
+#[derive(Module, Debug)]
+pub enum Network {
+    /// Convolutional feed-forward (Koo CNNs, DeepMotif CNN, DeepChrome).
+    Conv(ConvNet),
+    /// DeepMotif RNN and CNN-RNN.
+    Recurrent(RecurrentNet),
+    /// AttentiveChrome.
+    Attentive(AttentiveChrome),
+}
+
+impl Network {
+    /// (B, C, L) → logits (B, K).
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<2> {
+        match self {
+            Network::Conv(net) => net.forward(x),
+            Network::Recurrent(net) => net.forward(x),
+            Network::Attentive(net) => net.forward_with_attention(x).0,
+        }
+    }
+
+    /// The stream the network's dropout layers draw from (`None` without dropout layers).
+    pub fn dropout_stream(&self) -> Option<&DropoutStream> {
+        match self {
+            Network::Conv(net) => Some(&net.reduce_dropout.stream),
+            Network::Recurrent(net) => net.blocks.first().map(|b| &b.dropout.stream),
+            Network::Attentive(_) => None,
+        }
+    }
+
+    /// Σw² over the convolution kernels and hidden dense kernels (not biases, BatchNorm or the
+    /// output layer): what Keras's `kernel_regularizer=l2(λ)` adds to the loss, times λ.
+    /// `None` for networks without such layers.
+    pub fn kernel_sum_of_squares(&self) -> Option<Tensor<1>> {
+        let (convs, dense): (Vec<Tensor<3>>, Vec<Tensor<2>>) = match self {
+            Network::Conv(net) => (
+                net.blocks.iter().map(|b| b.conv.weight.val()).collect(),
+                net.dense.iter().map(|d| d.linear.weight.val()).collect(),
+            ),
+            Network::Recurrent(net) => (net.blocks.iter().map(|b| b.conv.weight.val()).collect(), Vec::new()),
+            Network::Attentive(_) => (Vec::new(), Vec::new()),
+        };
+        let squares =
+            convs.into_iter().map(|w| w.powi_scalar(2).sum()).chain(dense.into_iter().map(|w| w.powi_scalar(2).sum()));
+        squares.reduce(|a, b| a + b)
+    }
+
+    /// Trainable parameters per top-level layer, matched to the describe rows by name.
+    pub fn fill_params(&self, rows: &mut [LayerRow]) {
+        let counts: Vec<(String, usize)> = match self {
+            Network::Conv(net) => {
+                let mut v: Vec<(String, usize)> =
+                    net.blocks.iter().enumerate().map(|(i, b)| (format!("blocks.{i}"), trainable_params(b))).collect();
+                v.extend(net.dense.iter().enumerate().map(|(i, d)| (format!("dense.{i}"), trainable_params(d))));
+                v.push(("output".into(), trainable_params(&net.output)));
+                v
+            }
+            Network::Recurrent(net) => {
+                let mut v: Vec<(String, usize)> =
+                    net.blocks.iter().enumerate().map(|(i, b)| (format!("blocks.{i}"), trainable_params(b))).collect();
+                v.push(("lstm".into(), trainable_params(&net.lstm)));
+                v.push(("output".into(), trainable_params(&net.output)));
+                v
+            }
+            Network::Attentive(net) => vec![
+                ("bin_encoders".into(), trainable_params(&net.bin_encoders)),
+                ("mark_encoder".into(), trainable_params(&net.mark_encoder)),
+                ("output".into(), trainable_params(&net.output)),
+            ],
+        };
+        for row in rows {
+            if let Some((_, n)) = counts.iter().find(|(name, _)| *name == row.name) {
+                row.params = *n;
+            }
+        }
+    }
+}
+
+/// The convolution blocks of a plan and the channels they output.
+fn conv_blocks(specs: &[ConvSpec], channels: usize, context: &LayerContext<'_>) -> (Vec<ConvBlock>, usize) {
+    let mut blocks = Vec::with_capacity(specs.len());
+    let mut c = channels;
+    for spec in specs {
+        blocks.push(ConvBlock::new(spec, c, context));
+        c = spec.filters;
+    }
+    (blocks, c)
+}
+
+/// Convolution blocks → flatten or global max → dense blocks → linear output.
+#[derive(Module, Debug)]
+pub struct ConvNet {
+    /// Convolution blocks.
+    pub blocks: Vec<ConvBlock>,
+    /// Dropout after the reduction.
+    pub reduce_dropout: Dropout,
+    /// Hidden dense blocks.
+    pub dense: Vec<DenseBlock>,
+    /// Output layer (logits).
+    pub output: Linear,
+    /// Flatten or global max.
+    #[module(skip)]
+    pub global_max: bool,
+}
+
+impl ConvNet {
+    fn new(plan: &ConvPlan, channels: usize, reduced: usize, classes: usize, context: &LayerContext<'_>) -> Self {
+        let (blocks, _) = conv_blocks(&plan.convs, channels, context);
+        let mut dense = Vec::new();
+        let mut width = reduced;
+        for spec in &plan.dense {
+            dense.push(DenseBlock::new(spec, width, context));
+            width = spec.units;
+        }
+        Self {
+            blocks,
+            reduce_dropout: Dropout::new(plan.reduce_dropout, context.dropout),
+            dense,
+            output: linear(width, classes, true, context.weights, true, context.device),
+            global_max: plan.reduce == Reduce::GlobalMax,
+        }
+    }
+
+    /// The convolution stack's output (B, C', L').
+    pub fn features(&self, x: Tensor<3>) -> Tensor<3> {
+        self.blocks.iter().fold(x, |x, block| block.forward(x))
+    }
+
+    /// The head: reduction, dense blocks and output, from the convolution stack's output.
+    pub fn head(&self, features: Tensor<3>) -> Tensor<2> {
+        let x: Tensor<2> = if self.global_max {
+            let [b, c, _] = features.dims();
+            features.max_dim(2).reshape([b, c])
+        } else {
+            features.flatten(1, 2)
+        };
+        let x = self.reduce_dropout.forward(x);
+        let x = self.dense.iter().fold(x, |x, block| block.forward(x));
+        self.output.forward(x)
+    }
+
+    /// (B, C, L) → logits (B, K).
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<2> {
+        self.head(self.features(x))
+    }
+}
+
+/// (Convolutions) → BiLSTM → mean over time → linear output (DeepMotif RNN / CNN-RNN).
+#[derive(Module, Debug)]
+pub struct RecurrentNet {
+    /// Convolution blocks before the LSTM.
+    pub blocks: Vec<ConvBlock>,
+    /// The bidirectional LSTM.
+    pub lstm: BiLstm,
+    /// Output layer (logits).
+    pub output: Linear,
+}
+
+impl RecurrentNet {
+    fn new(plan: &RecurrentPlan, channels: usize, classes: usize, context: &LayerContext<'_>) -> Self {
+        let (blocks, c) = conv_blocks(&plan.convs, channels, context);
+        let (weights, device) = (context.weights, context.device);
+        Self {
+            blocks,
+            lstm: BiLstm::new(c, plan.hidden, weights, device),
+            output: linear(2 * plan.hidden, classes, true, weights, true, device),
+        }
+    }
+
+    /// Hidden states at every position, (B, L, 2H).
+    pub fn states(&self, x: Tensor<3>) -> Tensor<3> {
+        let x = self.blocks.iter().fold(x, |x, block| block.forward(x));
+        self.lstm.forward(x.swap_dims(1, 2))
+    }
+
+    /// (B, C, L) → logits (B, K).
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<2> {
+        let states = self.states(x);
+        let [b, _, h] = states.dims();
+        self.output.forward(states.mean_dim(1).reshape([b, h]))
+    }
+}
+
+/// A BiLSTM followed by attention pooling over its time axis.
+#[derive(Module, Debug)]
+pub struct AttentiveEncoder {
+    /// The bidirectional LSTM.
+    pub lstm: BiLstm,
+    /// Attention over time steps.
+    pub attention: AttentionPool,
+}
+
+impl AttentiveEncoder {
+    fn new(inputs: usize, hidden: usize, weights: WeightInit, device: &Device) -> Self {
+        Self { lstm: BiLstm::new(inputs, hidden, weights, device), attention: AttentionPool::new(2 * hidden, device) }
+    }
+
+    /// (B, T, in) → pooled (B, 2H) and attention (B, T).
+    pub fn forward(&self, x: Tensor<3>) -> (Tensor<2>, Tensor<2>) {
+        self.attention.forward(self.lstm.forward(x))
+    }
+}
+
+/// AttentiveChrome: one bin-level attentive BiLSTM per mark, a mark-level attentive BiLSTM over
+/// the marks' summaries, then a linear output.
+#[derive(Module, Debug)]
+pub struct AttentiveChrome {
+    /// One encoder per mark, over its bins (bin attention α).
+    pub bin_encoders: Vec<AttentiveEncoder>,
+    /// Encoder over marks (mark attention β).
+    pub mark_encoder: AttentiveEncoder,
+    /// Output layer (logits).
+    pub output: Linear,
+}
+
+impl AttentiveChrome {
+    fn new(plan: &AttentivePlan, marks: usize, classes: usize, weights: WeightInit, device: &Device) -> Self {
+        Self {
+            bin_encoders: (0..marks).map(|_| AttentiveEncoder::new(1, plan.bin_hidden, weights, device)).collect(),
+            mark_encoder: AttentiveEncoder::new(2 * plan.bin_hidden, plan.mark_hidden, weights, device),
+            output: linear(2 * plan.mark_hidden, classes, true, weights, true, device),
+        }
+    }
+
+    /// (B, M, T) → logits (B, K), bin attention α (B, M, T) and mark attention β (B, M).
+    pub fn forward_with_attention(&self, x: Tensor<3>) -> (Tensor<2>, Tensor<3>, Tensor<2>) {
+        let [b, _, t] = x.dims();
+        let mut summaries = Vec::with_capacity(self.bin_encoders.len());
+        let mut alphas = Vec::with_capacity(self.bin_encoders.len());
+        for (m, encoder) in self.bin_encoders.iter().enumerate() {
+            let mark = x.clone().narrow(1, m, 1).reshape([b, t, 1]);
+            let (summary, alpha) = encoder.forward(mark);
+            summaries.push(summary);
+            alphas.push(alpha);
+        }
+        let (pooled, beta) = self.mark_encoder.forward(Tensor::stack(summaries, 1));
+        (self.output.forward(pooled), Tensor::stack(alphas, 1), beta)
+    }
+}
+
+/// Trainable parameters of a module, as PyTorch counts them: burn's `num_params` also counts the
+/// BatchNorm running mean and variance, which are buffers, not parameters.
+pub fn trainable_params<M: Module>(module: &M) -> usize {
+    struct Counter {
+        path: Vec<String>,
+        count: usize,
+    }
+    impl ModuleVisitor for Counter {
+        fn enter_module(&mut self, name: &str, _container: &str) {
+            self.path.push(name.to_owned());
+        }
+        fn exit_module(&mut self, _name: &str, _container: &str) {
+            self.path.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if !matches!(self.path.last().map(String::as_str), Some("running_mean" | "running_var")) {
+                self.count += param.lazy_shape().num_elements();
+            }
+        }
+    }
+    let mut counter = Counter { path: Vec::new(), count: 0 };
+    module.visit(&mut counter);
+    counter.count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attentivechrome_attention_is_a_distribution_over_bins_and_marks() {
+        let device = Device::flex();
+        device.seed(6);
+        let spec = ModelSpec::new(Arch::Attentivechrome, 3, 12, 1, Activation::Relu);
+        let Network::Attentive(net) = spec.build(&device).unwrap() else { panic!("attentive network") };
+        let values: Vec<f32> = (0..2 * 3 * 12).map(|i| ((i * 7) % 5) as f32).collect();
+        let x = Tensor::<3>::from_data(burn::tensor::TensorData::new(values, [2, 3, 12]), &device);
+        let (logits, alpha, beta) = net.valid().forward_with_attention(x);
+        assert_eq!(logits.dims(), [2, 1]);
+        assert_eq!(alpha.dims(), [2, 3, 12]);
+        assert_eq!(beta.dims(), [2, 3]);
+        let alpha: Vec<f32> = alpha.into_data().try_to_vec::<f32>().unwrap();
+        for sums in alpha.chunks(12) {
+            assert!((sums.iter().sum::<f32>() - 1.0).abs() < 1e-5 && sums.iter().all(|&a| a > 0.0));
+        }
+        let beta: Vec<f32> = beta.into_data().try_to_vec::<f32>().unwrap();
+        for sums in beta.chunks(3) {
+            assert!((sums.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! The model directory of docs/data-contracts.md: `model.safetensors` in the tensor names and layouts that
+//! PyTorch's `load_state_dict` accepts for the equivalent module, `model.json` (architecture,
+//! input, classes, training and provenance) and `history.tsv` (one row per epoch).
+
+use std::path::Path;
+
+use burn::module::Module;
+use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
+use burn::tensor::Device;
+use gkd_io::atomic::StagedDir;
+use gkd_io::error::{Error, IoResultExt, Result};
+use gkd_io::manifest::{DatasetKind, TaskKind};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::loss::{Distillation, Head};
+use crate::model::{ModelSpec, Network};
+use crate::train::{EpochRecord, TrainResult, Trainer};
+
+/// The `$id` of model.json's schema.
+pub const MODEL_CARD_SCHEMA: &str = "https://gkd.example/schemas/model.v1.schema.json";
+/// Weights file name in a model directory.
+pub const WEIGHTS_FILE: &str = "model.safetensors";
+/// Description file name in a model directory.
+pub const CARD_FILE: &str = "model.json";
+/// Per-epoch history file name in a model directory.
+pub const HISTORY_FILE: &str = "history.tsv";
+/// File of each epoch's wall-clock seconds in a model directory.
+pub const TIMINGS_FILE: &str = "timings.tsv";
+
+/// What a model reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InputSpec {
+    /// Sequence or histone.
+    pub kind: DatasetKind,
+    /// Channel names in order (A, C, G, T or the marks).
+    pub channels: Vec<String>,
+    /// Positions or bins.
+    pub length: usize,
+}
+
+/// Distillation settings of a distilled model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DistillationRecord {
+    /// Temperature and α.
+    #[serde(flatten)]
+    pub loss: Distillation,
+    /// Teacher model directories (logits averaged when several).
+    pub teachers: Vec<String>,
+    /// Cached teacher predictions used instead of (or besides) teacher models.
+    pub soft_targets: Vec<String>,
+}
+
+/// How training ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingOutcome {
+    /// Epochs run.
+    pub epochs_run: usize,
+    /// The epoch whose weights were kept (1-based).
+    pub best_epoch: usize,
+    /// Whether early stopping ended training.
+    pub stopped_early: bool,
+    /// Validation metrics of the kept weights.
+    pub valid: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Write the model directory `dir` of a finished training run whole: the kept weights, its
+/// model.json, and every epoch's history and time. It is staged beside `dir` and renamed into
+/// place, replacing an earlier model there.
+pub fn write_model_dir(dir: &Path, card: &ModelCard, result: &TrainResult) -> Result<()> {
+    let staged = StagedDir::create(dir, "staging")?;
+    staged.write(WEIGHTS_FILE, &weights_to_safetensors(&result.network)?)?;
+    staged.write(CARD_FILE, (serde_json::to_string_pretty(card).expect("card serialises") + "\n").as_bytes())?;
+    let state = &result.state;
+    let mut history = String::from(EpochRecord::HEADER);
+    history.push('\n');
+    let mut timings = String::from("epoch\tseconds\n");
+    for (record, seconds) in state.history.iter().zip(&state.seconds) {
+        history += &record.tsv_line();
+        history.push('\n');
+        timings += &format!("{}\t{seconds:.3}\n", record.epoch);
+    }
+    staged.write(HISTORY_FILE, history.as_bytes())?;
+    staged.write(TIMINGS_FILE, timings.as_bytes())?;
+    staged.commit()
+}
+
+/// The model.json of a finished run of `trainer`: what was trained, on what, how it ended, and
+/// (for a distilled student) from which teachers; `tool` wrote it.
+pub fn card_for(
+    trainer: &Trainer<'_>,
+    result: &TrainResult,
+    distillation: Option<DistillationRecord>,
+    tool: &str,
+) -> ModelCard {
+    let (train, valid, state) = (trainer.train, trainer.valid, &result.state);
+    let kept = &state.history[result.kept_epoch.max(1) - 1];
+    let mut valid_metrics = serde_json::Map::new();
+    valid_metrics.insert("loss".into(), json_number(kept.valid_loss));
+    valid_metrics.insert("auroc".into(), json_number(kept.valid_auroc));
+    valid_metrics.insert("aupr".into(), json_number(kept.valid_aupr));
+    ModelCard {
+        schema: MODEL_CARD_SCHEMA.to_owned(),
+        parameters: crate::model::trainable_params(&result.network),
+        spec: trainer.spec.clone(),
+        head: trainer.head,
+        task: train.manifest.task,
+        input: InputSpec { kind: train.kind(), channels: train.manifest.channels.clone(), length: train.length() },
+        classes: train.manifest.classes.clone(),
+        training: serde_json::to_value(&trainer.config).expect("config serialises"),
+        distillation,
+        outcome: TrainingOutcome {
+            epochs_run: state.epochs_done,
+            best_epoch: result.kept_epoch,
+            stopped_early: state.stopped_early,
+            valid: valid_metrics,
+        },
+        provenance: serde_json::json!({
+            "train": train.path.display().to_string(),
+            "valid": valid.path.display().to_string(),
+            "train_rows": train.len(),
+            "valid_rows": valid.len(),
+        }),
+        tool: tool.to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    }
+}
+
+/// A JSON number, or null for NaN and infinities (JSON has neither).
+fn json_number(v: f64) -> serde_json::Value {
+    serde_json::Number::from_f64(v).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null)
+}
+
+/// model.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModelCard {
+    /// Schema id.
+    #[serde(rename = "$schema")]
+    pub schema: String,
+    /// The architecture and its sizes.
+    pub spec: ModelSpec,
+    /// Sigmoid or softmax output.
+    pub head: Head,
+    /// How the labels were read.
+    pub task: TaskKind,
+    /// What the model reads.
+    pub input: InputSpec,
+    /// Class names, one per logit.
+    pub classes: Vec<String>,
+    /// Trainable parameters.
+    pub parameters: usize,
+    /// The training settings (gkd-train's flags).
+    pub training: serde_json::Value,
+    /// Distillation settings; absent for a model trained from scratch.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub distillation: Option<DistillationRecord>,
+    /// How training ended.
+    pub outcome: TrainingOutcome,
+    /// Datasets, seed and tool.
+    pub provenance: serde_json::Value,
+    /// The tool that wrote it.
+    pub tool: String,
+    /// Its version.
+    pub version: String,
+}
+
+impl ModelCard {
+    /// The JSON Schema of model.json.
+    pub fn json_schema() -> serde_json::Value {
+        let mut schema = serde_json::to_value(schemars::schema_for!(ModelCard)).expect("schema serialises");
+        if let Some(o) = schema.as_object_mut() {
+            o.insert("$id".into(), MODEL_CARD_SCHEMA.into());
+        }
+        schema
+    }
+
+    /// Read a model directory's model.json.
+    pub fn read(dir: &Path) -> Result<Self> {
+        let path = dir.join(CARD_FILE);
+        if !dir.is_dir() {
+            return Err(Error::in_file(dir, "is not a model directory (expected a directory written by gkd-train)"));
+        }
+        let text = std::fs::read_to_string(&path).with_path(&path)?;
+        serde_json::from_str(&text).map_err(|e| Error::in_file(&path, format!("is not a gkd model description: {e}")))
+    }
+}
+
+/// The network's weights as safetensors bytes in PyTorch's names and layouts.
+pub fn weights_to_safetensors(network: &Network) -> Result<Vec<u8>> {
+    let mut store = SafetensorsStore::from_bytes(None)
+        .with_to_adapter(BurnToPyTorchAdapter)
+        .skip_enum_variants(true)
+        .clear_metadata()
+        .metadata("format", "pt");
+    network.save_into(&mut store).map_err(|e| Error::runtime(format!("cannot serialise the weights: {e}")))?;
+    store.get_bytes().map_err(|e| Error::runtime(format!("cannot serialise the weights: {e}")))
+}
+
+/// Load safetensors bytes (PyTorch layout) into a network built from its spec.
+pub fn weights_from_safetensors(mut network: Network, bytes: Vec<u8>, source: &Path) -> Result<Network> {
+    let mut store = SafetensorsStore::from_bytes(Some(bytes))
+        .with_from_adapter(PyTorchToBurnAdapter)
+        .skip_enum_variants(true)
+        .allow_partial(true);
+    let result =
+        network.load_from(&mut store).map_err(|e| Error::in_file(source, format!("cannot read weights: {e}")))?;
+    if !result.missing.is_empty() || !result.errors.is_empty() || !result.unused.is_empty() {
+        let missing: Vec<&str> = result.missing.iter().map(|(name, _)| name.as_str()).collect();
+        return Err(Error::in_file(
+            source,
+            format!(
+                "does not fit the architecture in model.json: missing tensors [{}], unexpected [{}]{}",
+                missing.join(", "),
+                result.unused.join(", "),
+                if result.errors.is_empty() { String::new() } else { format!(", errors: {:?}", result.errors) }
+            ),
+        ));
+    }
+    Ok(network)
+}
+
+/// A trained model read from its directory.
+pub struct LoadedModel {
+    /// model.json.
+    pub card: ModelCard,
+    /// The network on the requested device, in evaluation mode.
+    pub network: Network,
+}
+
+impl LoadedModel {
+    /// Check that `data` is what the model reads: the same kind, channels and length, and (when
+    /// the dataset has labels) as many label columns as the model has classes. `model_dir` is
+    /// named in the message.
+    pub fn check_fits(&self, data: &crate::data::Dataset, model_dir: &Path) -> Result<()> {
+        let input = &self.card.input;
+        if data.kind() != input.kind || data.channels() != input.channels.len() || data.length() != input.length {
+            return Err(Error::in_file(
+                &data.path,
+                format!(
+                    "holds {} x {} inputs; the model {} reads {} x {} ({})",
+                    data.channels(),
+                    data.length(),
+                    model_dir.display(),
+                    input.channels.len(),
+                    input.length,
+                    input.channels.join(", ")
+                ),
+            ));
+        }
+        let labels = data.y.ncols();
+        if labels != 0 && labels != self.card.classes.len() {
+            return Err(Error::in_file(
+                &data.path,
+                format!(
+                    "has {labels} label columns ({}); the model {} predicts {} classes ({})",
+                    data.manifest.classes.join(", "),
+                    model_dir.display(),
+                    self.card.classes.len(),
+                    self.card.classes.join(", ")
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Read a model directory onto `device`.
+pub fn load_model(dir: &Path, device: &Device) -> Result<LoadedModel> {
+    let card = ModelCard::read(dir)?;
+    let network = card.spec.build(device).map_err(|e| Error::in_file(dir.join(CARD_FILE), e.0))?;
+    let weights_path = dir.join(WEIGHTS_FILE);
+    let bytes = std::fs::read(&weights_path).with_path(&weights_path)?;
+    let network = weights_from_safetensors(network, bytes, &weights_path)?;
+    Ok(LoadedModel { card, network: network.valid() })
+}

@@ -1,0 +1,711 @@
+//! The training loop: Adam with L2 weight decay, mini-batches in a seeded order, optional
+//! distillation from teacher logits, validation AUROC/AUPR after every epoch, learning-rate
+//! reduction on plateau, early stopping that keeps the best epoch's weights, and a checkpoint
+//! after every epoch from which `--resume` continues to the same final weights.
+//!
+//! The kept network is a copy with its own BatchNorm running statistics (`valid()`): burn's
+//! `Module::clone` shares them between copies, so a cloned "best" network would carry the
+//! statistics of whatever epoch ran last.
+//!
+//! Determinism: the row order of epoch e is a ChaCha permutation of (seed, e) and the back end's
+//! RNG and the dropout-mask stream are reseeded from (seed, e) at the start of each epoch, so an epoch's work
+//! depends only on the checkpoint it starts from.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::tensor::Device;
+use gkd_genomics::rng::SeededRng;
+use gkd_io::atomic::{StagedDir, write_file};
+use gkd_io::error::{Error, IoResultExt, Result};
+use gkd_io::progress::{Progress, Silent};
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+use crate::data::{Dataset, gather2, gather3};
+use crate::loss::{Distillation, Head, hard_loss, probabilities, training_loss};
+use crate::model::{ModelSpec, Network};
+use crate::predict;
+
+/// What early stopping and the plateau rule watch on the validation split.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumMessage,
+    strum::EnumProperty,
+)]
+#[strum(serialize_all = "kebab-case")]
+#[serde(rename_all = "lowercase")]
+pub enum Monitor {
+    /// Macro-averaged average precision (higher is better).
+    Aupr,
+    /// Macro-averaged AUROC (higher is better).
+    Auroc,
+    /// Hard loss (lower is better).
+    Loss,
+}
+
+/// The optimiser.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumMessage,
+    strum::EnumProperty,
+)]
+#[strum(serialize_all = "kebab-case")]
+#[serde(rename_all = "lowercase")]
+pub enum Optimizer {
+    /// Adam (β = 0.9, 0.999; ε as `adam_epsilon`), as `torch.optim.Adam`.
+    Adam,
+    /// Stochastic gradient descent, with `momentum` as `torch.optim.SGD` (no dampening).
+    Sgd,
+}
+
+/// Which epoch's weights become the model.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumMessage,
+    strum::EnumProperty,
+)]
+#[strum(serialize_all = "kebab-case")]
+#[serde(rename_all = "lowercase")]
+pub enum Keep {
+    /// The epoch with the best monitored validation score.
+    Best,
+    /// The last epoch run (Keras's `EarlyStopping(restore_best_weights=False)`, as in the Koo
+    /// lab's scripts).
+    Last,
+}
+
+/// Training settings (recorded in model.json).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Maximum epochs.
+    pub epochs: usize,
+    /// Rows per mini-batch.
+    pub batch_size: usize,
+    /// Initial learning rate.
+    pub lr: f64,
+    /// The optimiser.
+    pub optimizer: Optimizer,
+    /// Adam's ε (added to √v̂, PyTorch's placement).
+    pub adam_epsilon: f64,
+    /// SGD momentum (0 = plain SGD).
+    pub momentum: f64,
+    /// L2 penalty added to the gradients of every parameter (coupled weight decay).
+    pub weight_decay: f64,
+    /// Penalty λ·Σw² on convolution and hidden dense kernels added to the loss (Keras `l2(λ)`).
+    pub kernel_l2: f64,
+    /// Whether dropout layers are active (`false` = every dropout probability 0).
+    pub dropout: bool,
+    /// Which epoch's weights are kept.
+    pub keep: Keep,
+    /// What to watch.
+    pub monitor: Monitor,
+    /// Stop after this many epochs without improvement (0 = never).
+    pub patience: usize,
+    /// Multiply the learning rate by `plateau_factor` after this many epochs without
+    /// improvement (0 = never).
+    pub plateau_patience: usize,
+    /// Learning-rate factor on plateau.
+    pub plateau_factor: f64,
+    /// Lower bound of the learning rate.
+    pub min_lr: f64,
+    /// Seed of initialisation, batch order and dropout.
+    pub seed: u64,
+}
+
+/// Teacher logits for every training row, in training-row order, with the loss settings.
+pub struct Teacher {
+    /// (N_train, K) logits (averaged over an ensemble).
+    pub logits: Array2<f32>,
+    /// Temperature and α.
+    pub distillation: Distillation,
+}
+
+/// JSON has no NaN: non-finite numbers are written as `null` and read back as NaN.
+mod nullable {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() { s.serialize_some(v) } else { s.serialize_none() }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+}
+
+/// One epoch of history.tsv.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Learning rate used during the epoch.
+    pub lr: f64,
+    /// Mean training loss (what was minimised).
+    #[serde(with = "nullable")]
+    pub train_loss: f64,
+    /// Mean hard term.
+    #[serde(with = "nullable")]
+    pub train_hard: f64,
+    /// Mean soft term (without T²); NaN without distillation.
+    #[serde(with = "nullable")]
+    pub train_soft: f64,
+    /// Validation hard loss.
+    #[serde(with = "nullable")]
+    pub valid_loss: f64,
+    /// Validation macro AUROC (NaN when undefined).
+    #[serde(with = "nullable")]
+    pub valid_auroc: f64,
+    /// Validation macro AUPR (NaN when undefined).
+    #[serde(with = "nullable")]
+    pub valid_aupr: f64,
+}
+
+impl EpochRecord {
+    /// Header line of history.tsv.
+    pub const HEADER: &'static str =
+        "epoch\tlr\ttrain_loss\ttrain_hard\ttrain_soft\tvalid_loss\tvalid_auroc\tvalid_aupr";
+
+    /// One line of history.tsv.
+    pub fn tsv_line(&self) -> String {
+        let f = |v: f64| if v.is_nan() { "NA".to_owned() } else { format!("{v:.6}") };
+        format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            self.epoch,
+            self.lr,
+            f(self.train_loss),
+            f(self.train_hard),
+            f(self.train_soft),
+            f(self.valid_loss),
+            f(self.valid_auroc),
+            f(self.valid_aupr)
+        )
+    }
+
+    fn score(&self, monitor: Monitor) -> f64 {
+        match monitor {
+            Monitor::Aupr => self.valid_aupr,
+            Monitor::Auroc => self.valid_auroc,
+            Monitor::Loss => -self.valid_loss,
+        }
+    }
+}
+
+/// Progress of training between epochs: what a checkpoint stores besides the weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainState {
+    /// The architecture (resuming into another one is refused).
+    pub spec: ModelSpec,
+    /// The settings the run started with (resuming with others is refused, except `epochs`).
+    pub config: TrainConfig,
+    /// Training rows (a different dataset is refused).
+    pub train_rows: usize,
+    /// Whether the loss had a distillation term.
+    pub distilled: bool,
+    /// Epochs completed.
+    pub epochs_done: usize,
+    /// Current learning rate.
+    pub lr: f64,
+    /// Best monitored score so far (higher is better); `None` before the first epoch.
+    pub best_score: Option<f64>,
+    /// Epoch of the best score (0 = none yet).
+    pub best_epoch: usize,
+    /// Epochs since the best score.
+    pub since_best: usize,
+    /// Epochs since the last improvement or learning-rate change.
+    pub since_plateau: usize,
+    /// Whether early stopping has triggered.
+    pub stopped_early: bool,
+    /// History so far.
+    pub history: Vec<EpochRecord>,
+    /// Seconds per epoch (kept apart from history: timings are not reproducible).
+    pub seconds: Vec<f64>,
+}
+
+/// One optimiser step (gkd-train `--step-log`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepRecord {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// 1-based step within the run.
+    pub step: usize,
+    /// Learning rate of the step.
+    pub lr: f64,
+    /// Loss minimised by the step (before the update), kernel penalty included.
+    pub loss: f64,
+    /// Hard term.
+    pub hard: f64,
+    /// Soft term (without T²); NaN without distillation.
+    pub soft: f64,
+    /// Training rows of the batch (0-based, in batch order).
+    pub rows: Vec<usize>,
+}
+
+impl StepRecord {
+    /// Header line of a step log.
+    pub const HEADER: &'static str = "epoch\tstep\tlr\tloss\thard\tsoft\trows";
+
+    /// One line of a step log (losses in exponent form with 9 decimals, rows comma-separated).
+    pub fn tsv_line(&self) -> String {
+        let f = |v: f64| if v.is_nan() { "NA".to_owned() } else { format!("{v:.9e}") };
+        let rows: Vec<String> = self.rows.iter().map(usize::to_string).collect();
+        format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            self.epoch,
+            self.step,
+            self.lr,
+            f(self.loss),
+            f(self.hard),
+            f(self.soft),
+            rows.join(",")
+        )
+    }
+}
+
+/// The end of training.
+pub struct TrainResult {
+    /// The best epoch's network, in evaluation mode on the plain device.
+    pub network: Network,
+    /// The final training state.
+    pub state: TrainState,
+    /// The epoch whose weights `network` holds (1-based): the best or the last, as `keep` says.
+    pub kept_epoch: usize,
+    /// Every optimiser step this run made when `record_steps` (not those before a `--resume`).
+    pub steps: Vec<StepRecord>,
+}
+
+/// Directory layout of checkpoints under a work directory.
+struct Checkpoints {
+    dir: PathBuf,
+}
+
+impl Checkpoints {
+    fn latest_file(&self) -> PathBuf {
+        self.dir.join("latest")
+    }
+
+    fn epoch_dir(&self, epoch: usize) -> PathBuf {
+        self.dir.join(format!("epoch-{epoch:04}"))
+    }
+
+    /// The newest complete checkpoint, if any.
+    fn latest(&self) -> Result<Option<PathBuf>> {
+        let path = self.latest_file();
+        if !path.exists() {
+            return Ok(None);
+        }
+        let name = std::fs::read_to_string(&path).with_path(&path)?;
+        let dir = self.dir.join(name.trim());
+        if !dir.join("state.json").exists() {
+            return Err(Error::in_file(
+                &path,
+                format!("points to {} which is not a complete checkpoint", dir.display()),
+            ));
+        }
+        Ok(Some(dir))
+    }
+
+    /// Write a complete checkpoint directory, then point `latest` at it, then drop older ones.
+    fn save(&self, state: &TrainState, network: &Network, best: &Network, optim: &ModuleOptimizer) -> Result<()> {
+        let final_dir = self.epoch_dir(state.epochs_done);
+        let staged = StagedDir::create(&final_dir, "tmp")?;
+        let staging = staged.path();
+        let record_error =
+            |what: &str, e: &dyn std::fmt::Display| Error::runtime(format!("cannot write checkpoint {what}: {e}"));
+        network.clone().save_file(staging.join("model.bpk")).map_err(|e| record_error("model", &e))?;
+        best.clone().save_file(staging.join("best.bpk")).map_err(|e| record_error("best model", &e))?;
+        optim.save(staging.join("optim.bpk")).map_err(|e| record_error("optimizer", &e))?;
+        staged.write("state.json", serde_json::to_string_pretty(state).expect("state serialises").as_bytes())?;
+        staged.commit()?;
+        let name = final_dir.file_name().expect("epoch dir has a name").to_string_lossy().into_owned();
+        write_file(self.latest_file(), name.as_bytes())?;
+        for entry in std::fs::read_dir(&self.dir).with_path(&self.dir)? {
+            let path = entry.with_path(&self.dir)?.path();
+            if path.is_dir() && path != final_dir {
+                std::fs::remove_dir_all(&path).with_path(&path)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Everything one training run needs.
+pub struct Trainer<'a> {
+    /// Architecture and sizes.
+    pub spec: ModelSpec,
+    /// Output head.
+    pub head: Head,
+    /// Settings.
+    pub config: TrainConfig,
+    /// Training split.
+    pub train: &'a Dataset,
+    /// Validation split.
+    pub valid: &'a Dataset,
+    /// Teacher logits for distillation.
+    pub teacher: Option<Teacher>,
+    /// Plain compute device (autodiff is added for training).
+    pub device: Device,
+    /// Where checkpoints live while training.
+    pub checkpoint_dir: PathBuf,
+    /// Keep a [`StepRecord`] of every optimiser step (for `--step-log`; off, nothing is kept).
+    pub record_steps: bool,
+    /// A fault a test injects: from this epoch on, every batch's loss is taken as NaN (`None`
+    /// in real runs).
+    pub diverge_at_epoch: Option<usize>,
+    /// Where each epoch's progress goes.
+    pub progress: &'a dyn Progress,
+}
+
+/// A 64-bit mix of the seed and an epoch (SplitMix64 finaliser) for reseeding the back end.
+fn epoch_seed(seed: u64, epoch: usize) -> u64 {
+    let mut z = seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl Trainer<'_> {
+    fn optimizer(&self) -> ModuleOptimizer {
+        let decay = (self.config.weight_decay > 0.0).then(|| WeightDecayConfig::new(self.config.weight_decay as f32));
+        match self.config.optimizer {
+            Optimizer::Adam => {
+                AdamConfig::new().with_epsilon(self.config.adam_epsilon as f32).with_weight_decay(decay).init()
+            }
+            Optimizer::Sgd => {
+                let momentum = (self.config.momentum > 0.0)
+                    .then(|| MomentumConfig::new().with_momentum(self.config.momentum).with_dampening(0.0));
+                SgdConfig::new().with_weight_decay(decay).with_momentum(momentum).init()
+            }
+        }
+    }
+
+    /// A freshly initialised network on `device` (with dropout as configured).
+    fn fresh_network(&self, device: &Device) -> Result<Network> {
+        self.spec.build_with(device, self.config.dropout).map_err(|e| Error::usage(e.0))
+    }
+
+    /// The state before the first epoch.
+    fn fresh_state(&self) -> TrainState {
+        TrainState {
+            spec: self.spec.clone(),
+            config: self.config.clone(),
+            train_rows: self.train.len(),
+            distilled: self.teacher.is_some(),
+            epochs_done: 0,
+            lr: self.config.lr,
+            best_score: None,
+            best_epoch: 0,
+            since_best: 0,
+            since_plateau: 0,
+            stopped_early: false,
+            history: Vec::new(),
+            seconds: Vec::new(),
+        }
+    }
+
+    /// Train; `resume` continues from the newest checkpoint when there is one, and `initial`
+    /// (PyTorch-layout safetensors bytes and their path) replaces the random initial weights.
+    pub fn run(&self, resume: bool, initial: Option<(Vec<u8>, PathBuf)>) -> Result<TrainResult> {
+        let autodiff = self.device.clone().autodiff();
+        let checkpoints = Checkpoints { dir: self.checkpoint_dir.clone() };
+        let existing = if resume { checkpoints.latest()? } else { None };
+        if resume && existing.is_none() {
+            log::warn!("--resume: no checkpoint in {}; starting from the beginning", checkpoints.dir.display());
+        }
+        if !resume && checkpoints.dir.exists() {
+            std::fs::remove_dir_all(&checkpoints.dir).with_path(&checkpoints.dir)?;
+        }
+        std::fs::create_dir_all(&checkpoints.dir).with_path(&checkpoints.dir)?;
+
+        autodiff.seed(self.config.seed);
+        let (mut network, mut best, mut optim, mut state) = match existing {
+            Some(dir) => self.load_checkpoint(&dir, &autodiff)?,
+            None => {
+                let mut network = self.fresh_network(&autodiff)?;
+                if let Some((bytes, path)) = initial {
+                    // Read on the plain device, then applied as a record: parameters loaded from
+                    // safetensors straight onto the autodiff device would not track gradients.
+                    let plain =
+                        crate::store::weights_from_safetensors(self.fresh_network(&self.device)?, bytes, &path)?;
+                    network = network
+                        .try_load_record(plain.into_record())
+                        .map_err(|e| Error::in_file(&path, format!("cannot use as initial weights: {e}")))?;
+                }
+                // No kept network before the first epoch: `valid()` on a network whose lazily
+                // initialised parameters have not been used yet would initialise them, shared with
+                // this network, on the plain device, and training could no longer track them.
+                (network, None, self.optimizer(), self.fresh_state())
+            }
+        };
+        let mut steps = Vec::new();
+        if state.epochs_done > 0 {
+            log::info!("resuming after epoch {} (lr {})", state.epochs_done, state.lr);
+        }
+
+        while state.epochs_done < self.config.epochs && !state.stopped_early {
+            let epoch = state.epochs_done + 1;
+            let started = Instant::now();
+            let (trained, losses) =
+                self.train_epoch(network, &mut optim, &state, &autodiff, &checkpoints, &mut steps)?;
+            network = trained;
+            let (valid_loss, auroc, aupr) = self.validate(&network.valid());
+            let record = EpochRecord {
+                epoch,
+                lr: state.lr,
+                train_loss: losses[0],
+                train_hard: losses[1],
+                train_soft: losses[2],
+                valid_loss,
+                valid_auroc: auroc,
+                valid_aupr: aupr,
+            };
+            let score = record.score(self.config.monitor);
+            log::info!(
+                "epoch {epoch}: train loss {:.4}, valid loss {:.4}, AUROC {:.4}, AUPR {:.4}, lr {}",
+                record.train_loss,
+                valid_loss,
+                auroc,
+                aupr,
+                state.lr
+            );
+            state.history.push(record);
+            state.seconds.push(started.elapsed().as_secs_f64());
+            state.epochs_done = epoch;
+            if self.config.keep == Keep::Last {
+                best = Some(network.valid());
+            }
+            if state.best_score.is_none_or(|best| score > best) {
+                state.best_score = Some(score);
+                state.best_epoch = epoch;
+                state.since_best = 0;
+                state.since_plateau = 0;
+                // A copy with its own BatchNorm running statistics: clone() would share them
+                // with `network`, and the kept model would follow every later epoch.
+                if self.config.keep == Keep::Best {
+                    best = Some(network.valid());
+                }
+            } else {
+                state.since_best += 1;
+                state.since_plateau += 1;
+                if self.config.plateau_patience > 0 && state.since_plateau >= self.config.plateau_patience {
+                    let lowered = (state.lr * self.config.plateau_factor).max(self.config.min_lr);
+                    if lowered < state.lr {
+                        log::info!("validation plateau: learning rate {} -> {lowered}", state.lr);
+                        state.lr = lowered;
+                    }
+                    state.since_plateau = 0;
+                }
+                if self.config.patience > 0 && state.since_best >= self.config.patience {
+                    log::info!(
+                        "early stop: no improvement for {} epochs (best epoch {})",
+                        state.since_best,
+                        state.best_epoch
+                    );
+                    state.stopped_early = true;
+                }
+            }
+            checkpoints.save(&state, &network, best.as_ref().expect("kept after the first epoch"), &optim)?;
+        }
+        let best = best.ok_or_else(|| Error::runtime("no epoch was trained (--epochs must be at least 1)"))?;
+        let kept_epoch = match self.config.keep {
+            Keep::Best => state.best_epoch,
+            Keep::Last => state.epochs_done,
+        };
+        Ok(TrainResult { network: best.valid(), state, kept_epoch, steps })
+    }
+
+    fn load_checkpoint(
+        &self,
+        dir: &Path,
+        device: &Device,
+    ) -> Result<(Network, Option<Network>, ModuleOptimizer, TrainState)> {
+        let state_path = dir.join("state.json");
+        let text = std::fs::read_to_string(&state_path).with_path(&state_path)?;
+        let state: TrainState = serde_json::from_str(&text)
+            .map_err(|e| Error::in_file(&state_path, format!("not a checkpoint state: {e}")))?;
+        if state.spec != self.spec {
+            return Err(Error::in_file(
+                &state_path,
+                format!(
+                    "--resume: the checkpoint is of {} ({} channels x {}, {} classes, first activation {}), not {} ({} channels x {}, {} classes, first activation {})",
+                    state.spec.arch.name(),
+                    state.spec.channels,
+                    state.spec.length,
+                    state.spec.classes,
+                    state.spec.first_activation.name(),
+                    self.spec.arch.name(),
+                    self.spec.channels,
+                    self.spec.length,
+                    self.spec.classes,
+                    self.spec.first_activation.name()
+                ),
+            ));
+        }
+        let same_settings = TrainConfig { epochs: self.config.epochs, ..state.config.clone() } == self.config;
+        if !same_settings || state.train_rows != self.train.len() || state.distilled != self.teacher.is_some() {
+            return Err(Error::in_file(
+                &state_path,
+                format!(
+                    "--resume: the checkpoint was made with other settings or data (then: {} training rows, distilled {}, {}; now: {} rows, distilled {}, {}); only --epochs may change",
+                    state.train_rows,
+                    state.distilled,
+                    serde_json::to_string(&state.config).unwrap_or_default(),
+                    self.train.len(),
+                    self.teacher.is_some(),
+                    serde_json::to_string(&self.config).unwrap_or_default()
+                ),
+            ));
+        }
+        // Each network is built on its own: loading into clones would make them share (and
+        // overwrite) one set of BatchNorm running statistics.
+        let load = |file: &str| {
+            let path = dir.join(file);
+            self.fresh_network(device)?
+                .try_load_file(&path)
+                .map_err(|e| Error::in_file(&path, format!("cannot read checkpoint: {e}")))
+        };
+        let best = Some(load("best.bpk")?.valid());
+        let network = load("model.bpk")?;
+        let optim_path = dir.join("optim.bpk");
+        let optim = self
+            .optimizer()
+            .load(&optim_path)
+            .map_err(|e| Error::in_file(&optim_path, format!("cannot read optimizer state: {e}")))?;
+        Ok((network, best, optim, state))
+    }
+
+    /// One pass over the training rows (epoch `state.epochs_done + 1`); returns the network and
+    /// mean [total, hard, soft].
+    fn train_epoch(
+        &self,
+        mut network: Network,
+        optim: &mut ModuleOptimizer,
+        state: &TrainState,
+        autodiff: &Device,
+        checkpoints: &Checkpoints,
+        steps: &mut Vec<StepRecord>,
+    ) -> Result<(Network, [f64; 3])> {
+        let (epoch, lr) = (state.epochs_done + 1, state.lr);
+        let last_validation = state
+            .history
+            .last()
+            .map(|r| format!(" | epoch {}: valid AUROC {:.4} AUPR {:.4}", r.epoch, r.valid_auroc, r.valid_aupr))
+            .unwrap_or_default();
+        let n = self.train.len();
+        let mut order: Vec<usize> = (0..n).collect();
+        SeededRng::new(self.config.seed, epoch as u64).shuffle(&mut order);
+        let seed = epoch_seed(self.config.seed, epoch);
+        autodiff.seed(seed);
+        if let Some(stream) = network.dropout_stream() {
+            stream.reseed(seed);
+        }
+        let batches = n.div_ceil(self.config.batch_size);
+        let bar = self.progress;
+        bar.start(&format!("epoch {epoch}/{}", self.config.epochs), Some(batches as u64));
+        let mut sums = [0.0f64; 3];
+        for (b, rows) in order.chunks(self.config.batch_size).enumerate() {
+            let x = gather3(&self.train.x, rows, autodiff);
+            let y = gather2(&self.train.y, rows, autodiff);
+            let teacher = self.teacher.as_ref().map(|t| (gather2(&t.logits, rows, autodiff), t.distillation));
+            let parts = training_loss(self.head, network.forward(x), y, teacher);
+            let objective = match network.kernel_sum_of_squares() {
+                Some(squares) if self.config.kernel_l2 > 0.0 => {
+                    parts.total.clone() + squares.mul_scalar(self.config.kernel_l2)
+                }
+                _ => parts.total.clone(),
+            };
+            let mut total = objective.clone().into_scalar::<f32>() as f64;
+            if self.diverge_at_epoch.is_some_and(|e| epoch >= e) {
+                total = f64::NAN;
+            }
+            if !total.is_finite() {
+                bar.finish();
+                let kept = match checkpoints.latest()? {
+                    Some(dir) => format!("the last good checkpoint ({}) is kept for --resume", dir.display()),
+                    None => "no epoch had completed, so there is no checkpoint".to_owned(),
+                };
+                return Err(Error::runtime(format!(
+                    "training loss became {total} at epoch {epoch}, batch {} of {batches}; stopped. {kept}. Try a lower --lr, a relu first layer, or check the inputs' scale",
+                    b + 1
+                )));
+            }
+            let weight = rows.len() as f64;
+            let hard = parts.hard.clone().into_scalar::<f32>() as f64;
+            let soft = parts.soft.map(|s| s.into_scalar::<f32>() as f64).unwrap_or(f64::NAN);
+            sums[0] += total * weight;
+            sums[1] += hard * weight;
+            sums[2] += soft * weight;
+            if self.record_steps {
+                steps.push(StepRecord {
+                    epoch,
+                    step: steps.len() + 1,
+                    lr,
+                    loss: total,
+                    hard,
+                    soft,
+                    rows: rows.to_vec(),
+                });
+            }
+            let grads = GradientsParams::from_grads(objective.backward(), &network);
+            network = optim.step(lr, network, grads);
+            let seen = (b * self.config.batch_size + rows.len()) as f64;
+            bar.message(format!("loss {:.4}{last_validation}", sums[0] / seen));
+            bar.advance(1);
+        }
+        bar.finish();
+        Ok((network, sums.map(|s| s / n as f64)))
+    }
+
+    /// Hard loss, macro AUROC and macro AUPR on the validation split.
+    fn validate(&self, network: &Network) -> (f64, f64, f64) {
+        let logits = predict::logits(network, &self.valid.x, self.config.batch_size, &self.device, &Silent);
+        validation_metrics(self.head, &logits, &self.valid.y, &self.device)
+    }
+}
+
+/// Hard loss, macro AUROC and macro AUPR (NaN when undefined) of logits against labels.
+pub fn validation_metrics(head: Head, logits: &Array2<f32>, labels: &Array2<f32>, device: &Device) -> (f64, f64, f64) {
+    let rows: Vec<usize> = (0..logits.nrows()).collect();
+    let z = gather2(logits, &rows, device);
+    let loss = hard_loss(head, z.clone(), gather2(labels, &rows, device)).into_scalar::<f32>() as f64;
+    let p: Vec<f32> = probabilities(head, z, 1.0).into_data().try_to_vec::<f32>().expect("float32");
+    let y: Vec<f32> = labels.iter().copied().collect();
+    let ranks = gkd_metrics::per_class(&p, &y, logits.ncols());
+    let auroc = gkd_metrics::macro_mean(ranks.iter().map(|r| r.auroc)).unwrap_or(f64::NAN);
+    let aupr = gkd_metrics::macro_mean(ranks.iter().map(|r| r.aupr)).unwrap_or(f64::NAN);
+    (loss, auroc, aupr)
+}
