@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 use gkd_cli::{Bar, CommonArgs, choice, run_main};
 use gkd_genomics::deepchrome::{self, DEEPCHROME_MARKS};
+use gkd_genomics::expression::{self, Threshold};
 use gkd_genomics::genes::{self, AnnotationOptions, Gene};
 use gkd_genomics::signal::{self, Binning, CountPoint, Missing, ReadFilter, StatisticChoice, WindowSpec};
 use gkd_genomics::split;
@@ -15,7 +16,7 @@ use gkd_io::atomic::AtomicFile;
 use gkd_io::dataset::{self, SplitData, SplitWriter};
 use gkd_io::error::{Error, Result};
 use gkd_io::manifest::{DatasetKind, Layout, SourceFile, TaskKind};
-use gkd_io::table::{RowIdentity, TextTable};
+use gkd_io::table::RowIdentity;
 use ndarray::{Array2, Array3, Axis, s};
 
 #[global_allocator]
@@ -289,7 +290,7 @@ fn load_signal(args: &Args) -> Result<Loaded> {
             counts.insert(format!("reads_in_windows:{name}"), counted);
         }
         let (m, matched) = (mark.values, mark.matched);
-        check_chrom_match(path, &matched, &genes, genes_path, args.allow_missing_chroms)?;
+        signal::check_chromosomes(path, &matched, &genes, genes_path, args.allow_missing_chroms)?;
         x.slice_mut(s![.., j, ..]).assign(&m);
     }
     let (classes, y, label_text) = labels(args, &genes, &mut sources)?;
@@ -310,121 +311,31 @@ fn window_identity(g: &Gene, spec: WindowSpec) -> RowIdentity {
     }
 }
 
-/// Refuse a track that shares no chromosome with the genes, or (unless `allow_missing`) lacks one
-/// that a gene is on; warn about aliases used and chromosomes filled with the missing value.
-fn check_chrom_match(
-    path: &Path,
-    matched: &gkd_genomics::chroms::ChromMatch,
-    genes: &[Gene],
-    genes_path: &Path,
-    allow_missing: bool,
-) -> Result<()> {
-    if matched.map.is_empty() {
-        return Err(Error::in_file(
-            path,
-            format!("shares no chromosome with {} (not even through chr1/1, chrM/MT aliases)", genes_path.display()),
-        ));
-    }
-    for (from, to) in &matched.aliases {
-        log::warn!("{}: gene chromosome '{from}' matched '{to}'", path.display());
-    }
-    if let Some(c) = matched.missing.first() {
-        let g = genes.iter().find(|g| &g.chrom == c).expect("missing chromosome comes from a gene");
-        if !allow_missing {
-            return Err(Error::in_file(
-                path,
-                format!(
-                    "has no chromosome '{c}', used by gene '{}' ({} line {}); add --allow-missing-chroms to fill such genes with the missing value",
-                    g.id,
-                    genes_path.display(),
-                    g.line
-                ),
-            ));
-        }
-        log::warn!(
-            "{}: no data for chromosomes {:?}; their genes get the missing value",
-            path.display(),
-            matched.missing
-        );
-    }
-    Ok(())
-}
-
 type Labels = (Vec<String>, Array2<f32>, Vec<String>);
 
-/// Labels from an expression TSV: value above the threshold (median by default) → 1.
+/// Labels from expression (a TSV, or the mean RNA-seq signal over each gene body): above the
+/// threshold → 1. Without expression the dataset is unlabelled.
 fn labels(args: &Args, genes: &[Gene], sources: &mut Vec<SourceFile>) -> Result<Labels> {
-    if let Some(path) = &args.expression_bigwig {
-        return labels_from_bigwig(args, path, genes, sources);
-    }
-    let Some(path) = &args.expression else {
-        if args.deepchrome_csv.is_some() {
-            log::warn!("no --expression: the DeepChrome CSV label column is 0 for every gene");
+    let genes_path = args.genes.as_deref().expect("clap requires --genes");
+    let expr = match (&args.expression_bigwig, &args.expression) {
+        (Some(path), _) => {
+            sources.push(SourceFile::new("expression", path));
+            expression::from_bigwig(path, genes, genes_path)?
         }
-        return Ok((vec![], Array2::zeros((genes.len(), 0)), vec!["0".to_owned(); genes.len()]));
-    };
-    sources.push(SourceFile::new("expression", path));
-    let table = TextTable::read(path, Some(b'\t'))?;
-    if table.columns.len() < 2 {
-        return Err(Error::at_line(path, 1, "expected a header with a gene id column and a value column"));
-    }
-    let ids = table.column(&table.columns[0])?;
-    let values = table.label_column(&table.columns[1])?;
-    let index: std::collections::HashMap<&str, usize> =
-        genes.iter().enumerate().map(|(i, g)| (g.id.as_str(), i)).collect();
-    let mut expr: Vec<Option<f32>> = vec![None; genes.len()];
-    for (j, id) in ids.iter().enumerate() {
-        let line = j as u64 + 2;
-        let id = id.as_deref().ok_or_else(|| Error::at_line(path, line, "empty gene id"))?;
-        let &i = index
-            .get(id)
-            .ok_or_else(|| Error::at_line(path, line, format!("gene '{id}' is not among the {} genes", genes.len())))?;
-        if expr[i].replace(values[j]).is_some() {
-            return Err(Error::at_line(path, line, format!("gene '{id}' has a second value")));
+        (None, Some(path)) => {
+            sources.push(SourceFile::new("expression", path));
+            expression::from_tsv(path, genes, genes_path)?
         }
-    }
-    if let Some(i) = expr.iter().position(Option::is_none) {
-        let g = &genes[i];
-        return Err(Error::in_file(
-            path,
-            format!("has no value for gene '{}' ({} line {})", g.id, args.genes.as_ref().unwrap().display(), g.line),
-        ));
-    }
-    let expr: Vec<f32> = expr.into_iter().map(Option::unwrap).collect();
-    threshold_labels(args, &expr)
-}
-
-/// Expression = mean RNA-seq signal over each gene's body, from a bigWig.
-fn labels_from_bigwig(args: &Args, path: &Path, genes: &[Gene], sources: &mut Vec<SourceFile>) -> Result<Labels> {
-    sources.push(SourceFile::new("expression", path));
-    let genes_path = args.genes.as_deref().expect("clap: --expression-bigwig requires --genes");
-    let (means, matched) = signal::gene_body_means(path, genes)?;
-    check_chrom_match(path, &matched, genes, genes_path, false)?;
-    let expr: Vec<f32> = means.into_iter().map(|v| v.expect("every chromosome matched") as f32).collect();
-    threshold_labels(args, &expr)
-}
-
-/// Label 1 where expression is above --threshold (the median by default).
-fn threshold_labels(args: &Args, expr: &[f32]) -> Result<Labels> {
-    let threshold = if args.threshold == "median" {
-        median(expr)
-    } else {
-        args.threshold
-            .parse::<f32>()
-            .map_err(|_| Error::usage(format!("--threshold '{}': expected 'median' or a number", args.threshold)))?
+        (None, None) => {
+            if args.deepchrome_csv.is_some() {
+                log::warn!("no --expression: the DeepChrome CSV label column is 0 for every gene");
+            }
+            return Ok((vec![], Array2::zeros((genes.len(), 0)), vec!["0".to_owned(); genes.len()]));
+        }
     };
-    log::info!("labels: expression > {threshold} → 1");
-    let y = Array2::from_shape_fn((expr.len(), 1), |(i, _)| f32::from(u8::from(expr[i] > threshold)));
-    let text = deepchrome::label_texts(y.view());
-    Ok((vec!["expressed".to_owned()], y, text))
-}
-
-/// Median (mean of the two middle values for an even count).
-fn median(v: &[f32]) -> f32 {
-    let mut s = v.to_vec();
-    s.sort_by(f32::total_cmp);
-    let n = s.len();
-    if n % 2 == 1 { s[n / 2] } else { (s[n / 2 - 1] + s[n / 2]) / 2.0 }
+    let threshold = args.threshold.parse::<Threshold>().map_err(Error::usage)?;
+    let y = expression::labels(&expr, threshold);
+    Ok((vec!["expressed".to_owned()], y.clone(), deepchrome::label_texts(y.view())))
 }
 
 fn parameters(args: &Args) -> serde_json::Value {

@@ -7,7 +7,8 @@
 //! - [`motif`]: JASPAR and MEME motif files as position probability matrices.
 //! - [`synth`]: the Koo & Eddy / Koo & Ploenzke synthetic motif benchmarks with ground truth.
 //! - [`sequences`]: sequence sets with row identities from FASTA, BED or tables, and their labels.
-//! - [`genes`], [`signal`], [`deepchrome`]: TSS windows, bigWig/BAM binning and DeepChrome CSV for histone data.
+//! - [`genes`], [`signal`], [`deepchrome`], [`expression`]: TSS windows, bigWig/BAM binning, DeepChrome CSV
+//!   and expression labels for histone data.
 //! - [`split`]: seeded and by-chromosome train/valid/test splits.
 //! - [`shuffle`]: dinucleotide shuffles (attribution baselines).
 //! - [`track`]: per-base score tracks written as bigWig.
@@ -16,6 +17,7 @@
 pub mod bed;
 pub mod chroms;
 pub mod deepchrome;
+pub mod expression;
 pub mod fasta;
 pub mod genes;
 pub mod motif;

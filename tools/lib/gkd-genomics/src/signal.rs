@@ -492,3 +492,43 @@ pub fn bin_bam(
     }
     Ok((out, matched, counted))
 }
+
+/// Refuse a track that shares no chromosome with the genes, or (unless `allow_missing`) lacks one
+/// that a gene is on; warn about aliases used and chromosomes filled with the missing value.
+pub fn check_chromosomes(
+    path: &Path,
+    matched: &ChromMatch,
+    genes: &[Gene],
+    genes_path: &Path,
+    allow_missing: bool,
+) -> Result<()> {
+    if matched.map.is_empty() {
+        return Err(Error::in_file(
+            path,
+            format!("shares no chromosome with {} (not even through chr1/1, chrM/MT aliases)", genes_path.display()),
+        ));
+    }
+    for (from, to) in &matched.aliases {
+        log::warn!("{}: gene chromosome '{from}' matched '{to}'", path.display());
+    }
+    if let Some(c) = matched.missing.first() {
+        let g = genes.iter().find(|g| &g.chrom == c).expect("missing chromosome comes from a gene");
+        if !allow_missing {
+            return Err(Error::in_file(
+                path,
+                format!(
+                    "has no chromosome '{c}', used by gene '{}' ({} line {}); add --allow-missing-chroms to fill such genes with the missing value",
+                    g.id,
+                    genes_path.display(),
+                    g.line
+                ),
+            ));
+        }
+        log::warn!(
+            "{}: no data for chromosomes {:?}; their genes get the missing value",
+            path.display(),
+            matched.missing
+        );
+    }
+    Ok(())
+}

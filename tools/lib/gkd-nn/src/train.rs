@@ -444,7 +444,7 @@ impl Trainer<'_> {
         let checkpoints = Checkpoints { dir: self.checkpoint_dir.clone() };
         let existing = if resume { checkpoints.latest()? } else { None };
         if resume && existing.is_none() {
-            log::warn!("--resume: no checkpoint in {}; starting from the beginning", checkpoints.dir.display());
+            log::info!("--resume: no checkpoint in {}; starting from the beginning", checkpoints.dir.display());
         }
         if !resume && checkpoints.dir.exists() {
             std::fs::remove_dir_all(&checkpoints.dir).with_path(&checkpoints.dir)?;

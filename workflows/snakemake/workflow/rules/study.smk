@@ -36,7 +36,9 @@ rule train:
     container:
         config["container"]
     shell:
-        "{params.bin}gkd-train {params.flags} --train {input.train} --valid {input.valid} "
+        # --resume: a job killed on a cluster (time limit, node lost) continues from its last
+        # checkpoint in MODEL.partial when rerun, with the same result as a run never stopped.
+        "{params.bin}gkd-train {params.flags} --train {input.train} --valid {input.valid} --resume "
         "--device {params.device} --threads {threads} -q -o {output} 2> {log}"
 
 
