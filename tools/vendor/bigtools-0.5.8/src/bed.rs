@@ -1,0 +1,7 @@
+/*!
+Contains utilities useful for reading and writing bed files and bed-like data.
+*/
+
+pub mod autosql;
+pub mod bedparser;
+pub mod indexer;
