@@ -295,6 +295,8 @@ fn train(args: &Args) -> Result<()> {
         record_steps: args.step_log.is_some(),
         diverge_at_epoch: None,
         progress: &Bar::new(),
+        // SIGTERM (a scheduler's time limit) or Ctrl-C: finish the batch, checkpoint, exit.
+        stop: Some(gkd_cli::graceful_stop()),
     };
     let initial = match &args.init_weights {
         Some(path) => Some((std::fs::read(path).with_path(path)?, path.clone())),

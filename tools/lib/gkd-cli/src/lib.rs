@@ -1,10 +1,12 @@
 //! Command-line plumbing for the gkd tools, and only for them (libraries never depend on it):
 //! the flags every tool shares (`-t/--threads`, `-v`/`-q`), logging to stderr, one `main` wrapper
-//! that turns errors into a one-line message and an exit code (docs/architecture.md §3), progress bars
-//! ([`progress`]) and the parser for library enums on the command line ([`choice`]).
+//! that turns errors into a one-line message and an exit code (docs/architecture.md §3), what a
+//! tool does on SIGTERM / SIGINT ([`graceful_stop`]), progress bars ([`progress`]) and the parser
+//! for library enums on the command line ([`choice`]).
 
 mod choice;
 pub mod progress;
+mod termination;
 
 use std::io::Write;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -13,6 +15,7 @@ use gkd_io::error::{Error, Result};
 
 pub use choice::{CommandLineName, choice};
 pub use progress::Bar;
+pub use termination::graceful_stop;
 
 /// Flags shared by every tool; `#[command(flatten)]` them into a tool's arguments. They are
 /// global, so tools with subcommands accept them after the subcommand too.
@@ -114,6 +117,7 @@ pub fn run_main(tool: &'static str, body: impl FnOnce() -> Result<()>) -> ! {
     std::panic::set_hook(Box::new(move |info| {
         let _ = writeln!(std::io::stderr(), "{tool}: internal error (please report): {info}");
     }));
+    termination::install(tool);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
     let code = match outcome {
         Ok(Ok(())) => 0,

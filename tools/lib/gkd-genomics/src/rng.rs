@@ -17,6 +17,16 @@ impl SeededRng {
         SeededRng(r)
     }
 
+    /// How far the stream has been read (in 32-bit words), to save with a checkpoint.
+    pub fn position(&self) -> u128 {
+        self.0.get_word_pos()
+    }
+
+    /// Continue the stream from a saved [`position`](Self::position).
+    pub fn set_position(&mut self, words: u128) {
+        self.0.set_word_pos(words);
+    }
+
     /// 32 uniformly random bits.
     pub fn next_u32(&mut self) -> u32 {
         self.0.next_u32()

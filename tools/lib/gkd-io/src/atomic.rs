@@ -7,10 +7,48 @@
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use tempfile::NamedTempFile;
 
 use crate::error::{Error, IoResultExt, Result};
+
+/// Temporary files and staging directories of outputs not yet committed. A tool stopped by a
+/// signal removes them ([`remove_uncommitted`]), since a killed process runs no destructors.
+static UNCOMMITTED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Registers a temporary path in [`UNCOMMITTED`] for as long as it lives.
+#[derive(Debug)]
+struct Tracked(PathBuf);
+
+impl Tracked {
+    fn new(path: &Path) -> Self {
+        UNCOMMITTED.lock().unwrap_or_else(|e| e.into_inner()).push(path.to_owned());
+        Tracked(path.to_owned())
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        UNCOMMITTED.lock().unwrap_or_else(|e| e.into_inner()).retain(|p| p != &self.0);
+    }
+}
+
+/// Held while outputs are renamed into place, so that a tool stopping on a signal never exits
+/// between the renames of one commit.
+static COMMITTING: Mutex<()> = Mutex::new(());
+
+/// Remove every temporary file and staging directory of an output this process has not
+/// committed; for a tool that is about to exit because of a signal. A commit under way is
+/// waited for (its outputs are whole). Returns what it removed.
+pub fn remove_uncommitted() -> Vec<PathBuf> {
+    let _commit = COMMITTING.lock().unwrap_or_else(|e| e.into_inner());
+    let paths = std::mem::take(&mut *UNCOMMITTED.lock().unwrap_or_else(|e| e.into_inner()));
+    paths
+        .into_iter()
+        .filter(|p| if p.is_dir() { fs::remove_dir_all(p).is_ok() } else { fs::remove_file(p).is_ok() })
+        .collect()
+}
 
 /// One output file being written; invisible at its path until [`commit`](Self::commit) or
 /// [`commit_all`].
@@ -18,6 +56,7 @@ use crate::error::{Error, IoResultExt, Result};
 pub struct AtomicFile {
     tmp: NamedTempFile,
     dest: PathBuf,
+    _tracked: Tracked,
 }
 
 impl AtomicFile {
@@ -45,7 +84,8 @@ impl AtomicFile {
             .suffix(".tmp")
             .tempfile_in(&parent)
             .map_err(|e| cannot_write(&dest, e))?;
-        Ok(AtomicFile { tmp, dest })
+        let _tracked = Tracked::new(tmp.path());
+        Ok(AtomicFile { tmp, dest, _tracked })
     }
 
     /// The destination path.
@@ -71,7 +111,12 @@ impl AtomicFile {
 
     /// Flush, give the file ordinary permissions and rename it to its destination.
     pub fn commit(self) -> Result<()> {
-        let AtomicFile { tmp, dest } = self;
+        let _commit = COMMITTING.lock().unwrap_or_else(|e| e.into_inner());
+        self.commit_held()
+    }
+
+    fn commit_held(self) -> Result<()> {
+        let AtomicFile { tmp, dest, _tracked } = self;
         tmp.as_file().sync_all().with_path(&dest)?;
         set_readable(tmp.as_file(), &dest)?;
         tmp.persist(&dest).map_err(|e| Error::io(&dest, e.error))?;
@@ -82,10 +127,11 @@ impl AtomicFile {
 /// Commit several outputs together. If one rename fails, the outputs already renamed by this
 /// call are removed again, so either every output appears or none does.
 pub fn commit_all(files: Vec<AtomicFile>) -> Result<()> {
+    let _commit = COMMITTING.lock().unwrap_or_else(|e| e.into_inner());
     let mut done: Vec<PathBuf> = Vec::with_capacity(files.len());
     for f in files {
         let dest = f.dest.clone();
-        if let Err(e) = f.commit() {
+        if let Err(e) = f.commit_held() {
             for d in &done {
                 let _ = fs::remove_file(d);
             }
@@ -112,11 +158,12 @@ pub fn sibling(dir: &Path, suffix: &str) -> PathBuf {
 
 /// A directory output that appears whole or not at all: it is built under `DIR.suffix` beside
 /// its final path, then renamed into place (replacing an earlier one) by [`commit`](Self::commit).
-/// Dropped without a commit, the staging directory stays behind and the next run clears it.
+/// Dropped without a commit (an error on the way), the staging directory is removed.
 #[derive(Debug)]
 pub struct StagedDir {
     staging: PathBuf,
     target: PathBuf,
+    tracked: Option<Tracked>,
 }
 
 impl StagedDir {
@@ -127,7 +174,8 @@ impl StagedDir {
             fs::remove_dir_all(&staging).with_path(&staging)?;
         }
         fs::create_dir_all(&staging).with_path(&staging)?;
-        Ok(Self { staging, target: target.to_owned() })
+        let tracked = Some(Tracked::new(&staging));
+        Ok(Self { staging, target: target.to_owned(), tracked })
     }
 
     /// The directory being built.
@@ -141,11 +189,22 @@ impl StagedDir {
     }
 
     /// Put the directory in place, replacing what was there.
-    pub fn commit(self) -> Result<()> {
+    pub fn commit(mut self) -> Result<()> {
+        let _commit = COMMITTING.lock().unwrap_or_else(|e| e.into_inner());
         if self.target.exists() {
             fs::remove_dir_all(&self.target).with_path(&self.target)?;
         }
-        fs::rename(&self.staging, &self.target).with_path(&self.target)
+        fs::rename(&self.staging, &self.target).with_path(&self.target)?;
+        self.tracked = None;
+        Ok(())
+    }
+}
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        if self.tracked.take().is_some() {
+            let _ = fs::remove_dir_all(&self.staging);
+        }
     }
 }
 

@@ -59,6 +59,15 @@ pub enum Error {
     /// Any other runtime failure.
     #[error("{0}")]
     Runtime(String),
+    /// Stopped by a signal (SIGTERM from a scheduler, SIGINT from the keyboard); exit code 128 +
+    /// the signal's number, as a shell reports a process the signal ended.
+    #[error("{message}")]
+    Interrupted {
+        /// The signal's number.
+        signal: i32,
+        /// What was stopped and what was kept.
+        message: String,
+    },
 }
 
 fn input_message(path: &Path, location: &Location, message: &str) -> String {
@@ -103,10 +112,16 @@ impl Error {
         Error::Runtime(message.into())
     }
 
+    /// Stopped by signal `signal` (exit code 128 + signal).
+    pub fn interrupted(signal: i32, message: impl Into<String>) -> Self {
+        Error::Interrupted { signal, message: message.into() }
+    }
+
     /// The process exit code for this error (docs/architecture.md §3).
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) => 2,
+            Error::Interrupted { signal, .. } => 128 + signal,
             _ => 1,
         }
     }

@@ -4,7 +4,8 @@
 //! (outputs that appear whole or not at all), [`input`] (opening plain, gzip or BGZF inputs),
 //! [`npz`] (NumPy `.npz`/`.npy` tensors), [`manifest`] (the JSON beside each dataset split),
 //! [`table`] (row-identity and other TSV tables), the tool outputs ([`dataset`], [`predictions`],
-//! [`attributions`], [`scores`]) and [`progress`] (how library work reports progress). Command-line
+//! [`attributions`], [`scores`]), [`progress`] (how library work reports progress) and [`stop`]
+//! (a request to stop early, e.g. on SIGTERM). Command-line
 //! plumbing lives in `gkd-cli`, which only the tools use.
 
 pub mod atomic;
@@ -17,6 +18,7 @@ pub mod npz;
 pub mod predictions;
 pub mod progress;
 pub mod scores;
+pub mod stop;
 pub mod table;
 
 pub use error::{Error, Result};

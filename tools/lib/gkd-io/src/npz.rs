@@ -34,8 +34,12 @@ pub fn write_npz_to<W: Write + Seek>(writer: W, arrays: &[NamedArray<'_>], compr
     for (name, array) in arrays {
         let opts = entry_options(compress, array.len() * 4);
         // C order on disk: a copy only for arrays that are not already in standard layout.
-        npz.add_array_with_options(*name, &array.as_standard_layout(), opts)
-            .map_err(|e| Error::runtime(format!("writing array '{name}': {e}")))?;
+        if let Err(e) = npz.add_array_with_options(*name, &array.as_standard_layout(), opts) {
+            // The archive is abandoned (its temporary file goes too): skip the zip writer's drop,
+            // which would try to finish it and print a second error of its own to stderr.
+            std::mem::forget(npz);
+            return Err(Error::runtime(format!("writing array '{name}': {e}")));
+        }
     }
     npz.finish().map_err(|e| Error::runtime(format!("finishing npz archive: {e}")))
 }

@@ -79,6 +79,16 @@ impl DropoutStream {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Self::rng(seed);
     }
 
+    /// How far the stream has been read, for a checkpoint taken within an epoch.
+    pub fn position(&self) -> u128 {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).position()
+    }
+
+    /// Continue from a saved [`position`](Self::position) of the current seed's stream.
+    pub fn set_position(&self, words: u128) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).set_position(words);
+    }
+
     fn rng(seed: u64) -> SeededRng {
         SeededRng::new(seed, 0xD0)
     }

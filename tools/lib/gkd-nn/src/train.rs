@@ -23,6 +23,7 @@ use gkd_genomics::rng::SeededRng;
 use gkd_io::atomic::{StagedDir, write_file};
 use gkd_io::error::{Error, IoResultExt, Result};
 use gkd_io::progress::{Progress, Silent};
+use gkd_io::stop::{StopRequest, signal_name};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
@@ -166,6 +167,19 @@ mod nullable {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
         Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
     }
+
+    /// The same for the three loss sums of a partial epoch (the soft one is NaN without a teacher).
+    pub mod sums {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(v: &[f64; 3], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(v.iter().map(|x| x.is_finite().then_some(*x)))
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[f64; 3], D::Error> {
+            Ok(<[Option<f64>; 3]>::deserialize(d)?.map(|x| x.unwrap_or(f64::NAN)))
+        }
+    }
 }
 
 /// One epoch of history.tsv.
@@ -254,6 +268,32 @@ pub struct TrainState {
     pub history: Vec<EpochRecord>,
     /// Seconds per epoch (kept apart from history: timings are not reproducible).
     pub seconds: Vec<f64>,
+    /// The epoch under way when training was stopped between two of its batches (a checkpoint
+    /// taken within an epoch); `None` at an epoch boundary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial: Option<PartialEpoch>,
+}
+
+/// How far into an epoch training was when it stopped: enough to continue it exactly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartialEpoch {
+    /// Mini-batches of the epoch already trained.
+    pub batches_done: usize,
+    /// Their summed losses (total, hard, soft), each weighted by its batch's rows.
+    #[serde(with = "nullable::sums")]
+    pub sums: [f64; 3],
+    /// Position of the dropout mask stream (32-bit words into the epoch's stream).
+    pub dropout_position: u128,
+    /// Seconds spent on the epoch so far.
+    pub seconds: f64,
+}
+
+/// How an epoch ended.
+enum EpochEnd {
+    /// Every batch trained: the network and the mean losses (total, hard, soft).
+    Done(Network, [f64; 3]),
+    /// Stopped between batches on request.
+    Stopped(Network, PartialEpoch, i32),
 }
 
 /// One optimiser step (gkd-train `--step-log`).
@@ -318,8 +358,11 @@ impl Checkpoints {
         self.dir.join("latest")
     }
 
-    fn epoch_dir(&self, epoch: usize) -> PathBuf {
-        self.dir.join(format!("epoch-{epoch:04}"))
+    fn dir_for(&self, state: &TrainState) -> PathBuf {
+        match &state.partial {
+            None => self.dir.join(format!("epoch-{:04}", state.epochs_done)),
+            Some(p) => self.dir.join(format!("epoch-{:04}-batch-{:06}", state.epochs_done, p.batches_done)),
+        }
     }
 
     /// The newest complete checkpoint, if any.
@@ -340,14 +383,26 @@ impl Checkpoints {
     }
 
     /// Write a complete checkpoint directory, then point `latest` at it, then drop older ones.
-    fn save(&self, state: &TrainState, network: &Network, best: &Network, optim: &ModuleOptimizer) -> Result<()> {
-        let final_dir = self.epoch_dir(state.epochs_done);
+    /// `best` is `None` only for a checkpoint within the first epoch.
+    fn save(
+        &self,
+        state: &TrainState,
+        network: &Network,
+        best: Option<&Network>,
+        optim: &ModuleOptimizer,
+    ) -> Result<()> {
+        let final_dir = self.dir_for(state);
+        // burn's RunningState holds a batch's BatchNorm update apart until the statistics are
+        // read; `valid()` folds it in (at an epoch's end validation has done so already).
+        let _ = network.valid();
         let staged = StagedDir::create(&final_dir, "tmp")?;
         let staging = staged.path();
         let record_error =
             |what: &str, e: &dyn std::fmt::Display| Error::runtime(format!("cannot write checkpoint {what}: {e}"));
         network.clone().save_file(staging.join("model.bpk")).map_err(|e| record_error("model", &e))?;
-        best.clone().save_file(staging.join("best.bpk")).map_err(|e| record_error("best model", &e))?;
+        if let Some(best) = best {
+            best.clone().save_file(staging.join("best.bpk")).map_err(|e| record_error("best model", &e))?;
+        }
         optim.save(staging.join("optim.bpk")).map_err(|e| record_error("optimizer", &e))?;
         staged.write("state.json", serde_json::to_string_pretty(state).expect("state serialises").as_bytes())?;
         staged.commit()?;
@@ -388,6 +443,25 @@ pub struct Trainer<'a> {
     pub diverge_at_epoch: Option<usize>,
     /// Where each epoch's progress goes.
     pub progress: &'a dyn Progress,
+    /// A request to stop (SIGTERM from a scheduler): training stops after the current batch,
+    /// writes a checkpoint and returns [`Error::Interrupted`]; `--resume` continues exactly.
+    pub stop: Option<&'a StopRequest>,
+}
+
+/// The error of a run stopped on request, naming what was kept.
+fn stopped(signal: i32, epoch: usize, batch: Option<usize>, checkpoints: &Checkpoints) -> Error {
+    let place = match batch {
+        Some(b) => format!("after batch {b} of epoch {epoch}"),
+        None => format!("after epoch {epoch}"),
+    };
+    let kept = checkpoints.latest().ok().flatten().map(|d| d.display().to_string()).unwrap_or_default();
+    Error::interrupted(
+        signal,
+        format!(
+            "stopped by {} {place}; checkpoint {kept} written, run again with --resume to continue",
+            signal_name(signal)
+        ),
+    )
 }
 
 /// A 64-bit mix of the seed and an epoch (SplitMix64 finaliser) for reseeding the back end.
@@ -434,6 +508,7 @@ impl Trainer<'_> {
             stopped_early: false,
             history: Vec::new(),
             seconds: Vec::new(),
+            partial: None,
         }
     }
 
@@ -480,8 +555,17 @@ impl Trainer<'_> {
             let epoch = state.epochs_done + 1;
             let started = Instant::now();
             let (trained, losses) =
-                self.train_epoch(network, &mut optim, &state, &autodiff, &checkpoints, &mut steps)?;
+                match self.train_epoch(network, &mut optim, &state, &autodiff, &checkpoints, &mut steps)? {
+                    EpochEnd::Done(network, losses) => (network, losses),
+                    EpochEnd::Stopped(network, partial, signal) => {
+                        let batch = partial.batches_done;
+                        state.partial = Some(partial);
+                        checkpoints.save(&state, &network, best.as_ref(), &optim)?;
+                        return Err(stopped(signal, epoch, Some(batch), &checkpoints));
+                    }
+                };
             network = trained;
+            let epoch_seconds = state.partial.take().map_or(0.0, |p| p.seconds);
             let (valid_loss, auroc, aupr) = self.validate(&network.valid());
             let record = EpochRecord {
                 epoch,
@@ -503,7 +587,7 @@ impl Trainer<'_> {
                 state.lr
             );
             state.history.push(record);
-            state.seconds.push(started.elapsed().as_secs_f64());
+            state.seconds.push(epoch_seconds + started.elapsed().as_secs_f64());
             state.epochs_done = epoch;
             if self.config.keep == Keep::Last {
                 best = Some(network.valid());
@@ -538,7 +622,10 @@ impl Trainer<'_> {
                     state.stopped_early = true;
                 }
             }
-            checkpoints.save(&state, &network, best.as_ref().expect("kept after the first epoch"), &optim)?;
+            checkpoints.save(&state, &network, best.as_ref(), &optim)?;
+            if let Some(signal) = self.stop.and_then(StopRequest::requested) {
+                return Err(stopped(signal, epoch, None, &checkpoints));
+            }
         }
         let best = best.ok_or_else(|| Error::runtime("no epoch was trained (--epochs must be at least 1)"))?;
         let kept_epoch = match self.config.keep {
@@ -598,7 +685,8 @@ impl Trainer<'_> {
                 .try_load_file(&path)
                 .map_err(|e| Error::in_file(&path, format!("cannot read checkpoint: {e}")))
         };
-        let best = Some(load("best.bpk")?.valid());
+        // A checkpoint within the first epoch has no kept network yet.
+        let best = if dir.join("best.bpk").exists() { Some(load("best.bpk")?.valid()) } else { None };
         let network = load("model.bpk")?;
         let optim_path = dir.join("optim.bpk");
         let optim = self
@@ -618,8 +706,9 @@ impl Trainer<'_> {
         autodiff: &Device,
         checkpoints: &Checkpoints,
         steps: &mut Vec<StepRecord>,
-    ) -> Result<(Network, [f64; 3])> {
+    ) -> Result<EpochEnd> {
         let (epoch, lr) = (state.epochs_done + 1, state.lr);
+        let started = Instant::now();
         let last_validation = state
             .history
             .last()
@@ -637,7 +726,20 @@ impl Trainer<'_> {
         let bar = self.progress;
         bar.start(&format!("epoch {epoch}/{}", self.config.epochs), Some(batches as u64));
         let mut sums = [0.0f64; 3];
-        for (b, rows) in order.chunks(self.config.batch_size).enumerate() {
+        // Continuing an epoch stopped between batches: its losses so far and the dropout stream
+        // where it was; the batch order is the epoch's own.
+        let (skip, earlier_seconds) = match &state.partial {
+            Some(p) => {
+                sums = p.sums;
+                if let Some(stream) = network.dropout_stream() {
+                    stream.set_position(p.dropout_position);
+                }
+                bar.advance(p.batches_done as u64);
+                (p.batches_done, p.seconds)
+            }
+            None => (0, 0.0),
+        };
+        for (b, rows) in order.chunks(self.config.batch_size).enumerate().skip(skip) {
             let x = gather3(&self.train.x, rows, autodiff);
             let y = gather2(&self.train.y, rows, autodiff);
             let teacher = self.teacher.as_ref().map(|t| (gather2(&t.logits, rows, autodiff), t.distillation));
@@ -685,9 +787,18 @@ impl Trainer<'_> {
             let seen = (b * self.config.batch_size + rows.len()) as f64;
             bar.message(format!("loss {:.4}{last_validation}", sums[0] / seen));
             bar.advance(1);
+            if let Some(signal) = self.stop.and_then(StopRequest::requested)
+                && b + 1 < batches
+            {
+                bar.finish();
+                let dropout_position = network.dropout_stream().map_or(0, |s| s.position());
+                let seconds = earlier_seconds + started.elapsed().as_secs_f64();
+                let partial = PartialEpoch { batches_done: b + 1, sums, dropout_position, seconds };
+                return Ok(EpochEnd::Stopped(network, partial, signal));
+            }
         }
         bar.finish();
-        Ok((network, sums.map(|s| s / n as f64)))
+        Ok(EpochEnd::Done(network, sums.map(|s| s / n as f64)))
     }
 
     /// Hard loss, macro AUROC and macro AUPR on the validation split.
