@@ -1,7 +1,8 @@
-//! Corrupt bigWig tracks from the field (bit flips, truncated or spliced copies): gkd-histone
+//! Corrupt inputs from the field. bigWig tracks with bit flips, truncations or spliced bytes: gkd-histone
 //! either reads them or stops with exit 1, one message naming the file and nothing left behind;
 //! never a panic. A corrupt compressed data block was a panic inside bigtools
 //! (tools/vendor/bigtools-0.5.8/PATCHES.md).
+//! Arrays with non-finite values (ground truth, attribution maps) are refused with the row named.
 
 use std::path::Path;
 
@@ -96,4 +97,55 @@ fn mutated_tracks_are_read_or_refused_never_a_panic() {
     }
     // Most mutations hit what the genes read (measured: about 4 in 5).
     assert!(refused >= 30, "only {refused} of 60 mutants were refused");
+}
+
+/// Rewrite one array of an NPZ with `value` at flat index `at` (the other arrays as they were).
+fn poison(path: &Path, name: &str, at: usize, value: f32) {
+    let mut npz = gkd_io::npz::NpzFile::open(path).unwrap();
+    let names = npz.names().unwrap();
+    let mut arrays: Vec<(String, ndarray::ArrayD<f32>)> =
+        names.iter().map(|n| (n.clone(), npz.read_f32(n).unwrap())).collect();
+    let target = &mut arrays.iter_mut().find(|(n, _)| n == name).unwrap().1;
+    target.as_slice_mut().unwrap()[at] = value;
+    let views: Vec<(&str, ndarray::ArrayViewD<'_, f32>)> = arrays.iter().map(|(n, a)| (n.as_str(), a.view())).collect();
+    let mut out = gkd_io::atomic::AtomicFile::create(path).unwrap();
+    gkd_io::npz::write_npz(&mut out, &views, false).unwrap();
+    out.commit().unwrap();
+}
+
+#[test]
+fn non_finite_truth_and_maps_are_refused_with_the_row_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let motifs = data("motifs/koo_eddy_12tf_jaspar2016.jaspar");
+    run_ok(
+        d,
+        "gkd-synth",
+        &["task1", "--motifs", motifs.to_str().unwrap(), "--n", "300", "--seed", "2", "-o", "t.{split}.npz"],
+    );
+    let train = ["--arch", "koo-cnn-local", "--train", "t.train.npz", "--valid", "t.valid.npz", "--epochs", "1"];
+    run_ok(d, "gkd-train", &[&train[..], &["--monitor", "loss", "-o", "m"]].concat());
+    #[rustfmt::skip]
+    let attribute = [
+        "--model", "m", "--data", "t.test.npz", "--method", "saliency", "--positives", "any", "--target", "labelled",
+        "--first", "5", "-o", "a.npz",
+    ];
+    run_ok(d, "gkd-attribute", &attribute);
+    let ids = read_tsv(&d.join("a.rows.tsv"));
+    let score = ["recovery", "--data", "t.test.npz", "-i", "a.npz", "-o", "r.tsv"];
+    run_ok(d, "gkd-score", &score);
+    std::fs::remove_file(d.join("r.tsv")).unwrap();
+
+    // The third map (row 3) gets an infinity.
+    let (shape, _) = npz(&d.join("a.npz"), "attr");
+    let per_map: usize = shape[1..].iter().product();
+    poison(&d.join("a.npz"), "attr", 2 * per_map + 7, f32::INFINITY);
+    run_fails(d, "gkd-score", &score, &["a.npz", "record 3", &ids[2]["id"], "'attr' holds a non-finite value (inf)"]);
+
+    // Truth must be probabilities: a NaN in the second test sequence.
+    run_ok(d, "gkd-attribute", &attribute);
+    let (shape, _) = npz(&d.join("t.test.npz"), "truth");
+    poison(&d.join("t.test.npz"), "truth", shape[1] * shape[2] + 3, f32::NAN);
+    let test_ids = read_tsv(&d.join("t.test.rows.tsv"));
+    run_fails(d, "gkd-score", &score, &["t.test.npz", "record 2", &test_ids[1]["id"], "'truth' holds NaN"]);
 }

@@ -370,6 +370,17 @@ impl Attributions {
             ));
         }
         let rows = read_rows(&rows_path_for(npz_path), count)?;
+        for (name, array) in &arrays {
+            let maps = array.axis_iter(Axis(0)).enumerate();
+            if let Some((i, v)) = maps.filter_map(|(i, m)| m.iter().find(|v| !v.is_finite()).map(|v| (i, *v))).next() {
+                return Err(Error::at_record(
+                    npz_path,
+                    i as u64 + 1,
+                    Some(&rows[i].id),
+                    format!("array '{name}' holds a non-finite value ({v}); expected finite numbers"),
+                ));
+            }
+        }
         Ok(Self { info: json.info, rows, arrays })
     }
 }

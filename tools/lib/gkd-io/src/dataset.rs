@@ -147,6 +147,16 @@ impl Dataset {
                 format!("'truth' has shape {:?}; 'x' has {:?}", truth.shape(), self.x.shape()),
             ));
         }
+        for (i, row) in truth.axis_iter(Axis(0)).enumerate() {
+            if let Some(v) = row.iter().find(|v| !(v.is_finite() && (0.0..=1.0).contains(*v))) {
+                return Err(Error::at_record(
+                    &self.path,
+                    i as u64 + 1,
+                    Some(&self.ids[i]),
+                    format!("'truth' holds {v}; expected base probabilities in [0, 1]"),
+                ));
+            }
+        }
         Ok(truth)
     }
 }
