@@ -16,9 +16,11 @@ use gkd_io::table::{Strand, TextTable};
 /// Separates the files of a multi-file input (dataset split, model directory, attributions).
 pub const PART_SEPARATOR: &[u8] = b"\n--gkd-fuzz-part--\n";
 
-/// Every target by name, as cargo-fuzz and the corpus replay know them. Each returns whether the
-/// reader accepted the input.
-pub const TARGETS: &[(&str, fn(&[u8]) -> bool)] = &[
+/// A fuzz entry point: the input's bytes in, whether the reader accepted them out.
+pub type Target = fn(&[u8]) -> bool;
+
+/// Every target by name, as cargo-fuzz and the corpus replay know them.
+pub const TARGETS: &[(&str, Target)] = &[
     ("fasta", fasta),
     ("bed", bed),
     ("genes_gtf", genes_gtf),
