@@ -32,7 +32,12 @@ fn a_data_tool_stopped_by_sigterm_leaves_nothing() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+    // Stop it while it writes: once a temporary output file exists.
+    let start = Instant::now();
+    while !listing(d).iter().any(|p| p.file_name().unwrap().to_string_lossy().ends_with(".tmp")) {
+        assert!(start.elapsed() < Duration::from_secs(120), "no temporary output appeared");
+        std::thread::sleep(Duration::from_millis(2));
+    }
     terminate(child.id());
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
