@@ -783,9 +783,13 @@ pub(crate) fn read_info<R: BBIFileRead>(file: &mut R) -> Result<BBIFileInfo, BBI
         }
     };
 
-    assert_eq!(val_size, 8u32);
+    // gkd patch (PATCHES.md): a corrupt chromosome tree is an error, not a panic or a huge
+    // allocation sized by a corrupt item count.
+    if val_size != 8u32 {
+        return Err(BBIFileReadInfoError::InvalidChroms);
+    }
 
-    let mut chrom_info = Vec::with_capacity(item_count as usize);
+    let mut chrom_info = Vec::with_capacity(item_count.min(1 << 16) as usize);
     read_chrom_tree_block(&mut file, endianness, &mut chrom_info, key_size)
         .map_err(|_| BBIFileReadInfoError::InvalidChroms)?;
 
@@ -1215,7 +1219,13 @@ pub(crate) fn read_node<R: SeekableRead>(
     }
 
     let isleaf: u8 = header_data.get_u8();
-    assert!(isleaf == 1 || isleaf == 0, "Unexpected isleaf: {}", isleaf);
+    // gkd patch (PATCHES.md): a corrupt index node is an error, not a panic.
+    if isleaf > 1 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("index node at byte {node_offset} is corrupt (leaf flag {isleaf}, expected 0 or 1)"),
+        ));
+    }
     let _reserved = header_data.get_u8();
 
     let count = match endianness {
@@ -1291,6 +1301,10 @@ fn nodes_overlapping<
     }
 }
 
+/// The largest uncompressed block size a header may declare (gkd patch: UCSC's tools write 32 KiB
+/// to 1 MiB; a corrupt header must not make every read allocate gigabytes).
+const MAX_UNCOMPRESS_BUF_SIZE: usize = 256 << 20;
+
 /// Gets the data (uncompressed, if applicable) from a given block
 fn read_block_data<R: SeekableRead>(
     info: &BBIFileInfo,
@@ -1301,8 +1315,25 @@ fn read_block_data<R: SeekableRead>(
 
     read.seek(SeekFrom::Start(block.offset))?;
 
-    let mut raw_data = vec![0u8; block.size as usize];
-    read.read_exact(&mut raw_data)?;
+    // gkd patch (PATCHES.md): the block's size comes from the index; a corrupt one must not make
+    // us allocate it before any byte has been read. Read what is there, then check.
+    let mut raw_data = Vec::new();
+    read.by_ref().take(block.size).read_to_end(&mut raw_data)?;
+    if (raw_data.len() as u64) < block.size {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!(
+                "the data block at byte {} ({} bytes) runs past the end of the file",
+                block.offset, block.size
+            ),
+        ));
+    }
+    if uncompress_buf_size > MAX_UNCOMPRESS_BUF_SIZE {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("the header's uncompressed block size ({uncompress_buf_size} bytes) is implausible"),
+        ));
+    }
     let block_data: Vec<u8> = if uncompress_buf_size > 0 {
         let mut decompressor = Decompressor::new();
         let mut outbuf = vec![0; uncompress_buf_size];

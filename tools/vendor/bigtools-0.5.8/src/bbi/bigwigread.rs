@@ -467,6 +467,15 @@ fn get_block_values<R: BBIFileRead>(
     end: u32,
 ) -> Result<Option<std::vec::IntoIter<Value>>, BBIReadError> {
     let data = bigwig.read.get_block_data(&bigwig.info, &block)?;
+    // gkd patch (PATCHES.md): a block shorter than its header, or than the items it declares, is
+    // an error, not a panic.
+    if data.len() < 24 {
+        return Err(BBIReadError::InvalidFile(format!(
+            "the data block at byte {} holds {} bytes, fewer than its 24-byte header",
+            block.offset,
+            data.len()
+        )));
+    }
     let mut bytes = BytesMut::with_capacity(data.len());
     bytes.extend_from_slice(&data);
 
@@ -512,6 +521,21 @@ fn get_block_values<R: BBIFileRead>(
             }
         };
 
+    let item_size = match section_type {
+        1 => 12,
+        2 => 8,
+        _ => 4,
+    };
+    if bytes.len() < item_count as usize * item_size {
+        return Err(BBIReadError::InvalidFile(format!(
+            "the data block at byte {} declares {} items of {} bytes but holds {} bytes",
+            block.offset,
+            item_count,
+            item_size,
+            bytes.len()
+        )));
+    }
+
     let mut values: Vec<Value> = Vec::with_capacity(item_count as usize);
 
     if chrom_id != chrom {
@@ -520,7 +544,6 @@ fn get_block_values<R: BBIFileRead>(
 
     match section_type {
         1 => {
-            assert!(bytes.len() >= (item_count as usize) * 12);
             for i in 0..(item_count as usize) {
                 let istart = i * 12;
                 let block_item_data: &[u8; 12] = bytes[istart..istart + 12].try_into().unwrap();
@@ -596,7 +619,7 @@ fn get_block_values<R: BBIFileRead>(
                         (chrom_start, value)
                     }
                 };
-                let chrom_end = chrom_start + item_span;
+                let chrom_end = chrom_start.saturating_add(item_span);
                 let mut value = Value {
                     start: chrom_start,
                     end: chrom_end,
@@ -624,8 +647,8 @@ fn get_block_values<R: BBIFileRead>(
                     }
                 };
                 let chrom_start = curr_start;
-                curr_start += item_step;
-                let chrom_end = chrom_start + item_span;
+                curr_start = curr_start.saturating_add(item_step);
+                let chrom_end = chrom_start.saturating_add(item_span);
                 let mut value = Value {
                     start: chrom_start,
                     end: chrom_end,
