@@ -790,7 +790,7 @@ pub(crate) fn read_info<R: BBIFileRead>(file: &mut R) -> Result<BBIFileInfo, BBI
     }
 
     let mut chrom_info = Vec::with_capacity(item_count.min(1 << 16) as usize);
-    read_chrom_tree_block(&mut file, endianness, &mut chrom_info, key_size)
+    read_chrom_tree_block(&mut file, endianness, &mut chrom_info, key_size, 0)
         .map_err(|_| BBIFileReadInfoError::InvalidChroms)?;
 
     let info = BBIFileInfo {
@@ -856,12 +856,35 @@ enum ChromTreeBlockReadError {
     IoError(#[from] io::Error),
 }
 
+/// gkd patch (PATCHES.md): `len` bytes of `f`, read as far as the file goes before anything the
+/// size of `len` is allocated (sizes come from the file and may be corrupt); short reads are errors.
+fn read_bounded<R: Read>(f: &mut R, len: u64) -> io::Result<BytesMut> {
+    let mut data = Vec::new();
+    f.take(len).read_to_end(&mut data)?;
+    if (data.len() as u64) < len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("the chromosome tree declares {len} bytes past the end of the file"),
+        ));
+    }
+    Ok(BytesMut::from(&data[..]))
+}
+
+/// gkd patch: how deep a chromosome tree may nest (a corrupt child offset can point back up).
+const MAX_CHROM_TREE_DEPTH: u32 = 64;
+
 fn read_chrom_tree_block<R: SeekableRead>(
     f: &mut R,
     endianness: Endianness,
     chroms: &mut Vec<ChromInfo>,
     key_size: u32,
+    depth: u32,
 ) -> Result<(), ChromTreeBlockReadError> {
+    if depth > MAX_CHROM_TREE_DEPTH {
+        return Err(ChromTreeBlockReadError::InvalidFile(format!(
+            "the chromosome tree nests deeper than {MAX_CHROM_TREE_DEPTH} levels"
+        )));
+    }
     let mut header_data = BytesMut::zeroed(4);
     f.read_exact(&mut header_data)?;
 
@@ -873,8 +896,7 @@ fn read_chrom_tree_block<R: SeekableRead>(
     };
 
     if isleaf == 1 {
-        let mut bytes = BytesMut::zeroed((key_size as usize + 8) * (count as usize));
-        f.read_exact(&mut bytes)?;
+        let mut bytes = read_bounded(f, (key_size as u64 + 8) * count as u64)?;
 
         for _ in 0..count {
             let key_string = match std::str::from_utf8(&bytes.as_ref()[0..(key_size as usize)]) {
@@ -902,8 +924,7 @@ fn read_chrom_tree_block<R: SeekableRead>(
         let mut children: Vec<u64> = vec![];
         children.reserve_exact(count as usize);
 
-        let mut bytes = BytesMut::zeroed((key_size as usize + 8) * (count as usize));
-        f.read_exact(&mut bytes)?;
+        let mut bytes = read_bounded(f, (key_size as u64 + 8) * count as u64)?;
 
         for _ in 0..count {
             // We don't need this, but have to read it
@@ -919,7 +940,7 @@ fn read_chrom_tree_block<R: SeekableRead>(
         // Then go through each child block
         for child in children {
             f.seek(SeekFrom::Start(child))?;
-            read_chrom_tree_block(f, endianness, chroms, key_size)?;
+            read_chrom_tree_block(f, endianness, chroms, key_size, depth + 1)?;
         }
     }
     Ok(())
