@@ -179,15 +179,25 @@ impl Seek for RemoteFile {
     fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
         self.current_position = match pos {
             SeekFrom::Start(s) => s,
-            SeekFrom::End(_) => unimplemented!(),
+            // gkd patch (PATCHES.md): the length of a remote file is not known here; an error,
+            // not a panic.
+            SeekFrom::End(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "seeking from the end of a remote file",
+                ))
+            }
             SeekFrom::Current(s) => {
                 if s >= 0 {
                     self.current_position + (s as u64)
                 } else {
-                    if self.current_position < s.checked_neg().unwrap() as u64 {
-                        panic!("Seeked to <0");
+                    if self.current_position < s.unsigned_abs() {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidInput,
+                            "seeking before the start of a remote file",
+                        ));
                     }
-                    self.current_position - s.checked_neg().unwrap() as u64
+                    self.current_position - s.unsigned_abs()
                 }
             }
         };
