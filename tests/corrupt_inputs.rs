@@ -101,8 +101,8 @@ fn mutated_tracks_are_read_or_refused_never_a_panic() {
 
 /// Rewrite one array of an NPZ with `value` at flat index `at` (the other arrays as they were).
 fn poison(path: &Path, name: &str, at: usize, value: f32) {
-    let mut npz = gkd_io::npz::NpzFile::open(path).unwrap();
-    let names = npz.names().unwrap();
+    let npz = gkd_io::npz::NpzFile::open(path).unwrap();
+    let names = npz.names();
     let mut arrays: Vec<(String, ndarray::ArrayD<f32>)> =
         names.iter().map(|n| (n.clone(), npz.read_f32(n).unwrap())).collect();
     let target = &mut arrays.iter_mut().find(|(n, _)| n == name).unwrap().1;

@@ -306,8 +306,8 @@ fn a_diverging_loss_stops_and_names_the_last_good_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     task1(d, 200);
-    let train = gkd_nn::data::Dataset::load(&d.join("task1.train.npz")).unwrap();
-    let valid = gkd_nn::data::Dataset::load(&d.join("task1.valid.npz")).unwrap();
+    let train = gkd_nn::data::Dataset::load(&d.join("task1.train.npz")).unwrap().into_resident().unwrap();
+    let valid = gkd_nn::data::Dataset::load(&d.join("task1.valid.npz")).unwrap().into_resident().unwrap();
     let arch: gkd_nn::arch::Arch = "koo-cnn-local".parse().unwrap();
     let config = TrainConfig {
         epochs: 3,

@@ -99,7 +99,7 @@ fn run(args: &Args) -> Result<()> {
         }
         let bar = Bar::new();
         bar.start("predicting", Some(data.len() as u64));
-        all.push(gkd_nn::predict::logits(&model.network, &data.x, args.batch_size, &device, &bar));
+        all.push(gkd_nn::predict::dataset_logits(&model.network, &data, args.batch_size, &device, &bar)?);
         bar.finish();
         first_card.get_or_insert(model.card);
     }

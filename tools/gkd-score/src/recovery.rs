@@ -86,7 +86,9 @@ pub fn score(
     sites: Option<&ClassSites>,
 ) -> Result<(Vec<RecoveryRow>, Vec<SequenceScore>)> {
     let data = Dataset::load(data_path)?;
-    let truth = data.read_truth()?;
+    if !data.has_truth() {
+        data.gather_truth(&[])?;
+    }
     let channels = data.channels();
     let mut rows = Vec::new();
     let mut sequences = Vec::new();
@@ -132,11 +134,11 @@ pub fn score(
             let flat = |a: ndarray::ArrayViewD<'_, f32>| a.iter().copied().collect::<Vec<f32>>();
             let scores = position_scores(
                 &flat(attr.index_axis(Axis(0), i)),
-                &flat(data.x.index_axis(Axis(0), r).into_dyn()),
+                &flat(data.gather_x(&[r])?.into_dyn().view()),
                 channels,
                 how,
             );
-            let mut motif = motif_positions(&flat(truth.index_axis(Axis(0), r).into_dyn()), channels, threshold);
+            let mut motif = motif_positions(&flat(data.gather_truth(&[r])?.into_dyn().view()), channels, threshold);
             if let Some(sites) = sites {
                 let of_class = sites.mask(&row.id, &row.class, motif.len())?;
                 motif.iter_mut().zip(of_class).for_each(|(m, c)| *m &= c);

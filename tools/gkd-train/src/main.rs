@@ -232,10 +232,11 @@ fn train(args: &Args) -> Result<()> {
     }
     let device = args.device.device()?;
 
-    let train = Dataset::load(train_path)?;
-    let valid = Dataset::load(valid_path)?;
+    let (train, valid) = (Dataset::load(train_path)?, Dataset::load(valid_path)?);
     let spec = spec_for(args, &train)?;
     valid.check_compatible_with(&train)?;
+    // Training revisits every row each epoch: both splits are read into memory.
+    let (train, valid) = (train.into_resident()?, valid.into_resident()?);
     let head = gkd_nn::data::head_for(&train)?;
     if train.is_empty() || valid.is_empty() {
         return Err(Error::in_file(if train.is_empty() { train_path } else { valid_path }, "has no rows"));

@@ -12,7 +12,6 @@ use gkd_io::manifest::{DatasetKind, rows_path_for};
 use gkd_io::progress::Progress;
 use gkd_io::table::{RowIdentity, read_row_identities};
 use gkd_nn::store::{self, CARD_FILE, LoadedModel};
-use ndarray::{Array3, Axis};
 
 use crate::baselines::Baseline;
 use crate::classopt::ClassOptimization;
@@ -142,10 +141,13 @@ fn explain_rows(
         &request.model.join(CARD_FILE),
     )?;
     let rows = select_rows(&request.rows, &data)?;
-    let logits = (*target == TargetSpec::Predicted).then(|| {
-        let x = gather(&data.x, &rows);
-        gkd_nn::predict::logits(&model.network, &x, settings.batch, device, &gkd_io::progress::Silent)
-    });
+    let logits = match target {
+        TargetSpec::Predicted => {
+            let x = data.gather_x(&rows)?;
+            Some(gkd_nn::predict::logits(&model.network, &x, settings.batch, device, &gkd_io::progress::Silent))
+        }
+        _ => None,
+    };
     let all_pairs = selection::pairs(&rows, target, card.classes.len(), logits.as_ref(), &data.y);
     if all_pairs.is_empty() {
         return Err(Error::in_file(
@@ -167,7 +169,7 @@ fn explain_rows(
     );
     let dataset_rows: Vec<usize> = pairs.iter().map(|p| p.row).collect();
     let classes: Vec<usize> = pairs.iter().map(|p| p.class).collect();
-    let x = gather(&data.x, &dataset_rows);
+    let x = data.gather_x(&dataset_rows)?;
     match method {
         Method::Ig => {
             parameters.steps = Some(settings.steps);
@@ -301,11 +303,6 @@ fn info(
         tool: request.tool.to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
     }
-}
-
-/// Rows `rows` of `x`, in that order.
-fn gather(x: &Array3<f32>, rows: &[usize]) -> Array3<f32> {
-    x.select(Axis(0), rows)
 }
 
 /// The dataset rows a selection picks, in order.

@@ -165,11 +165,13 @@ pub fn dataset(data: &[u8]) -> bool {
     let [npz, manifest, rows] = parts::<3>(data);
     put("d.json", manifest);
     put("d.rows.tsv", rows);
-    match gkd_io::dataset::Dataset::load(&put("d.npz", npz)) {
-        // Only gkd-synth's splits carry a ground truth.
-        Ok(split) => split.read_truth().is_ok() || !split.manifest.tool.contains("synth"),
-        Err(_) => false,
-    }
+    let Ok(split) = gkd_io::dataset::Dataset::load(&put("d.npz", npz)) else { return false };
+    // Inputs are read by rows, as predict and attribute read them, then all at once.
+    let n = split.len();
+    let rows_read = split.read_x(n / 2..n).is_ok() && split.gather_x(&[n.saturating_sub(1), 0][..n.min(2)]).is_ok();
+    // Only gkd-synth's splits carry a ground truth.
+    let truth = split.read_truth().is_ok() || !split.manifest.tool.contains("synth");
+    rows_read && truth && split.into_resident().is_ok()
 }
 
 /// A model directory: model.json and model.safetensors.

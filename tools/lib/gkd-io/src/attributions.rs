@@ -352,9 +352,9 @@ impl Attributions {
         let text = std::fs::read_to_string(&sidecar).with_path(&sidecar)?;
         let json: AttributionJson = serde_json::from_str(&text)
             .map_err(|e| Error::in_file(&sidecar, format!("is not a gkd attribution description: {e}")))?;
-        let mut npz = NpzFile::open(npz_path)?;
+        let npz = NpzFile::open(npz_path)?;
         let mut arrays = Vec::new();
-        for name in npz.names()? {
+        for name in npz.names() {
             let array = npz.read_f32(&name)?;
             arrays.push((name, array));
         }

@@ -5,34 +5,101 @@
 //! split's files together with [`crate::atomic::commit_all`]).
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use ndarray::{Array2, Array3, ArrayView2, ArrayView3, ArrayViewD, Axis, Ix2};
 
 use crate::atomic::AtomicFile;
+use crate::dtype::Dtype;
 use crate::error::{Error, Result};
 use crate::manifest::{self, DatasetKind, DatasetManifest, Layout, SourceFile, TaskKind};
-use crate::npz::{self, NpzFile};
+use crate::npz::{self, NpyArray, NpzFile};
 use crate::table::{self, RowIdentity, TextTable};
 
-/// One dataset split in memory, `x` in (N, C, L) order.
-#[derive(Debug, Clone)]
+/// One dataset split: its manifest, labels and row ids in memory, and its inputs `x` (and
+/// ground truth, when the split has one) read by rows, in (rows, C, L) order whatever the
+/// stored layout and element type. Memory does not grow with the size of `x`: read what a
+/// batch needs with [`read_x`](Self::read_x) or [`gather_x`](Self::gather_x), or everything
+/// with [`into_resident`](Self::into_resident) (training, which revisits every row each epoch).
 pub struct Dataset {
     /// The NPZ it was read from.
     pub path: PathBuf,
     /// Its manifest.
     pub manifest: DatasetManifest,
-    /// Inputs (N, C, L).
-    pub x: Array3<f32>,
     /// Labels (N, K).
     pub y: Array2<f32>,
     /// Row ids, in row order.
     pub ids: Vec<String>,
+    x: SplitArray,
+    truth: Option<SplitArray>,
+}
+
+/// A 3-D array of a split, read by rows as (rows, C, L) float32.
+struct SplitArray {
+    array: NpyArray,
+    layout: Layout,
+    /// (C, L) of one row after the layout is applied.
+    row_shape: (usize, usize),
+}
+
+impl SplitArray {
+    fn open(npz: &NpzFile, name: &str, layout: Layout, path: &Path) -> Result<Self> {
+        let array = npz.array(name)?;
+        let &[_, a, b] = array.shape() else {
+            return Err(Error::in_file(
+                path,
+                format!("array '{name}' has shape {:?}; expected 3 dimensions (rows, channels, length)", array.shape()),
+            ));
+        };
+        let row_shape = match layout {
+            Layout::Ncl => (a, b),
+            Layout::Nlc => (b, a),
+        };
+        Ok(Self { array, layout, row_shape })
+    }
+
+    fn rows(&self) -> usize {
+        self.array.rows()
+    }
+
+    /// Rows `range`, in (rows, C, L) order.
+    fn read(&self, range: Range<usize>, buffer: &mut Vec<f32>) -> Result<Array3<f32>> {
+        let (c, l) = self.row_shape;
+        self.array.read_rows_into(range.clone(), buffer)?;
+        let values = std::mem::take(buffer);
+        Ok(match self.layout {
+            Layout::Ncl => Array3::from_shape_vec((range.len(), c, l), values).expect("rows x C x L values"),
+            Layout::Nlc => {
+                let nlc = Array3::from_shape_vec((range.len(), l, c), values).expect("rows x L x C values");
+                nlc.permuted_axes([0, 2, 1]).as_standard_layout().into_owned()
+            }
+        })
+    }
+
+    /// Any rows, in the order given; consecutive runs are read together.
+    fn gather(&self, rows: &[usize]) -> Result<Array3<f32>> {
+        let (c, l) = self.row_shape;
+        let mut out = Array3::zeros((rows.len(), c, l));
+        let mut buffer = Vec::new();
+        let mut i = 0;
+        while i < rows.len() {
+            let mut j = i + 1;
+            while j < rows.len() && rows[j] == rows[j - 1] + 1 {
+                j += 1;
+            }
+            let block = self.read(rows[i]..rows[j - 1] + 1, &mut buffer)?;
+            out.slice_mut(ndarray::s![i..j, .., ..]).assign(&block);
+            buffer = block.into_raw_vec_and_offset().0;
+            i = j;
+        }
+        Ok(out)
+    }
 }
 
 impl Dataset {
-    /// Read `NAME.npz`, `NAME.json` and `NAME.rows.tsv`, and check that they agree and that
-    /// every input value is finite.
+    /// Open `NAME.npz` with `NAME.json` and `NAME.rows.tsv`, and check that they agree. Labels
+    /// and ids are read and checked here; inputs are checked (finite values) as they are read.
     pub fn load(path: &Path) -> Result<Self> {
         let manifest_path = manifest::manifest_path_for(path);
         if !manifest_path.exists() {
@@ -45,14 +112,16 @@ impl Dataset {
             ));
         }
         let manifest = DatasetManifest::read(&manifest_path)?;
-        let mut npz = NpzFile::open(path)?;
-        let x = manifest::read_ncl(&mut npz, "x", manifest.layout, path)?;
+        let npz = NpzFile::open(path)?;
+        let x = SplitArray::open(&npz, "x", manifest.layout, path)?;
+        let truth =
+            if npz.contains("truth") { Some(SplitArray::open(&npz, "truth", manifest.layout, path)?) } else { None };
         let y = npz
             .read_f32("y")?
             .into_dimensionality::<Ix2>()
             .map_err(|_| Error::in_file(path, "array 'y' must have 2 dimensions (rows, classes)"))?;
-        if y.nrows() != x.shape()[0] {
-            return Err(Error::in_file(path, format!("'x' has {} rows but 'y' has {}", x.shape()[0], y.nrows())));
+        if y.nrows() != x.rows() {
+            return Err(Error::in_file(path, format!("'x' has {} rows but 'y' has {}", x.rows(), y.nrows())));
         }
         if y.ncols() != manifest.classes.len() {
             return Err(Error::in_file(
@@ -60,28 +129,18 @@ impl Dataset {
                 format!("'y' has {} columns but the manifest names {} classes", y.ncols(), manifest.classes.len()),
             ));
         }
-        let ids = read_ids(&manifest::rows_path_for(path), x.shape()[0])?;
-        for (i, row) in x.axis_iter(Axis(0)).enumerate() {
-            if let Some(v) = row.iter().find(|v| !v.is_finite()) {
-                return Err(Error::at_record(
-                    path,
-                    i as u64 + 1,
-                    Some(&ids[i]),
-                    format!("input 'x' holds a non-finite value ({v}); expected finite numbers"),
-                ));
-            }
-        }
+        let ids = read_ids(&manifest::rows_path_for(path), x.rows())?;
         for (i, row) in y.axis_iter(Axis(0)).enumerate() {
             if let Some(v) = row.iter().find(|v| !v.is_finite()) {
                 return Err(Error::at_record(path, i as u64 + 1, Some(&ids[i]), format!("label is not finite ({v})")));
             }
         }
-        Ok(Self { path: path.to_path_buf(), manifest, x, y, ids })
+        Ok(Self { path: path.to_path_buf(), manifest, x, y, ids, truth })
     }
 
     /// Rows.
     pub fn len(&self) -> usize {
-        self.x.shape()[0]
+        self.ids.len()
     }
 
     /// Whether there are no rows.
@@ -91,7 +150,60 @@ impl Dataset {
 
     /// Channels (C of (N, C, L)).
     pub fn channels(&self) -> usize {
-        self.x.shape()[1]
+        self.x.row_shape.0
+    }
+
+    /// Positions or bins (L of (N, C, L)).
+    pub fn length(&self) -> usize {
+        self.x.row_shape.1
+    }
+
+    /// How `x` is stored on disk.
+    pub fn x_dtype(&self) -> Dtype {
+        self.x.array.dtype()
+    }
+
+    /// Inputs of rows `range`, (rows, C, L), every value checked to be finite.
+    pub fn read_x(&self, range: Range<usize>) -> Result<Array3<f32>> {
+        let start = range.start;
+        let x = self.x.read(range, &mut Vec::new())?;
+        self.check_finite(&x, start)?;
+        Ok(x)
+    }
+
+    /// Inputs of any rows, in the order given, (rows, C, L).
+    pub fn gather_x(&self, rows: &[usize]) -> Result<Array3<f32>> {
+        let x = self.x.gather(rows)?;
+        for (i, map) in x.axis_iter(Axis(0)).enumerate() {
+            if let Some(v) = map.iter().find(|v| !v.is_finite()) {
+                return Err(self.non_finite(rows[i], *v));
+            }
+        }
+        Ok(x)
+    }
+
+    /// Every row's inputs in memory, checked: what training needs.
+    pub fn into_resident(self) -> Result<ResidentDataset> {
+        let x = self.read_x(0..self.len())?;
+        Ok(ResidentDataset { data: self, x })
+    }
+
+    fn check_finite(&self, x: &Array3<f32>, first_row: usize) -> Result<()> {
+        for (i, row) in x.axis_iter(Axis(0)).enumerate() {
+            if let Some(v) = row.iter().find(|v| !v.is_finite()) {
+                return Err(self.non_finite(first_row + i, *v));
+            }
+        }
+        Ok(())
+    }
+
+    fn non_finite(&self, row: usize, v: f32) -> Error {
+        Error::at_record(
+            &self.path,
+            row as u64 + 1,
+            Some(&self.ids[row]),
+            format!("input 'x' holds a non-finite value ({v}); expected finite numbers"),
+        )
     }
 
     /// Refuse a split (e.g. validation) whose inputs or classes differ from `train`'s.
@@ -120,44 +232,67 @@ impl Dataset {
         Ok(())
     }
 
-    /// Positions or bins (L of (N, C, L)).
-    pub fn length(&self) -> usize {
-        self.x.shape()[2]
-    }
-
     /// Whether this is sequence or histone data.
     pub fn kind(&self) -> DatasetKind {
         self.manifest.kind
     }
 
-    /// The ground truth (N, C, L) of a synthetic split (gkd-synth's `truth`: the generating PWM
-    /// of every position), in the same order as `x`.
-    pub fn read_truth(&self) -> Result<Array3<f32>> {
-        let mut npz = NpzFile::open(&self.path)?;
-        if !npz.contains("truth")? {
-            return Err(Error::in_file(
+    /// Whether the split has a ground truth (`truth`, written by gkd-synth).
+    pub fn has_truth(&self) -> bool {
+        self.truth.is_some()
+    }
+
+    /// The ground truth (rows, C, L) of some rows of a synthetic split (gkd-synth's `truth`: the
+    /// generating PWM of every position), in the order given.
+    pub fn gather_truth(&self, rows: &[usize]) -> Result<Array3<f32>> {
+        let truth = self.truth.as_ref().ok_or_else(|| {
+            Error::in_file(
                 &self.path,
                 "has no 'truth' array (the generating PWM of every position, which gkd-synth writes; motif recovery and ground-truth logos need it)",
-            ));
-        }
-        let truth = manifest::read_ncl(&mut npz, "truth", self.manifest.layout, &self.path)?;
-        if truth.dim() != self.x.dim() {
+            )
+        })?;
+        if truth.rows() != self.len() || truth.row_shape != self.x.row_shape {
             return Err(Error::in_file(
                 &self.path,
-                format!("'truth' has shape {:?}; 'x' has {:?}", truth.shape(), self.x.shape()),
+                format!(
+                    "'truth' has shape {:?}; 'x' has {:?}",
+                    truth.array.shape(),
+                    [self.len(), self.channels(), self.length()]
+                ),
             ));
         }
-        for (i, row) in truth.axis_iter(Axis(0)).enumerate() {
+        let values = truth.gather(rows)?;
+        for (i, row) in values.axis_iter(Axis(0)).enumerate() {
             if let Some(v) = row.iter().find(|v| !(v.is_finite() && (0.0..=1.0).contains(*v))) {
                 return Err(Error::at_record(
                     &self.path,
-                    i as u64 + 1,
-                    Some(&self.ids[i]),
+                    rows[i] as u64 + 1,
+                    Some(&self.ids[rows[i]]),
                     format!("'truth' holds {v}; expected base probabilities in [0, 1]"),
                 ));
             }
         }
-        Ok(truth)
+        Ok(values)
+    }
+
+    /// The ground truth of every row (see [`gather_truth`](Self::gather_truth)).
+    pub fn read_truth(&self) -> Result<Array3<f32>> {
+        self.gather_truth(&(0..self.len()).collect::<Vec<_>>())
+    }
+}
+
+/// A split with every row's inputs in memory (`x`, (N, C, L)).
+pub struct ResidentDataset {
+    /// The split.
+    pub data: Dataset,
+    /// Its inputs.
+    pub x: Array3<f32>,
+}
+
+impl std::ops::Deref for ResidentDataset {
+    type Target = Dataset;
+    fn deref(&self) -> &Dataset {
+        &self.data
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Each module holds one job: [`error`] (one error type and its exit codes), [`atomic`]
 //! (outputs that appear whole or not at all), [`input`] (opening plain, gzip or BGZF inputs),
-//! [`npz`] (NumPy `.npz`/`.npy` tensors), [`manifest`] (the JSON beside each dataset split),
+//! [`npz`] (NumPy `.npz`/`.npy` tensors, read by rows) and [`dtype`] (their element types), [`manifest`] (the JSON beside each dataset split),
 //! [`table`] (row-identity and other TSV tables), the tool outputs ([`dataset`], [`predictions`],
 //! [`attributions`], [`scores`]), [`progress`] (how library work reports progress) and [`stop`]
 //! (a request to stop early, e.g. on SIGTERM). Command-line
@@ -11,6 +11,7 @@
 pub mod atomic;
 pub mod attributions;
 pub mod dataset;
+pub mod dtype;
 pub mod error;
 pub mod input;
 pub mod manifest;

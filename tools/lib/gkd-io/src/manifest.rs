@@ -155,24 +155,6 @@ impl DatasetManifest {
     }
 }
 
-/// Read the 3-d array `name` of a split's NPZ (`path`, for messages) in (N, C, L) order, whatever
-/// `layout` it is stored in (`x`, `truth`).
-pub fn read_ncl(
-    npz: &mut crate::npz::NpzFile,
-    name: &str,
-    layout: Layout,
-    path: &Path,
-) -> Result<ndarray::Array3<f32>> {
-    let array = npz
-        .read_f32(name)?
-        .into_dimensionality::<ndarray::Ix3>()
-        .map_err(|_| Error::in_file(path, format!("array '{name}' must have 3 dimensions (rows, channels, length)")))?;
-    Ok(match layout {
-        Layout::Ncl => array,
-        Layout::Nlc => array.permuted_axes([0, 2, 1]).as_standard_layout().into_owned(),
-    })
-}
-
 /// The manifest path conventionally beside an arrays file: `name.npz` → `name.json`.
 pub fn manifest_path_for(arrays: &Path) -> std::path::PathBuf {
     sibling_with_suffix(arrays, ".json")

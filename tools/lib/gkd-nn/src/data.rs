@@ -6,7 +6,7 @@ use gkd_io::error::{Error, Result};
 use gkd_io::manifest::TaskKind;
 use ndarray::{Array2, Array3, Axis};
 
-pub use gkd_io::dataset::{Dataset, index_ids};
+pub use gkd_io::dataset::{Dataset, ResidentDataset, index_ids};
 
 use crate::loss::Head;
 

@@ -1,6 +1,9 @@
-//! Batched inference: logits of a network over every row of an (N, C, L) array.
+//! Batched inference: logits of a network over every row of an (N, C, L) array, or of a dataset
+//! split read batch by batch.
 
 use burn::tensor::Device;
+use gkd_io::Result;
+use gkd_io::dataset::Dataset;
 use gkd_io::progress::Progress;
 use ndarray::{Array2, Array3};
 
@@ -25,6 +28,28 @@ pub fn logits(
         progress.advance(chunk.len() as u64);
     }
     Array2::from_shape_vec((n, classes), out).expect("logits have N x K values")
+}
+
+/// Logits (N, K) of `network` for every row of `data`, reading `batch_size` rows at a time:
+/// memory holds one batch of inputs, whatever the size of the split.
+pub fn dataset_logits(
+    network: &Network,
+    data: &Dataset,
+    batch_size: usize,
+    device: &Device,
+    progress: &dyn Progress,
+) -> Result<Array2<f32>> {
+    let (n, batch) = (data.len(), batch_size.max(1));
+    let (mut out, mut classes) = (Vec::new(), 0);
+    for start in (0..n).step_by(batch) {
+        let x = data.read_x(start..(start + batch).min(n))?;
+        let rows: Vec<usize> = (0..x.shape()[0]).collect();
+        let z = network.forward(gather3(&x, &rows, device));
+        classes = z.dims()[1];
+        out.extend(z.into_data().try_to_vec::<f32>().expect("float32 logits"));
+        progress.advance(rows.len() as u64);
+    }
+    Ok(Array2::from_shape_vec((n, classes), out).expect("logits have N x K values"))
 }
 
 /// The mean of several (N, K) logit matrices: an ensemble teacher.

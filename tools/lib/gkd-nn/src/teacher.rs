@@ -50,7 +50,7 @@ pub fn teacher_logits(
         }
         log::info!("teacher {}: predicting {} training rows", dir.display(), train.len());
         progress.start("teacher logits", Some(train.len() as u64));
-        all.push(crate::predict::logits(&teacher.network, &train.x, 256, device, progress));
+        all.push(crate::predict::dataset_logits(&teacher.network, train, 256, device, progress)?);
         progress.finish();
     }
     for path in soft_targets {

@@ -27,7 +27,7 @@ use gkd_io::stop::{StopRequest, signal_name};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Dataset, gather2, gather3};
+use crate::data::{ResidentDataset, gather2, gather3};
 use crate::loss::{Distillation, Head, hard_loss, probabilities, training_loss};
 use crate::model::{ModelSpec, Network};
 use crate::predict;
@@ -427,9 +427,9 @@ pub struct Trainer<'a> {
     /// Settings.
     pub config: TrainConfig,
     /// Training split.
-    pub train: &'a Dataset,
+    pub train: &'a ResidentDataset,
     /// Validation split.
-    pub valid: &'a Dataset,
+    pub valid: &'a ResidentDataset,
     /// Teacher logits for distillation.
     pub teacher: Option<Teacher>,
     /// Plain compute device (autodiff is added for training).
