@@ -9,10 +9,10 @@ use clap::Parser;
 use gkd_cli::{Bar, CommonArgs, choice, run_main};
 use gkd_explain::baselines::Baseline;
 use gkd_explain::method::{Method, Settings};
-use gkd_explain::run::{ClassOptimizationRequest, Request, RowSelection};
+use gkd_explain::run::{ClassOptimizationRequest, Request, RowSelection, RunOutputs};
 use gkd_explain::selection::Shard;
-use gkd_io::atomic::{AtomicFile, commit_all};
-use gkd_io::attributions::{self, Attributions};
+use gkd_io::atomic::commit_all;
+use gkd_io::attributions::{self, AttributionOutputs};
 use gkd_io::error::{Error, Result};
 use gkd_nn::device::DeviceChoice;
 
@@ -138,14 +138,17 @@ fn main() {
     run_main(TOOL, || {
         args.common.init(TOOL)?;
         check_distinct_outputs(&args)?;
-        let (attributions, shard) = if args.merge.is_empty() {
+        let (files, info) = if args.merge.is_empty() {
             let request = request(&args)?;
             let device = args.device.device()?;
-            (gkd_explain::run::run(&request, &device, &Bar::new())?, request.shard)
+            let outputs = outputs(&args, request.shard);
+            gkd_explain::run::run(&request, &outputs, &device, &Bar::new())?
         } else {
-            (Attributions::merge_shards(&args.merge)?, None)
+            gkd_explain::run::merge(&args.merge, &outputs(&args, None))?
         };
-        write_outputs(&args, &attributions, shard)
+        commit_all(files)?;
+        log::info!("{} map(s) x {} x {} -> {}", info.count, info.channels.len(), info.length, args.output.display());
+        Ok(())
     })
 }
 
@@ -205,19 +208,15 @@ fn check_distinct_outputs(args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// Write the NPZ, rows TSV and sidecar, and the optional exports, all or nothing.
-fn write_outputs(args: &Args, a: &Attributions, shard: Option<Shard>) -> Result<()> {
-    let mut files: Vec<AtomicFile> = a.stage(&args.output)?;
-    if let Some(path) = &args.tsv {
-        files.push(a.stage_long_tsv(path, shard.is_none_or(|s| s.index == 1))?);
+/// Where the run's files go; a shard after the first writes its long TSV without a header.
+fn outputs(args: &Args, shard: Option<Shard>) -> RunOutputs {
+    RunOutputs {
+        maps: AttributionOutputs {
+            npz: args.output.clone(),
+            long_tsv: args.tsv.clone(),
+            long_tsv_header: shard.is_none_or(|s| s.index == 1),
+            json: args.json.clone(),
+        },
+        bigwig: args.bigwig.clone().map(|path| (path, args.chrom_sizes.clone())),
     }
-    if let Some(path) = &args.json {
-        files.push(a.stage_json_export(path)?);
-    }
-    if let Some(path) = &args.bigwig {
-        files.push(gkd_explain::track::stage_bigwig(a, path, args.chrom_sizes.as_deref())?);
-    }
-    commit_all(files)?;
-    log::info!("{} map(s) x {} x {} -> {}", a.info.count, a.info.channels.len(), a.info.length, args.output.display());
-    Ok(())
 }

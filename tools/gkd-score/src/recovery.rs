@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use gkd_io::atomic::AtomicFile;
-use gkd_io::attributions::Attributions;
+use gkd_io::attributions::AttributionReader;
 use gkd_io::dataset::Dataset;
 use gkd_io::error::{Error, IoResultExt, Result};
 use gkd_io::scores::RecoveryRow;
@@ -76,6 +76,9 @@ impl ClassSites {
     }
 }
 
+/// Maps read at a time.
+const CHUNK: usize = 256;
+
 /// Score every input's maps against the dataset's truth (only the explained class's sites when
 /// `sites` is given).
 pub fn score(
@@ -93,7 +96,7 @@ pub fn score(
     let mut rows = Vec::new();
     let mut sequences = Vec::new();
     for (label, path) in inputs {
-        let maps = Attributions::read(path)?;
+        let maps = AttributionReader::open(path)?;
         let how = PositionScore::for_method(&maps.info.method).ok_or_else(|| {
             Error::in_file(
                 path,
@@ -113,8 +116,8 @@ pub fn score(
                 ),
             ));
         }
-        let attr = maps.attr();
         let mut scored: Vec<SequenceScore> = Vec::new();
+        let mut chunk: Option<(usize, ndarray::Array3<f32>)> = None;
         for (i, row) in maps.rows.iter().enumerate() {
             if scored.len() == first {
                 break;
@@ -131,9 +134,14 @@ pub fn score(
             if data.y[[r, k]] <= 0.5 {
                 continue;
             }
+            // Maps are read a chunk at a time, only as far as the scored ones reach.
+            if chunk.as_ref().is_none_or(|(start, a)| i >= start + a.shape()[0]) {
+                chunk = Some((i, maps.attr(i..(i + CHUNK).min(maps.len()))?));
+            }
+            let (start, attr) = chunk.as_ref().expect("read above");
             let flat = |a: ndarray::ArrayViewD<'_, f32>| a.iter().copied().collect::<Vec<f32>>();
             let scores = position_scores(
-                &flat(attr.index_axis(Axis(0), i)),
+                &flat(attr.index_axis(Axis(0), i - start).into_dyn()),
                 &flat(data.gather_x(&[r])?.into_dyn().view()),
                 channels,
                 how,

@@ -90,21 +90,17 @@ pub struct Settings {
     pub seed: u64,
 }
 
-/// What a method produced.
+/// What a method produced (channel names: [`attr_channels`]; ISM engine: [`engine`]).
 pub struct Computed {
     /// (maps, channels, positions).
     pub attr: Array3<f32>,
     /// Further arrays, maps along axis 0.
     pub extra: Vec<(String, ArrayD<f32>)>,
-    /// Channel names of `attr`, when they are not the input's.
-    pub channels: Option<Vec<String>>,
-    /// ISM engine used.
-    pub engine: Option<&'static str>,
 }
 
 impl Computed {
     fn maps(attr: Array3<f32>) -> Self {
-        Self { attr, extra: Vec::new(), channels: None, engine: None }
+        Self { attr, extra: Vec::new() }
     }
 }
 
@@ -129,6 +125,22 @@ pub fn check_applicable(
         }
         _ => Ok(()),
     }
+}
+
+/// The ISM engine `method` runs on this network and input length: fast (windowed) where fast ISM
+/// supports the architecture, else naive; `None` for the other methods.
+pub fn engine(method: Method, network: &Network, length: usize) -> Option<&'static str> {
+    match method {
+        Method::IsmFast if fast_ism::supports(network, length) => Some("fast"),
+        Method::Ism | Method::IsmFast => Some("naive"),
+        _ => None,
+    }
+}
+
+/// The channels of `method`'s maps when they are not the input's (temporal scores: forward and
+/// reverse).
+pub fn attr_channels(method: Method) -> Option<Vec<String>> {
+    (method == Method::Temporal).then(|| vec!["forward".into(), "reverse".into()])
 }
 
 /// Run `method` on `x` (one input per map) explaining `classes[i]` for map i. `dataset_rows`
@@ -162,12 +174,7 @@ pub fn attribute(
         }
         Method::Ig => Ok(integrated_gradients(network, x, classes, dataset_rows, settings, device, bar)),
         Method::Ism | Method::IsmFast => {
-            let fast = method == Method::IsmFast && fast_ism::supports(network, x.shape()[2]);
-            if method == Method::IsmFast && !fast {
-                log::warn!(
-                    "fast ISM does not support this architecture (it needs convolution/pooling blocks before a dense head); running naive ISM"
-                );
-            }
+            let fast = engine(method, network, x.shape()[2]) == Some("fast");
             let attr = in_chunks(x, method.block(batch), bar, |part, start| {
                 let t = Target::PerRow(classes[start..start + part.shape()[0]].to_vec());
                 if fast {
@@ -176,7 +183,7 @@ pub fn attribute(
                     ism::ism_naive(network, part, &t, batch, device)
                 }
             });
-            Ok(Computed { engine: Some(if fast { "fast" } else { "naive" }), ..Computed::maps(attr) })
+            Ok(Computed::maps(attr))
         }
         Method::Temporal => {
             let (n, _, l) = x.dim();
@@ -201,7 +208,7 @@ pub fn attribute(
                 start += part.shape()[0];
                 bar.advance(part.shape()[0] as u64);
             }
-            Ok(Computed { channels: Some(vec!["forward".into(), "reverse".into()]), ..Computed::maps(attr) })
+            Ok(Computed::maps(attr))
         }
         Method::Attention => {
             let Network::Attentive(net) = network else { unreachable!("checked: attention model") };
@@ -222,7 +229,7 @@ pub fn attribute(
                 Array3::from_shape_vec((b, c, l), alpha.into_data().try_to_vec::<f32>().expect("float32"))
                     .expect("B x M x T")
             });
-            Ok(Computed { extra: vec![("beta".into(), beta.into_dyn())], ..Computed::maps(attr) })
+            Ok(Computed { extra: vec![("beta".into(), beta.into_dyn())], attr })
         }
         Method::Classopt => unreachable!("class optimization explains classes, not rows: see class_optimization"),
     }
@@ -290,12 +297,7 @@ fn integrated_gradients(
         }
         bar.advance(1);
     }
-    Computed {
-        attr,
-        extra: vec![("gap".into(), gap.into_dyn()), ("delta".into(), delta.into_dyn())],
-        channels: None,
-        engine: None,
-    }
+    Computed { attr, extra: vec![("gap".into(), gap.into_dyn()), ("delta".into(), delta.into_dyn())] }
 }
 
 /// Class optimization of each class in `classes`: (logos, raw optimised inputs).
@@ -311,5 +313,5 @@ pub fn class_optimization(
     let raw = classopt::optimise(network, head, classes, shape, settings, device);
     bar.advance(classes.len() as u64);
     let logo = classopt::to_logo(&raw);
-    Computed { attr: logo, extra: vec![("raw".into(), raw.into_dyn())], channels: None, engine: None }
+    Computed { attr: logo, extra: vec![("raw".into(), raw.into_dyn())] }
 }

@@ -5,18 +5,24 @@
 use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
-use gkd_io::attributions::{ATTRIBUTION_SCHEMA, AttributionInfo, Attributions, MapRow, MethodParameters, ModelRef};
+use gkd_io::atomic::AtomicFile;
+use gkd_io::attributions::{
+    ATTRIBUTION_SCHEMA, AttributionInfo, AttributionOutputs, AttributionWriter, Attributions, MapRow, MethodParameters,
+    ModelRef, merge_shards,
+};
 use gkd_io::dataset::Dataset;
 use gkd_io::error::{Error, Result};
 use gkd_io::manifest::{DatasetKind, rows_path_for};
 use gkd_io::progress::Progress;
 use gkd_io::table::{RowIdentity, read_row_identities};
 use gkd_nn::store::{self, CARD_FILE, LoadedModel};
+use ndarray::{ArrayD, Axis};
 
 use crate::baselines::Baseline;
 use crate::classopt::ClassOptimization;
 use crate::method::{self, Method, Settings};
 use crate::selection::{self, Shard, TargetSpec};
+use crate::track::MapTrack;
 
 /// Which dataset rows a run explains (applied in this order: ids or range, positives, first N).
 #[derive(Debug, Clone, Default)]
@@ -96,8 +102,24 @@ impl Request {
     }
 }
 
-/// Compute the maps `request` asks for on `device`, reporting to `progress`.
-pub fn run(request: &Request, device: &Device, progress: &dyn Progress) -> Result<Attributions> {
+/// Where a run's files go: the maps (NPZ, rows TSV, sidecar, optional exports) and an optional
+/// bigWig track of their per-position scores.
+#[derive(Debug, Clone, Default)]
+pub struct RunOutputs {
+    /// The attribution files.
+    pub maps: AttributionOutputs,
+    /// The bigWig to write, and the chromosome sizes to give it.
+    pub bigwig: Option<(PathBuf, Option<PathBuf>)>,
+}
+
+/// Compute the maps `request` asks for on `device`, reporting to `progress`, writing them as
+/// they are computed. Returns the staged files (to commit together) and the run's description.
+pub fn run(
+    request: &Request,
+    outputs: &RunOutputs,
+    device: &Device,
+    progress: &dyn Progress,
+) -> Result<(Vec<AtomicFile>, AttributionInfo)> {
     request.check()?;
     let model = store::load_model(&request.model, device)?;
     let card = &model.card;
@@ -113,21 +135,48 @@ pub fn run(request: &Request, device: &Device, progress: &dyn Progress) -> Resul
         parameters.gradient_correction = Some(true);
     }
     if request.method.reads_rows() {
-        explain_rows(request, &model, &target, parameters, device, progress)
+        explain_rows(request, outputs, &model, &target, parameters, device, progress)
     } else {
-        explain_classes(request, &model, &target, parameters, device, progress)
+        let attributions = explain_classes(request, &model, &target, parameters, device, progress)?;
+        let files = attributions.stage(&outputs.maps)?;
+        Ok((files, attributions.info))
     }
 }
 
-/// The row methods: one map per selected (row, class) pair.
+/// Join the shards of one run (in order 1..n) into the files one run would have written.
+pub fn merge(paths: &[PathBuf], outputs: &RunOutputs) -> Result<(Vec<AtomicFile>, AttributionInfo)> {
+    let mut track = match (&outputs.bigwig, paths.first()) {
+        (Some(_), Some(first)) => {
+            let info = gkd_io::attributions::AttributionReader::open(first)?.info;
+            Some(MapTrack::new(&info.method, info.length)?)
+        }
+        _ => None,
+    };
+    let (mut files, info) = merge_shards(paths, &outputs.maps, &mut |attr, x, rows| match &mut track {
+        Some(track) => track.add(attr, x, rows),
+        None => Ok(()),
+    })?;
+    if let (Some(track), Some((path, sizes))) = (track, &outputs.bigwig) {
+        files.push(track.stage(path, sizes.as_deref())?);
+    }
+    Ok((files, info))
+}
+
+/// Maps computed and written at a time (rounded up to whole blocks of the method, so that every
+/// map is computed exactly as in one pass).
+const MAPS_PER_CHUNK: usize = 256;
+
+/// The row methods: one map per selected (row, class) pair, computed and written a chunk at a
+/// time.
 fn explain_rows(
     request: &Request,
+    outputs: &RunOutputs,
     model: &LoadedModel,
     target: &TargetSpec,
     mut parameters: MethodParameters,
     device: &Device,
     progress: &dyn Progress,
-) -> Result<Attributions> {
+) -> Result<(Vec<AtomicFile>, AttributionInfo)> {
     let (method, settings, card) = (request.method, &request.settings, &model.card);
     let data_path =
         request.data.as_ref().ok_or_else(|| Error::usage(format!("--method {} needs --data", method.name())))?;
@@ -142,10 +191,7 @@ fn explain_rows(
     )?;
     let rows = select_rows(&request.rows, &data)?;
     let logits = match target {
-        TargetSpec::Predicted => {
-            let x = data.gather_x(&rows)?;
-            Some(gkd_nn::predict::logits(&model.network, &x, settings.batch, device, &gkd_io::progress::Silent))
-        }
+        TargetSpec::Predicted => Some(predicted_logits(&model.network, &data, &rows, settings.batch, device)?),
         _ => None,
     };
     let all_pairs = selection::pairs(&rows, target, card.classes.len(), logits.as_ref(), &data.y);
@@ -155,8 +201,9 @@ fn explain_rows(
             "none of the selected rows is labelled positive for any class (--target labelled)",
         ));
     }
+    let block = method.block(settings.batch);
     let pairs = match request.shard {
-        Some(s) => s.take(&all_pairs, method.block(settings.batch)),
+        Some(s) => s.take(&all_pairs, block),
         None => all_pairs.clone(),
     };
     log::info!(
@@ -167,9 +214,6 @@ fn explain_rows(
         data_path.display(),
         rows.len()
     );
-    let dataset_rows: Vec<usize> = pairs.iter().map(|p| p.row).collect();
-    let classes: Vec<usize> = pairs.iter().map(|p| p.class).collect();
-    let x = data.gather_x(&dataset_rows)?;
     match method {
         Method::Ig => {
             parameters.steps = Some(settings.steps);
@@ -183,37 +227,105 @@ fn explain_rows(
         Method::Temporal => parameters.scores = Some("probability".into()),
         _ => {}
     }
-    progress.start(method.name(), Some(pairs.len() as u64));
-    let computed =
-        method::attribute(method, &model.network, card.head, &x, &classes, &dataset_rows, settings, device, progress)?;
-    progress.finish();
-    parameters.engine = computed.engine.map(str::to_owned);
-    if let Some(gap) = computed.extra.iter().find(|(n, _)| n == "gap").map(|(_, a)| a) {
-        let delta = &computed.extra.iter().find(|(n, _)| n == "delta").expect("ig writes delta").1;
-        let mut relative: Vec<f32> = gap.iter().zip(delta.iter()).map(|(g, d)| g.abs() / d.abs().max(1e-12)).collect();
-        relative.sort_by(f32::total_cmp);
-        log::info!(
-            "integrated gradients: completeness gap |Σattr − (F(x) − F(x′))| / |F(x) − F(x′)|: median {:.3}%, largest {:.3}% (more --steps shrinks it)",
-            100.0 * relative[relative.len() / 2],
-            100.0 * relative[relative.len() - 1]
+    parameters.engine = method::engine(method, &model.network, data.length()).map(str::to_owned);
+    if method == Method::IsmFast && parameters.engine.as_deref() == Some("naive") {
+        log::warn!(
+            "fast ISM does not support this architecture (it needs convolution/pooling blocks before a dense head); running naive ISM"
         );
     }
+    let channels = method::attr_channels(method).unwrap_or_else(|| data.manifest.channels.clone());
+    let info = info(request, parameters, model, Some(data_path), channels, data.length(), pairs.len());
     let identities = read_row_identities(&rows_path_for(data_path))?;
-    let map_rows = pairs
-        .iter()
-        .map(|p| {
-            let RowIdentity { id, chrom, start, end, strand } = identities[p.row].clone();
-            MapRow { id, dataset_row: Some(p.row), class: card.classes[p.class].clone(), chrom, start, end, strand }
+    let mut writer = AttributionWriter::create(&outputs.maps, info.clone())?;
+    let mut track = outputs.bigwig.as_ref().map(|_| MapTrack::new(method.name(), data.length())).transpose()?;
+    let mut extra: Vec<(String, Vec<ArrayD<f32>>)> = Vec::new();
+    progress.start(method.name(), Some(pairs.len() as u64));
+    for chunk in pairs.chunks(MAPS_PER_CHUNK.div_ceil(block) * block) {
+        let dataset_rows: Vec<usize> = chunk.iter().map(|p| p.row).collect();
+        let classes: Vec<usize> = chunk.iter().map(|p| p.class).collect();
+        let x = data.gather_x(&dataset_rows)?;
+        let computed = method::attribute(
+            method,
+            &model.network,
+            card.head,
+            &x,
+            &classes,
+            &dataset_rows,
+            settings,
+            device,
+            progress,
+        )?;
+        let map_rows: Vec<MapRow> = chunk
+            .iter()
+            .map(|p| {
+                let RowIdentity { id, chrom, start, end, strand } = identities[p.row].clone();
+                MapRow { id, dataset_row: Some(p.row), class: card.classes[p.class].clone(), chrom, start, end, strand }
+            })
+            .collect();
+        if let Some(track) = &mut track {
+            track.add(&computed.attr, Some(&x), &map_rows)?;
+        }
+        writer.write(computed.attr.view(), &map_rows)?;
+        for (name, array) in computed.extra {
+            match extra.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, parts)) => parts.push(array),
+                None => extra.push((name, vec![array])),
+            }
+        }
+    }
+    progress.finish();
+    let extra: Vec<(String, ArrayD<f32>)> = extra
+        .into_iter()
+        .map(|(name, parts)| {
+            let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
+            ndarray::concatenate(Axis(0), &views).map(|a| (name, a)).expect("chunks of one array")
         })
         .collect();
-    let channels = computed.channels.unwrap_or_else(|| data.manifest.channels.clone());
-    let mut arrays = vec![("attr".to_owned(), computed.attr.into_dyn())];
-    if method != Method::Attention {
-        arrays.push(("x".to_owned(), x.into_dyn()));
+    log_completeness(&extra);
+    let mut read_inputs = |range: std::ops::Range<usize>| {
+        let rows: Vec<usize> = pairs[range].iter().map(|p| p.row).collect();
+        data.gather_x(&rows)
+    };
+    let inputs = (method != Method::Attention)
+        .then(|| (data.channels(), &mut read_inputs as &mut dyn FnMut(_) -> Result<ndarray::Array3<f32>>));
+    let mut files = writer.finish(inputs, &extra)?;
+    if let (Some(track), Some((path, sizes))) = (track, &outputs.bigwig) {
+        files.push(track.stage(path, sizes.as_deref())?);
     }
-    arrays.extend(computed.extra);
-    let info = info(request, parameters, model, Some(data_path), channels, data.length(), pairs.len());
-    Ok(Attributions { info, rows: map_rows, arrays })
+    Ok((files, info))
+}
+
+/// The logits of the selected rows (to explain each row's predicted class), a batch at a time.
+fn predicted_logits(
+    network: &gkd_nn::model::Network,
+    data: &Dataset,
+    rows: &[usize],
+    batch: usize,
+    device: &Device,
+) -> Result<ndarray::Array2<f32>> {
+    let mut parts = Vec::new();
+    for chunk in rows.chunks(batch.max(1)) {
+        let x = data.gather_x(chunk)?;
+        parts.push(gkd_nn::predict::logits(network, &x, batch, device, &gkd_io::progress::Silent));
+    }
+    let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
+    ndarray::concatenate(Axis(0), &views).map_err(|e| Error::runtime(format!("joining logits: {e}")))
+}
+
+/// Integrated gradients: log how far Σattr is from F(x) − F(x′) (the completeness gap).
+fn log_completeness(extra: &[(String, ArrayD<f32>)]) {
+    let find = |name: &str| extra.iter().find(|(n, _)| n == name).map(|(_, a)| a);
+    let (Some(gap), Some(delta)) = (find("gap"), find("delta")) else { return };
+    let mut relative: Vec<f32> = gap.iter().zip(delta.iter()).map(|(g, d)| g.abs() / d.abs().max(1e-12)).collect();
+    if relative.is_empty() {
+        return;
+    }
+    relative.sort_by(f32::total_cmp);
+    log::info!(
+        "integrated gradients: completeness gap |Σattr − (F(x) − F(x′))| / |F(x) − F(x′)|: median {:.3}%, largest {:.3}% (more --steps shrinks it)",
+        100.0 * relative[relative.len() / 2],
+        100.0 * relative[relative.len() - 1]
+    );
 }
 
 /// Class optimization: one logo per target class; no dataset rows.

@@ -93,6 +93,12 @@ impl AtomicFile {
         &self.dest
     }
 
+    /// A buffered writer of its own on the temporary file (a second handle, so that it can be
+    /// kept while the file is staged; flush it before committing).
+    pub fn writer(&self) -> Result<BufWriter<File>> {
+        Ok(BufWriter::with_capacity(1 << 20, self.tmp.as_file().try_clone().with_path(self.tmp.path())?))
+    }
+
     /// The temporary file to write into (it implements `Write` and `Seek`).
     pub fn file(&mut self) -> &mut File {
         self.tmp.as_file_mut()

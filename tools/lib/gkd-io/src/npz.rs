@@ -60,28 +60,42 @@ fn npy_header(shape: &[usize], dtype: Dtype) -> Result<Vec<u8>> {
 pub struct NpzWriter<W: Write + Seek> {
     zip: ZipWriter<W>,
     compress: bool,
+    member: Option<Member>,
+    buffer: Vec<u8>,
+}
+
+/// The member being written.
+struct Member {
+    name: String,
+    dtype: Dtype,
+    row_len: usize,
+    written: usize,
+    total: usize,
 }
 
 impl<W: Write + Seek> NpzWriter<W> {
     /// A new archive on `writer`; `compress` deflates every member (numpy.savez_compressed)
     /// instead of storing it (numpy.savez).
     pub fn new(writer: W, compress: bool) -> Self {
-        Self { zip: ZipWriter::new(writer), compress }
+        Self { zip: ZipWriter::new(writer), compress, member: None, buffer: Vec::new() }
     }
 
     /// Add a whole array, stored as `dtype`.
     pub fn add(&mut self, name: &str, array: ArrayViewD<'_, f32>, dtype: Dtype) -> Result<()> {
-        let mut member = self.begin(name, array.shape(), dtype)?;
+        self.begin(name, array.shape(), dtype)?;
         match array.as_slice() {
-            Some(values) => member.write(values)?,
-            None => member.write(&array.iter().copied().collect::<Vec<_>>())?,
+            Some(values) => self.write(values)?,
+            None => self.write(&array.iter().copied().collect::<Vec<_>>())?,
         }
-        member.finish()
+        self.end()
     }
 
-    /// Start a member of the given shape; its values follow in C order through the returned
-    /// writer, which must be finished before the next member begins.
-    pub fn begin(&mut self, name: &str, shape: &[usize], dtype: Dtype) -> Result<NpyRowsWriter<'_, W>> {
+    /// Start a member of the given shape; its values follow in C order through
+    /// [`write`](Self::write), and [`end`](Self::end) closes it before the next one begins.
+    pub fn begin(&mut self, name: &str, shape: &[usize], dtype: Dtype) -> Result<()> {
+        if let Some(open) = &self.member {
+            return Err(Error::runtime(format!("internal: array '{name}' begun before '{}' ended", open.name)));
+        }
         let elements = element_count(shape).ok_or_else(|| Error::runtime(format!("array '{name}' is too large")))?;
         let header = npy_header(shape, dtype)?;
         let bytes = (elements * dtype.size() + header.len()) as u64;
@@ -90,73 +104,61 @@ impl<W: Write + Seek> NpzWriter<W> {
             .map_err(|e| Error::runtime(format!("writing array '{name}': {e}")))?;
         self.zip.write_all(&header).map_err(|e| Error::runtime(format!("writing array '{name}': {e}")))?;
         let row_len = shape.iter().skip(1).product::<usize>().max(1);
-        Ok(NpyRowsWriter {
-            zip: &mut self.zip,
-            name: name.to_owned(),
-            dtype,
-            row_len,
-            written: 0,
-            total: elements,
-            buffer: Vec::new(),
-        })
+        self.member = Some(Member { name: name.to_owned(), dtype, row_len, written: 0, total: elements });
+        Ok(())
+    }
+
+    /// Append values to the open member (float32, converted to its type). A value the type
+    /// cannot hold is a usage error naming the array, its row and the value.
+    pub fn write(&mut self, values: &[f32]) -> Result<()> {
+        let member = self.member.as_mut().ok_or_else(|| Error::runtime("internal: no array begun"))?;
+        if member.written + values.len() > member.total {
+            return Err(Error::runtime(format!(
+                "internal: array '{}' was declared with {} values; {} were written",
+                member.name,
+                member.total,
+                member.written + values.len()
+            )));
+        }
+        self.buffer.clear();
+        if let Err(i) = member.dtype.encode_into(values, &mut self.buffer) {
+            let row = (member.written + i) / member.row_len;
+            return Err(Error::usage(format!(
+                "array '{}' row {} holds {}, which --dtype {} cannot store ({} only); use a wider --dtype",
+                member.name,
+                row + 1,
+                values[i],
+                member.dtype.name(),
+                member.dtype.holds()
+            )));
+        }
+        self.zip
+            .write_all(&self.buffer)
+            .map_err(|e| Error::runtime(format!("writing array '{}': {e}", member.name)))?;
+        member.written += values.len();
+        Ok(())
+    }
+
+    /// Close the open member after checking that every declared value was written (with a
+    /// flush, as `ndarray-npy` ends a member; in a deflated member that is a sync point, so the
+    /// bytes match its archives).
+    pub fn end(&mut self) -> Result<()> {
+        let member = self.member.take().ok_or_else(|| Error::runtime("internal: no array begun"))?;
+        if member.written != member.total {
+            return Err(Error::runtime(format!(
+                "internal: array '{}' was declared with {} values; only {} were written",
+                member.name, member.total, member.written
+            )));
+        }
+        self.zip.flush().map_err(|e| Error::runtime(format!("writing array '{}': {e}", member.name)))
     }
 
     /// Write the central directory; returns the underlying writer.
     pub fn finish(self) -> Result<W> {
+        if let Some(open) = &self.member {
+            return Err(Error::runtime(format!("internal: array '{}' was not ended", open.name)));
+        }
         self.zip.finish().map_err(|e| Error::runtime(format!("finishing npz archive: {e}")))
-    }
-}
-
-/// The values of one member being written (see [`NpzWriter::begin`]).
-pub struct NpyRowsWriter<'z, W: Write + Seek> {
-    zip: &'z mut ZipWriter<W>,
-    name: String,
-    dtype: Dtype,
-    row_len: usize,
-    written: usize,
-    total: usize,
-    buffer: Vec<u8>,
-}
-
-impl<W: Write + Seek> NpyRowsWriter<'_, W> {
-    /// Append values (float32, converted to the member's type). A value the type cannot hold is
-    /// a usage error naming the array, its row and the value.
-    pub fn write(&mut self, values: &[f32]) -> Result<()> {
-        if self.written + values.len() > self.total {
-            return Err(Error::runtime(format!(
-                "internal: array '{}' was declared with {} values; {} were written",
-                self.name,
-                self.total,
-                self.written + values.len()
-            )));
-        }
-        self.buffer.clear();
-        if let Err(i) = self.dtype.encode_into(values, &mut self.buffer) {
-            let row = (self.written + i) / self.row_len;
-            return Err(Error::usage(format!(
-                "array '{}' row {} holds {}, which --dtype {} cannot store ({} only); use a wider --dtype",
-                self.name,
-                row + 1,
-                values[i],
-                self.dtype.name(),
-                self.dtype.holds()
-            )));
-        }
-        self.zip.write_all(&self.buffer).map_err(|e| Error::runtime(format!("writing array '{}': {e}", self.name)))?;
-        self.written += values.len();
-        Ok(())
-    }
-
-    /// Check that every declared value was written, and end the member (as `ndarray-npy` does,
-    /// with a flush, which in a deflated member is a sync point: the bytes match its archives).
-    pub fn finish(self) -> Result<()> {
-        if self.written != self.total {
-            return Err(Error::runtime(format!(
-                "internal: array '{}' was declared with {} values; only {} were written",
-                self.name, self.total, self.written
-            )));
-        }
-        self.zip.flush().map_err(|e| Error::runtime(format!("writing array '{}': {e}", self.name)))
     }
 }
 
@@ -578,9 +580,9 @@ mod tests {
         let mut f = AtomicFile::create(dir.path().join("a.npz")).unwrap();
         let mut w = f.buffered();
         let mut npz = NpzWriter::new(&mut w, false);
-        let mut member = npz.begin("x", &[3, 2], Dtype::Uint8).unwrap();
-        member.write(&[0.0, 1.0, 1.0, 0.0]).unwrap();
-        let e = member.write(&[0.25, 0.0]).unwrap_err().to_string();
+        npz.begin("x", &[3, 2], Dtype::Uint8).unwrap();
+        npz.write(&[0.0, 1.0, 1.0, 0.0]).unwrap();
+        let e = npz.write(&[0.25, 0.0]).unwrap_err().to_string();
         assert!(e.contains("array 'x' row 3 holds 0.25") && e.contains("uint8"), "{e}");
     }
 

@@ -5,18 +5,22 @@
 //! `NAME.json` (method, parameters, model, dataset). The same description, with the scores of
 //! every row added, is the `--json` export; one JSON Schema covers both.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ndarray::{ArrayD, Axis};
+use ndarray::{Array3, ArrayD, Axis, s};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::atomic::AtomicFile;
-use crate::error::{Error, IoResultExt, Result};
+use crate::error::{Error, Result};
 use crate::manifest::sibling_with_suffix;
-use crate::npz::{self, NpzFile};
 use crate::table::{RowIdentity, Strand, TextTable, row_identities};
+
+mod reader;
+mod writer;
+
+pub use reader::AttributionReader;
+pub use writer::{AttributionOutputs, AttributionWriter};
 
 /// The `$id` of the attribution schema, recorded in every sidecar and export.
 pub const ATTRIBUTION_SCHEMA: &str = "https://gkd.example/schemas/attributions.v1.schema.json";
@@ -202,188 +206,114 @@ impl Attributions {
         self.arrays.iter().find(|(n, _)| n == name).map(|(_, a)| a)
     }
 
-    /// Stage the NPZ, its rows TSV and its sidecar JSON.
-    pub fn stage(&self, npz_path: &Path) -> Result<Vec<AtomicFile>> {
-        let mut npz_file = AtomicFile::create(npz_path)?;
-        let named: Vec<npz::NamedArray<'_>> = self.arrays.iter().map(|(n, a)| (n.as_str(), a.view())).collect();
-        npz::write_npz(&mut npz_file, &named, false)?;
-        let mut rows = AtomicFile::create(rows_path_for(npz_path))?;
-        rows.write_all(self.rows_tsv().as_bytes())?;
-        let mut sidecar = AtomicFile::create(sidecar_path_for(npz_path))?;
-        let json = AttributionJson { info: self.info.clone(), rows: None };
-        sidecar.write_all((serde_json::to_string_pretty(&json).expect("serialises") + "\n").as_bytes())?;
-        Ok(vec![npz_file, rows, sidecar])
+    /// Stage the NPZ, its rows TSV and its sidecar JSON, and the exports `outputs` asks for.
+    pub fn stage(&self, outputs: &AttributionOutputs) -> Result<Vec<AtomicFile>> {
+        let mut writer = AttributionWriter::create(outputs, self.info.clone())?;
+        writer.write(self.attr().view().into_dimensionality().map_err(|_| self.not_maps())?, &self.rows)?;
+        let x = self.array("x").map(|x| x.view().into_dimensionality::<ndarray::Ix3>()).transpose();
+        let x = x.map_err(|_| self.not_maps())?;
+        let extra: Vec<(String, ArrayD<f32>)> =
+            self.arrays.iter().filter(|(n, _)| n != "attr" && n != "x").cloned().collect();
+        let mut read = |range: std::ops::Range<usize>| Ok(x.expect("inputs given").slice(s![range, .., ..]).to_owned());
+        let inputs = x.map(|x| (x.shape()[1], &mut read as &mut dyn FnMut(_) -> Result<Array3<f32>>));
+        writer.finish(inputs, &extra)
     }
 
-    /// The rows TSV text, header included.
-    fn rows_tsv(&self) -> String {
-        let mut text = format!("{ROWS_HEADER}\n");
-        let opt = |v: Option<String>| v.unwrap_or_default();
-        for r in &self.rows {
-            text += &format!(
-                "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
-                r.id,
-                opt(r.dataset_row.map(|v| v.to_string())),
-                r.class,
-                opt(r.chrom.clone()),
-                opt(r.start.map(|v| v.to_string())),
-                opt(r.end.map(|v| v.to_string())),
-                r.strand.as_str()
-            );
-        }
-        text
+    fn not_maps(&self) -> Error {
+        Error::runtime("internal: 'attr' and 'x' must be (maps, channels, positions)")
     }
 
-    /// Stage the long-form TSV (id, class, position, channel, score), positions 0-based within
-    /// the row; `header` is false for shards after the first, so that `cat` of the shards equals
-    /// one run's file.
-    pub fn stage_long_tsv(&self, path: &Path, header: bool) -> Result<AtomicFile> {
-        let mut file = AtomicFile::create(path)?;
-        {
-            let p = file.path().to_path_buf();
-            let mut w = file.buffered();
-            if header {
-                writeln!(w, "id\tclass\tposition\tchannel\tscore").with_path(&p)?;
-            }
-            let attr = self.attr();
-            for (row, map) in self.rows.iter().zip(attr.axis_iter(Axis(0))) {
-                let length = map.shape()[1];
-                for position in 0..length {
-                    for (c, channel) in self.info.channels.iter().enumerate() {
-                        // `{}` prints the shortest decimal that reads back as the same f32.
-                        writeln!(w, "{}\t{}\t{position}\t{channel}\t{}", row.id, row.class, map[[c, position]])
-                            .with_path(&p)?;
-                    }
-                }
-            }
-            w.flush().with_path(&p)?;
-        }
-        Ok(file)
-    }
-
-    /// Stage the `--json` export: the sidecar's description plus every map.
-    pub fn stage_json_export(&self, path: &Path) -> Result<AtomicFile> {
-        let attr = self.attr();
-        let rows = self
-            .rows
-            .iter()
-            .zip(attr.axis_iter(Axis(0)))
-            .map(|(r, map)| ExportRow {
-                id: r.id.clone(),
-                class: r.class.clone(),
-                chrom: r.chrom.clone(),
-                start: r.start,
-                end: r.end,
-                scores: map.outer_iter().map(|channel| channel.iter().copied().collect()).collect(),
-            })
-            .collect();
-        let json = AttributionJson { info: self.info.clone(), rows: Some(rows) };
-        let mut file = AtomicFile::create(path)?;
-        {
-            let p = file.path().to_path_buf();
-            let mut w = file.buffered();
-            serde_json::to_writer(&mut w, &json).map_err(|e| Error::runtime(format!("{}: {e}", p.display())))?;
-            writeln!(w).with_path(&p)?;
-            w.flush().with_path(&p)?;
-        }
-        Ok(file)
-    }
-
-    /// Join the shards of one run, given in order 1..n, into the attributions one run would have
-    /// made: every shard must say it is shard i of n and come from the same run.
-    pub fn merge_shards(paths: &[PathBuf]) -> Result<Self> {
-        let shards: Vec<Attributions> = paths.iter().map(|p| Attributions::read(p)).collect::<Result<_>>()?;
-        let n = shards.len();
-        let first = shards.first().ok_or_else(|| Error::usage("no shards to merge"))?;
-        for (i, (shard, path)) in shards.iter().zip(paths).enumerate() {
-            let expected = format!("{}/{n}", i + 1);
-            if shard.info.shard.as_deref() != Some(expected.as_str()) {
-                return Err(Error::in_file(
-                    path,
-                    format!(
-                        "is shard {} but is listed as shard {expected}: give the {n} shards of one run, in order",
-                        shard.info.shard.as_deref().unwrap_or("(none: not a shard)")
-                    ),
-                ));
-            }
-            let (a, b) = (&shard.info, &first.info);
-            let same_run = a.method == b.method
-                && a.parameters == b.parameters
-                && a.model == b.model
-                && a.dataset == b.dataset
-                && a.channels == b.channels
-                && a.length == b.length;
-            if !same_run {
-                return Err(Error::in_file(
-                    path,
-                    format!(
-                        "comes from another run than {} (method, parameters, model or dataset differ)",
-                        paths[0].display()
-                    ),
-                ));
-            }
-            let names: Vec<&String> = shard.arrays.iter().map(|(n, _)| n).collect();
-            if names != first.arrays.iter().map(|(n, _)| n).collect::<Vec<_>>() {
-                return Err(Error::in_file(path, "holds other arrays than the first shard"));
-            }
-        }
-        let mut merged = first.clone();
-        merged.info.shard = None;
-        merged.rows = shards.iter().flat_map(|s| s.rows.clone()).collect();
-        merged.info.count = merged.rows.len();
-        for (a, (name, _)) in first.arrays.iter().enumerate() {
-            let views: Vec<_> = shards.iter().map(|s| s.arrays[a].1.view()).collect();
-            let joined: ArrayD<f32> = ndarray::concatenate(Axis(0), &views)
-                .map_err(|e| Error::runtime(format!("joining array '{name}' of the shards: {e}")))?;
-            merged.arrays[a].1 = joined;
-        }
-        Ok(merged)
-    }
-
-    /// Read an attribution NPZ with its rows TSV and sidecar.
+    /// Read an attribution NPZ with its rows TSV and sidecar, every array in memory.
     pub fn read(npz_path: &Path) -> Result<Self> {
-        let sidecar = sidecar_path_for(npz_path);
-        if !sidecar.exists() {
-            return Err(Error::in_file(
-                npz_path,
-                format!("has no sidecar beside it (expected {}, written by gkd-attribute)", sidecar.display()),
-            ));
-        }
-        let text = std::fs::read_to_string(&sidecar).with_path(&sidecar)?;
-        let json: AttributionJson = serde_json::from_str(&text)
-            .map_err(|e| Error::in_file(&sidecar, format!("is not a gkd attribution description: {e}")))?;
-        let npz = NpzFile::open(npz_path)?;
-        let mut arrays = Vec::new();
-        for name in npz.names() {
-            let array = npz.read_f32(&name)?;
-            arrays.push((name, array));
-        }
-        let Some(position) = arrays.iter().position(|(n, _)| n == "attr") else {
-            return Err(Error::in_file(npz_path, "has no array 'attr'"));
-        };
-        arrays.swap(0, position);
-        let count = arrays[0].1.shape()[0];
-        if let Some((name, a)) = arrays.iter().find(|(_, a)| a.ndim() == 0 || a.shape()[0] != count) {
-            return Err(Error::in_file(
-                npz_path,
-                format!("array '{name}' has shape {:?}; expected {count} maps", a.shape()),
-            ));
-        }
-        let rows = read_rows(&rows_path_for(npz_path), count)?;
-        for (name, array) in &arrays {
-            let maps = array.axis_iter(Axis(0)).enumerate();
-            if let Some((i, v)) = maps.filter_map(|(i, m)| m.iter().find(|v| !v.is_finite()).map(|v| (i, *v))).next() {
-                return Err(Error::at_record(
-                    npz_path,
-                    i as u64 + 1,
-                    Some(&rows[i].id),
-                    format!("array '{name}' holds a non-finite value ({v}); expected finite numbers"),
-                ));
-            }
-        }
-        Ok(Self { info: json.info, rows, arrays })
+        let reader = AttributionReader::open(npz_path)?;
+        let arrays = reader.names().into_iter().map(|n| reader.array(&n).map(|a| (n, a))).collect::<Result<_>>()?;
+        Ok(Self { info: reader.info, rows: reader.rows, arrays })
     }
 }
+
+/// Join the shards of one run, given in order 1..n, into the files one run would have written,
+/// a chunk of maps at a time: every shard must say it is shard i of n and come from the same
+/// run. Returns the staged files and the merged description. `each` sees every chunk (scores, inputs, rows) as it is copied.
+pub fn merge_shards(
+    paths: &[PathBuf],
+    outputs: &AttributionOutputs,
+    each: &mut dyn FnMut(&Array3<f32>, Option<&Array3<f32>>, &[MapRow]) -> Result<()>,
+) -> Result<(Vec<AtomicFile>, AttributionInfo)> {
+    let shards: Vec<AttributionReader> = paths.iter().map(|p| AttributionReader::open(p)).collect::<Result<_>>()?;
+    let n = shards.len();
+    let first = shards.first().ok_or_else(|| Error::usage("no shards to merge"))?;
+    for (i, (shard, path)) in shards.iter().zip(paths).enumerate() {
+        let expected = format!("{}/{n}", i + 1);
+        if shard.info.shard.as_deref() != Some(expected.as_str()) {
+            return Err(Error::in_file(
+                path,
+                format!(
+                    "is shard {} but is listed as shard {expected}: give the {n} shards of one run, in order",
+                    shard.info.shard.as_deref().unwrap_or("(none: not a shard)")
+                ),
+            ));
+        }
+        let (a, b) = (&shard.info, &first.info);
+        let same_run = a.method == b.method
+            && a.parameters == b.parameters
+            && a.model == b.model
+            && a.dataset == b.dataset
+            && a.channels == b.channels
+            && a.length == b.length;
+        if !same_run {
+            return Err(Error::in_file(
+                path,
+                format!(
+                    "comes from another run than {} (method, parameters, model or dataset differ)",
+                    paths[0].display()
+                ),
+            ));
+        }
+        if shard.names() != first.names() {
+            return Err(Error::in_file(path, "holds other arrays than the first shard"));
+        }
+    }
+    let mut info = first.info.clone();
+    info.shard = None;
+    info.count = shards.iter().map(AttributionReader::len).sum();
+    let mut writer = AttributionWriter::create(outputs, info.clone())?;
+    for shard in &shards {
+        for start in (0..shard.len()).step_by(MERGE_CHUNK) {
+            let range = start..(start + MERGE_CHUNK).min(shard.len());
+            let attr = shard.attr(range.clone())?;
+            let x = shard.x(range.clone())?;
+            each(&attr, x.as_ref(), &shard.rows[range.clone()])?;
+            writer.write(attr.view(), &shard.rows[range])?;
+        }
+    }
+    // The inputs, map range by map range, from whichever shards hold them.
+    let offsets: Vec<usize> = shards.iter().scan(0, |at, s| Some(std::mem::replace(at, *at + s.len()))).collect();
+    let mut read = |range: std::ops::Range<usize>| -> Result<Array3<f32>> {
+        let mut parts = Vec::new();
+        for (shard, &offset) in shards.iter().zip(&offsets) {
+            let (lo, hi) = (range.start.max(offset), range.end.min(offset + shard.len()));
+            if lo < hi {
+                parts.push(shard.x(lo - offset..hi - offset)?.expect("every shard holds x"));
+            }
+        }
+        let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
+        ndarray::concatenate(Axis(0), &views).map_err(|e| Error::runtime(format!("joining the shards' inputs: {e}")))
+    };
+    let channels = first.x(0..0)?.map(|x| x.shape()[1]);
+    let inputs = channels.map(|c| (c, &mut read as &mut dyn FnMut(_) -> Result<Array3<f32>>));
+    let mut extra = Vec::new();
+    for name in first.names().into_iter().filter(|n| n != "attr" && n != "x") {
+        let arrays: Vec<ArrayD<f32>> = shards.iter().map(|s| s.array(&name)).collect::<Result<_>>()?;
+        let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
+        let joined = ndarray::concatenate(Axis(0), &views)
+            .map_err(|e| Error::runtime(format!("joining array '{name}' of the shards: {e}")))?;
+        extra.push((name, joined));
+    }
+    Ok((writer.finish(inputs, &extra)?, info))
+}
+
+/// Maps copied at a time when shards are merged.
+const MERGE_CHUNK: usize = 1024;
 
 fn read_rows(path: &Path, count: usize) -> Result<Vec<MapRow>> {
     if !path.exists() {
@@ -454,7 +384,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.npz");
         let a = sample();
-        crate::atomic::commit_all(a.stage(&path).unwrap()).unwrap();
+        crate::atomic::commit_all(a.stage(&AttributionOutputs { npz: path.clone(), ..Default::default() }).unwrap())
+            .unwrap();
         assert_eq!(Attributions::read(&path).unwrap(), a);
     }
 
@@ -462,7 +393,19 @@ mod tests {
     fn long_tsv_lists_every_channel_at_every_position() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.tsv");
-        sample().stage_long_tsv(&path, true).unwrap().commit().unwrap();
+        let outputs = AttributionOutputs {
+            npz: dir.path().join("a.npz"),
+            long_tsv: Some(path.clone()),
+            long_tsv_header: true,
+            json: Some(dir.path().join("a.export.json")),
+        };
+        crate::atomic::commit_all(sample().stage(&outputs).unwrap()).unwrap();
+        // The export is the sidecar's description with every map.
+        let export: AttributionJson =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("a.export.json")).unwrap()).unwrap();
+        assert_eq!(export.info, sample().info);
+        let rows = export.rows.unwrap();
+        assert_eq!((rows.len(), rows[1].scores[1][2]), (2, 11f32 * 0.1 - 0.2));
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 1 + 2 * 2 * 3);
