@@ -8,7 +8,7 @@ use burn::tensor::Device;
 use gkd_io::atomic::AtomicFile;
 use gkd_io::attributions::{
     ATTRIBUTION_SCHEMA, AttributionInfo, AttributionOutputs, AttributionWriter, Attributions, MapRow, MethodParameters,
-    ModelRef, merge_shards,
+    ModelRef, ReadInputs, merge_shards,
 };
 use gkd_io::dataset::Dataset;
 use gkd_io::error::{Error, Result};
@@ -286,8 +286,7 @@ fn explain_rows(
         let rows: Vec<usize> = pairs[range].iter().map(|p| p.row).collect();
         data.gather_x(&rows)
     };
-    let inputs = (method != Method::Attention)
-        .then(|| (data.channels(), &mut read_inputs as &mut dyn FnMut(_) -> Result<ndarray::Array3<f32>>));
+    let inputs = (method != Method::Attention).then(|| (data.channels(), &mut read_inputs as ReadInputs<'_>));
     let mut files = writer.finish(inputs, &extra)?;
     if let (Some(track), Some((path, sizes))) = (track, &outputs.bigwig) {
         files.push(track.stage(path, sizes.as_deref())?);

@@ -20,7 +20,7 @@ mod reader;
 mod writer;
 
 pub use reader::AttributionReader;
-pub use writer::{AttributionOutputs, AttributionWriter};
+pub use writer::{AttributionOutputs, AttributionWriter, ReadInputs};
 
 /// The `$id` of the attribution schema, recorded in every sidecar and export.
 pub const ATTRIBUTION_SCHEMA: &str = "https://gkd.example/schemas/attributions.v1.schema.json";
@@ -215,7 +215,7 @@ impl Attributions {
         let extra: Vec<(String, ArrayD<f32>)> =
             self.arrays.iter().filter(|(n, _)| n != "attr" && n != "x").cloned().collect();
         let mut read = |range: std::ops::Range<usize>| Ok(x.expect("inputs given").slice(s![range, .., ..]).to_owned());
-        let inputs = x.map(|x| (x.shape()[1], &mut read as &mut dyn FnMut(_) -> Result<Array3<f32>>));
+        let inputs = x.map(|x| (x.shape()[1], &mut read as ReadInputs<'_>));
         writer.finish(inputs, &extra)
     }
 
@@ -231,13 +231,16 @@ impl Attributions {
     }
 }
 
+/// Sees a chunk of maps: scores, inputs (if stored) and rows.
+pub type MapChunkVisitor<'a> = &'a mut dyn FnMut(&Array3<f32>, Option<&Array3<f32>>, &[MapRow]) -> Result<()>;
+
 /// Join the shards of one run, given in order 1..n, into the files one run would have written,
 /// a chunk of maps at a time: every shard must say it is shard i of n and come from the same
 /// run. Returns the staged files and the merged description. `each` sees every chunk (scores, inputs, rows) as it is copied.
 pub fn merge_shards(
     paths: &[PathBuf],
     outputs: &AttributionOutputs,
-    each: &mut dyn FnMut(&Array3<f32>, Option<&Array3<f32>>, &[MapRow]) -> Result<()>,
+    each: MapChunkVisitor<'_>,
 ) -> Result<(Vec<AtomicFile>, AttributionInfo)> {
     let shards: Vec<AttributionReader> = paths.iter().map(|p| AttributionReader::open(p)).collect::<Result<_>>()?;
     let n = shards.len();
@@ -300,7 +303,7 @@ pub fn merge_shards(
         ndarray::concatenate(Axis(0), &views).map_err(|e| Error::runtime(format!("joining the shards' inputs: {e}")))
     };
     let channels = first.x(0..0)?.map(|x| x.shape()[1]);
-    let inputs = channels.map(|c| (c, &mut read as &mut dyn FnMut(_) -> Result<Array3<f32>>));
+    let inputs = channels.map(|c| (c, &mut read as ReadInputs<'_>));
     let mut extra = Vec::new();
     for name in first.names().into_iter().filter(|n| n != "attr" && n != "x") {
         let arrays: Vec<ArrayD<f32>> = shards.iter().map(|s| s.array(&name)).collect::<Result<_>>()?;

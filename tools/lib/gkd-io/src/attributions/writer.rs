@@ -20,6 +20,9 @@ use crate::npz::NpzWriter;
 /// Maps per chunk when the inputs are copied into the NPZ.
 const X_CHUNK: usize = 1024;
 
+/// Reads the inputs of a range of maps, (maps, channels, positions).
+pub type ReadInputs<'a> = &'a mut dyn FnMut(Range<usize>) -> Result<Array3<f32>>;
+
 /// Where an attribution run's files go.
 #[derive(Debug, Clone, Default)]
 pub struct AttributionOutputs {
@@ -178,7 +181,7 @@ impl AttributionWriter {
     /// staged files, to commit together with any others of the run.
     pub fn finish(
         mut self,
-        inputs: Option<(usize, &mut dyn FnMut(Range<usize>) -> Result<Array3<f32>>)>,
+        inputs: Option<(usize, ReadInputs<'_>)>,
         extra: &[(String, ArrayD<f32>)],
     ) -> Result<Vec<AtomicFile>> {
         let count = self.info.count;
