@@ -13,7 +13,8 @@ use gkd_genomics::genes::{self, AnnotationOptions, Gene};
 use gkd_genomics::signal::{self, Binning, CountPoint, Missing, ReadFilter, StatisticChoice, WindowSpec};
 use gkd_genomics::split;
 use gkd_io::atomic::AtomicFile;
-use gkd_io::dataset::{self, SplitData, SplitWriter};
+use gkd_io::dataset::{self, SplitData, SplitInputs, SplitWriter};
+use gkd_io::dtype::Dtype;
 use gkd_io::error::{Error, Result};
 use gkd_io::manifest::{DatasetKind, Layout, SourceFile, TaskKind};
 use gkd_io::table::RowIdentity;
@@ -113,6 +114,10 @@ struct Args {
     /// Compress the NPZ.
     #[arg(long)]
     compress: bool,
+    /// How x is stored: float32, float16 (half the size) or uint8 (a quarter; exact for
+    /// one-hot DNA and whole-number counts, refused for other values). Models compute in float32.
+    #[arg(long, value_parser = choice::<Dtype>(), default_value = "float32")]
+    dtype: Dtype,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -189,7 +194,8 @@ fn run(args: &Args) -> Result<()> {
             channels: data.channels.clone(),
             classes: &data.classes,
             task,
-            x: x.view(),
+            x: SplitInputs::Array(x.view()),
+            dtype: args.dtype,
             y: y.view(),
             extra_arrays: vec![],
             rows: &rows,

@@ -2,17 +2,19 @@
 //! labels to a one-hot dataset split: `x` (N, 4, L) float32 in A, C, G, T order, `y` (N, K),
 //! a rows TSV and a manifest (docs/data-contracts.md).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use gkd_cli::{CommonArgs, choice, run_main};
-use gkd_genomics::onehot::{self, CHANNELS};
+use gkd_genomics::onehot::{self, CHANNELS, SymbolCounts};
 use gkd_genomics::region_ids::IdConvention;
 use gkd_genomics::sequences::{self, SequenceSet};
 use gkd_genomics::split;
 use gkd_io::atomic::AtomicFile;
-use gkd_io::dataset::{self, SplitData, SplitWriter};
+use gkd_io::dataset::{self, SplitData, SplitInputs, SplitWriter};
+use gkd_io::dtype::Dtype;
 use gkd_io::error::{Error, Result};
 use gkd_io::manifest::{DatasetKind, Layout, SourceFile, TaskKind};
 use gkd_io::table::{RowIdentity, TextTable};
@@ -102,6 +104,10 @@ struct Args {
     /// Compress the NPZ (numpy.savez_compressed) instead of storing it (numpy.savez).
     #[arg(long)]
     compress: bool,
+    /// How x is stored: float32, float16 (half the size) or uint8 (a quarter; exact for
+    /// one-hot DNA and whole-number counts, refused for other values). Models compute in float32.
+    #[arg(long, value_parser = choice::<Dtype>(), default_value = "float32")]
+    dtype: Dtype,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -175,9 +181,21 @@ fn run(args: &Args) -> Result<()> {
         if idx.is_empty() {
             log::warn!("split '{name}' has no rows");
         }
-        let (seqs, rows, ys, rc_flags) = gather(&set, &y, idx, args.revcomp_augment);
+        let (order, rows, ys, rc_flags) = gather(&set, &y, idx, args.revcomp_augment);
         let channels_first = args.layout == Layout::Ncl;
-        let (x, symbol_counts) = onehot::encode_batch(&seqs, length, channels_first, args.n_value);
+        // x is encoded a chunk of rows at a time as it is written: memory holds the bases
+        // (1 byte each), never the tensor.
+        let symbol_counts = order.iter().map(|&(i, _)| onehot::count_symbols(&set.seqs[i])).sum::<SymbolCounts>();
+        let sequence = |(i, reverse): (usize, bool)| -> Cow<'_, [u8]> {
+            if reverse { Cow::Owned(onehot::reverse_complement(&set.seqs[i])) } else { Cow::Borrowed(&set.seqs[i]) }
+        };
+        let fill = |range: std::ops::Range<usize>, out: &mut Vec<f32>| -> Result<()> {
+            let seqs: Vec<Cow<'_, [u8]>> = order[range].iter().map(|&r| sequence(r)).collect();
+            let (x, _) = onehot::encode_batch(&seqs, length, channels_first, args.n_value);
+            out.extend_from_slice(x.as_slice().expect("a fresh array"));
+            Ok(())
+        };
+        let shape = if channels_first { [order.len(), 4, length] } else { [order.len(), length, 4] };
         let counts = BTreeMap::from([
             ("n_bases".to_owned(), symbol_counts.n),
             ("iupac_other_bases".to_owned(), symbol_counts.ambiguous),
@@ -195,7 +213,8 @@ fn run(args: &Args) -> Result<()> {
             channels: CHANNELS.iter().map(|c| c.to_string()).collect(),
             classes: &classes,
             task,
-            x: x.view(),
+            x: SplitInputs::Rows { shape, fill: &fill },
+            dtype: args.dtype,
             y: ys.view(),
             extra_arrays: vec![],
             rows: &rows,
@@ -209,16 +228,10 @@ fn run(args: &Args) -> Result<()> {
         let npz_path = writer.stage(&data)?;
         if let Some(t) = &args.x_npy {
             let mut f = AtomicFile::create(dataset::split_path(t, name))?;
-            gkd_io::npz::write_npy(&mut f, x.view().into_dyn())?;
+            gkd_io::npz::write_npy_rows(&mut f, &shape, &fill)?;
             writer.add(f);
         }
-        log::info!(
-            "split '{name}': {} rows × {} × {} → {}",
-            x.shape()[0],
-            x.shape()[1],
-            x.shape()[2],
-            npz_path.display()
-        );
+        log::info!("split '{name}': {} rows × {} × {} → {}", shape[0], shape[1], shape[2], npz_path.display());
     }
     writer.commit()
 }
@@ -309,31 +322,23 @@ fn load(args: &Args, sources: &mut Vec<SourceFile>) -> Result<Loaded> {
     Ok((set, y, classes))
 }
 
-/// Rows `idx` of the set (and, with augmentation, each followed by its reverse complement).
+/// A split's rows in output order: (set row, reverse-complemented), identities, labels, rc flags.
+type SplitRows = (Vec<(usize, bool)>, Vec<RowIdentity>, Array2<f32>, Vec<String>);
+
+/// The rows of a split: (set row, reverse-complemented) in output order (with augmentation each
+/// row is followed by its reverse complement), their identities, labels and `rc` flags.
 fn gather(
     set: &SequenceSet,
     y: &Array2<f32>,
     idx: &[usize],
     augment: bool,
-) -> (Vec<Vec<u8>>, Vec<RowIdentity>, Array2<f32>, Vec<String>) {
-    let copies = if augment { 2 } else { 1 };
-    let mut seqs = Vec::with_capacity(idx.len() * copies);
-    let mut rows = Vec::with_capacity(idx.len() * copies);
-    let mut flags = Vec::with_capacity(idx.len() * copies);
-    let mut order = Vec::with_capacity(idx.len() * copies);
-    for &i in idx {
-        seqs.push(set.seqs[i].clone());
-        rows.push(set.rows[i].clone());
-        flags.push("0".to_owned());
-        order.push(i);
-        if augment {
-            seqs.push(onehot::reverse_complement(&set.seqs[i]));
-            rows.push(set.rows[i].clone());
-            flags.push("1".to_owned());
-            order.push(i);
-        }
-    }
-    (seqs, rows, y.select(Axis(0), &order), flags)
+) -> SplitRows {
+    let copies: &[bool] = if augment { &[false, true] } else { &[false] };
+    let order: Vec<(usize, bool)> = idx.iter().flat_map(|&i| copies.iter().map(move |&rc| (i, rc))).collect();
+    let rows = order.iter().map(|&(i, _)| set.rows[i].clone()).collect();
+    let flags = order.iter().map(|&(_, rc)| if rc { "1" } else { "0" }.to_owned()).collect();
+    let labels = y.select(Axis(0), &order.iter().map(|&(i, _)| i).collect::<Vec<_>>());
+    (order, rows, labels, flags)
 }
 
 fn parameters(args: &Args) -> serde_json::Value {

@@ -6,14 +6,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::{Args as ClapArgs, Parser, Subcommand};
-use gkd_cli::{CommonArgs, run_main};
+use gkd_cli::{CommonArgs, choice, run_main};
 use gkd_genomics::motif::{self, Motif};
 use gkd_genomics::onehot::{self, CHANNELS};
 use gkd_genomics::rng::SeededRng;
 use gkd_genomics::split;
 use gkd_genomics::synth::{self, KOO_COUNT_PROBS, PoolEntry, Recipe, Synthetic};
 use gkd_io::atomic::AtomicFile;
-use gkd_io::dataset::{self, SplitData, SplitWriter};
+use gkd_io::dataset::{self, SplitData, SplitInputs, SplitWriter};
+use gkd_io::dtype::Dtype;
 use gkd_io::error::{Error, Result};
 use gkd_io::manifest::{self, DatasetKind, Layout, SourceFile, TaskKind};
 use gkd_io::table::{self, RowIdentity};
@@ -106,6 +107,10 @@ struct RecipeArgs {
     /// Compress the NPZ (numpy.savez_compressed).
     #[arg(long)]
     compress: bool,
+    /// How x is stored: float32, float16 (half the size) or uint8 (a quarter; exact for
+    /// one-hot DNA and whole-number counts, refused for other values). Models compute in float32.
+    #[arg(long, value_parser = choice::<Dtype>(), default_value = "float32")]
+    dtype: Dtype,
 }
 
 fn main() {
@@ -296,7 +301,8 @@ fn write_splits(args: &RecipeArgs, g: &Generated) -> Result<()> {
             channels: CHANNELS.iter().map(|c| c.to_string()).collect(),
             classes: &g.classes,
             task: g.task,
-            x: x.view(),
+            x: SplitInputs::Array(x.view()),
+            dtype: args.dtype,
             y: y.view(),
             extra_arrays: vec![("truth", truth.view().into_dyn())],
             rows: &rows,

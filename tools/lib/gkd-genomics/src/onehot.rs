@@ -64,6 +64,15 @@ impl std::ops::AddAssign for SymbolCounts {
     }
 }
 
+impl std::iter::Sum for SymbolCounts {
+    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.fold(Self::default(), |mut a, b| {
+            a += b;
+            a
+        })
+    }
+}
+
 /// The first byte of `seq` that is not a nucleotide code: (0-based position, byte).
 pub fn first_invalid(seq: &[u8]) -> Option<(usize, u8)> {
     seq.iter().position(|&b| SYMBOLS[b as usize] == Symbol::Invalid).map(|i| (i, seq[i]))
@@ -91,6 +100,19 @@ impl EncodingTable {
     }
 }
 
+/// How many N and other IUPAC codes a sequence holds.
+pub fn count_symbols(seq: &[u8]) -> SymbolCounts {
+    let mut counts = SymbolCounts::default();
+    for &b in seq {
+        match SYMBOLS[b as usize] {
+            Symbol::N => counts.n += 1,
+            Symbol::Ambiguous => counts.ambiguous += 1,
+            _ => {}
+        }
+    }
+    counts
+}
+
 /// Encode one sequence into a (4, L) view (`channels_first`) or an (L, 4) view. Bytes must
 /// have been checked with [`first_invalid`]. Contiguous rows take a branch-free path that
 /// writes every channel of every position from the table.
@@ -100,14 +122,7 @@ pub fn encode_into(
     channels_first: bool,
     table: &EncodingTable,
 ) -> SymbolCounts {
-    let mut counts = SymbolCounts::default();
-    for &b in seq {
-        match SYMBOLS[b as usize] {
-            Symbol::N => counts.n += 1,
-            Symbol::Ambiguous => counts.ambiguous += 1,
-            _ => {}
-        }
-    }
+    let counts = count_symbols(seq);
     let len = seq.len();
     match (channels_first, out.as_slice_mut()) {
         (true, Some(buf)) => {

@@ -12,9 +12,10 @@ use ndarray::{Array2, Array3, ArrayView2, ArrayView3, ArrayViewD, Axis, Ix2};
 
 use crate::atomic::AtomicFile;
 use crate::dtype::Dtype;
-use crate::error::{Error, Result};
+use crate::error::{Error, IoResultExt, Result};
 use crate::manifest::{self, DatasetKind, DatasetManifest, Layout, SourceFile, TaskKind};
-use crate::npz::{self, NpyArray, NpzFile};
+pub use crate::npz::FillRows;
+use crate::npz::{self, FILL_CHUNK, NpyArray, NpzFile};
 use crate::table::{self, RowIdentity, TextTable};
 
 /// One dataset split: its manifest, labels and row ids in memory, and its inputs `x` (and
@@ -335,7 +336,9 @@ pub struct SplitData<'a> {
     /// How `y` is read.
     pub task: TaskKind,
     /// The inputs, (N, C, L) or (N, L, C).
-    pub x: ArrayView3<'a, f32>,
+    pub x: SplitInputs<'a>,
+    /// How `x` is stored (`--dtype`).
+    pub dtype: Dtype,
     /// The labels, (N, K).
     pub y: ArrayView2<'a, f32>,
     /// Further arrays (e.g. `truth`).
@@ -354,6 +357,30 @@ pub struct SplitData<'a> {
     pub tool: &'a str,
     /// Compress the archive (numpy.savez_compressed) instead of storing (numpy.savez).
     pub compress: bool,
+}
+
+/// The inputs of a split being written: a whole array, or rows made on demand as they are
+/// written, so that the tensor never exists in memory.
+pub enum SplitInputs<'a> {
+    /// All rows, (N, C, L) or (N, L, C).
+    Array(ArrayView3<'a, f32>),
+    /// Rows made by `fill`, a chunk at a time.
+    Rows {
+        /// (N, C, L) or (N, L, C).
+        shape: [usize; 3],
+        /// Makes the rows.
+        fill: FillRows<'a>,
+    },
+}
+
+impl SplitInputs<'_> {
+    /// (N, C, L) or (N, L, C).
+    pub fn shape(&self) -> [usize; 3] {
+        match self {
+            SplitInputs::Array(x) => [x.shape()[0], x.shape()[1], x.shape()[2]],
+            SplitInputs::Rows { shape, .. } => *shape,
+        }
+    }
 }
 
 /// Writes the splits of a data tool (gkd-onehot, gkd-histone, gkd-synth) all or nothing: each
@@ -423,7 +450,8 @@ pub fn infer_task(y: ArrayView2<'_, f32>) -> TaskKind {
 
 /// Stage the three files of a split at `npz_path` (rows TSV and manifest beside it).
 pub fn stage_split(data: &SplitData<'_>, npz_path: &Path) -> Result<Vec<AtomicFile>> {
-    let n = data.x.shape()[0];
+    let shape = data.x.shape();
+    let n = shape[0];
     if data.y.nrows() != n || data.rows.len() != n || data.y.ncols() != data.classes.len() {
         return Err(Error::runtime(format!(
             "internal: split '{}' has {} rows of x, {} of y, {} identities, {} label columns for {} classes",
@@ -438,10 +466,35 @@ pub fn stage_split(data: &SplitData<'_>, npz_path: &Path) -> Result<Vec<AtomicFi
     let rows_path = manifest::rows_path_for(npz_path);
     let manifest_path = manifest::manifest_path_for(npz_path);
 
-    let mut arrays: Vec<npz::NamedArray<'_>> = vec![("x", data.x.into_dyn()), ("y", data.y.into_dyn())];
-    arrays.extend(data.extra_arrays.iter().map(|(k, v)| (*k, v.view())));
-    let mut npz_file = AtomicFile::create(npz_path)?;
-    npz::write_npz(&mut npz_file, &arrays, data.compress)?;
+    let npz_file = AtomicFile::create(npz_path)?;
+    {
+        let mut w = npz_file.writer()?;
+        // Name the file; a value the chosen --dtype cannot hold stays a usage error.
+        let in_file = |e: Error| match e {
+            Error::Usage(m) => Error::usage(format!("{}: {m}", npz_path.display())),
+            other => Error::runtime(format!("{}: {other}", npz_path.display())),
+        };
+        let mut npz = npz::NpzWriter::new(&mut w, data.compress);
+        match &data.x {
+            SplitInputs::Array(x) => npz.add("x", x.into_dyn(), data.dtype).map_err(in_file)?,
+            SplitInputs::Rows { shape, fill } => {
+                npz.begin("x", shape, data.dtype).map_err(in_file)?;
+                let mut buffer = Vec::new();
+                for start in (0..n).step_by(FILL_CHUNK) {
+                    buffer.clear();
+                    fill(start..(start + FILL_CHUNK).min(n), &mut buffer)?;
+                    npz.write(&buffer).map_err(in_file)?;
+                }
+                npz.end().map_err(in_file)?;
+            }
+        }
+        npz.add("y", data.y.into_dyn(), Dtype::Float32).map_err(in_file)?;
+        for (name, array) in &data.extra_arrays {
+            npz.add(name, array.view(), Dtype::Float32).map_err(in_file)?;
+        }
+        npz.finish().map_err(in_file)?;
+        std::io::Write::flush(&mut w).with_path(npz_path)?;
+    }
 
     let mut rows_file = AtomicFile::create(&rows_path)?;
     table::write_rows_tsv(&mut rows_file, data.rows, &data.row_columns, data.classes, data.y)?;
@@ -449,17 +502,20 @@ pub fn stage_split(data: &SplitData<'_>, npz_path: &Path) -> Result<Vec<AtomicFi
     let file_name = |p: &Path| p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
     let positives = (0..data.y.ncols()).map(|k| data.y.column(k).iter().filter(|&&v| v > 0.0).count() as u64).collect();
     let (length, channels_axis) = match data.layout {
-        Layout::Ncl => (data.x.shape()[2], 1),
-        Layout::Nlc => (data.x.shape()[1], 2),
+        Layout::Ncl => (shape[2], 1),
+        Layout::Nlc => (shape[1], 2),
     };
-    debug_assert_eq!(data.x.shape()[channels_axis], data.channels.len());
+    debug_assert_eq!(shape[channels_axis], data.channels.len());
+    let mut arrays = BTreeMap::from([("x".to_owned(), shape.to_vec()), ("y".to_owned(), data.y.shape().to_vec())]);
+    arrays.extend(data.extra_arrays.iter().map(|(k, v)| (k.to_string(), v.shape().to_vec())));
     let manifest = DatasetManifest {
         schema: manifest::DATASET_MANIFEST_SCHEMA.to_owned(),
         kind: data.kind,
         split: data.split.to_owned(),
         arrays_file: file_name(npz_path),
         rows_file: file_name(&rows_path),
-        arrays: arrays.iter().map(|(k, v)| (k.to_string(), v.shape().to_vec())).collect(),
+        arrays,
+        x_dtype: data.dtype,
         layout: data.layout,
         channels: data.channels.clone(),
         classes: data.classes.to_vec(),

@@ -33,6 +33,11 @@ impl Dtype {
         self.into()
     }
 
+    /// Whether this is float32 (the default type, which manifests leave unsaid).
+    pub fn is_float32(&self) -> bool {
+        *self == Dtype::Float32
+    }
+
     /// Bytes per element.
     pub fn size(self) -> usize {
         match self {

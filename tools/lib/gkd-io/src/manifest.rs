@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::atomic::AtomicFile;
+use crate::dtype::Dtype;
 use crate::error::{Error, IoResultExt, Result};
 
 /// The `$id` of the dataset manifest schema, recorded in every manifest.
@@ -100,6 +101,10 @@ pub struct DatasetManifest {
     pub rows_file: String,
     /// Shape of every array in the archive.
     pub arrays: BTreeMap<String, Vec<usize>>,
+    /// How `x` is stored: float32 (the default, then not written), float16 or uint8. Readers
+    /// take the type from the array itself; this records what the writer chose.
+    #[serde(default, skip_serializing_if = "Dtype::is_float32")]
+    pub x_dtype: Dtype,
     /// Axis order of `x` (`ncl` or `nlc`; histone data is always marks × bins).
     pub layout: Layout,
     /// Channel names in axis order (A, C, G, T for DNA; mark names for histone data).

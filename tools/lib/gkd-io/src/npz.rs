@@ -190,6 +190,30 @@ pub fn write_npy(out: &mut AtomicFile, array: ArrayViewD<'_, f32>) -> Result<()>
     w.flush().with_path(&path)
 }
 
+/// Produces rows `range` of an array being written, appending their values (C order) to the
+/// buffer.
+pub type FillRows<'a> = &'a (dyn Fn(Range<usize>, &mut Vec<f32>) -> Result<()> + Sync);
+
+/// Rows made and written at a time by [`write_npy_rows`] (and by dataset writers).
+pub const FILL_CHUNK: usize = 4096;
+
+/// Write a lone float32 `.npy` of `shape` whose rows `fill` makes a chunk at a time.
+pub fn write_npy_rows(out: &mut AtomicFile, shape: &[usize], fill: FillRows<'_>) -> Result<()> {
+    let path = out.path().to_path_buf();
+    let mut w = out.buffered();
+    w.write_all(&npy_header(shape, Dtype::Float32)?).with_path(&path)?;
+    let rows = shape.first().copied().unwrap_or(1);
+    let (mut values, mut bytes) = (Vec::new(), Vec::new());
+    for start in (0..rows).step_by(FILL_CHUNK) {
+        values.clear();
+        bytes.clear();
+        fill(start..(start + FILL_CHUNK).min(rows), &mut values)?;
+        Dtype::Float32.encode_into(&values, &mut bytes).expect("float32 holds every value");
+        w.write_all(&bytes).with_path(&path)?;
+    }
+    w.flush().with_path(&path)
+}
+
 fn element_count(shape: &[usize]) -> Option<usize> {
     shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
 }
