@@ -115,7 +115,12 @@ fn uint8_data_trains_predicts_explains_and_scores_like_float32() {
         );
     }
     assert_eq!(stored_descr(&d.join("uint8/t.train.npz")), "|u1");
-    for file in ["model/model.safetensors", "p.tsv", "sal.npz", "rec.tsv"] {
+    // The maps are the same; the attribution file keeps the inputs in the dataset's type.
+    let (f, u) = (d.join("float32/sal.npz"), d.join("uint8/sal.npz"));
+    assert_eq!(npz(&f, "attr"), npz(&u, "attr"));
+    assert_eq!(npz(&f, "x"), npz(&u, "x"));
+    assert_eq!(NpzFile::open(&u).unwrap().array("x").unwrap().dtype(), Dtype::Uint8);
+    for file in ["model/model.safetensors", "p.tsv", "sal.rows.tsv", "rec.tsv"] {
         let (a, b) =
             (std::fs::read(d.join("float32").join(file)).unwrap(), std::fs::read(d.join("uint8").join(file)).unwrap());
         assert!(a == b, "{file} differs between float32 and uint8 inputs");

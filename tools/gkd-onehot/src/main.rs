@@ -327,12 +327,7 @@ type SplitRows = (Vec<(usize, bool)>, Vec<RowIdentity>, Array2<f32>, Vec<String>
 
 /// The rows of a split: (set row, reverse-complemented) in output order (with augmentation each
 /// row is followed by its reverse complement), their identities, labels and `rc` flags.
-fn gather(
-    set: &SequenceSet,
-    y: &Array2<f32>,
-    idx: &[usize],
-    augment: bool,
-) -> SplitRows {
+fn gather(set: &SequenceSet, y: &Array2<f32>, idx: &[usize], augment: bool) -> SplitRows {
     let copies: &[bool] = if augment { &[false, true] } else { &[false] };
     let order: Vec<(usize, bool)> = idx.iter().flat_map(|&i| copies.iter().map(move |&rc| (i, rc))).collect();
     let rows = order.iter().map(|&(i, _)| set.rows[i].clone()).collect();

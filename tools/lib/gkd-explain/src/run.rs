@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use burn::tensor::Device;
 use gkd_io::atomic::AtomicFile;
 use gkd_io::attributions::{
-    ATTRIBUTION_SCHEMA, AttributionInfo, AttributionOutputs, AttributionWriter, Attributions, MapRow, MethodParameters,
-    ModelRef, ReadInputs, merge_shards,
+    ATTRIBUTION_SCHEMA, AttributionInfo, AttributionOutputs, AttributionWriter, Attributions, Inputs, MapRow,
+    MethodParameters, ModelRef, ReadInputs, merge_shards,
 };
 use gkd_io::dataset::Dataset;
 use gkd_io::error::{Error, Result};
@@ -286,7 +286,12 @@ fn explain_rows(
         let rows: Vec<usize> = pairs[range].iter().map(|p| p.row).collect();
         data.gather_x(&rows)
     };
-    let inputs = (method != Method::Attention).then(|| (data.channels(), &mut read_inputs as ReadInputs<'_>));
+    // The inputs go into the NPZ in the dataset's own type (uint8 stays uint8).
+    let inputs = (method != Method::Attention).then(|| Inputs {
+        channels: data.channels(),
+        dtype: data.x_dtype(),
+        read: &mut read_inputs as ReadInputs<'_>,
+    });
     let mut files = writer.finish(inputs, &extra)?;
     if let (Some(track), Some((path, sizes))) = (track, &outputs.bigwig) {
         files.push(track.stage(path, sizes.as_deref())?);

@@ -12,6 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::atomic::AtomicFile;
+use crate::dtype::Dtype;
 use crate::error::{Error, Result};
 use crate::manifest::sibling_with_suffix;
 use crate::table::{RowIdentity, Strand, TextTable, row_identities};
@@ -20,7 +21,7 @@ mod reader;
 mod writer;
 
 pub use reader::AttributionReader;
-pub use writer::{AttributionOutputs, AttributionWriter, ReadInputs};
+pub use writer::{AttributionOutputs, AttributionWriter, Inputs, ReadInputs};
 
 /// The `$id` of the attribution schema, recorded in every sidecar and export.
 pub const ATTRIBUTION_SCHEMA: &str = "https://gkd.example/schemas/attributions.v1.schema.json";
@@ -215,7 +216,8 @@ impl Attributions {
         let extra: Vec<(String, ArrayD<f32>)> =
             self.arrays.iter().filter(|(n, _)| n != "attr" && n != "x").cloned().collect();
         let mut read = |range: std::ops::Range<usize>| Ok(x.expect("inputs given").slice(s![range, .., ..]).to_owned());
-        let inputs = x.map(|x| (x.shape()[1], &mut read as ReadInputs<'_>));
+        let inputs =
+            x.map(|x| Inputs { channels: x.shape()[1], dtype: Dtype::Float32, read: &mut read as ReadInputs<'_> });
         writer.finish(inputs, &extra)
     }
 
@@ -302,8 +304,8 @@ pub fn merge_shards(
         let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
         ndarray::concatenate(Axis(0), &views).map_err(|e| Error::runtime(format!("joining the shards' inputs: {e}")))
     };
-    let channels = first.x(0..0)?.map(|x| x.shape()[1]);
-    let inputs = channels.map(|c| (c, &mut read as ReadInputs<'_>));
+    let stored = first.x(0..0)?.map(|x| (x.shape()[1], first.x_dtype().unwrap_or_default()));
+    let inputs = stored.map(|(channels, dtype)| Inputs { channels, dtype, read: &mut read as ReadInputs<'_> });
     let mut extra = Vec::new();
     for name in first.names().into_iter().filter(|n| n != "attr" && n != "x") {
         let arrays: Vec<ArrayD<f32>> = shards.iter().map(|s| s.array(&name)).collect::<Result<_>>()?;

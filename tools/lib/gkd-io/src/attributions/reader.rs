@@ -100,6 +100,11 @@ impl AttributionReader {
         self.x.as_ref().map(|x| self.read3(x, "x", range)).transpose()
     }
 
+    /// How the inputs are stored, when the file holds them.
+    pub fn x_dtype(&self) -> Option<crate::dtype::Dtype> {
+        self.x.as_ref().map(NpyArray::dtype)
+    }
+
     /// A whole array by name (for the small per-map arrays), checked to be finite.
     pub fn array(&self, name: &str) -> Result<ArrayD<f32>> {
         let array = self.npz.read_f32(name)?;

@@ -23,6 +23,17 @@ const X_CHUNK: usize = 1024;
 /// Reads the inputs of a range of maps, (maps, channels, positions).
 pub type ReadInputs<'a> = &'a mut dyn FnMut(Range<usize>) -> Result<Array3<f32>>;
 
+/// The inputs the maps explain, copied into the NPZ after the maps: `channels` per position,
+/// stored as `dtype` (the dataset's, so a uint8 data set gives a uint8 `x`).
+pub struct Inputs<'a> {
+    /// Channels per position.
+    pub channels: usize,
+    /// How `x` is stored.
+    pub dtype: Dtype,
+    /// Reads the inputs of a range of maps.
+    pub read: ReadInputs<'a>,
+}
+
 /// Where an attribution run's files go.
 #[derive(Debug, Clone, Default)]
 pub struct AttributionOutputs {
@@ -176,21 +187,17 @@ impl AttributionWriter {
         Ok(())
     }
 
-    /// Close the files: after `attr`, the inputs of maps `0..count` as `inputs` reads them
-    /// (`channels` per position; none for attention maps), then `extra` arrays. Returns the
+    /// Close the files: after `attr`, the inputs of maps `0..count` as `inputs` reads them (none
+    /// for attention maps), then `extra` arrays. Returns the
     /// staged files, to commit together with any others of the run.
-    pub fn finish(
-        mut self,
-        inputs: Option<(usize, ReadInputs<'_>)>,
-        extra: &[(String, ArrayD<f32>)],
-    ) -> Result<Vec<AtomicFile>> {
+    pub fn finish(mut self, inputs: Option<Inputs<'_>>, extra: &[(String, ArrayD<f32>)]) -> Result<Vec<AtomicFile>> {
         let count = self.info.count;
         if self.written != count {
             return Err(Error::runtime(format!("internal: {} of {count} maps were written", self.written)));
         }
         self.npz.end()?;
-        if let Some((channels, read)) = inputs {
-            self.npz.begin("x", &[count, channels, self.info.length], Dtype::Float32)?;
+        if let Some(Inputs { channels, dtype, read }) = inputs {
+            self.npz.begin("x", &[count, channels, self.info.length], dtype)?;
             for start in (0..count).step_by(X_CHUNK) {
                 let x = read(start..(start + X_CHUNK).min(count))?;
                 self.npz.write(x.as_standard_layout().as_slice().expect("standard layout"))?;
