@@ -184,7 +184,15 @@ fn run(args: &Args) -> Result<()> {
     let task = if data.classes.is_empty() { TaskKind::None } else { dataset::infer_task(data.y.view()) };
     let mut writer = SplitWriter::new(&args.output);
     for (name, idx) in &splits {
-        let x = data.x.select(Axis(0), idx);
+        // The split's rows are copied out of the binned tensor a chunk at a time as they are
+        // written: one copy of the signal in memory, not two.
+        let fill = |range: std::ops::Range<usize>, out: &mut Vec<f32>| -> Result<()> {
+            for &i in &idx[range] {
+                out.extend(data.x.index_axis(Axis(0), i).iter());
+            }
+            Ok(())
+        };
+        let (marks, bins) = (data.x.shape()[1], data.x.shape()[2]);
         let y = data.y.select(Axis(0), idx);
         let rows: Vec<RowIdentity> = idx.iter().map(|&i| data.rows[i].clone()).collect();
         let split_data = SplitData {
@@ -194,7 +202,7 @@ fn run(args: &Args) -> Result<()> {
             channels: data.channels.clone(),
             classes: &data.classes,
             task,
-            x: SplitInputs::Array(x.view()),
+            x: SplitInputs::Rows { shape: [idx.len(), marks, bins], fill: &fill },
             dtype: args.dtype,
             y: y.view(),
             extra_arrays: vec![],
@@ -211,16 +219,10 @@ fn run(args: &Args) -> Result<()> {
             let ids: Vec<String> = idx.iter().map(|&i| data.ids[i].clone()).collect();
             let labels: Vec<String> = idx.iter().map(|&i| data.label_text[i].clone()).collect();
             let mut f = AtomicFile::create(dataset::split_path(t, name))?;
-            deepchrome::write(&mut f, &ids, x.view(), &labels)?;
+            deepchrome::write(&mut f, &ids, data.x.select(Axis(0), idx).view(), &labels)?;
             writer.add(f);
         }
-        log::info!(
-            "split '{name}': {} genes × {} marks × {} bins → {}",
-            x.shape()[0],
-            x.shape()[1],
-            x.shape()[2],
-            npz_path.display()
-        );
+        log::info!("split '{name}': {} genes × {marks} marks × {bins} bins → {}", idx.len(), npz_path.display());
     }
     writer.commit()
 }

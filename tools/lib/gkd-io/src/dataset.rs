@@ -15,7 +15,7 @@ use crate::dtype::Dtype;
 use crate::error::{Error, IoResultExt, Result};
 use crate::manifest::{self, DatasetKind, DatasetManifest, Layout, SourceFile, TaskKind};
 pub use crate::npz::FillRows;
-use crate::npz::{self, FILL_CHUNK, NpyArray, NpzFile};
+use crate::npz::{self, NpyArray, NpzFile, fill_chunk_rows};
 use crate::table::{self, RowIdentity, TextTable};
 
 /// One dataset split: its manifest, labels and row ids in memory, and its inputs `x` (and
@@ -480,9 +480,10 @@ pub fn stage_split(data: &SplitData<'_>, npz_path: &Path) -> Result<Vec<AtomicFi
             SplitInputs::Rows { shape, fill } => {
                 npz.begin("x", shape, data.dtype).map_err(in_file)?;
                 let mut buffer = Vec::new();
-                for start in (0..n).step_by(FILL_CHUNK) {
+                let chunk = fill_chunk_rows(shape[1] * shape[2]);
+                for start in (0..n).step_by(chunk) {
                     buffer.clear();
-                    fill(start..(start + FILL_CHUNK).min(n), &mut buffer)?;
+                    fill(start..(start + chunk).min(n), &mut buffer)?;
                     npz.write(&buffer).map_err(in_file)?;
                 }
                 npz.end().map_err(in_file)?;

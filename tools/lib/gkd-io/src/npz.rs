@@ -194,8 +194,14 @@ pub fn write_npy(out: &mut AtomicFile, array: ArrayViewD<'_, f32>) -> Result<()>
 /// buffer.
 pub type FillRows<'a> = &'a (dyn Fn(Range<usize>, &mut Vec<f32>) -> Result<()> + Sync);
 
-/// Rows made and written at a time by [`write_npy_rows`] (and by dataset writers).
-pub const FILL_CHUNK: usize = 4096;
+/// Values made and written at a time by [`write_npy_rows`] and the dataset writers (4 MiB of
+/// float32); whole rows, at least one.
+const FILL_VALUES: usize = 1 << 20;
+
+/// Rows per chunk when each row holds `row_len` values.
+pub fn fill_chunk_rows(row_len: usize) -> usize {
+    (FILL_VALUES / row_len.max(1)).max(1)
+}
 
 /// Write a lone float32 `.npy` of `shape` whose rows `fill` makes a chunk at a time.
 pub fn write_npy_rows(out: &mut AtomicFile, shape: &[usize], fill: FillRows<'_>) -> Result<()> {
@@ -203,11 +209,12 @@ pub fn write_npy_rows(out: &mut AtomicFile, shape: &[usize], fill: FillRows<'_>)
     let mut w = out.buffered();
     w.write_all(&npy_header(shape, Dtype::Float32)?).with_path(&path)?;
     let rows = shape.first().copied().unwrap_or(1);
+    let chunk = fill_chunk_rows(shape.iter().skip(1).product());
     let (mut values, mut bytes) = (Vec::new(), Vec::new());
-    for start in (0..rows).step_by(FILL_CHUNK) {
+    for start in (0..rows).step_by(chunk) {
         values.clear();
         bytes.clear();
-        fill(start..(start + FILL_CHUNK).min(rows), &mut values)?;
+        fill(start..(start + chunk).min(rows), &mut values)?;
         Dtype::Float32.encode_into(&values, &mut bytes).expect("float32 holds every value");
         w.write_all(&bytes).with_path(&path)?;
     }

@@ -18,7 +18,7 @@ use crate::error::{Error, IoResultExt, Result};
 use crate::npz::NpzWriter;
 
 /// Maps per chunk when the inputs are copied into the NPZ.
-const X_CHUNK: usize = 1024;
+const X_CHUNK: usize = 256;
 
 /// Reads the inputs of a range of maps, (maps, channels, positions).
 pub type ReadInputs<'a> = &'a mut dyn FnMut(Range<usize>) -> Result<Array3<f32>>;
