@@ -395,6 +395,65 @@ mod tests {
     }
 
     #[test]
+    fn maps_written_in_chunks_give_the_files_of_one_write_and_merge_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let outputs = |stem: &str| AttributionOutputs {
+            npz: dir.path().join(format!("{stem}.npz")),
+            long_tsv: Some(dir.path().join(format!("{stem}.tsv"))),
+            long_tsv_header: true,
+            json: Some(dir.path().join(format!("{stem}.export.json"))),
+        };
+        // Five maps with an input array and a per-map extra.
+        let mut a = sample();
+        let attr = Array3::from_shape_fn((5, 2, 3), |(n, c, l)| (n * 6 + c * 3 + l) as f32 * 0.25 - 1.0);
+        let x = Array3::from_shape_fn((5, 2, 3), |(n, c, l)| ((n + c + l) % 2) as f32);
+        a.rows = (0..5).map(|i| MapRow { id: format!("r{i}"), dataset_row: Some(i), ..a.rows[0].clone() }).collect();
+        a.info.count = 5;
+        let gap = ndarray::Array1::from_shape_fn(5, |i| i as f32 * 0.5).into_dyn();
+        a.arrays = vec![
+            ("attr".into(), attr.clone().into_dyn()),
+            ("x".into(), x.clone().into_dyn()),
+            ("gap".into(), gap.clone()),
+        ];
+        crate::atomic::commit_all(a.stage(&outputs("whole")).unwrap()).unwrap();
+        let mut writer = AttributionWriter::create(&outputs("chunks"), a.info.clone()).unwrap();
+        for range in [0..2, 2..3, 3..5] {
+            writer.write(attr.slice(s![range.clone(), .., ..]), &a.rows[range]).unwrap();
+        }
+        let mut read = |r: std::ops::Range<usize>| Ok(x.slice(s![r, .., ..]).to_owned());
+        let inputs = Inputs { channels: 2, dtype: Dtype::Float32, read: &mut read };
+        crate::atomic::commit_all(writer.finish(Some(inputs), &[("gap".into(), gap)]).unwrap()).unwrap();
+        for suffix in [".npz", ".rows.tsv", ".json", ".tsv", ".export.json"] {
+            let read = |stem: &str| std::fs::read(dir.path().join(format!("{stem}{suffix}"))).unwrap();
+            assert!(read("whole") == read("chunks"), "{suffix} differs");
+        }
+        assert_eq!(Attributions::read(&dir.path().join("chunks.npz")).unwrap(), a);
+        // Two shards of the same maps merge back into the same files.
+        for (i, range) in [(1, 0..3), (2, 3..5)] {
+            let mut shard = a.clone();
+            shard.info.shard = Some(format!("{i}/2"));
+            shard.info.count = range.len();
+            shard.rows = a.rows[range.clone()].to_vec();
+            shard.arrays = a
+                .arrays
+                .iter()
+                .map(|(n, v)| (n.clone(), v.slice_axis(Axis(0), range.clone().into()).to_owned()))
+                .collect();
+            let files =
+                shard.stage(&AttributionOutputs { npz: dir.path().join(format!("s{i}.npz")), ..Default::default() });
+            crate::atomic::commit_all(files.unwrap()).unwrap();
+        }
+        let shards = [dir.path().join("s1.npz"), dir.path().join("s2.npz")];
+        let (files, info) = merge_shards(&shards, &outputs("merged"), &mut |_, _, _| Ok(())).unwrap();
+        crate::atomic::commit_all(files).unwrap();
+        assert_eq!(info, a.info);
+        for suffix in [".npz", ".rows.tsv", ".json", ".tsv", ".export.json"] {
+            let read = |stem: &str| std::fs::read(dir.path().join(format!("{stem}{suffix}"))).unwrap();
+            assert!(read("whole") == read("merged"), "merged {suffix} differs");
+        }
+    }
+
+    #[test]
     fn long_tsv_lists_every_channel_at_every_position() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.tsv");
