@@ -281,6 +281,15 @@ impl NpzFile {
                 crc32: member.crc32(),
             });
         }
+        let length = file.metadata().with_path(&path)?.len();
+        if let Some(e) = entries.iter().find(|e| {
+            e.data_start.saturating_add(e.compressed_size) > length || (!e.deflated && e.size != e.compressed_size)
+        }) {
+            return Err(Error::in_file(
+                &path,
+                format!("array '{}' claims more bytes than the file holds (truncated or corrupt archive)", e.name),
+            ));
+        }
         Ok(NpzFile { path, file: Arc::new(file), entries })
     }
 
@@ -452,7 +461,8 @@ impl NpyArray {
             )));
         }
         let row_bytes = self.row_len() * self.dtype.size();
-        let mut bytes = vec![0u8; range.len() * row_bytes];
+        let wanted = range.len() as u64 * row_bytes as u64;
+        let mut bytes = Vec::new();
         if self.entry.deflated {
             let mut guard = self.stream.lock().unwrap_or_else(|p| p.into_inner());
             if guard.as_ref().is_none_or(|s| s.next_row > range.start) {
@@ -463,11 +473,13 @@ impl NpyArray {
             let position = guard.as_mut().expect("stream opened above");
             let skip = (range.start - position.next_row) as u64 * row_bytes as u64;
             let skipped = std::io::copy(&mut (&mut position.stream).take(skip), &mut std::io::sink());
+            // The buffer grows with what actually decompresses: a corrupt size cannot make it
+            // allocate more than the data holds.
             let read = skipped.and_then(|n| {
-                if n < skip {
+                if n < skip || (&mut position.stream).take(wanted).read_to_end(&mut bytes)? as u64 != wanted {
                     Err(std::io::ErrorKind::UnexpectedEof.into())
                 } else {
-                    position.stream.read_exact(&mut bytes)
+                    Ok(())
                 }
             });
             if let Err(e) = read {
@@ -476,6 +488,8 @@ impl NpyArray {
             }
             position.next_row = range.end;
         } else {
+            // Stored members lie inside the file (checked on open), so `wanted` is bounded by it.
+            bytes.resize(wanted as usize, 0);
             let offset = self.entry.data_start + self.header_len + range.start as u64 * row_bytes as u64;
             self.file
                 .read_exact_at(&mut bytes, offset)
