@@ -58,7 +58,9 @@ esac
 share="${XDG_DATA_HOME:-$HOME/.local/share}/tracel"
 mkdir -p "$share"
 ln -sfn "$prefix" "$share/tracel-llvm-$bundler"
-touch "$prefix/.tracel-llvm-installed"
+# Only when missing: the bundler's build script watches the marker, and a new mtime would make
+# cargo rebuild the whole CUDA back end.
+[ -e "$prefix/.tracel-llvm-installed" ] || touch "$prefix/.tracel-llvm-installed"
 echo "LLVM $found (NVPTX) in place for the bundler: $share/tracel-llvm-$bundler"
 
 nvcc_dir="$cache/nvcc-$nvcc_wheel"

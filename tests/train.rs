@@ -114,6 +114,24 @@ fn same_seed_same_bytes_and_predict_tsv_matches_npz() {
         let expected = 1.0 / (1.0 + (-(logits[i] as f64) / 2.0).exp());
         assert!((probs[i] as f64 - expected).abs() < 1e-6);
     }
+
+    // `--device auto` in a build without CUDA: the CPU, a warning saying why, the same bytes.
+    let auto = run_ok(
+        d,
+        "gkd-predict",
+        &["--model", "a", "--data", "task1.test.npz", "-o", "q.npz", "--temperature", "2", "--device", "auto"],
+    );
+    assert!(
+        auto.stderr.contains("--device auto: using the CPU (--device cuda: this build has no CUDA support"),
+        "{}",
+        auto.stderr
+    );
+    assert_eq!(std::fs::read(d.join("p.npz")).unwrap(), std::fs::read(d.join("q.npz")).unwrap());
+    // `--device cuda` in that build is refused before anything is written.
+    let cuda =
+        run_in(d, "gkd-predict", &["--model", "a", "--data", "task1.test.npz", "-o", "c.npz", "--device", "cuda"]);
+    assert_eq!(cuda.code, 2, "a usage error: {}", cuda.stderr);
+    assert!(cuda.stderr.contains("this build has no CUDA support") && !d.join("c.npz").exists());
 }
 
 #[test]

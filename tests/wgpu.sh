@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 CPU_TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
 WGPU_TARGET="${WGPU_TARGET_DIR:-$CPU_TARGET/wgpu}"
 WORK="${1:-$(mktemp -d)}"
-cargo build --release --locked --bins
+cargo build --release --locked --workspace --all-targets   # the CPU tools, as tests/run.sh builds them
 CARGO_TARGET_DIR="$WGPU_TARGET" cargo build --release --locked -p gkd-train -p gkd-predict --features gkd-train/wgpu,gkd-predict/wgpu
 CPU="$CPU_TARGET/release"; GPU="$WGPU_TARGET/release"
 "$CPU/gkd-synth" task1 --motifs test-data/motifs/koo_eddy_12tf_jaspar2016.jaspar --n 1000 --seed 2 -o "$WORK/t.{split}.npz"

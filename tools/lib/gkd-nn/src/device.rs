@@ -25,6 +25,8 @@ pub enum DeviceChoice {
     Wgpu,
     /// burn's CUDA back end.
     Cuda,
+    /// CUDA when this build has it and a device is present, otherwise the CPU (with a warning).
+    Auto,
 }
 
 impl DeviceChoice {
@@ -34,6 +36,10 @@ impl DeviceChoice {
             Self::Cpu => Ok(Device::flex()),
             Self::Wgpu => wgpu_device(),
             Self::Cuda => cuda_device(),
+            Self::Auto => Ok(cuda_device().unwrap_or_else(|e| {
+                log::warn!("--device auto: using the CPU ({e})");
+                Device::flex()
+            })),
         }
     }
 }
@@ -54,12 +60,28 @@ fn wgpu_device() -> Result<Device> {
 
 #[cfg(feature = "cuda")]
 fn cuda_device() -> Result<Device> {
-    use burn::tensor::DeviceType;
-    let found = std::panic::catch_unwind(|| Device::enumerate(DeviceType::Cuda).len()).unwrap_or(0);
-    if found == 0 {
-        return Err(Error::runtime("--device cuda: no CUDA device found (is the NVIDIA driver installed?)"));
+    let no_device = |why: String| Error::runtime(format!("--device cuda: no CUDA device: {why}"));
+    cuda_device_count().map_err(no_device).and_then(|count| match count {
+        0 => Err(no_device("the NVIDIA driver reports no GPU".into())),
+        _ => Ok(Device::cuda(0)),
+    })
+}
+
+/// The number of CUDA devices, asked of the driver directly. burn's own enumeration panics when
+/// `libcuda.so` cannot be loaded, so the driver library is looked for first.
+#[cfg(feature = "cuda")]
+fn cuda_device_count() -> std::result::Result<i32, String> {
+    use cudarc::driver::{DriverError, result, sys};
+    let explain = |e: DriverError| match e.error_string() {
+        Ok(text) => format!("{:?}: {}", e.0, text.to_string_lossy()),
+        Err(_) => format!("{:?}", e.0),
+    };
+    // SAFETY: only tries to dlopen the driver library (libloading), calling nothing in it.
+    if !unsafe { sys::is_culib_present() } {
+        return Err("the NVIDIA driver library (libcuda.so) is not installed or not on the loader path".into());
     }
-    Ok(Device::cuda(0))
+    result::init().map_err(|e| format!("the NVIDIA driver did not start ({})", explain(e)))?;
+    result::device::get_count().map_err(|e| format!("the NVIDIA driver could not count GPUs ({})", explain(e)))
 }
 
 #[cfg(not(feature = "cuda"))]
