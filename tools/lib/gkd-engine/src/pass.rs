@@ -1,0 +1,330 @@
+//! One forward (and, on request, backward) pass over a sub-batch of rows, in buffers that are
+//! kept and reused from one sub-batch to the next.
+//!
+//! Layout: every activation is position-major, (rows, positions, channels), with each row's
+//! 'same' padding stored as zero positions around it. A convolution over a sub-batch is then one
+//! GEMM whose left matrix is the input buffer itself read with overlapping rows (output position
+//! r reads the `kernel × channels` floats from position r on); the `kernel − 1` rows that
+//! straddle two input rows are computed and ignored.
+
+use gkd_nn::layers::Activation;
+
+use crate::layers::{ConvLayer, DenseLayer, Layers};
+use crate::matmul::{MatRef, matmul};
+
+/// How the first layer reads a padded input position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    /// Exactly one channel is 1, the others 0: the base.
+    Base(u8),
+    /// Every channel is 0 (padding, or an unknown base encoded as zeros).
+    Zero,
+    /// Anything else (0.25s for N, interpolated inputs): read as numbers.
+    Mixed,
+}
+
+/// Buffers of one sub-batch, reused across sub-batches.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    /// Per conv layer, its padded input (rows, padded positions, cin).
+    inputs: Vec<Vec<f32>>,
+    /// Per conv layer, the activation before pooling (rows, conv positions, cout): kept for
+    /// the backward pass.
+    activations: Vec<Vec<f32>>,
+    /// Per conv layer, the position within its pool window each pooled value came from.
+    argmax: Vec<Vec<u32>>,
+    /// GEMM output, and reused as a gradient buffer.
+    scratch: Vec<f32>,
+    /// First-layer reading of each padded input position.
+    columns: Vec<Column>,
+    /// The reduced features (rows, features) and, under a global max, where each came from.
+    features: Vec<f32>,
+    feature_argmax: Vec<u32>,
+    /// Per dense layer, its output (rows, outputs).
+    dense: Vec<Vec<f32>>,
+    /// Gradient buffers.
+    grad_a: Vec<f32>,
+    grad_b: Vec<f32>,
+}
+
+fn resize(buffer: &mut Vec<f32>, len: usize) {
+    buffer.clear();
+    buffer.resize(len, 0.0);
+}
+
+impl Workspace {
+    /// Forward pass of `rows` inputs given channel-major as (rows, channels, positions) in `x`;
+    /// returns the logits (rows × classes) in `logits`.
+    pub fn forward(&mut self, layers: &Layers, x: &[f32], rows: usize, logits: &mut Vec<f32>) {
+        let (c0, l0) = (layers.channels, layers.length);
+        self.inputs.resize_with(layers.convs.len() + 1, Vec::new);
+        self.activations.resize_with(layers.convs.len(), Vec::new);
+        self.argmax.resize_with(layers.convs.len(), Vec::new);
+        // The first input, transposed to position-major with its padding.
+        let (pl, lp) = layers.convs.first().map_or((0, l0), |c| (c.pad_left, c.padded_length()));
+        let input = &mut self.inputs[0];
+        resize(input, rows * lp * c0);
+        for r in 0..rows {
+            for c in 0..c0 {
+                let from = &x[(r * c0 + c) * l0..(r * c0 + c + 1) * l0];
+                for (p, v) in from.iter().enumerate() {
+                    input[(r * lp + pl + p) * c0 + c] = *v;
+                }
+            }
+        }
+        for i in 0..layers.convs.len() {
+            let layer = &layers.convs[i];
+            if i == 0 && layers.one_hot {
+                self.first_layer(layer, rows);
+            } else {
+                let (lp, k) = (layer.padded_length(), layer.kernel);
+                let m = rows * lp + 1 - k;
+                resize(&mut self.scratch, m * layer.cout);
+                let a = MatRef::strided(&self.inputs[i], m, k * layer.cin, layer.cin);
+                matmul(&mut self.scratch, a, MatRef::dense(&layer.forward, k * layer.cin, layer.cout));
+            }
+            let next_pad = layers.convs.get(i + 1).map_or((0, 0), |n| (n.pad_left, n.pad_right));
+            let outputs = ConvOutputs {
+                next: &mut self.inputs[i + 1],
+                activations: &mut self.activations[i],
+                argmax: &mut self.argmax[i],
+            };
+            finish_conv(layer, rows, &self.scratch, next_pad, outputs);
+        }
+        // Reduce: the last pooled output is (rows, positions, channels), already flat.
+        let last = &self.inputs[layers.convs.len()];
+        let (c, l) = layers.convs.last().map_or((c0, l0), |c| (c.cout, c.pooled_length()));
+        if layers.global_max {
+            resize(&mut self.features, rows * c);
+            self.feature_argmax.clear();
+            self.feature_argmax.resize(rows * c, 0);
+            for r in 0..rows {
+                for ch in 0..c {
+                    let (mut best, mut at) = (f32::NEG_INFINITY, 0u32);
+                    for p in 0..l {
+                        let v = last[(r * l + p) * c + ch];
+                        if v > best {
+                            (best, at) = (v, p as u32);
+                        }
+                    }
+                    self.features[r * c + ch] = best;
+                    self.feature_argmax[r * c + ch] = at;
+                }
+            }
+        } else {
+            resize(&mut self.features, rows * c * l);
+            self.features.copy_from_slice(&last[..rows * c * l]);
+        }
+        // Dense layers.
+        self.dense.resize_with(layers.dense.len(), Vec::new);
+        for (j, layer) in layers.dense.iter().enumerate() {
+            let mut out = std::mem::take(&mut self.dense[j]);
+            let input = if j == 0 { &self.features } else { &self.dense[j - 1] };
+            dense_forward(layer, input, rows, &mut out);
+            self.dense[j] = out;
+        }
+        logits.clear();
+        logits.extend_from_slice(self.dense.last().expect("an output layer"));
+    }
+
+    /// The first convolution on one-hot DNA: each output is the sum of the weight rows its
+    /// window's bases pick (no multiplications); positions that are not one-hot are read as
+    /// numbers. Writes the same rows a GEMM would into `scratch`.
+    fn first_layer(&mut self, layer: &ConvLayer, rows: usize) {
+        let (lp, k, cout) = (layer.padded_length(), layer.kernel, layer.cout);
+        let input = &self.inputs[0];
+        self.columns.clear();
+        self.columns.extend(input.chunks_exact(4).map(|v| {
+            let ones = v.iter().filter(|&&x| x == 1.0).count();
+            let zeros = v.iter().filter(|&&x| x == 0.0).count();
+            match (ones, zeros) {
+                (1, 3) => Column::Base(v.iter().position(|&x| x == 1.0).expect("one 1") as u8),
+                (0, 4) => Column::Zero,
+                _ => Column::Mixed,
+            }
+        }));
+        let m = rows * lp + 1 - k;
+        resize(&mut self.scratch, m * cout);
+        for r in 0..rows {
+            for l in 0..layer.conv_length() {
+                let out_row = r * lp + l;
+                let acc = &mut self.scratch[out_row * cout..(out_row + 1) * cout];
+                for t in 0..k {
+                    let p = out_row + t;
+                    match self.columns[p] {
+                        Column::Base(b) => {
+                            let w = &layer.forward[(t * 4 + b as usize) * cout..][..cout];
+                            acc.iter_mut().zip(w).for_each(|(a, w)| *a += w);
+                        }
+                        Column::Zero => {}
+                        Column::Mixed => {
+                            for c in 0..4 {
+                                let v = input[p * 4 + c];
+                                let w = &layer.forward[(t * 4 + c) * cout..][..cout];
+                                acc.iter_mut().zip(w).for_each(|(a, w)| *a += v * w);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gradients of Σ_r logit[r, class_of(r)] with respect to every input value, channel-major
+    /// (rows, channels, positions), after [`forward`](Self::forward) on the same rows.
+    pub fn backward(&mut self, layers: &Layers, rows: usize, class_of: &dyn Fn(usize) -> usize, grad: &mut Vec<f32>) {
+        let classes = layers.classes();
+        let mut upstream = std::mem::take(&mut self.grad_a);
+        let mut below = std::mem::take(&mut self.grad_b);
+        resize(&mut upstream, rows * classes);
+        for r in 0..rows {
+            upstream[r * classes + class_of(r)] = 1.0;
+        }
+        // Dense layers, last first: d(input) = d(output) · Wᵀ, through ReLU where there is one.
+        for j in (0..layers.dense.len()).rev() {
+            let layer = &layers.dense[j];
+            if layer.relu {
+                let out = &self.dense[j];
+                upstream.iter_mut().zip(out).for_each(|(g, y)| *g = if *y > 0.0 { *g } else { 0.0 });
+            }
+            resize(&mut below, rows * layer.inputs);
+            matmul(
+                &mut below,
+                MatRef::dense(&upstream, rows, layer.outputs),
+                MatRef::transpose_of(&layer.weight, layer.inputs, layer.outputs),
+            );
+            std::mem::swap(&mut upstream, &mut below);
+        }
+        // The reduction: back to the last pooled output (rows, positions, channels).
+        let (c, l) = layers.convs.last().map_or((layers.channels, layers.length), |c| (c.cout, c.pooled_length()));
+        if layers.global_max {
+            resize(&mut below, rows * l * c);
+            for r in 0..rows {
+                for ch in 0..c {
+                    let p = self.feature_argmax[r * c + ch] as usize;
+                    below[(r * l + p) * c + ch] = upstream[r * c + ch];
+                }
+            }
+            std::mem::swap(&mut upstream, &mut below);
+        }
+        // Convolution blocks, last first. `upstream` is d(pooled output), (rows, lq, cout).
+        for i in (0..layers.convs.len()).rev() {
+            let layer = &layers.convs[i];
+            let (lc, lq, cout, k) = (layer.conv_length(), layer.pooled_length(), layer.cout, layer.kernel);
+            // d(conv output before activation) into a buffer with kernel − 1 zero positions on
+            // each side of every row: the input gradient is then a 'valid' convolution of it
+            // with the flipped kernel, one GEMM with overlapping rows again.
+            let span = lc + 2 * (k - 1);
+            resize(&mut below, rows * span * cout);
+            let act = &self.activations[i];
+            let argmax = &self.argmax[i];
+            for r in 0..rows {
+                for q in 0..lq {
+                    for f in 0..cout {
+                        let l = q * layer.pool + argmax[(r * lq + q) * cout + f] as usize;
+                        let y = act[(r * lc + l) * cout + f];
+                        let slope = match layer.activation {
+                            Activation::Relu => (y > 0.0) as u8 as f32,
+                            Activation::Exponential => y,
+                            Activation::Identity => 1.0,
+                        };
+                        below[(r * span + k - 1 + l) * cout + f] += upstream[(r * lq + q) * cout + f] * slope;
+                    }
+                }
+            }
+            let m = rows * span + 1 - k;
+            resize(&mut self.scratch, m * layer.cin);
+            matmul(
+                &mut self.scratch,
+                MatRef::strided(&below, m, k * cout, cout),
+                MatRef::dense(&layer.backward, k * cout, layer.cin),
+            );
+            // Row r·span + p' is d(padded input position p'); keep the unpadded positions.
+            resize(&mut upstream, rows * layer.length_in * layer.cin);
+            for r in 0..rows {
+                let from = (r * span + layer.pad_left) * layer.cin;
+                let to = r * layer.length_in * layer.cin;
+                let n = layer.length_in * layer.cin;
+                upstream[to..to + n].copy_from_slice(&self.scratch[from..from + n]);
+            }
+        }
+        // (rows, positions, channels) → (rows, channels, positions).
+        let (c0, l0) = (layers.channels, layers.length);
+        resize(grad, rows * c0 * l0);
+        for r in 0..rows {
+            for p in 0..l0 {
+                for ch in 0..c0 {
+                    grad[(r * c0 + ch) * l0 + p] = upstream[(r * l0 + p) * c0 + ch];
+                }
+            }
+        }
+        self.grad_a = upstream;
+        self.grad_b = below;
+    }
+}
+
+/// Where a convolution block's results go.
+struct ConvOutputs<'a> {
+    /// The next layer's padded input.
+    next: &'a mut Vec<f32>,
+    /// The activation before pooling (rows, conv positions, cout).
+    activations: &'a mut Vec<f32>,
+    /// Where in its window each pooled value came from.
+    argmax: &'a mut Vec<u32>,
+}
+
+/// Bias, activation and max-pool of a convolution's GEMM rows `scratch` into the next layer's
+/// input, padded by `next_pad`.
+fn finish_conv(layer: &ConvLayer, rows: usize, scratch: &[f32], next_pad: (usize, usize), out: ConvOutputs<'_>) {
+    let (lp, lc, lq, cout, pool) =
+        (layer.padded_length(), layer.conv_length(), layer.pooled_length(), layer.cout, layer.pool);
+    let next_len = lq + next_pad.0 + next_pad.1;
+    let ConvOutputs { next, activations: act, argmax } = out;
+    resize(next, rows * next_len * cout);
+    resize(act, rows * lc * cout);
+    argmax.clear();
+    argmax.resize(rows * lq * cout, 0);
+    for r in 0..rows {
+        for l in 0..lc {
+            let from = &scratch[(r * lp + l) * cout..][..cout];
+            let to = &mut act[(r * lc + l) * cout..][..cout];
+            for ((a, z), b) in to.iter_mut().zip(from).zip(&layer.bias) {
+                *a = activate(layer.activation, z + b);
+            }
+        }
+        for q in 0..lq {
+            let out = &mut next[(r * next_len + next_pad.0 + q) * cout..][..cout];
+            let at = &mut argmax[(r * lq + q) * cout..][..cout];
+            out.copy_from_slice(&act[(r * lc + q * pool) * cout..][..cout]);
+            for j in 1..pool {
+                let window = &act[(r * lc + q * pool + j) * cout..][..cout];
+                for ((o, a), v) in out.iter_mut().zip(at.iter_mut()).zip(window) {
+                    if *v > *o {
+                        (*o, *a) = (*v, j as u32);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn activate(activation: Activation, z: f32) -> f32 {
+    match activation {
+        Activation::Relu => z.max(0.0),
+        Activation::Exponential => z.exp(),
+        Activation::Identity => z,
+    }
+}
+
+fn dense_forward(layer: &DenseLayer, input: &[f32], rows: usize, out: &mut Vec<f32>) {
+    resize(out, rows * layer.outputs);
+    matmul(out, MatRef::dense(input, rows, layer.inputs), MatRef::dense(&layer.weight, layer.inputs, layer.outputs));
+    for row in out.chunks_mut(layer.outputs) {
+        for (y, b) in row.iter_mut().zip(&layer.bias) {
+            *y += b;
+            if layer.relu && *y < 0.0 {
+                *y = 0.0;
+            }
+        }
+    }
+}
