@@ -16,24 +16,7 @@ CUDA_BIN="$CARGO_TARGET_DIR/cuda-build/release"
 LIBDEVICE="${GKD_CUDA_CACHE:-$HOME/.cache/gkd/cuda}/nvcc-${NVCC_WHEEL_VERSION:-12.6.85}/nvidia/cuda_nvcc/nvvm/libdevice/libdevice.10.bc"
 linked=$SECONDS
 
-command -v podman >/dev/null || { apt-get update -qq && apt-get install -y -qq podman runc debootstrap >/dev/null; }
-# Settings for machines without a Docker engine, as containers/podman_smoke.sh.
-mkdir -p /etc/containers
-[ -f /etc/containers/containers.conf ] || cat > /etc/containers/containers.conf <<'CONF'
-[containers]
-netns = "none"
-default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
-if ! podman image exists localhost/debian:bookworm-slim; then
-  root="$(mktemp -d)"
-  debootstrap --variant=minbase bookworm "$root" >/dev/null
-  tar -C "$root" -c . | podman import - localhost/debian:bookworm-slim
-  rm -rf "$root"
-fi
+source containers/podman_setup.sh
 image_start=$SECONDS
 ctx="$WORK/ctx"; mkdir -p "$ctx"
 # Stripped, as in Dockerfile.cuda (a CUDA tool carries LLVM: 236 MB with symbols, 186 MB without).

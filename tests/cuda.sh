@@ -47,19 +47,7 @@ if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
     --epochs 4 --batch-size 100 -o "$WORK/cuda-model"
   "$GPU/gkd-predict" --device cuda --model "$WORK/cuda-model" --data "$WORK/t.test.npz" -o "$WORK/gpu.npz"
   "$CPU/gkd-predict" --device cpu --model "$WORK/cuda-model" --data "$WORK/t.test.npz" -o "$WORK/cpu.npz"
-  python3 - "$WORK" <<'PY'
-import sys, zipfile, struct
-def logits(path):
-    with zipfile.ZipFile(path) as z:
-        raw = z.read("logits.npy")
-    header_len = struct.unpack("<H", raw[8:10])[0]
-    data = raw[10 + header_len:]
-    return struct.unpack(f"<{len(data) // 4}f", data)
-gpu, cpu = logits(f"{sys.argv[1]}/gpu.npz"), logits(f"{sys.argv[1]}/cpu.npz")
-diff = max(abs(a - b) for a, b in zip(gpu, cpu))
-print(f"cuda vs cpu logits of the cuda-trained koo-cnn-deep: max |diff| = {diff:.2e} over {len(gpu)} values")
-assert len(gpu) == len(cpu) and diff <= 1e-4, diff
-PY
+  python3 tests/support/logits_diff.py "$WORK/gpu.npz" "$WORK/cpu.npz" 1e-4 "cuda vs cpu (cuda-trained koo-cnn-deep)"
 else
   expect_no_device gkd-train "$WORK/no-model" \
     "$GPU/gkd-train" --device cuda --arch koo-cnn-shallow --train "$WORK/t.train.npz" --valid "$WORK/t.valid.npz" \

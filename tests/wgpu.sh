@@ -17,23 +17,14 @@ CPU="$CPU_TARGET/release"; GPU="$WGPU_TARGET/release"
   --epochs 4 --batch-size 50 -o "$WORK/model"
 "$GPU/gkd-predict" --device wgpu --model "$WORK/model" --data "$WORK/t.test.npz" -o "$WORK/gpu.npz" --metrics "$WORK/gpu.tsv"
 "$CPU/gkd-predict" --device cpu --model "$WORK/model" --data "$WORK/t.test.npz" -o "$WORK/cpu.npz" --metrics "$WORK/cpu.tsv"
+python3 tests/support/logits_diff.py "$WORK/gpu.npz" "$WORK/cpu.npz" 1e-4 "wgpu vs cpu"
 python3 - "$WORK" <<'PY'
-import sys, zipfile, struct
-def logits(path):
-    import io
-    with zipfile.ZipFile(path) as z:
-        raw = z.read("logits.npy")
-    header_len = struct.unpack("<H", raw[8:10])[0]
-    data = raw[10 + header_len:]
-    return struct.unpack(f"<{len(data) // 4}f", data)
+import sys
 work = sys.argv[1]
-gpu, cpu = logits(f"{work}/gpu.npz"), logits(f"{work}/cpu.npz")
-diff = max(abs(a - b) for a, b in zip(gpu, cpu))
 macro = [l.split("\t") for l in open(f"{work}/gpu.tsv") if l.startswith("macro")][0]
 history = [l.split("\t") for l in open(f"{work}/model/history.tsv")][1:]
 first, last = float(history[0][2]), float(history[-1][2])
-print(f"wgpu vs cpu logits: max |diff| = {diff:.2e} over {len(gpu)} values; wgpu training loss {first:.4f} -> {last:.4f}; test AUROC {macro[3]}")
-assert len(gpu) == len(cpu) and diff <= 1e-4, diff
+print(f"wgpu training loss {first:.4f} -> {last:.4f}; test AUROC {macro[3]}")
 assert last < first and float(macro[3]) > 0.5, "the wgpu-trained model did not learn"
 PY
 echo "wgpu path OK" >&2

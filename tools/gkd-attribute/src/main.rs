@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use gkd_cli::{Bar, CommonArgs, choice, run_main};
+use gkd_engine::EngineChoice;
 use gkd_explain::baselines::Baseline;
 use gkd_explain::method::{Method, Settings};
 use gkd_explain::run::{ClassOptimizationRequest, Request, RowSelection, RunOutputs};
@@ -129,6 +130,9 @@ struct Args {
     /// Compute device.
     #[arg(long, value_parser = choice::<DeviceChoice>(), default_value = "cpu")]
     device: DeviceChoice,
+    /// What runs convolutional models on the CPU: gkd's engine (auto) or burn.
+    #[arg(long, value_parser = choice::<EngineChoice>(), default_value = "auto")]
+    engine: EngineChoice,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -187,6 +191,7 @@ fn request(args: &Args) -> Result<Request> {
         },
         shard: args.shard.as_deref().map(str::parse::<Shard>).transpose().map_err(Error::usage)?,
         tool: TOOL,
+        engine: args.engine,
     })
 }
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use gkd_cli::{Bar, CommonArgs, choice, run_main};
+use gkd_engine::{EngineChoice, Runner};
 use gkd_io::atomic::{AtomicFile, commit_all};
 use gkd_io::error::{Error, Result};
 use gkd_io::predictions::{self, Predictions};
@@ -60,6 +61,9 @@ struct Args {
     /// Compute device.
     #[arg(long, value_parser = choice::<DeviceChoice>(), default_value = "cpu")]
     device: DeviceChoice,
+    /// What runs convolutional models on the CPU: gkd's engine (auto) or burn.
+    #[arg(long, value_parser = choice::<EngineChoice>(), default_value = "auto")]
+    engine: EngineChoice,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -99,7 +103,11 @@ fn run(args: &Args) -> Result<()> {
         }
         let bar = Bar::new();
         bar.start("predicting", Some(data.len() as u64));
-        all.push(gkd_nn::predict::dataset_logits(&model.network, &data, args.batch_size, &device, &bar)?);
+        let runner = Runner::new(&model.card.spec, &model.network, &device, args.engine);
+        if runner.uses_engine() {
+            log::info!("running {} on gkd's CPU engine", model.card.spec.arch.name());
+        }
+        all.push(runner.dataset_logits(&data, args.batch_size, &bar)?);
         bar.finish();
         first_card.get_or_insert(model.card);
     }

@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use gkd_cli::{Bar, CommonArgs, choice, run_main};
+use gkd_engine::{EngineChoice, Runner};
 use gkd_io::error::{Error, IoResultExt, Result};
 use gkd_io::manifest::DatasetKind;
+use gkd_io::progress::Progress;
 use gkd_nn::arch::{Arch, InputKind};
 use gkd_nn::data::Dataset;
 use gkd_nn::device::DeviceChoice;
@@ -142,6 +144,10 @@ struct Args {
     /// Compute device.
     #[arg(long, value_parser = choice::<DeviceChoice>(), default_value = "cpu")]
     device: DeviceChoice,
+    /// What computes --teacher models' logits on the CPU: gkd's engine (auto, as gkd-predict)
+    /// or burn. Training itself always runs on burn.
+    #[arg(long, value_parser = choice::<EngineChoice>(), default_value = "auto")]
+    engine: EngineChoice,
     /// With --describe and no --train: input channels [default: 4 for DNA, 5 for histone].
     #[arg(long)]
     channels: Option<usize>,
@@ -249,8 +255,13 @@ fn train(args: &Args) -> Result<()> {
         ));
     }
     let distillation = Distillation { temperature: args.temperature, alpha: args.alpha };
-    let teacher = gkd_nn::teacher::teacher_logits(&args.teacher, &args.soft_targets, &train, &device, &Bar::new())?
-        .map(|logits| Teacher { logits, distillation });
+    // Teacher logits as gkd-predict computes them (the CPU engine where it applies).
+    let logits_of = |model: &store::LoadedModel, data: &Dataset, progress: &dyn Progress| {
+        Runner::new(&model.card.spec, &model.network, &device, args.engine).dataset_logits(data, 256, progress)
+    };
+    let teacher =
+        gkd_nn::teacher::teacher_logits(&args.teacher, &args.soft_targets, &train, &device, &logits_of, &Bar::new())?
+            .map(|logits| Teacher { logits, distillation });
 
     let config = TrainConfig {
         epochs: args.epochs,

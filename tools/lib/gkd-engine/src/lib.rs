@@ -15,6 +15,7 @@
 mod layers;
 mod matmul;
 mod pass;
+pub mod runner;
 
 use std::sync::Mutex;
 
@@ -24,6 +25,7 @@ use rayon::prelude::*;
 
 pub use layers::{ConvLayer, DenseLayer, Layers};
 pub use matmul::{MatRef, matmul};
+pub use runner::{EngineChoice, Runner};
 
 use pass::Workspace;
 

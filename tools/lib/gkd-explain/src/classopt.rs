@@ -83,6 +83,7 @@ mod tests {
     use super::*;
     use crate::gradients::forward_logits;
     use crate::testing::network;
+    use gkd_engine::Runner;
     use gkd_nn::arch::Arch;
     use gkd_nn::layers::Activation;
 
@@ -95,9 +96,9 @@ mod tests {
         let settings = ClassOptimization { lambda: 0.0, lr: 0.05, steps: 60, seed: 1 };
         let raw =
             optimise(&network, Head::Sigmoid, &[0, 1], (4, 100), &ClassOptimization { steps: 0, ..settings }, &device);
-        let start = forward_logits(&network, &raw, 8, &device);
+        let start = forward_logits(&Runner::burn(&network, &device), &raw, 8);
         let optimised = optimise(&network, Head::Sigmoid, &[0, 1], (4, 100), &settings, &device);
-        let end = forward_logits(&network, &optimised, 8, &device);
+        let end = forward_logits(&Runner::burn(&network, &device), &optimised, 8);
         assert!(end[[0, 0]] > start[[0, 0]] + 0.5 && end[[1, 1]] > start[[1, 1]] + 0.5, "{start:?} -> {end:?}");
         // The penalty alone shrinks the input.
         let shrunk = optimise(

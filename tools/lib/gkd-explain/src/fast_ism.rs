@@ -267,6 +267,7 @@ mod tests {
     use super::*;
     use crate::ism::ism_naive;
     use crate::testing::network;
+    use gkd_engine::Runner;
     use gkd_nn::arch::Arch;
     use gkd_nn::layers::Activation;
 
@@ -285,7 +286,7 @@ mod tests {
                 let mut x =
                     Array3::from_shape_fn((2, 4, length), |(n, c, p)| ((n * 3 + p * 7 + p / 5) % 4 == c) as u8 as f32);
                 x.slice_mut(s![1, .., length / 2]).fill(0.0);
-                let naive = ism_naive(&network, &x, &Target::PerRow(vec![2, 0]), 128, &device);
+                let naive = ism_naive(&Runner::burn(&network, &device), &x, &Target::PerRow(vec![2, 0]), 128);
                 let fast = ism_fast(&network, &x, &Target::PerRow(vec![2, 0]), 100, &device).expect("supported");
                 let diff = (&naive - &fast).mapv(f32::abs).fold(0f32, |a, &b| a.max(b));
                 let scale = naive.mapv(f32::abs).fold(0f32, |a, &b| a.max(b));

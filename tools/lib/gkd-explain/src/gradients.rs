@@ -3,8 +3,8 @@
 //! the gradient correction of Majdandzic et al. (2023).
 
 use burn::tensor::{Device, Tensor, TensorData};
-use gkd_nn::model::Network;
-use ndarray::{Array2, Array3, ArrayView3, Axis, s};
+use gkd_engine::Runner;
+use ndarray::{Array2, Array3, Axis, s};
 
 /// Which logit each row is explained for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,34 +25,6 @@ impl Target {
     }
 }
 
-/// Logits of `network` (evaluation mode, plain device) for rows of `x`, and the gradient of the
-/// selected logit of each row with respect to that row's input. Rows are independent in
-/// evaluation mode, so one backward pass of Σ_rows logit[row, target[row]] gives every row's
-/// gradient.
-pub fn logits_and_gradients(
-    network: &Network,
-    x: ArrayView3<'_, f32>,
-    target: &Target,
-    first_row: usize,
-    device: &Device,
-) -> (Array2<f32>, Array3<f32>) {
-    let (n, c, l) = x.dim();
-    let autodiff = device.clone().autodiff();
-    let data: Vec<f32> = x.iter().copied().collect();
-    let input = Tensor::<3>::from_data(TensorData::new(data, [n, c, l]), &autodiff).require_grad();
-    let logits = network.forward(input.clone());
-    let classes = logits.dims()[1];
-    let mask = target_mask(n, classes, |row| target.class_of(first_row + row), &autodiff);
-    let grads = (logits.clone() * mask).sum().backward();
-    let gradient = input.grad(&grads).expect("the input requires a gradient");
-    let values: Vec<f32> = logits.into_data().try_to_vec::<f32>().expect("float32");
-    let g: Vec<f32> = gradient.into_data().try_to_vec::<f32>().expect("float32");
-    (
-        Array2::from_shape_vec((n, classes), values).expect("N x K"),
-        Array3::from_shape_vec((n, c, l), g).expect("N x C x L"),
-    )
-}
-
 /// An (n, k) tensor with a 1 at each row's class: multiplying logits by it and summing selects
 /// one logit per row.
 pub fn target_mask(n: usize, k: usize, class_of: impl Fn(usize) -> usize, device: &Device) -> Tensor<2> {
@@ -63,18 +35,18 @@ pub fn target_mask(n: usize, k: usize, class_of: impl Fn(usize) -> usize, device
     Tensor::from_data(TensorData::new(mask, [n, k]), device)
 }
 
-/// Logits of many inputs in batches (gkd-nn's batched inference, without a progress bar).
-pub fn forward_logits(network: &Network, x: &Array3<f32>, batch: usize, device: &Device) -> Array2<f32> {
-    gkd_nn::predict::logits(network, x, batch, device, &gkd_io::progress::Silent)
+/// Logits of many inputs in batches.
+pub fn forward_logits(runner: &Runner<'_>, x: &Array3<f32>, batch: usize) -> Array2<f32> {
+    runner.logits(x.view(), batch)
 }
 
 /// Saliency maps ∂logit_target/∂x for every row of `x`, in batches.
-pub fn saliency(network: &Network, x: &Array3<f32>, target: &Target, batch: usize, device: &Device) -> Array3<f32> {
+pub fn saliency(runner: &Runner<'_>, x: &Array3<f32>, target: &Target, batch: usize) -> Array3<f32> {
     let mut out = Array3::zeros(x.dim());
     let n = x.shape()[0];
     for start in (0..n).step_by(batch.max(1)) {
         let end = (start + batch.max(1)).min(n);
-        let (_, g) = logits_and_gradients(network, x.slice(s![start..end, .., ..]), target, start, device);
+        let (_, g) = runner.logits_and_gradients(x.slice(s![start..end, .., ..]), &|row| target.class_of(start + row));
         out.slice_mut(s![start..end, .., ..]).assign(&g);
     }
     out
@@ -96,13 +68,12 @@ pub fn gradient_correction(attr: &mut Array3<f32>) {
 /// attr = (x − x′) · ∫₀¹ ∂F(x′ + α(x − x′))/∂x dα. Returns the attributions and, per row, the
 /// completeness gap Σ attr − (F(x) − F(x′)).
 pub fn integrated_gradients(
-    network: &Network,
+    runner: &Runner<'_>,
     x: &Array3<f32>,
     baselines: &Array3<f32>,
     target: &Target,
     steps: usize,
     batch: usize,
-    device: &Device,
 ) -> (Array3<f32>, Vec<f32>) {
     let (n, c, l) = x.dim();
     let steps = steps.max(1);
@@ -121,8 +92,7 @@ pub fn integrated_gradients(
         let mut ends = (0f32, 0f32);
         for start in (0..=steps).step_by(batch.max(1)) {
             let end = (start + batch.max(1)).min(steps + 1);
-            let (logits, g) =
-                logits_and_gradients(network, path.slice(s![start..end, .., ..]), &Target::Class(k), 0, device);
+            let (logits, g) = runner.logits_and_gradients(path.slice(s![start..end, .., ..]), &|_| k);
             for j in start..end {
                 let weight = if j == 0 || j == steps { 0.5 } else { 1.0 } / steps as f32;
                 total.scaled_add(weight, &g.index_axis(Axis(0), j - start));
@@ -147,6 +117,7 @@ mod tests {
     use crate::testing::network;
     use gkd_nn::arch::Arch;
     use gkd_nn::layers::Activation;
+    use gkd_nn::model::Network;
 
     /// A random one-hot batch and a freshly initialised smooth network (BiLSTM, sigmoid/tanh).
     pub(crate) fn smooth_model(rows: usize, length: usize) -> (Network, Array3<f32>, Device) {
@@ -160,16 +131,16 @@ mod tests {
     #[test]
     fn saliency_equals_finite_differences() {
         let (network, x, device) = smooth_model(2, 12);
-        let g = saliency(&network, &x, &Target::Class(1), 8, &device);
+        let runner = Runner::burn(&network, &device);
+        let g = saliency(&runner, &x, &Target::Class(1), 8);
         let eps = 1e-2f32;
         for &(n, c, p) in &[(0usize, 0usize, 0usize), (0, 2, 5), (1, 3, 11), (1, 1, 6)] {
             let mut plus = x.clone();
             plus[[n, c, p]] += eps;
             let mut minus = x.clone();
             minus[[n, c, p]] -= eps;
-            let fd = (forward_logits(&network, &plus, 8, &device)[[n, 1]]
-                - forward_logits(&network, &minus, 8, &device)[[n, 1]])
-                / (2.0 * eps);
+            let fd =
+                (forward_logits(&runner, &plus, 8)[[n, 1]] - forward_logits(&runner, &minus, 8)[[n, 1]]) / (2.0 * eps);
             assert!((fd - g[[n, c, p]]).abs() <= 1e-3 + 0.02 * fd.abs(), "{n},{c},{p}: {fd} vs {}", g[[n, c, p]]);
         }
     }
@@ -177,9 +148,10 @@ mod tests {
     #[test]
     fn per_row_targets_pick_each_rows_class() {
         let (network, x, device) = smooth_model(2, 10);
-        let both = saliency(&network, &x, &Target::PerRow(vec![0, 1]), 8, &device);
-        let zero = saliency(&network, &x, &Target::Class(0), 8, &device);
-        let one = saliency(&network, &x, &Target::Class(1), 8, &device);
+        let runner = Runner::burn(&network, &device);
+        let both = saliency(&runner, &x, &Target::PerRow(vec![0, 1]), 8);
+        let zero = saliency(&runner, &x, &Target::Class(0), 8);
+        let one = saliency(&runner, &x, &Target::Class(1), 8);
         assert_eq!(both.index_axis(Axis(0), 0), zero.index_axis(Axis(0), 0));
         assert_eq!(both.index_axis(Axis(0), 1), one.index_axis(Axis(0), 1));
         assert_ne!(zero, one);
@@ -189,9 +161,10 @@ mod tests {
     fn integrated_gradients_are_complete() {
         let (network, x, device) = smooth_model(2, 10);
         let baselines = Array3::from_elem(x.dim(), 0.25f32);
-        let (attr, gaps) = integrated_gradients(&network, &x, &baselines, &Target::Class(0), 50, 64, &device);
-        let fx = forward_logits(&network, &x, 8, &device);
-        let fb = forward_logits(&network, &baselines, 8, &device);
+        let runner = Runner::burn(&network, &device);
+        let (attr, gaps) = integrated_gradients(&runner, &x, &baselines, &Target::Class(0), 50, 64);
+        let fx = forward_logits(&runner, &x, 8);
+        let fb = forward_logits(&runner, &baselines, 8);
         for row in 0..2 {
             let total: f32 = attr.index_axis(Axis(0), row).sum();
             let delta = fx[[row, 0]] - fb[[row, 0]];

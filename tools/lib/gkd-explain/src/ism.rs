@@ -1,8 +1,7 @@
 //! In-silico mutagenesis (docs/science.md §4): attr[b, i] = F(x with base b at position i) − F(x) for
 //! every position and base (0 at the reference base), by batched forward passes of all mutants.
 
-use burn::tensor::Device;
-use gkd_nn::model::Network;
+use gkd_engine::Runner;
 use ndarray::{Array3, ArrayView2, Axis, s};
 
 use crate::gradients::{Target, forward_logits};
@@ -22,7 +21,7 @@ pub fn mutants_of(reference: ArrayView2<'_, f32>) -> Vec<(usize, usize)> {
 
 /// Naive ISM: every single-base mutant of every row through the whole network, `batch` inputs
 /// per forward pass (the reference first, then its mutants); reference bases score 0.
-pub fn ism_naive(network: &Network, x: &Array3<f32>, target: &Target, batch: usize, device: &Device) -> Array3<f32> {
+pub fn ism_naive(runner: &Runner<'_>, x: &Array3<f32>, target: &Target, batch: usize) -> Array3<f32> {
     let (n, c, l) = x.dim();
     let mut attr = Array3::zeros((n, c, l));
     for row in 0..n {
@@ -36,7 +35,7 @@ pub fn ism_naive(network: &Network, x: &Array3<f32>, target: &Target, batch: usi
                 input[[b, i]] = 1.0;
             }
         }
-        let logits = forward_logits(network, &inputs, batch, device);
+        let logits = forward_logits(runner, &inputs, batch);
         let k = target.class_of(row);
         for (j, &(i, b)) in mutants.iter().enumerate() {
             attr[[row, b, i]] = logits[[j + 1, k]] - logits[[0, k]];
@@ -49,6 +48,8 @@ pub fn ism_naive(network: &Network, x: &Array3<f32>, target: &Target, batch: usi
 mod tests {
     use super::*;
     use crate::testing::network;
+    use burn::tensor::Device;
+    use gkd_engine::Runner;
     use gkd_nn::arch::Arch;
     use gkd_nn::layers::Activation;
 
@@ -59,10 +60,10 @@ mod tests {
         let network = network(5, Arch::KooCnnLocal, 100, 1, Activation::Relu, &device);
         let mut x = Array3::from_shape_fn((2, 4, 100), |(n, c, p)| ((n + p * 5) % 4 == c) as u8 as f32);
         x.slice_mut(ndarray::s![1, .., 40]).fill(0.0); // an N position: every base is a mutation
-        let attr = ism_naive(&network, &x, &Target::Class(0), 97, &device);
+        let attr = ism_naive(&Runner::burn(&network, &device), &x, &Target::Class(0), 97);
         for row in 0..2 {
             let one = x.slice(ndarray::s![row..row + 1, .., ..]).to_owned();
-            let base = forward_logits(&network, &one, 1, &device)[[0, 0]];
+            let base = forward_logits(&Runner::burn(&network, &device), &one, 1)[[0, 0]];
             for &(i, b) in &[(0usize, 0usize), (0, 1), (17, 2), (40, 3), (40, 0), (99, 1)] {
                 let mut mutant = one.clone();
                 for c in 0..4 {
@@ -71,7 +72,7 @@ mod tests {
                 let expected = if one[[0, b, i]] == 1.0 {
                     0.0
                 } else {
-                    forward_logits(&network, &mutant, 1, &device)[[0, 0]] - base
+                    forward_logits(&Runner::burn(&network, &device), &mutant, 1)[[0, 0]] - base
                 };
                 assert!((attr[[row, b, i]] - expected).abs() < 1e-5, "row {row} pos {i} base {b}");
             }

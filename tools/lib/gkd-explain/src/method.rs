@@ -2,6 +2,7 @@
 //! can be followed), each giving `attr` (maps, channels, positions) and its extra arrays.
 
 use burn::tensor::{Device, Tensor, TensorData};
+use gkd_engine::Runner;
 use gkd_io::error::{Error, Result};
 use gkd_io::manifest::DatasetKind;
 use gkd_io::progress::Progress;
@@ -148,21 +149,21 @@ pub fn attr_channels(method: Method) -> Option<Vec<String>> {
 #[allow(clippy::too_many_arguments)]
 pub fn attribute(
     method: Method,
-    network: &Network,
+    runner: &Runner<'_>,
     head: Head,
     x: &Array3<f32>,
     classes: &[usize],
     dataset_rows: &[usize],
     settings: &Settings,
-    device: &Device,
     bar: &dyn Progress,
 ) -> Result<Computed> {
     let batch = settings.batch.max(1);
+    let (network, device) = (runner.network(), runner.device());
     match method {
         Method::Saliency | Method::Gradxinput => {
             let mut attr = in_chunks(x, method.block(batch), bar, |part, start| {
                 let t = Target::PerRow(classes[start..start + part.shape()[0]].to_vec());
-                gradients::saliency(network, part, &t, batch, device)
+                gradients::saliency(runner, part, &t, batch)
             });
             if settings.gradient_correction {
                 gradients::gradient_correction(&mut attr);
@@ -172,7 +173,7 @@ pub fn attribute(
             }
             Ok(Computed::maps(attr))
         }
-        Method::Ig => Ok(integrated_gradients(network, x, classes, dataset_rows, settings, device, bar)),
+        Method::Ig => Ok(integrated_gradients(runner, x, classes, dataset_rows, settings, bar)),
         Method::Ism | Method::IsmFast => {
             let fast = engine(method, network, x.shape()[2]) == Some("fast");
             let attr = in_chunks(x, method.block(batch), bar, |part, start| {
@@ -180,7 +181,7 @@ pub fn attribute(
                 if fast {
                     fast_ism::ism_fast(network, part, &t, batch, device).expect("supported architecture")
                 } else {
-                    ism::ism_naive(network, part, &t, batch, device)
+                    ism::ism_naive(runner, part, &t, batch)
                 }
             });
             Ok(Computed::maps(attr))
@@ -256,12 +257,11 @@ fn in_chunks(
 /// Integrated gradients averaged over each row's references; extra arrays `gap` (the mean
 /// completeness gap Σattr − (F(x) − F(x′))) and `delta` (mean F(x) − F(x′)).
 fn integrated_gradients(
-    network: &Network,
+    runner: &Runner<'_>,
     x: &Array3<f32>,
     classes: &[usize],
     dataset_rows: &[usize],
     settings: &Settings,
-    device: &Device,
     bar: &dyn Progress,
 ) -> Computed {
     let (n, c, l) = x.dim();
@@ -280,15 +280,8 @@ fn integrated_gradients(
         let target = Target::Class(classes[i]);
         for reference in &refs {
             let reference = reference.clone().insert_axis(Axis(0));
-            let (a, gaps) = gradients::integrated_gradients(
-                network,
-                &xi,
-                &reference,
-                &target,
-                settings.steps,
-                settings.batch,
-                device,
-            );
+            let (a, gaps) =
+                gradients::integrated_gradients(runner, &xi, &reference, &target, settings.steps, settings.batch);
             let a = a.index_axis_move(Axis(0), 0);
             let sum = a.sum();
             attr.index_axis_mut(Axis(0), i).scaled_add(1.0 / refs.len() as f32, &a);

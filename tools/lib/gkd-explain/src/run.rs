@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
+use gkd_engine::{EngineChoice, Runner};
 use gkd_io::atomic::AtomicFile;
 use gkd_io::attributions::{
     ATTRIBUTION_SCHEMA, AttributionInfo, AttributionOutputs, AttributionWriter, Attributions, Inputs, MapRow,
@@ -79,6 +80,8 @@ pub struct Request {
     pub shard: Option<Shard>,
     /// The tool recorded in the sidecar.
     pub tool: &'static str,
+    /// Which implementation runs convolutional models on the CPU.
+    pub engine: EngineChoice,
 }
 
 impl Request {
@@ -178,6 +181,10 @@ fn explain_rows(
     progress: &dyn Progress,
 ) -> Result<(Vec<AtomicFile>, AttributionInfo)> {
     let (method, settings, card) = (request.method, &request.settings, &model.card);
+    let runner = Runner::new(&card.spec, &model.network, device, request.engine);
+    if runner.uses_engine() {
+        log::info!("running {} on gkd's CPU engine", card.spec.arch.name());
+    }
     let data_path =
         request.data.as_ref().ok_or_else(|| Error::usage(format!("--method {} needs --data", method.name())))?;
     let data = Dataset::load(data_path)?;
@@ -191,7 +198,7 @@ fn explain_rows(
     )?;
     let rows = select_rows(&request.rows, &data)?;
     let logits = match target {
-        TargetSpec::Predicted => Some(predicted_logits(&model.network, &data, &rows, settings.batch, device)?),
+        TargetSpec::Predicted => Some(predicted_logits(&runner, &data, &rows, settings.batch)?),
         _ => None,
     };
     let all_pairs = selection::pairs(&rows, target, card.classes.len(), logits.as_ref(), &data.y);
@@ -244,17 +251,7 @@ fn explain_rows(
         let dataset_rows: Vec<usize> = chunk.iter().map(|p| p.row).collect();
         let classes: Vec<usize> = chunk.iter().map(|p| p.class).collect();
         let x = data.gather_x(&dataset_rows)?;
-        let computed = method::attribute(
-            method,
-            &model.network,
-            card.head,
-            &x,
-            &classes,
-            &dataset_rows,
-            settings,
-            device,
-            progress,
-        )?;
+        let computed = method::attribute(method, &runner, card.head, &x, &classes, &dataset_rows, settings, progress)?;
         let map_rows: Vec<MapRow> = chunk
             .iter()
             .map(|p| {
@@ -300,17 +297,11 @@ fn explain_rows(
 }
 
 /// The logits of the selected rows (to explain each row's predicted class), a batch at a time.
-fn predicted_logits(
-    network: &gkd_nn::model::Network,
-    data: &Dataset,
-    rows: &[usize],
-    batch: usize,
-    device: &Device,
-) -> Result<ndarray::Array2<f32>> {
+fn predicted_logits(runner: &Runner<'_>, data: &Dataset, rows: &[usize], batch: usize) -> Result<ndarray::Array2<f32>> {
     let mut parts = Vec::new();
     for chunk in rows.chunks(batch.max(1)) {
         let x = data.gather_x(chunk)?;
-        parts.push(gkd_nn::predict::logits(network, &x, batch, device, &gkd_io::progress::Silent));
+        parts.push(runner.logits(x.view(), batch));
     }
     let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
     ndarray::concatenate(Axis(0), &views).map_err(|e| Error::runtime(format!("joining logits: {e}")))

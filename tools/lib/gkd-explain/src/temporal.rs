@@ -40,6 +40,7 @@ mod tests {
     use super::*;
     use crate::gradients::forward_logits;
     use crate::testing::network;
+    use gkd_engine::Runner;
     use gkd_nn::arch::Arch;
     use gkd_nn::layers::Activation;
 
@@ -50,7 +51,7 @@ mod tests {
             let network = network(2, arch, 30, 2, Activation::Relu, &device);
             let x = Array3::from_shape_fn((3, 4, 30), |(n, c, p)| ((n + p * 3) % 4 == c) as u8 as f32);
             let (fwd, rev) = temporal_logits(&network, &x, &device).unwrap();
-            let full = forward_logits(&network, &x, 8, &device);
+            let full = forward_logits(&Runner::burn(&network, &device), &x, 8);
             for row in 0..3 {
                 for k in 0..2 {
                     assert!((fwd[[row, 29, k]] - full[[row, k]]).abs() < 1e-5);
@@ -58,7 +59,9 @@ mod tests {
                 }
                 // A one-base prefix is the model on that base alone.
                 let one = x.slice(s![row..row + 1, .., ..1]).to_owned();
-                assert!((fwd[[row, 0, 1]] - forward_logits(&network, &one, 1, &device)[[0, 1]]).abs() < 1e-5);
+                assert!(
+                    (fwd[[row, 0, 1]] - forward_logits(&Runner::burn(&network, &device), &one, 1)[[0, 1]]).abs() < 1e-5
+                );
             }
         }
         let cnn = network(2, Arch::KooCnnLocal, 200, 1, Activation::Relu, &device);

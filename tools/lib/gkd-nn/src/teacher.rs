@@ -13,13 +13,19 @@ use ndarray::Array2;
 
 use crate::store::{self, CARD_FILE};
 
+/// How a teacher model's logits over a split are computed (by default
+/// [`predict::dataset_logits`](crate::predict::dataset_logits) on burn; gkd-train passes gkd-predict's
+/// own way, so that distilling from a model equals distilling from its gkd-predict output).
+pub type LogitsOf<'a> = &'a dyn Fn(&store::LoadedModel, &Dataset, &dyn Progress) -> Result<Array2<f32>>;
+
 /// The mean logits of `models` and `soft_targets` for every row of `train`, in its row order;
-/// `None` when both lists are empty.
+/// `None` when both lists are empty. Each model's logits come from `logits_of`.
 pub fn teacher_logits(
     models: &[PathBuf],
     soft_targets: &[PathBuf],
     train: &Dataset,
     device: &Device,
+    logits_of: LogitsOf<'_>,
     progress: &dyn Progress,
 ) -> Result<Option<Array2<f32>>> {
     let mut all = Vec::new();
@@ -50,7 +56,7 @@ pub fn teacher_logits(
         }
         log::info!("teacher {}: predicting {} training rows", dir.display(), train.len());
         progress.start("teacher logits", Some(train.len() as u64));
-        all.push(crate::predict::dataset_logits(&teacher.network, train, 256, device, progress)?);
+        all.push(logits_of(&teacher, train, progress)?);
         progress.finish();
     }
     for path in soft_targets {

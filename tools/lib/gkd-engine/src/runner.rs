@@ -1,0 +1,123 @@
+//! A loaded model ready to run: the CPU engine where it applies, burn everywhere else (GPU
+//! devices, recurrent and attention models, or when asked to with `--engine burn`).
+
+use burn::tensor::{Device, Tensor, TensorData};
+use gkd_io::Result;
+use gkd_io::dataset::Dataset;
+use gkd_io::progress::{Progress, Silent};
+use gkd_nn::model::{ModelSpec, Network};
+use ndarray::{Array2, Array3, ArrayView3};
+
+use crate::CnnEngine;
+
+/// Which implementation runs a convolutional model on the CPU (`--engine`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumMessage,
+    strum::EnumProperty,
+)]
+#[strum(serialize_all = "kebab-case")]
+pub enum EngineChoice {
+    /// gkd's CPU engine for the convolutional models on the CPU device; burn otherwise.
+    #[default]
+    Auto,
+    /// burn for every model (the reference the engine is checked against).
+    Burn,
+}
+
+/// A network with the means to run it.
+pub struct Runner<'a> {
+    network: &'a Network,
+    device: Device,
+    engine: Option<CnnEngine>,
+}
+
+impl<'a> Runner<'a> {
+    /// Run `network` (in evaluation mode) on `device`, with the engine where `choice` allows
+    /// it and the model and device suit it.
+    pub fn new(spec: &ModelSpec, network: &'a Network, device: &Device, choice: EngineChoice) -> Self {
+        let cpu = !device.is_autodiff() && *device == Device::flex();
+        let engine = (choice == EngineChoice::Auto && cpu).then(|| CnnEngine::new(spec, network)).flatten();
+        Self { network, device: device.clone(), engine }
+    }
+
+    /// Run `network` on `device` with burn only.
+    pub fn burn(network: &'a Network, device: &Device) -> Self {
+        Self { network, device: device.clone(), engine: None }
+    }
+
+    /// The burn network.
+    pub fn network(&self) -> &'a Network {
+        self.network
+    }
+
+    /// The burn device.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Whether the CPU engine runs this model.
+    pub fn uses_engine(&self) -> bool {
+        self.engine.is_some()
+    }
+
+    /// Logits (N, K) of the rows of `x` (N, C, L), `batch` rows per burn forward pass.
+    pub fn logits(&self, x: ArrayView3<'_, f32>, batch: usize) -> Array2<f32> {
+        match &self.engine {
+            Some(engine) => engine.logits(x),
+            None => gkd_nn::predict::logits(self.network, &x.to_owned(), batch, &self.device, &Silent),
+        }
+    }
+
+    /// Logits (N, K) of the rows of `x`, and the gradient of each row's logit `class_of(row)`
+    /// with respect to that row's input (N, C, L). Rows are independent in evaluation mode, so
+    /// burn's one backward pass of Σ_rows logit[row, class_of(row)] gives every row's gradient.
+    pub fn logits_and_gradients(
+        &self,
+        x: ArrayView3<'_, f32>,
+        class_of: &(dyn Fn(usize) -> usize + Sync),
+    ) -> (Array2<f32>, Array3<f32>) {
+        if let Some(engine) = &self.engine {
+            return engine.logits_and_gradients(x, class_of);
+        }
+        let (n, c, l) = x.dim();
+        let autodiff = self.device.clone().autodiff();
+        let input =
+            Tensor::<3>::from_data(TensorData::new(x.iter().copied().collect::<Vec<_>>(), [n, c, l]), &autodiff)
+                .require_grad();
+        let logits = self.network.forward(input.clone());
+        let k = logits.dims()[1];
+        let mut mask = vec![0f32; n * k];
+        (0..n).for_each(|row| mask[row * k + class_of(row)] = 1.0);
+        let mask = Tensor::<2>::from_data(TensorData::new(mask, [n, k]), &autodiff);
+        let grads = (logits.clone() * mask).sum().backward();
+        let gradient = input.grad(&grads).expect("the input requires a gradient");
+        let z: Vec<f32> = logits.into_data().try_to_vec::<f32>().expect("float32");
+        let g: Vec<f32> = gradient.into_data().try_to_vec::<f32>().expect("float32");
+        (Array2::from_shape_vec((n, k), z).expect("N x K"), Array3::from_shape_vec((n, c, l), g).expect("N x C x L"))
+    }
+
+    /// Logits (N, K) of every row of a dataset split, reading `batch` rows at a time (memory
+    /// holds one batch of inputs, whatever the size of the split).
+    pub fn dataset_logits(&self, data: &Dataset, batch: usize, progress: &dyn Progress) -> Result<Array2<f32>> {
+        let Some(engine) = &self.engine else {
+            return gkd_nn::predict::dataset_logits(self.network, data, batch, &self.device, progress);
+        };
+        let (n, batch) = (data.len(), batch.max(1));
+        let mut out = Array2::zeros((n, engine.layers().classes()));
+        for start in (0..n).step_by(batch) {
+            let x = data.read_x(start..(start + batch).min(n))?;
+            out.slice_mut(ndarray::s![start..start + x.shape()[0], ..]).assign(&engine.logits(x.view()));
+            progress.advance(x.shape()[0] as u64);
+        }
+        Ok(out)
+    }
+}
