@@ -12,6 +12,7 @@
 //! - Buffers are kept per worker and reused across batches; sub-batches run in parallel on the
 //!   rayon pool (gkd's `--threads`).
 
+mod ism;
 mod layers;
 mod matmul;
 mod pass;

@@ -27,18 +27,21 @@ enum Column {
 #[derive(Debug, Default)]
 pub struct Workspace {
     /// Per conv layer, its padded input (rows, padded positions, cin).
-    inputs: Vec<Vec<f32>>,
+    pub(crate) inputs: Vec<Vec<f32>>,
     /// Per conv layer, the activation before pooling (rows, conv positions, cout): kept for
     /// the backward pass.
-    activations: Vec<Vec<f32>>,
+    pub(crate) activations: Vec<Vec<f32>>,
     /// Per conv layer, the position within its pool window each pooled value came from.
     argmax: Vec<Vec<u32>>,
     /// GEMM output, and reused as a gradient buffer.
     scratch: Vec<f32>,
+    /// The first convolution's output before bias and activation, in GEMM row order (row
+    /// `r · padded length + position`): where fast ISM starts from.
+    pub(crate) first_conv: Vec<f32>,
     /// First-layer reading of each padded input position.
     columns: Vec<Column>,
     /// The reduced features (rows, features) and, under a global max, where each came from.
-    features: Vec<f32>,
+    pub(crate) features: Vec<f32>,
     feature_argmax: Vec<u32>,
     /// Per dense layer, its output (rows, outputs).
     dense: Vec<Vec<f32>>,
@@ -47,7 +50,7 @@ pub struct Workspace {
     grad_b: Vec<f32>,
 }
 
-fn resize(buffer: &mut Vec<f32>, len: usize) {
+pub(crate) fn resize(buffer: &mut Vec<f32>, len: usize) {
     buffer.clear();
     buffer.resize(len, 0.0);
 }
@@ -82,6 +85,9 @@ impl Workspace {
                 resize(&mut self.scratch, m * layer.cout);
                 let a = MatRef::strided(&self.inputs[i], m, k * layer.cin, layer.cin);
                 matmul(&mut self.scratch, a, MatRef::dense(&layer.forward, k * layer.cin, layer.cout));
+            }
+            if i == 0 {
+                self.first_conv.clone_from(&self.scratch);
             }
             let next_pad = layers.convs.get(i + 1).map_or((0, 0), |n| (n.pad_left, n.pad_right));
             let outputs = ConvOutputs {
@@ -308,7 +314,7 @@ fn finish_conv(layer: &ConvLayer, rows: usize, scratch: &[f32], next_pad: (usize
     }
 }
 
-fn activate(activation: Activation, z: f32) -> f32 {
+pub(crate) fn activate(activation: Activation, z: f32) -> f32 {
     match activation {
         Activation::Relu => z.max(0.0),
         Activation::Exponential => z.exp(),
@@ -316,7 +322,8 @@ fn activate(activation: Activation, z: f32) -> f32 {
     }
 }
 
-fn dense_forward(layer: &DenseLayer, input: &[f32], rows: usize, out: &mut Vec<f32>) {
+/// `out = relu?(input · W + b)` for `rows` input vectors.
+pub(crate) fn dense_forward(layer: &DenseLayer, input: &[f32], rows: usize, out: &mut Vec<f32>) {
     resize(out, rows * layer.outputs);
     matmul(out, MatRef::dense(input, rows, layer.inputs), MatRef::dense(&layer.weight, layer.inputs, layer.outputs));
     for row in out.chunks_mut(layer.outputs) {

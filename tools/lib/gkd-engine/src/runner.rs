@@ -105,6 +105,12 @@ impl<'a> Runner<'a> {
         (Array2::from_shape_vec((n, k), z).expect("N x K"), Array3::from_shape_vec((n, c, l), g).expect("N x C x L"))
     }
 
+    /// Fast ISM maps (N, 4, L) of one-hot rows on the engine (see [`CnnEngine::ism`]), or
+    /// `None` when the engine does not run this model.
+    pub fn ism_fast(&self, x: ArrayView3<'_, f32>, class_of: &(dyn Fn(usize) -> usize + Sync)) -> Option<Array3<f32>> {
+        self.engine.as_ref().map(|engine| engine.ism(x, class_of))
+    }
+
     /// Logits (N, K) of every row of a dataset split, reading `batch` rows at a time (memory
     /// holds one batch of inputs, whatever the size of the split).
     pub fn dataset_logits(&self, data: &Dataset, batch: usize, progress: &dyn Progress) -> Result<Array2<f32>> {

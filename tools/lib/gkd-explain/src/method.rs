@@ -178,10 +178,13 @@ pub fn attribute(
             let fast = engine(method, network, x.shape()[2]) == Some("fast");
             let attr = in_chunks(x, method.block(batch), bar, |part, start| {
                 let t = Target::PerRow(classes[start..start + part.shape()[0]].to_vec());
-                if fast {
-                    fast_ism::ism_fast(network, part, &t, batch, device).expect("supported architecture")
-                } else {
-                    ism::ism_naive(runner, part, &t, batch)
+                let on_engine = || runner.ism_fast(part.view(), &|row| t.class_of(row));
+                match fast.then(on_engine).flatten() {
+                    Some(attr) => attr,
+                    None if fast => {
+                        fast_ism::ism_fast(network, part, &t, batch, device).expect("supported architecture")
+                    }
+                    None => ism::ism_naive(runner, part, &t, batch),
                 }
             });
             Ok(Computed::maps(attr))
