@@ -17,6 +17,7 @@ mod layers;
 mod matmul;
 mod pass;
 pub mod runner;
+mod scan;
 
 use std::sync::Mutex;
 

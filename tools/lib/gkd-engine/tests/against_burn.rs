@@ -320,3 +320,36 @@ fn fast_ism_equals_naive_ism_on_every_sequence_cnn() {
         }
     }
 }
+
+#[test]
+fn scanning_equals_predicting_each_window() {
+    for arch in [Arch::KooCnnDeep, Arch::KooCnnShallow, Arch::KooCnnLocal, Arch::KooCnnDist, Arch::DemoCnn] {
+        for first in [Activation::Relu, Activation::Exponential] {
+            let length = 200;
+            let (spec, network) = model(arch, first, length, 3, 17);
+            let engine = CnnEngine::new(&spec, &network).expect("a convolutional model");
+            // A 1,400-position sequence (one row of `inputs`, with its N run), position-major.
+            let long = inputs(5, 4, 1400, 9);
+            let row = long.index_axis(ndarray::Axis(0), 4);
+            let sequence: Vec<f32> = (0..1400).flat_map(|p| (0..4).map(move |c| row[[c, p]])).collect();
+            for stride in [1, 7, 48, 100] {
+                let starts: Vec<usize> = (0..=1400 - length).step_by(stride).collect();
+                let t = std::time::Instant::now();
+                let scanned = engine.scan(&sequence, &starts);
+                let scan_s = t.elapsed().as_secs_f64();
+                let windows = Array3::from_shape_fn((starts.len(), 4, length), |(w, c, p)| row[[c, starts[w] + p]]);
+                let t = std::time::Instant::now();
+                let direct = engine.logits(windows.view());
+                let direct_s = t.elapsed().as_secs_f64();
+                let diff = worst(scanned.as_slice().unwrap(), direct.as_slice().unwrap());
+                println!(
+                    "{} {} stride {stride}: {} windows, scan vs per-window {diff:.1e} ({scan_s:.3} s vs {direct_s:.3} s, not a benchmark)",
+                    arch.name(),
+                    first.name(),
+                    starts.len()
+                );
+                assert!(diff <= 1e-5, "{} {} stride {stride}: {diff}", arch.name(), first.name());
+            }
+        }
+    }
+}
