@@ -165,3 +165,15 @@ pub fn reference_revcomp(seq: &str) -> String {
         })
         .collect()
 }
+
+/// Every interval of `chrom` in a bigWig, as (start, end, value).
+pub fn bigwig_intervals(path: &Path, chrom: &str) -> Vec<(u32, u32, f32)> {
+    let mut reader = bigtools::BigWigRead::open_file(path).expect("a readable bigWig");
+    let size = reader.chroms().iter().find(|c| c.name == chrom).map_or(0, |c| c.length);
+    reader
+        .get_interval(chrom, 0, size)
+        .expect("chromosome")
+        .map(|v| v.expect("value"))
+        .map(|v| (v.start, v.end, v.value))
+        .collect()
+}

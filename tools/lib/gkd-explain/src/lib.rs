@@ -15,6 +15,7 @@ pub mod gradients;
 pub mod ism;
 pub mod method;
 pub mod run;
+pub mod scan;
 pub mod selection;
 pub mod temporal;
 pub mod track;

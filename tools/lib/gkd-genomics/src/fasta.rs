@@ -133,6 +133,56 @@ pub fn read_all(path: &Path, unique_ids: bool) -> Result<Vec<FastaRecord>> {
     FastaReader::open(path, unique_ids)?.collect()
 }
 
+/// A FASTA file read by region through its index: the `.fai` beside it, or one built in memory
+/// for an uncompressed file (a bgzip FASTA needs its `.fai` and `.gzi`, as samtools faidx makes).
+pub struct IndexedFasta {
+    path: PathBuf,
+    reader: fasta::io::IndexedReader<fasta::io::BufReader<std::fs::File>>,
+    sizes: Vec<(String, u64)>,
+}
+
+impl IndexedFasta {
+    /// Open `path` and its index.
+    pub fn open(path: &Path) -> Result<Self> {
+        let mut fai = path.as_os_str().to_owned();
+        fai.push(".fai");
+        let index = if Path::new(&fai).exists() {
+            fasta::fai::fs::read(&fai).map_err(|e| Error::in_file(&fai, format!("is not a FASTA index: {e}")))?
+        } else {
+            fasta::fs::index(path).map_err(|e| {
+                Error::in_file(
+                    path,
+                    format!("cannot be indexed ({e}); for a bgzip FASTA give its .fai (samtools faidx)"),
+                )
+            })?
+        };
+        let sizes =
+            index.as_ref().iter().map(|r| (String::from_utf8_lossy(r.name()).into_owned(), r.length())).collect();
+        let reader = fasta::io::indexed_reader::Builder::default()
+            .set_index(index)
+            .build_from_path(path)
+            .map_err(|e| Error::in_file(path, format!("cannot be opened for reading by region: {e}")))?;
+        Ok(Self { path: path.to_path_buf(), reader, sizes })
+    }
+
+    /// Every sequence's name and length, in file order.
+    pub fn sizes(&self) -> &[(String, u64)] {
+        &self.sizes
+    }
+
+    /// The bases of `chrom` over the 0-based half-open `[start, end)` (non-empty, inside the
+    /// sequence).
+    pub fn fetch(&mut self, chrom: &str, start: u64, end: u64) -> Result<Vec<u8>> {
+        let position = |p: u64| noodles::core::Position::try_from(p as usize).expect("1-based positions");
+        let region = noodles::core::Region::new(chrom, position(start + 1)..=position(end));
+        let record = self
+            .reader
+            .query(&region)
+            .map_err(|e| Error::in_file(&self.path, format!("cannot read {chrom}:{start}-{end}: {e}")))?;
+        Ok(record.sequence().as_ref().to_vec())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

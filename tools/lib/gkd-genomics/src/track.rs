@@ -2,6 +2,9 @@
 //! the reference coordinates of the rows they explain.
 
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Seek, Write};
+use std::path::Path;
 
 use bigtools::beddata::BedParserStreamingIterator;
 use bigtools::{BigWigWrite, Value};
@@ -46,7 +49,7 @@ impl BaseTrack {
 
     /// Stage the track as a bigWig file; `sizes` must hold every chromosome of the track and
     /// cover its positions.
-    pub fn stage_bigwig(&self, dest: &std::path::Path, sizes: &BTreeMap<String, u32>) -> Result<AtomicFile> {
+    pub fn stage_bigwig(&self, dest: &Path, sizes: &BTreeMap<String, u32>) -> Result<AtomicFile> {
         for (chrom, extent) in self.extents() {
             match sizes.get(&chrom) {
                 None => return Err(Error::usage(format!("no size for chromosome '{chrom}' in --chrom-sizes"))),
@@ -58,20 +61,84 @@ impl BaseTrack {
                 _ => {}
             }
         }
-        let mut out = AtomicFile::create(dest)?;
-        let file = out.file().try_clone().map_err(|e| Error::io(dest, e))?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .build()
-            .map_err(|e| Error::runtime(format!("cannot start the bigWig writer: {e}")))?;
-        let chrom_sizes = sizes.iter().map(|(c, &s)| (c.clone(), s)).collect();
-        let records = BedParserStreamingIterator::wrap_infallible_iter(self.records().into_iter(), false);
-        BigWigWrite::new(file, chrom_sizes)
-            .write(records, runtime)
-            .map_err(|e| Error::runtime(format!("{}: writing bigWig: {e}", dest.display())))?;
-        Ok(out)
+        let chrom_sizes: Vec<(String, u32)> = sizes.iter().map(|(c, &s)| (c.clone(), s)).collect();
+        let records = self.records().into_iter().map(Ok::<_, std::io::Error>);
+        stage_bigwig_records(dest, &chrom_sizes, records, false)
     }
 }
+
+/// Stage a bigWig at `dest` from `(chrom, value)` records: chromosomes contiguous (in name
+/// order unless `any_chrom_order`), intervals sorted and not overlapping within each.
+pub fn stage_bigwig_records<I>(
+    dest: &Path,
+    sizes: &[(String, u32)],
+    records: I,
+    any_chrom_order: bool,
+) -> Result<AtomicFile>
+where
+    I: Iterator<Item = std::io::Result<(String, Value)>> + Send,
+{
+    let mut out = AtomicFile::create(dest)?;
+    let file = out.file().try_clone().map_err(|e| Error::io(dest, e))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .map_err(|e| Error::runtime(format!("cannot start the bigWig writer: {e}")))?;
+    let chrom_sizes = sizes.iter().cloned().collect();
+    BigWigWrite::new(file, chrom_sizes)
+        .write(BedParserStreamingIterator::wrap_iter(records, any_chrom_order), runtime)
+        .map_err(|e| Error::runtime(format!("{}: writing bigWig: {e}", dest.display())))?;
+    Ok(out)
+}
+
+/// A track too large to hold in memory (a genome scan): `(start, end, value)` records
+/// appended in order, chromosome by chromosome, to a temporary file, and written as a bigWig
+/// from it.
+pub struct SpooledTrack {
+    file: BufWriter<File>,
+    /// Records per chromosome, in the order added.
+    chroms: Vec<(String, u64)>,
+}
+
+impl SpooledTrack {
+    /// An empty track in a new temporary file.
+    pub fn new() -> Result<Self> {
+        let file = tempfile::tempfile().map_err(|e| Error::runtime(format!("cannot create a temporary file: {e}")))?;
+        Ok(Self { file: BufWriter::new(file), chroms: Vec::new() })
+    }
+
+    /// Append `value` over `[start, end)` of `chrom` (after every earlier record of `chrom`).
+    pub fn push(&mut self, chrom: &str, start: u32, end: u32, value: f32) -> Result<()> {
+        match self.chroms.last_mut() {
+            Some((c, n)) if c == chrom => *n += 1,
+            _ => self.chroms.push((chrom.to_owned(), 1)),
+        }
+        let mut record = [0u8; RECORD];
+        record[..4].copy_from_slice(&start.to_le_bytes());
+        record[4..8].copy_from_slice(&end.to_le_bytes());
+        record[8..].copy_from_slice(&value.to_le_bytes());
+        self.file.write_all(&record).map_err(|e| Error::runtime(format!("writing a temporary file: {e}")))
+    }
+
+    /// Stage the records as a bigWig at `dest` (chromosomes in the order added).
+    pub fn stage(self, dest: &Path, sizes: &[(String, u32)]) -> Result<AtomicFile> {
+        let mut file = self.file.into_inner().map_err(|e| Error::runtime(format!("writing a temporary file: {e}")))?;
+        file.rewind().map_err(|e| Error::runtime(format!("reading a temporary file: {e}")))?;
+        let mut reader = BufReader::new(file);
+        let records =
+            self.chroms.into_iter().flat_map(|(chrom, n)| std::iter::repeat_n(chrom, n as usize)).map(move |chrom| {
+                let mut record = [0u8; RECORD];
+                reader.read_exact(&mut record)?;
+                let word = |i: usize| [record[i], record[i + 1], record[i + 2], record[i + 3]];
+                let (start, end) = (u32::from_le_bytes(word(0)), u32::from_le_bytes(word(4)));
+                Ok((chrom, Value { start, end, value: f32::from_le_bytes(word(8)) }))
+            });
+        stage_bigwig_records(dest, sizes, records, true)
+    }
+}
+
+/// Bytes of one spooled record: start, end (u32) and value (f32), little-endian.
+const RECORD: usize = 12;
 
 /// Read a chromosome sizes file (`name<TAB>size` per line, as UCSC's `fetchChromSizes` or the
 /// first two columns of a FASTA index).
@@ -118,6 +185,29 @@ mod tests {
             ]
         );
         assert_eq!(t.extents()["chr2"], 8);
+    }
+
+    #[test]
+    fn spooled_tracks_keep_chromosomes_in_the_order_added() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.bw");
+        let mut t = SpooledTrack::new().unwrap();
+        // chrY before chrX: file order, not name order.
+        for (chrom, n) in [("chrY", 30u32), ("chrX", 20)] {
+            for s in 0..n {
+                t.push(chrom, 5 + 2 * s, 7 + 2 * s, s as f32 - 3.5).unwrap();
+            }
+        }
+        let sizes = vec![("chrY".to_owned(), 100u32), ("chrX".to_owned(), 100)];
+        t.stage(&path, &sizes).unwrap().commit().unwrap();
+        let mut reader = bigtools::BigWigRead::open_file(&path).unwrap();
+        for (chrom, n) in [("chrY", 30u32), ("chrX", 20)] {
+            let values: Vec<Value> = reader.get_interval(chrom, 0, 100).unwrap().map(|v| v.unwrap()).collect();
+            assert_eq!(values.len(), n as usize);
+            for (s, v) in values.iter().enumerate() {
+                assert_eq!((v.start, v.end, v.value), (5 + 2 * s as u32, 7 + 2 * s as u32, s as f32 - 3.5));
+            }
+        }
     }
 
     #[test]

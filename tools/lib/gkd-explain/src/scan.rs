@@ -1,0 +1,210 @@
+//! Genome scans (gkd-scan): a model's predictions over every window of whole chromosomes or BED
+//! regions of a FASTA file, at a stride, as one bigWig track per class.
+//!
+//! The FASTA is read by region through its index (`.fai`, built in memory when absent, for
+//! uncompressed files), a chunk of windows at a time; the engine computes each chunk's layers
+//! once along its sequence ([`gkd_engine::CnnEngine::scan`]); each class's values go to a
+//! temporary file as they are computed, and each bigWig is written from its file at the end. So
+//! memory follows the chunk, not the chromosome.
+//!
+//! Placement: the window starting at s (length L) gives the interval of `stride` bases centred
+//! in it, `[s + ⌊(L − stride)/2⌋, … + stride)` (one base at stride 1, the window itself at stride
+//! L): consecutive windows' intervals tile the region without overlapping. Regions shorter than
+//! a window give no values.
+
+use std::path::{Path, PathBuf};
+
+use gkd_engine::CnnEngine;
+use gkd_genomics::bed::read_bed;
+use gkd_genomics::fasta::IndexedFasta;
+use gkd_genomics::onehot::{EncodingTable, encode_into, first_invalid};
+use gkd_genomics::track::SpooledTrack;
+use gkd_io::atomic::AtomicFile;
+use gkd_io::error::{Error, Result};
+use gkd_io::progress::Progress;
+use gkd_nn::loss::Head;
+use gkd_nn::store::{CARD_FILE, LoadedModel};
+use ndarray::ArrayViewMut2;
+
+/// What each track holds.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumMessage,
+    strum::EnumProperty,
+)]
+#[strum(serialize_all = "kebab-case")]
+pub enum TrackValue {
+    /// The class's probability (sigmoid, or softmax over the classes, as the model's head).
+    #[default]
+    Probability,
+    /// The class's logit.
+    Logit,
+}
+
+/// A scan.
+#[derive(Debug, Clone)]
+pub struct ScanRequest {
+    /// FASTA file (plain, or bgzip with its .fai and .gzi).
+    pub fasta: PathBuf,
+    /// Regions to scan (default: every sequence of the FASTA).
+    pub bed: Option<PathBuf>,
+    /// Bases between consecutive window starts.
+    pub stride: usize,
+    /// The classes to write (indices into the model's classes).
+    pub classes: Vec<usize>,
+    /// Probability or logit.
+    pub value: TrackValue,
+    /// The one-hot value of N and other ambiguous bases (as gkd-onehot --n-value).
+    pub n_value: f32,
+    /// Windows per chunk (memory holds one chunk's sequence and layers).
+    pub windows_per_chunk: usize,
+}
+
+/// One stretch of a chromosome to scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Region {
+    chrom: String,
+    start: u64,
+    end: u64,
+}
+
+/// The regions: every sequence, or the BED's intervals (sorted, overlaps merged, each checked
+/// against the FASTA).
+fn regions(bed: Option<&Path>, sizes: &[(String, u64)], fasta_path: &Path) -> Result<Vec<Region>> {
+    let Some(bed) = bed else {
+        return Ok(sizes.iter().map(|(c, n)| Region { chrom: c.clone(), start: 0, end: *n }).collect());
+    };
+    let order = |c: &str| sizes.iter().position(|(name, _)| name == c);
+    let mut out: Vec<(usize, Region)> = Vec::new();
+    for iv in read_bed(bed)? {
+        let Some(i) = order(&iv.chrom) else {
+            return Err(Error::at_line(
+                bed,
+                iv.line,
+                format!("chromosome '{}' is not in {}", iv.chrom, fasta_path.display()),
+            ));
+        };
+        if iv.end > sizes[i].1 {
+            return Err(Error::at_line(
+                bed,
+                iv.line,
+                format!("{}:{}-{} ends beyond the chromosome's {} bases", iv.chrom, iv.start, iv.end, sizes[i].1),
+            ));
+        }
+        out.push((i, Region { chrom: iv.chrom, start: iv.start, end: iv.end }));
+    }
+    out.sort_by_key(|(i, r)| (*i, r.start, r.end));
+    let mut merged: Vec<(usize, Region)> = Vec::new();
+    for (i, r) in out {
+        match merged.last_mut() {
+            Some((j, last)) if *j == i && r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push((i, r)),
+        }
+    }
+    Ok(merged.into_iter().map(|(_, r)| r).collect())
+}
+
+/// Track values of one window's logits: probability (per the head) or logit, for `classes`.
+fn track_values(logits: &[f32], head: Head, value: TrackValue, classes: &[usize]) -> Vec<f32> {
+    match value {
+        TrackValue::Logit => classes.iter().map(|&k| logits[k]).collect(),
+        TrackValue::Probability => match head {
+            Head::Sigmoid => classes.iter().map(|&k| (1.0 / (1.0 + (-(logits[k] as f64)).exp())) as f32).collect(),
+            Head::Softmax => {
+                let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+                let sum: f64 = logits.iter().map(|&z| (z as f64 - max).exp()).sum();
+                classes.iter().map(|&k| ((logits[k] as f64 - max).exp() / sum) as f32).collect()
+            }
+        },
+    }
+}
+
+/// Scan `request`'s regions with `model` (on the CPU engine), writing one bigWig per class:
+/// `paths[i]` for `request.classes[i]`. Returns the staged files.
+pub fn scan(
+    request: &ScanRequest,
+    model: &LoadedModel,
+    model_dir: &Path,
+    paths: &[PathBuf],
+    progress: &dyn Progress,
+) -> Result<Vec<AtomicFile>> {
+    let card = &model.card;
+    let engine = CnnEngine::new(&card.spec, &model.network).ok_or_else(|| {
+        Error::in_file(
+            model_dir.join(CARD_FILE),
+            format!("gkd-scan runs the convolutional sequence models; this model is {}", card.spec.arch.name()),
+        )
+    })?;
+    if card.spec.channels != 4 {
+        return Err(Error::in_file(model_dir.join(CARD_FILE), "gkd-scan needs a model of one-hot DNA (4 channels)"));
+    }
+    let window = card.spec.length;
+    let stride = request.stride.max(1);
+    let mut fasta = IndexedFasta::open(&request.fasta)?;
+    let sizes = fasta.sizes().to_vec();
+    let regions = regions(request.bed.as_deref(), &sizes, &request.fasta)?;
+    let mut chrom_sizes = Vec::with_capacity(sizes.len());
+    for (chrom, size) in &sizes {
+        let size = u32::try_from(*size)
+            .map_err(|_| Error::in_file(&request.fasta, format!("'{chrom}' is longer than bigWig's 2^32 positions")))?;
+        chrom_sizes.push((chrom.clone(), size));
+    }
+    let mut tracks = request.classes.iter().map(|_| SpooledTrack::new()).collect::<Result<Vec<_>>>()?;
+    let table = EncodingTable::new(request.n_value);
+    let total: u64 =
+        regions.iter().map(|r| (r.end - r.start).saturating_sub(window as u64 - 1).div_ceil(stride as u64)).sum();
+    progress.start("scanning windows", Some(total));
+    let offset = ((window.saturating_sub(stride)) / 2) as u64;
+    let per_chunk = request.windows_per_chunk.max(1);
+    for region in &regions {
+        let length = region.end - region.start;
+        if length < window as u64 {
+            log::warn!(
+                "{}:{}-{} is shorter than a window ({window} bp): no values",
+                region.chrom,
+                region.start,
+                region.end
+            );
+            continue;
+        }
+        let starts: Vec<u64> = (region.start..=region.end - window as u64).step_by(stride).collect();
+        for chunk in starts.chunks(per_chunk) {
+            let (first, last) = (chunk[0], chunk[chunk.len() - 1] + window as u64);
+            let seq = fasta.fetch(&region.chrom, first, last)?;
+            if let Some((i, b)) = first_invalid(&seq) {
+                return Err(Error::in_file(
+                    &request.fasta,
+                    format!(
+                        "'{}' position {}: '{}' is not a nucleotide code",
+                        region.chrom,
+                        first + i as u64 + 1,
+                        b as char
+                    ),
+                ));
+            }
+            let mut onehot = vec![0f32; seq.len() * 4];
+            encode_into(&seq, ArrayViewMut2::from_shape((seq.len(), 4), &mut onehot).expect("L x 4"), false, &table);
+            let relative: Vec<usize> = chunk.iter().map(|&s| (s - first) as usize).collect();
+            let logits = engine.scan(&onehot, &relative);
+            for (w, &s) in chunk.iter().enumerate() {
+                let values =
+                    track_values(logits.row(w).as_slice().expect("row"), card.head, request.value, &request.classes);
+                let (a, b) = ((s + offset) as u32, (s + offset + stride as u64).min(region.end) as u32);
+                for (track, v) in tracks.iter_mut().zip(values) {
+                    track.push(&region.chrom, a, b, v)?;
+                }
+            }
+            progress.advance(chunk.len() as u64);
+        }
+    }
+    progress.finish();
+    tracks.into_iter().zip(paths).map(|(track, path)| track.stage(path, &chrom_sizes)).collect()
+}
