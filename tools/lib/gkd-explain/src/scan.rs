@@ -14,6 +14,7 @@
 
 use std::path::{Path, PathBuf};
 
+use burn::tensor::{Device, Tensor, TensorData};
 use gkd_engine::CnnEngine;
 use gkd_genomics::bed::read_bed;
 use gkd_genomics::fasta::IndexedFasta;
@@ -22,7 +23,7 @@ use gkd_genomics::track::SpooledTrack;
 use gkd_io::atomic::AtomicFile;
 use gkd_io::error::{Error, Result};
 use gkd_io::progress::Progress;
-use gkd_nn::loss::Head;
+use gkd_nn::loss::{Head, probabilities};
 use gkd_nn::store::{CARD_FILE, LoadedModel};
 use ndarray::ArrayViewMut2;
 
@@ -112,18 +113,18 @@ fn regions(bed: Option<&Path>, sizes: &[(String, u64)], fasta_path: &Path) -> Re
     Ok(merged.into_iter().map(|(_, r)| r).collect())
 }
 
-/// Track values of one window's logits: probability (per the head) or logit, for `classes`.
-fn track_values(logits: &[f32], head: Head, value: TrackValue, classes: &[usize]) -> Vec<f32> {
+/// The values the tracks hold for a chunk's logits (windows × classes): the logits, or the
+/// probabilities the model's head gives (as gkd-predict computes them).
+fn track_values(logits: ndarray::Array2<f32>, head: Head, value: TrackValue) -> ndarray::Array2<f32> {
     match value {
-        TrackValue::Logit => classes.iter().map(|&k| logits[k]).collect(),
-        TrackValue::Probability => match head {
-            Head::Sigmoid => classes.iter().map(|&k| (1.0 / (1.0 + (-(logits[k] as f64)).exp())) as f32).collect(),
-            Head::Softmax => {
-                let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
-                let sum: f64 = logits.iter().map(|&z| (z as f64 - max).exp()).sum();
-                classes.iter().map(|&k| ((logits[k] as f64 - max).exp() / sum) as f32).collect()
-            }
-        },
+        TrackValue::Logit => logits,
+        TrackValue::Probability => {
+            let (n, k) = logits.dim();
+            let device = Device::flex();
+            let z = Tensor::<2>::from_data(TensorData::new(logits.into_raw_vec_and_offset().0, [n, k]), &device);
+            let p = probabilities(head, z, 1.0).into_data().try_to_vec::<f32>().expect("float32");
+            ndarray::Array2::from_shape_vec((n, k), p).expect("windows x classes")
+        }
     }
 }
 
@@ -193,13 +194,11 @@ pub fn scan(
             let mut onehot = vec![0f32; seq.len() * 4];
             encode_into(&seq, ArrayViewMut2::from_shape((seq.len(), 4), &mut onehot).expect("L x 4"), false, &table);
             let relative: Vec<usize> = chunk.iter().map(|&s| (s - first) as usize).collect();
-            let logits = engine.scan(&onehot, &relative);
+            let values = track_values(engine.scan(&onehot, &relative), card.head, request.value);
             for (w, &s) in chunk.iter().enumerate() {
-                let values =
-                    track_values(logits.row(w).as_slice().expect("row"), card.head, request.value, &request.classes);
                 let (a, b) = ((s + offset) as u32, (s + offset + stride as u64).min(region.end) as u32);
-                for (track, v) in tracks.iter_mut().zip(values) {
-                    track.push(&region.chrom, a, b, v)?;
+                for (track, &k) in tracks.iter_mut().zip(&request.classes) {
+                    track.push(&region.chrom, a, b, values[[w, k]])?;
                 }
             }
             progress.advance(chunk.len() as u64);
