@@ -62,11 +62,29 @@ fn scan_tracks_equal_per_window_predictions() {
                 &prefix,
             ],
         );
+        // The per-window path writes the same files.
+        let per = format!("w{stride}");
+        run_ok(
+            d,
+            "gkd-scan",
+            &[
+                "--model",
+                "m",
+                "--fasta",
+                fasta.to_str().unwrap(),
+                "--stride",
+                &stride.to_string(),
+                "--per-window",
+                "-o",
+                &per,
+            ],
+        );
         let starts: Vec<u32> = (0..=10050 - 200).step_by(stride as usize).collect();
         let expected = predicted(d, &starts, &prefix);
         let card: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("m/model.json")).unwrap()).unwrap();
         for (k, class) in card["classes"].as_array().unwrap().iter().enumerate() {
             let values = bigwig_intervals(&d.join(format!("{prefix}.{}.bw", class.as_str().unwrap())), "chr2L");
+            assert_eq!(values, bigwig_intervals(&d.join(format!("{per}.{}.bw", class.as_str().unwrap())), "chr2L"));
             assert_eq!(values.len(), starts.len(), "stride {stride}: one interval per window");
             for ((a, b, v), (s, p)) in values.iter().zip(starts.iter().zip(&expected)) {
                 let centre = s + (200 - stride.min(200)) / 2;

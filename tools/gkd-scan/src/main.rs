@@ -54,8 +54,12 @@ struct Args {
     #[arg(long, default_value_t = 0.0, value_name = "V")]
     n_value: f32,
     /// Windows per chunk: memory holds one chunk's sequence and layers.
-    #[arg(long, default_value_t = 20_000, value_name = "N")]
+    #[arg(long, default_value_t = 4096, value_name = "N")]
     windows_per_chunk: usize,
+    /// Compute each window on its own instead of sharing layers along the sequence (the same
+    /// values, slower: for checking and benchmarking).
+    #[arg(long)]
+    per_window: bool,
     /// Output prefix: PREFIX.<class>.bw per class.
     #[arg(short, long, value_name = "PREFIX")]
     output: PathBuf,
@@ -110,6 +114,7 @@ fn run(args: &Args) -> Result<()> {
         value: args.value,
         n_value: args.n_value,
         windows_per_chunk: args.windows_per_chunk,
+        shared_layers: !args.per_window,
     };
     let files = scan(&request, &model, &args.model, &paths, &Bar::new())?;
     commit_all(files)?;

@@ -26,6 +26,10 @@ use gkd_io::progress::Progress;
 use gkd_nn::loss::{Head, probabilities};
 use gkd_nn::store::{CARD_FILE, LoadedModel};
 use ndarray::ArrayViewMut2;
+use rayon::prelude::*;
+
+/// Bases of sequence per thread in one chunk of a shared-layer scan.
+const SHARED_BASES: usize = 65_536;
 
 /// What each track holds.
 #[derive(
@@ -67,6 +71,9 @@ pub struct ScanRequest {
     pub n_value: f32,
     /// Windows per chunk (memory holds one chunk's sequence and layers).
     pub windows_per_chunk: usize,
+    /// Compute the layers once along each chunk (else every window on its own, the reference
+    /// the shared computation is checked and measured against).
+    pub shared_layers: bool,
 }
 
 /// One stretch of a chromosome to scan.
@@ -164,7 +171,11 @@ pub fn scan(
         regions.iter().map(|r| (r.end - r.start).saturating_sub(window as u64 - 1).div_ceil(stride as u64)).sum();
     progress.start("scanning windows", Some(total));
     let offset = ((window.saturating_sub(stride)) / 2) as u64;
-    let per_chunk = request.windows_per_chunk.max(1);
+    // Chunks of at most ~64 kb of sequence per thread, split between the threads: the shared
+    // layers of a sub-chunk stay in cache (a chunk of megabases would stream its layers through
+    // memory and run slower than window by window).
+    let threads = rayon::current_num_threads().max(1);
+    let per_chunk = request.windows_per_chunk.min((SHARED_BASES * threads / stride).max(threads)).max(1);
     for region in &regions {
         let length = region.end - region.start;
         if length < window as u64 {
@@ -194,7 +205,25 @@ pub fn scan(
             let mut onehot = vec![0f32; seq.len() * 4];
             encode_into(&seq, ArrayViewMut2::from_shape((seq.len(), 4), &mut onehot).expect("L x 4"), false, &table);
             let relative: Vec<usize> = chunk.iter().map(|&s| (s - first) as usize).collect();
-            let values = track_values(engine.scan(&onehot, &relative), card.head, request.value);
+            let logits = if request.shared_layers {
+                let parts: Vec<&[usize]> = relative.chunks(relative.len().div_ceil(threads)).collect();
+                let scanned: Vec<ndarray::Array2<f32>> = parts
+                    .par_iter()
+                    .map(|part| {
+                        let (lo, hi) = (part[0], part[part.len() - 1] + window);
+                        let starts: Vec<usize> = part.iter().map(|s| s - lo).collect();
+                        engine.scan(&onehot[lo * 4..hi * 4], &starts)
+                    })
+                    .collect();
+                let views: Vec<_> = scanned.iter().map(|a| a.view()).collect();
+                ndarray::concatenate(ndarray::Axis(0), &views).expect("parts of one chunk")
+            } else {
+                let windows = ndarray::Array3::from_shape_fn((relative.len(), 4, window), |(w, c, p)| {
+                    onehot[(relative[w] + p) * 4 + c]
+                });
+                engine.logits(windows.view())
+            };
+            let values = track_values(logits, card.head, request.value);
             for (w, &s) in chunk.iter().enumerate() {
                 let (a, b) = ((s + offset) as u32, (s + offset + stride as u64).min(region.end) as u32);
                 for (track, &k) in tracks.iter_mut().zip(&request.classes) {
