@@ -139,6 +139,13 @@ fn bed_regions_are_merged_and_bad_ones_refused() {
         &["--model", "m", "--fasta", fasta.to_str().unwrap(), "--bed", "bad.bed", "-o", "bad"],
         &["bad.bed", "line 2", "chrX"],
     );
+    std::fs::write(d.join("short.bed"), "chr2L\t100\t250\n").unwrap();
+    run_fails(
+        d,
+        "gkd-scan",
+        &["--model", "m", "--fasta", fasta.to_str().unwrap(), "--bed", "short.bed", "-o", "bad"],
+        &["short.bed", "nothing to scan"],
+    );
     std::fs::write(d.join("long.bed"), "chr2L\t9000\t10100\n").unwrap();
     run_fails(
         d,

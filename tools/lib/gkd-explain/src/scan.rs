@@ -169,6 +169,10 @@ pub fn scan(
     let table = EncodingTable::new(request.n_value);
     let total: u64 =
         regions.iter().map(|r| (r.end - r.start).saturating_sub(window as u64 - 1).div_ceil(stride as u64)).sum();
+    if total == 0 {
+        let source = request.bed.as_deref().unwrap_or(&request.fasta);
+        return Err(Error::in_file(source, format!("no region is as long as a window ({window} bp): nothing to scan")));
+    }
     progress.start("scanning windows", Some(total));
     let offset = ((window.saturating_sub(stride)) / 2) as u64;
     // Chunks of at most ~64 kb of sequence per thread, split between the threads: the shared

@@ -144,6 +144,7 @@ pub struct IndexedFasta {
 impl IndexedFasta {
     /// Open `path` and its index.
     pub fn open(path: &Path) -> Result<Self> {
+        std::fs::metadata(path).with_path(path)?;
         let mut fai = path.as_os_str().to_owned();
         fai.push(".fai");
         let index = if Path::new(&fai).exists() {
