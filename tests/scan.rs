@@ -154,3 +154,169 @@ fn bed_regions_are_merged_and_bad_ones_refused() {
         &["long.bed", "line 1", "beyond"],
     );
 }
+
+/// Attribution maps (rows × 4 × 200) gkd-attribute gives for the windows [s, s + 200) of chr2L,
+/// explaining class 0, on burn (independent of the engine the scan runs on).
+fn attributed(d: &Path, starts: &[u32], name: &str, method: &str) -> (Vec<f32>, Vec<f32>) {
+    let bed: String = starts.iter().map(|s| format!("chr2L\t{s}\t{}\n", s + 200)).collect();
+    std::fs::write(d.join(format!("{name}.bed")), bed).unwrap();
+    let fasta = data(FASTA);
+    let windows = format!("{name}.npz");
+    run_ok(d, "gkd-onehot", &["--fasta", fasta.to_str().unwrap(), "--bed", &format!("{name}.bed"), "-o", &windows]);
+    let out = format!("{name}.{method}.npz");
+    run_ok(
+        d,
+        "gkd-attribute",
+        &["--model", "m", "--data", &windows, "--method", method, "--target", "0", "--engine", "burn", "-o", &out],
+    );
+    (npz(&d.join(&out), "attr").1, npz(&d.join(&out), "x").1)
+}
+
+/// Per-base means over the windows covering each base of `per_window` values (rows × 200).
+fn averaged(starts: &[u32], per_window: &[Vec<f32>]) -> std::collections::BTreeMap<u32, f32> {
+    let mut sums: std::collections::BTreeMap<u32, (f64, u32)> = Default::default();
+    for (s, values) in starts.iter().zip(per_window) {
+        for (p, v) in values.iter().enumerate() {
+            let e = sums.entry(s + p as u32).or_default();
+            e.0 += *v as f64;
+            e.1 += 1;
+        }
+    }
+    sums.into_iter().map(|(p, (sum, n))| (p, (sum / n as f64) as f32)).collect()
+}
+
+#[test]
+fn attribution_tracks_average_per_window_maps() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    model(d);
+    let fasta = data(FASTA);
+    // 1000..1731: windows at 1000, 1037, ..., 1518 (the last 13 bases are in no window).
+    std::fs::write(d.join("r.bed"), "chr2L\t1000\t1731\n").unwrap();
+    run_ok(
+        d,
+        "gkd-scan",
+        &[
+            "--model",
+            "m",
+            "--fasta",
+            fasta.to_str().unwrap(),
+            "--bed",
+            "r.bed",
+            "--stride",
+            "37",
+            "--class",
+            "0",
+            "--attribution",
+            "saliency",
+            "--attribution",
+            "ism",
+            "--windows-per-chunk",
+            "5",
+            "-o",
+            "a",
+        ],
+    );
+    let card: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("m/model.json")).unwrap()).unwrap();
+    let class = card["classes"][0].as_str().unwrap().to_owned();
+    let starts: Vec<u32> = (1000..=1531).step_by(37).collect();
+    let rows = |attr: &[f32], x: &[f32], f: &dyn Fn(&[f32], &[f32]) -> f32| -> Vec<Vec<f32>> {
+        (0..starts.len())
+            .map(|w| {
+                (0..200)
+                    .map(|p| {
+                        let at = |v: &[f32]| (0..4).map(|c| v[w * 800 + c * 200 + p]).collect::<Vec<_>>();
+                        f(&at(attr), &at(x))
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    // Saliency: Σ_c gradient·x per base.
+    let (g, x) = attributed(d, &starts, "sal", "saliency");
+    let saliency = averaged(&starts, &rows(&g, &x, &|a, x| a.iter().zip(x).map(|(a, x)| a * x).sum()));
+    // ISM: the L2 norm of naive ISM's four values per base (the reference base is 0).
+    let (m, x) = attributed(d, &starts, "ism", "ism");
+    let ism = averaged(&starts, &rows(&m, &x, &|a, _| a.iter().map(|v| v * v).sum::<f32>().sqrt()));
+    for (kind, expected, tolerance) in [("saliency", &saliency, 1e-5), ("ism", &ism, 1e-4)] {
+        let values = bigwig_intervals(&d.join(format!("a.{class}.{kind}.bw")), "chr2L");
+        let per_base: Vec<(u32, f32)> = values.iter().flat_map(|&(a, b, v)| (a..b).map(move |p| (p, v))).collect();
+        assert_eq!(per_base.len(), 1718 - 1000, "{kind}: one value per base in a window");
+        for ((p, v), (q, e)) in per_base.iter().zip(expected) {
+            assert_eq!(p, q, "{kind}: positions");
+            assert!((v - e).abs() <= tolerance * e.abs().max(1.0), "{kind} at {p}: {v} vs {e}");
+        }
+    }
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("a.scan.json")).unwrap()).unwrap();
+    let contents: Vec<&str> =
+        manifest["tracks"].as_array().unwrap().iter().map(|t| t["content"].as_str().unwrap()).collect();
+    assert_eq!(contents, ["probability", "saliency", "ism"]);
+    assert_eq!(manifest["windows"], starts.len());
+}
+
+#[test]
+fn shards_merge_into_the_whole_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    model(d);
+    let fasta = data(FASTA);
+    // Two regions: the shard boundaries fall inside and between them.
+    std::fs::write(d.join("r.bed"), "chr2L\t100\t1400\nchr2L\t3000\t4100\n").unwrap();
+    let scan = |extra: &[&str], stride: &str, out: &str| {
+        let mut args = vec![
+            "--model",
+            "m",
+            "--fasta",
+            fasta.to_str().unwrap(),
+            "--bed",
+            "r.bed",
+            "--stride",
+            stride,
+            "--attribution",
+            "saliency",
+            "--windows-per-chunk",
+            "16",
+            "-o",
+            out,
+        ];
+        args.extend_from_slice(extra);
+        run_ok(d, "gkd-scan", &args);
+    };
+    scan(&[], "13", "whole");
+    for i in 1..=3 {
+        scan(&["--shard", &format!("{i}/3")], "13", &format!("part{i}"));
+    }
+    // In any order.
+    run_ok(d, "gkd-scan", &["merge", "-o", "merged", "part3", "part1", "part2"]);
+    let card: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("m/model.json")).unwrap()).unwrap();
+    for class in card["classes"].as_array().unwrap() {
+        let class = class.as_str().unwrap();
+        for track in [format!("{class}.bw"), format!("{class}.saliency.bw")] {
+            let whole = bigwig_intervals(&d.join(format!("whole.{track}")), "chr2L");
+            let merged = bigwig_intervals(&d.join(format!("merged.{track}")), "chr2L");
+            assert_eq!(whole.len(), merged.len(), "{track}");
+            for (w, m) in whole.iter().zip(&merged) {
+                assert_eq!((w.0, w.1), (m.0, m.1), "{track}");
+                assert!((w.2 - m.2).abs() <= 1e-6 * w.2.abs().max(1.0), "{track} at {}: {} vs {}", w.0, w.2, m.2);
+            }
+        }
+        // Each shard holds only its share.
+        let parts: Vec<usize> =
+            (1..=3).map(|i| bigwig_intervals(&d.join(format!("part{i}.{class}.bw")), "chr2L").len()).collect();
+        let whole = bigwig_intervals(&d.join(format!("whole.{class}.bw")), "chr2L").len();
+        assert_eq!(parts.iter().sum::<usize>(), whole);
+        assert!(parts.iter().all(|&n| n.abs_diff(whole / 3) <= 1), "{parts:?}");
+    }
+    let merged: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("merged.scan.json")).unwrap()).unwrap();
+    let whole: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("whole.scan.json")).unwrap()).unwrap();
+    assert_eq!(merged["windows"], whole["windows"]);
+    assert!(merged.get("shard").is_none());
+    // A missing shard, a repeated one, and a shard of another scan are refused.
+    run_fails(d, "gkd-scan", &["merge", "-o", "bad", "part1", "part3"], &["shards 1 to 3", "given: 1, 3"]);
+    run_fails(d, "gkd-scan", &["merge", "-o", "bad", "part1", "part2", "part2"], &["given: 1, 2, 2"]);
+    scan(&["--shard", "2/3"], "14", "other2");
+    run_fails(d, "gkd-scan", &["merge", "-o", "bad", "part1", "other2", "part3"], &["other2.scan.json", "same scan"]);
+    run_fails(d, "gkd-scan", &["merge", "-o", "bad", "whole"], &["whole.scan.json", "not a shard"]);
+    assert!(!d.join("bad.scan.json").exists());
+}

@@ -6,6 +6,7 @@
 use gkd::*;
 use gkd_io::attributions::AttributionJson;
 use gkd_io::manifest::DatasetManifest;
+use gkd_io::scan_manifest::ScanManifest;
 use gkd_io::scores::ScoreReport;
 use gkd_nn::store::ModelCard;
 
@@ -17,6 +18,7 @@ fn committed(name: &str) -> serde_json::Value {
             "model.v1.schema.json" => ModelCard::json_schema(),
             "attributions.v1.schema.json" => AttributionJson::json_schema(),
             "scores.v1.schema.json" => ScoreReport::json_schema(),
+            "scan.v1.schema.json" => ScanManifest::json_schema(),
             other => panic!("no generator for {other}"),
         };
         std::fs::write(&path, serde_json::to_string_pretty(&value).unwrap() + "\n").unwrap();
@@ -97,4 +99,39 @@ fn attribution_and_score_schemas_match_their_types() {
         ScoreReport::json_schema(),
         "schemas/scores.v1.schema.json is stale: rerun with GKD_UPDATE_SCHEMAS=1"
     );
+}
+
+#[test]
+fn scan_manifests_match_the_type_and_validate() {
+    let schema = committed("scan.v1.schema.json");
+    assert_eq!(
+        schema,
+        ScanManifest::json_schema(),
+        "schemas/scan.v1.schema.json is stale: rerun with GKD_UPDATE_SCHEMAS=1"
+    );
+    let validator = jsonschema::draft202012::new(&schema).expect("valid schema");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let m = data("motifs/koo_eddy_12tf_jaspar2016.jaspar");
+    run_ok(d, "gkd-synth", &["task1", "--motifs", m.to_str().unwrap(), "--n", "100", "-o", "s.{split}.npz"]);
+    run_ok(
+        d,
+        "gkd-train",
+        &["--arch", "koo-cnn-local", "--train", "s.train.npz", "--valid", "s.valid.npz", "--epochs", "1", "-o", "m"],
+    );
+    let fasta = data("fasta/dm3_chr2L_1-10050.fa");
+    for (extra, prefix) in [(vec![], "whole"), (vec!["--shard", "1/2"], "p1"), (vec!["--shard", "2/2"], "p2")] {
+        let mut args = vec!["--model", "m", "--fasta", fasta.to_str().unwrap(), "--stride", "500", "-o", prefix];
+        args.extend(extra);
+        run_ok(d, "gkd-scan", &args);
+    }
+    run_ok(d, "gkd-scan", &["merge", "-o", "merged", "p1", "p2"]);
+    for file in ["whole.scan.json", "p2.scan.json", "merged.scan.json"] {
+        let value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join(file)).unwrap()).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&value).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{file}: {errors:?}");
+        let mut broken = value.clone();
+        broken["shard"] = serde_json::json!({"index": "two"});
+        assert!(!validator.is_valid(&broken));
+    }
 }

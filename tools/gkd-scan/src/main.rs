@@ -1,14 +1,16 @@
 //! `gkd-scan`: a model directory + a FASTA (whole sequences, or regions from a BED) → one bigWig
-//! track per class of the model's predictions over every window, at a stride.
+//! track per class of the model's predictions over every window, at a stride (and, optionally,
+//! per-base saliency or ISM tracks); `gkd-scan merge` joins the tracks of a sharded scan.
 
 use std::path::PathBuf;
 
 use burn::tensor::Device;
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use gkd_cli::{Bar, CommonArgs, choice, run_main};
-use gkd_explain::scan::{ScanRequest, TrackValue, scan};
+use gkd_explain::scan::{ScanRequest, TrackAttribution, TrackValue, merge, scan};
 use gkd_io::atomic::commit_all;
 use gkd_io::error::{Error, Result};
+use gkd_io::scan_manifest::ShardOf;
 use gkd_nn::store::{self, CARD_FILE};
 
 #[global_allocator]
@@ -24,19 +26,29 @@ Examples:
   gkd-scan --model models/teacher --fasta genome.fa --bed peaks.bed --stride 10 \\
            --class CTCF --class GATA1 --value logit -o tracks/peaks
 
+  # Saliency and ISM tracks too (one value per base, averaged over the windows covering it):
+  gkd-scan --model models/teacher --fasta genome.fa --bed peaks.bed --stride 50 \
+           --attribution saliency --attribution ism -o tracks/peaks
+  # Scatter/gather: four shards (run anywhere, in any order), then one merge:
+  for i in 1 2 3 4; do gkd-scan --model models/teacher --fasta genome.fa --shard $i/4 -o parts/s$i; done
+  gkd-scan merge -o tracks/genome parts/s1 parts/s2 parts/s3 parts/s4
+
 Each window's value covers the `stride` bases at its centre, so consecutive windows tile the
-region; the first and last half-window of each region get no value.";
+region; the first and last half-window of each region get no value. PREFIX.scan.json lists
+the tracks written.";
 
 /// Scan a FASTA with a trained sequence model: a bigWig of predictions per class.
 #[derive(Debug, Parser)]
-#[command(name = TOOL, version, about, after_help = EXAMPLES)]
+#[command(name = TOOL, version, about, after_help = EXAMPLES, args_conflicts_with_subcommands = true)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Model directory written by gkd-train (a convolutional sequence model).
-    #[arg(long, value_name = "DIR")]
-    model: PathBuf,
+    #[arg(long, value_name = "DIR", required = true)]
+    model: Option<PathBuf>,
     /// FASTA file (plain, or bgzip with .fai and .gzi); a .fai beside it is used when present.
-    #[arg(long, value_name = "FASTA")]
-    fasta: PathBuf,
+    #[arg(long, value_name = "FASTA", required = true)]
+    fasta: Option<PathBuf>,
     /// Scan only these regions (BED; overlapping regions are merged) [default: every sequence].
     #[arg(long, value_name = "BED")]
     bed: Option<PathBuf>,
@@ -49,6 +61,14 @@ struct Args {
     /// What the tracks hold.
     #[arg(long, value_parser = choice::<TrackValue>(), default_value = "probability")]
     value: TrackValue,
+    /// Also write a per-base attribution track per class, averaged over the windows covering
+    /// each base: PREFIX.<class>.<attribution>.bw; repeat for both.
+    #[arg(long = "attribution", value_parser = choice::<TrackAttribution>(), value_name = "ATTRIBUTION")]
+    attributions: Vec<TrackAttribution>,
+    /// Scan only shard I of N (contiguous runs of windows, in region order); `gkd-scan merge`
+    /// joins the shards' tracks into the tracks of one whole scan.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    shard: Option<ShardOf>,
     /// One-hot value of N and other ambiguous bases; use the value the model's data was made with
     /// (gkd-onehot --n-value).
     #[arg(long, default_value_t = 0.0, value_name = "V")]
@@ -60,29 +80,66 @@ struct Args {
     /// values, slower: for checking and benchmarking).
     #[arg(long)]
     per_window: bool,
-    /// Output prefix: PREFIX.<class>.bw per class.
-    #[arg(short, long, value_name = "PREFIX")]
-    output: PathBuf,
+    /// Output prefix: PREFIX.<class>.bw per class, PREFIX.scan.json.
+    #[arg(short, long, value_name = "PREFIX", required = true)]
+    output: Option<PathBuf>,
     #[command(flatten)]
     common: CommonArgs,
 }
 
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Join the tracks of a sharded scan (`--shard I/N`, every shard once) into one scan's
+    /// tracks.
+    Merge {
+        /// The shards' output prefixes (PREFIX of PREFIX.scan.json), in any order.
+        #[arg(required = true, value_name = "PREFIX")]
+        parts: Vec<String>,
+        /// Output prefix of the merged tracks.
+        #[arg(short, long, value_name = "PREFIX")]
+        output: PathBuf,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+}
+
 fn main() {
     let args = Args::parse();
-    run_main(TOOL, || {
-        args.common.init(TOOL)?;
-        run(&args)
+    run_main(TOOL, || match &args.command {
+        Some(Command::Merge { parts, output, common }) => {
+            common.init(TOOL)?;
+            let prefix = output.to_string_lossy().into_owned();
+            commit_all(merge(parts, &prefix, &Bar::new())?)?;
+            log::info!("{} shard(s) merged -> {prefix}.*.bw", parts.len());
+            Ok(())
+        }
+        None => {
+            args.common.init(TOOL)?;
+            run(&args)
+        }
     })
 }
 
+/// `I/N` with 1 ≤ I ≤ N.
+fn parse_shard(text: &str) -> std::result::Result<ShardOf, String> {
+    let parsed = text.split_once('/').and_then(|(i, n)| Some((i.trim().parse().ok()?, n.trim().parse().ok()?)));
+    match parsed {
+        Some((index, count)) if index >= 1 && index <= count => Ok(ShardOf { index, count }),
+        _ => Err(format!("'{text}' is not I/N with 1 <= I <= N (e.g. 2/8)")),
+    }
+}
+
 fn run(args: &Args) -> Result<()> {
+    let (Some(model_dir), Some(fasta), Some(output)) = (&args.model, &args.fasta, &args.output) else {
+        return Err(Error::usage("--model, --fasta and --output are required"));
+    };
     if args.stride == 0 {
         return Err(Error::usage("--stride must be at least 1"));
     }
     if !(0.0..=1.0).contains(&args.n_value) {
         return Err(Error::usage("--n-value must be between 0 and 1"));
     }
-    let model = store::load_model(&args.model, &Device::flex())?;
+    let model = store::load_model(model_dir, &Device::flex())?;
     let names = &model.card.classes;
     let classes = if args.classes.is_empty() {
         (0..names.len()).collect()
@@ -96,33 +153,33 @@ fn run(args: &Args) -> Result<()> {
                     .or_else(|| c.parse::<usize>().ok().filter(|&i| i < names.len()))
                     .ok_or_else(|| {
                         Error::in_file(
-                            args.model.join(CARD_FILE),
+                            model_dir.join(CARD_FILE),
                             format!("has no class '{c}' (classes: {})", names.join(", ")),
                         )
                     })
             })
             .collect::<Result<Vec<_>>>()?
     };
-    let prefix = args.output.to_string_lossy().into_owned();
-    let paths: Vec<PathBuf> =
-        classes.iter().map(|&k| PathBuf::from(format!("{prefix}.{}.bw", file_safe(&names[k])))).collect();
+    let prefix = output.to_string_lossy().into_owned();
     let request = ScanRequest {
-        fasta: args.fasta.clone(),
+        fasta: fasta.clone(),
         bed: args.bed.clone(),
         stride: args.stride,
         classes,
         value: args.value,
+        attributions: args.attributions.iter().fold(Vec::new(), |mut unique, a| {
+            if !unique.contains(a) {
+                unique.push(*a);
+            }
+            unique
+        }),
         n_value: args.n_value,
         windows_per_chunk: args.windows_per_chunk,
         shared_layers: !args.per_window,
+        shard: args.shard,
+        prefix: prefix.clone(),
     };
-    let files = scan(&request, &model, &args.model, &paths, &Bar::new())?;
-    commit_all(files)?;
-    log::info!("{} track(s) -> {prefix}.*.bw", paths.len());
-    Ok(())
-}
-
-/// A class name as part of a file name (path separators and spaces replaced).
-fn file_safe(name: &str) -> String {
-    name.chars().map(|c| if c.is_alphanumeric() || "-_.+".contains(c) { c } else { '_' }).collect()
+    let files = scan(&request, &model, model_dir, &Bar::new())?;
+    log::info!("{} track(s) -> {prefix}.*.bw", files.len() - 1);
+    commit_all(files)
 }

@@ -137,6 +137,98 @@ impl SpooledTrack {
     }
 }
 
+/// Per-base values of overlapping windows averaged as the windows stream past, sorted by start
+/// (a genome scan's attribution tracks): memory holds the bases that later windows may still
+/// cover, not the chromosome.
+#[derive(Debug, Default)]
+pub struct OverlapAverager {
+    /// Position of `sums[0]`.
+    origin: u64,
+    sums: std::collections::VecDeque<f64>,
+    counts: std::collections::VecDeque<u32>,
+}
+
+impl OverlapAverager {
+    /// An empty averager whose first base is `origin`.
+    pub fn new(origin: u64) -> Self {
+        Self { origin, ..Self::default() }
+    }
+
+    /// Add a window's per-base `values` starting at `start` (not before the bases already
+    /// drained).
+    pub fn add(&mut self, start: u64, values: &[f32]) {
+        assert!(start >= self.origin, "windows must come sorted by start");
+        let offset = (start - self.origin) as usize;
+        let end = offset + values.len();
+        if self.sums.len() < end {
+            self.sums.resize(end, 0.0);
+            self.counts.resize(end, 0);
+        }
+        for (i, &v) in values.iter().enumerate() {
+            self.sums[offset + i] += v as f64;
+            self.counts[offset + i] += 1;
+        }
+    }
+
+    /// Remove the bases before `end` (every window covering them has been added), giving
+    /// `(position, mean)` of each covered one.
+    pub fn drain_before(&mut self, end: u64) -> Vec<(u64, f32)> {
+        let n = (end.saturating_sub(self.origin) as usize).min(self.sums.len());
+        let out = self
+            .sums
+            .drain(..n)
+            .zip(self.counts.drain(..n))
+            .enumerate()
+            .filter(|(_, (_, count))| *count > 0)
+            .map(|(i, (sum, count))| (self.origin + i as u64, (sum / count as f64) as f32))
+            .collect();
+        // Every base before `end` is done, whether or not any window covered it.
+        self.origin = if self.sums.is_empty() { self.origin.max(end) } else { self.origin + n as u64 };
+        out
+    }
+}
+
+/// A bigWig read back chromosome by chromosome (gkd-scan merge), without holding a chromosome's
+/// values in memory.
+pub struct TrackReader {
+    path: std::path::PathBuf,
+    reader: bigtools::BigWigRead<bigtools::utils::reopen::ReopenableFile>,
+}
+
+impl TrackReader {
+    /// Open a bigWig file.
+    pub fn open(path: &Path) -> Result<Self> {
+        let reader = bigtools::BigWigRead::open_file(path)
+            .map_err(|e| Error::in_file(path, format!("is not a readable bigWig: {e}")))?;
+        Ok(Self { path: path.to_owned(), reader })
+    }
+
+    /// The chromosomes and their sizes, as the file's header lists them.
+    pub fn chroms(&self) -> Vec<(String, u32)> {
+        self.reader.chroms().iter().map(|c| (c.name.clone(), c.length)).collect()
+    }
+
+    /// Call `f(start, end, value)` on each interval of `chrom` (of size `length`) in order; an
+    /// error from `f` stops the walk and is reported against the file.
+    pub fn for_each(
+        &mut self,
+        chrom: &str,
+        length: u32,
+        mut f: impl FnMut(u32, u32, f32) -> std::result::Result<(), String>,
+    ) -> Result<()> {
+        let path = self.path.clone();
+        let values = self
+            .reader
+            .get_interval(chrom, 0, length)
+            .map_err(|e| Error::in_file(&path, format!("reading '{chrom}': {e}")))?;
+        for v in values {
+            let v = v.map_err(|e| Error::in_file(&path, format!("reading '{chrom}': {e}")))?;
+            f(v.start, v.end, v.value).map_err(|e| Error::in_file(&path, e))?;
+        }
+        Ok(())
+    }
+}
+
 /// Bytes of one spooled record: start, end (u32) and value (f32), little-endian.
 const RECORD: usize = 12;
 
@@ -185,6 +277,38 @@ mod tests {
             ]
         );
         assert_eq!(t.extents()["chr2"], 8);
+    }
+
+    #[test]
+    fn averager_means_overlapping_windows_and_drains_in_order() {
+        // Windows of 4 bases at stride 2 from 10, each of value its index: base 10 is covered by
+        // window 0 only; bases 12..14 by windows 0 and 1, and so on.
+        let mut a = OverlapAverager::new(10);
+        let mut drained = Vec::new();
+        for w in 0..4u64 {
+            a.add(10 + 2 * w, &[w as f32; 4]);
+            drained.extend(a.drain_before(10 + 2 * (w + 1)));
+        }
+        drained.extend(a.drain_before(u64::MAX));
+        let expected: Vec<(u64, f32)> = vec![
+            (10, 0.0),
+            (11, 0.0),
+            (12, 0.5),
+            (13, 0.5),
+            (14, 1.5),
+            (15, 1.5),
+            (16, 2.5),
+            (17, 2.5),
+            (18, 3.0),
+            (19, 3.0),
+        ];
+        assert_eq!(drained, expected);
+        // Gaps stay gaps, and draining past the end moves the origin there.
+        let mut b = OverlapAverager::new(0);
+        b.add(5, &[1.0, 3.0]);
+        assert_eq!(b.drain_before(100), vec![(5, 1.0), (6, 3.0)]);
+        b.add(100, &[2.0]);
+        assert_eq!(b.drain_before(101), vec![(100, 2.0)]);
     }
 
     #[test]
