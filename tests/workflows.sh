@@ -54,6 +54,13 @@ for r in sweep:
 agree = {(r["model"], r["metric"]) for r in sweep if r["metric"].startswith("agreement.")}
 assert ("ensemble_T15_a0.5", "agreement.ensemble") in agree and ("teacher_T1_a0.5", "agreement.teacher") in agree, agree
 assert {r["metric"] for r in sweep if r["model"] == "teacher_T15_a0.5"} >= {"test_aupr", "recovery_auroc.saliency", "recovery_auroc.ism-fast"}
+# The optional scan (config `scan`): two shards merged, every window of the 10,050-bp dm3 FASTA.
+import json
+for model in ("teacher", "distilled"):
+    m = json.load(open(f"{out}/sequence/seed1/scan/{model}/{model}.scan.json"))
+    assert m["windows"] == (10050 - 200) // 50 + 1 and "shard" not in m, m
+    assert [(t["content"], t["file"]) for t in m["tracks"]] == [
+        ("probability", f"{model}.positive.bw"), ("saliency", f"{model}.positive.saliency.bw")], m
 print("scores ok")
 PY
 

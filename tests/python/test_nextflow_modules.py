@@ -76,6 +76,15 @@ def test_every_module_command_runs_on_tiny_data(tmp_path, bin_dir, data):
                    "map_args": "--attributions teacher.saliency=teacher.saliency.npz", "truth_arg": "--truth s.test.npz",
                    "prefix": "seed1.report"}, tmp_path, bin_dir)
     assert "<svg" in (tmp_path / "seed1.report.html").read_text()
+    fasta = data("fasta/dm3_chr2L_1-10050.fa")
+    for shard in ("1/2", "2/2"):
+        run("scan", {**common, "model": "teacher", "fasta": fasta, "shard": shard,
+                     "args": "--stride 100 --attribution saliency",
+                     "prefix": f"seed1.teacher.{shard.replace('/', 'of')}"}, tmp_path, bin_dir)
+    run("scanmerge", {**common, "part_list": "seed1.teacher.1of2 seed1.teacher.2of2", "prefix": "seed1.teacher"},
+        tmp_path, bin_dir)
+    scan = json.loads((tmp_path / "seed1.teacher.scan.json").read_text())
+    assert scan["windows"] == (10050 - 200) // 100 + 1 and [t["content"] for t in scan["tracks"]] == ["probability", "saliency"]
     run("onehot", {**common, "source": f"--fasta {data('seqdata/logomaker_crp_sites.fa')} --header-labels",
                    "args": "--split train=0.7,valid=0.1,test=0.2", "template": "o.{split}.npz"}, tmp_path, bin_dir)
     assert (tmp_path / "o.test.npz").exists()
@@ -96,7 +105,8 @@ def test_every_module_command_runs_on_tiny_data(tmp_path, bin_dir, data):
 
 
 def test_every_module_is_exercised_and_has_meta_and_stub():
-    tested = {"synth", "train", "predict", "attribute", "attributemerge", "score", "report", "onehot", "histone"}
+    tested = {"synth", "train", "predict", "attribute", "attributemerge", "score", "report", "onehot", "histone",
+              "scan", "scanmerge"}
     modules = {p.name for p in MODULES.iterdir() if p.is_dir()}
     assert modules == tested, f"modules without a command test: {modules - tested}"
     for m in modules:

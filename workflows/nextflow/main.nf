@@ -5,6 +5,7 @@
  *   --study histone  : DeepChrome CSVs (train/valid/test), or --histone_genes + --histone_marks NAME=FILE,...
  *                      + --histone_expression (TSV or RNA-seq bigWig) -> AttentiveChrome teacher -> DeepChrome students
  *   --study custom   : your FASTA (+ BED windows) with labels
+ *   --scan_fasta FA  : then scan FA with the trained sequence models (gkd-scan, sharded) into bigWig tracks
  * Parameters: nextflow_schema.json; profiles: test, docker, singularity, apptainer, gpu, slurm.
  */
 
@@ -12,6 +13,8 @@ include { GKD_SYNTH                  } from './modules/local/gkd/synth'
 include { GKD_ONEHOT                 } from './modules/local/gkd/onehot'
 include { GKD_HISTONE                } from './modules/local/gkd/histone'
 include { DISTILL_STUDY              } from './subworkflows/local/distill_study'
+include { GKD_SCAN                   } from './modules/local/gkd/scan'
+include { GKD_SCANMERGE              } from './modules/local/gkd/scanmerge'
 
 params.study = 'sequence'
 params.outdir = 'results'
@@ -45,6 +48,11 @@ params.positives = 'positive'
 params.first = 500
 params.ig_args = '--baseline shuffle --baselines 10 --steps 20'
 params.device = 'cpu'
+params.scan_fasta = null
+params.scan_models = 'teacher,distilled'
+params.scan_stride = 10
+params.scan_shards = 2
+params.scan_args = ''
 
 workflow {
     main:
@@ -98,9 +106,25 @@ workflow {
     }
     DISTILL_STUDY(datasets, settings)
 
+    // Optional genome scan of the trained sequence models: shards scattered, then merged.
+    def scan_models = params.scan_models.toString().tokenize(',').collect { m -> m.trim() }
+    def scan_shards = (1..(params.scan_shards as int)).collect { i -> "${i}/${params.scan_shards}" }
+    scan_jobs = DISTILL_STUDY.out.models
+        .filter { meta, _model -> params.scan_fasta && params.study != 'histone' && meta.model in scan_models }
+        .combine(channel.fromList(scan_shards))
+        .map { meta, model, shard -> [meta + [id: "${meta.key}.${meta.model}"], model, file(params.scan_fasta), shard] }
+    GKD_SCAN(scan_jobs)
+    GKD_SCANMERGE(
+        GKD_SCAN.out.tracks
+            .map { meta, files -> [meta.id, meta, files] }
+            .groupTuple(size: params.scan_shards as int)
+            .map { _id, metas, files -> [metas[0], files.flatten()] }
+    )
+
     publish:
     reports = DISTILL_STUDY.out.report
     scores = DISTILL_STUDY.out.predictive.mix(DISTILL_STUDY.out.recovery)
+    tracks = GKD_SCANMERGE.out.tracks.map { _meta, files -> files }.flatten()
 }
 
 output {
@@ -109,5 +133,8 @@ output {
     }
     scores {
         path 'scores'
+    }
+    tracks {
+        path 'tracks'
     }
 }

@@ -102,6 +102,7 @@ workflow DISTILL_STUDY {
     )
 
     emit:
+    models      = TEACHER.out.model.mix(STUDENTS.out.model)
     report      = REPORT.out.html
     predictive  = SCORE_PREDICTIVE.out.tsv
     recovery    = SCORE_RECOVERY.out.tsv

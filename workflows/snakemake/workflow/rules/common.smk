@@ -216,6 +216,32 @@ def summary_arguments(study):
     return " ".join(f"--report seed{seed}={path}" if shared else f"--report {path}" for seed, path in summary_reports(study))
 
 
+# ---- genome scans -------------------------------------------------------------------------------
+
+SCAN = config["scan"]
+SCAN_STUDIES = [s for s in STUDIES if s in ("sequence", "custom", "distillation")]
+
+
+def scan_targets():
+    """The merged scan folder of every listed model that a sequence study trains, per seed."""
+    return [
+        f"{seed_dir(study, seed)}/scan/{model}"
+        for study in SCAN_STUDIES
+        for seed in config[study]["seeds"]
+        for model in SCAN["models"]
+        if model in trained_models(study)
+    ]
+
+
+def scan_flags():
+    """gkd-scan flags from the configuration: regions, stride, value and attribution tracks."""
+    flags = [f"--fasta {data_path(SCAN['fasta'])}", f"--stride {SCAN['stride']}", f"--value {SCAN['value']}"]
+    if SCAN.get("bed"):
+        flags.append(f"--bed {data_path(SCAN['bed'])}")
+    flags += [f"--attribution {a}" for a in SCAN["attributions"]]
+    return " ".join(flags)
+
+
 def study_targets():
     """The reports and summaries of every configured study."""
     targets = []
