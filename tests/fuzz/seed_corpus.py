@@ -11,6 +11,12 @@ put('fasta','pysam_ex1.fa.gz', gzip.compress(rd(f'{T}/fasta/pysam_ex1.fa'), mtim
 tmp=tempfile.mkdtemp(); shutil.copy(f'{T}/fasta/pysam_ex1.fa', f'{tmp}/x.fa'); pysam.tabix_compress(f'{tmp}/x.fa', f'{tmp}/x.fa.bgz', force=True)
 put('fasta','pysam_ex1.fa.bgz', rd(f'{tmp}/x.fa.bgz'))
 put('fasta','logomaker_crp_sites.fa', rd(f'{T}/seqdata/logomaker_crp_sites.fa')[:4000])
+# indexed_fasta (gkd-scan): FASTA alone (index built in memory) and FASTA + its samtools .fai
+for f in ['pysam_ex1.fa','deeptools_phiX174.fasta']:
+    shutil.copy(f'{T}/fasta/{f}', f'{tmp}/{f}'); pysam.faidx(f'{tmp}/{f}')
+    put('indexed_fasta', f, rd(f'{T}/fasta/{f}'))
+    put('indexed_fasta', f + '+fai', rd(f'{T}/fasta/{f}') + SEP + rd(f'{tmp}/{f}.fai'))
+put('indexed_fasta', 'dm3_chr2L_1-10050.fa+fai', rd(f'{T}/fasta/dm3_chr2L_1-10050.fa') + SEP + rd(f'{T}/fasta/dm3_chr2L_1-10050.fa.fai'))
 # bed
 put('bed','dm3_features.bed', rd(f'{T}/annotation/dm3_chr2L_1-10050_features.bed'))
 put('bed','pyfaidx_gene.bed12', rd(f'{T}/fasta/pyfaidx_gene.bed12'))

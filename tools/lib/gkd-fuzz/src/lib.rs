@@ -22,6 +22,7 @@ pub type Target = fn(&[u8]) -> bool;
 /// Every target by name, as cargo-fuzz and the corpus replay know them.
 pub const TARGETS: &[(&str, Target)] = &[
     ("fasta", fasta),
+    ("indexed_fasta", indexed_fasta),
     ("bed", bed),
     ("genes_gtf", genes_gtf),
     ("genes_gff3", genes_gff3),
@@ -73,6 +74,24 @@ fn parts<const N: usize>(data: &[u8]) -> [&[u8]; N] {
 /// FASTA (plain, gzip or BGZF: the reader tells them apart by their first bytes).
 pub fn fasta(data: &[u8]) -> bool {
     gkd_genomics::fasta::read_all(&put("in.fa", data), true).is_ok()
+}
+
+/// A FASTA read by region (gkd-scan): the FASTA, then optionally its `.fai` (else the index is
+/// built in memory). Every sequence is read whole and by its second half, as a scan's chunks are.
+pub fn indexed_fasta(data: &[u8]) -> bool {
+    let [fa, fai] = parts::<2>(data);
+    let path = put("indexed.fa", fa);
+    let index = scratch().join("indexed.fa.fai");
+    if fai.is_empty() {
+        let _ = std::fs::remove_file(&index);
+    } else {
+        std::fs::write(&index, fai).expect("scratch file is writable");
+    }
+    let Ok(mut reader) = gkd_genomics::fasta::IndexedFasta::open(&path) else { return false };
+    let sizes = reader.sizes().to_vec();
+    sizes.iter().filter(|(_, n)| *n > 0).all(|(chrom, n)| {
+        reader.fetch(chrom, 0, *n).is_ok_and(|s| s.len() as u64 == *n) && reader.fetch(chrom, n / 2, *n).is_ok()
+    })
 }
 
 /// BED intervals.

@@ -150,12 +150,7 @@ impl IndexedFasta {
         let index = if Path::new(&fai).exists() {
             fasta::fai::fs::read(&fai).map_err(|e| Error::in_file(&fai, format!("is not a FASTA index: {e}")))?
         } else {
-            fasta::fs::index(path).map_err(|e| {
-                Error::in_file(
-                    path,
-                    format!("cannot be indexed ({e}); for a bgzip FASTA give its .fai (samtools faidx)"),
-                )
-            })?
+            index_plain(path)?
         };
         let sizes =
             index.as_ref().iter().map(|r| (String::from_utf8_lossy(r.name()).into_owned(), r.length())).collect();
@@ -180,8 +175,116 @@ impl IndexedFasta {
             .reader
             .query(&region)
             .map_err(|e| Error::in_file(&self.path, format!("cannot read {chrom}:{start}-{end}: {e}")))?;
-        Ok(record.sequence().as_ref().to_vec())
+        let bases = record.sequence().as_ref();
+        // An index that does not match the file (edited, or made for another version) can give
+        // fewer bases, or line breaks, where the sequence should be.
+        if bases.len() as u64 != end - start || bases.iter().any(|&b| b == b'\n' || b == b'\r' || b == b'>') {
+            return Err(Error::in_file(
+                &self.path,
+                format!("{chrom}:{start}-{end} does not read back as {} bases: is its .fai out of date?", end - start),
+            ));
+        }
+        Ok(bases.to_vec())
     }
+}
+
+/// A record of the index being built.
+struct Indexing {
+    name: String,
+    length: u64,
+    position: u64,
+    line_bases: u64,
+    line_width: u64,
+    /// A line shorter than the first (or without its line break) was seen: it must be the last.
+    short: bool,
+    /// A blank line was seen: only blank lines may follow in this record.
+    blank: bool,
+}
+
+/// Index an uncompressed FASTA as `samtools faidx` does. Hand-written because noodles' indexer
+/// refuses blank lines after a record's sequence, which samtools accepts and real files have
+/// (deepTools' phiX174 FASTA ends with one).
+fn index_plain(path: &Path) -> Result<fasta::fai::Index> {
+    use std::io::Read;
+    let mut file = std::io::BufReader::new(std::fs::File::open(path).with_path(path)?);
+    let mut magic = [0u8; 2];
+    let n = file.read(&mut magic).with_path(path)?;
+    if n == 2 && magic == [0x1f, 0x8b] {
+        return Err(Error::in_file(path, "is compressed: give a bgzip FASTA with its .fai and .gzi (samtools faidx)"));
+    }
+    let mut reader = std::io::BufReader::new(std::fs::File::open(path).with_path(path)?);
+    let mut records = Vec::new();
+    let mut current: Option<Indexing> = None;
+    let (mut offset, mut line_no, mut line) = (0u64, 0u64, Vec::new());
+    let finish = |c: Indexing, records: &mut Vec<fasta::fai::Record>| -> Result<()> {
+        let nonzero = |v: u64| std::num::NonZero::new(v);
+        match (nonzero(c.line_bases), nonzero(c.line_width)) {
+            (Some(bases), Some(width)) if c.length > 0 => {
+                records.push(fasta::fai::Record::new(c.name, c.length, c.position, bases, width));
+                Ok(())
+            }
+            _ => Err(Error::in_file(path, format!("sequence '{}' is empty", c.name))),
+        }
+    };
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line).with_path(path)? as u64;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let content = line.strip_suffix(b"\n").unwrap_or(&line);
+        let content = content.strip_suffix(b"\r").unwrap_or(content);
+        if let Some(header) = content.strip_prefix(b">") {
+            if let Some(c) = current.take() {
+                finish(c, &mut records)?;
+            }
+            let name = String::from_utf8_lossy(header).split_whitespace().next().unwrap_or("").to_owned();
+            if name.is_empty() {
+                return Err(Error::at_line(path, line_no, "header without a name"));
+            }
+            current = Some(Indexing {
+                name,
+                length: 0,
+                position: offset + n,
+                line_bases: 0,
+                line_width: 0,
+                short: false,
+                blank: false,
+            });
+        } else if content.is_empty() {
+            if let Some(c) = current.as_mut() {
+                c.blank = c.length > 0;
+            }
+        } else {
+            let Some(c) = current.as_mut() else {
+                return Err(Error::at_line(path, line_no, "expected a '>' header line before the sequence"));
+            };
+            let bases = content.len() as u64;
+            if c.line_bases == 0 {
+                (c.line_bases, c.line_width) = (bases, n);
+            } else if c.blank || c.short || bases > c.line_bases || (bases == c.line_bases && n > c.line_width) {
+                return Err(Error::at_line(
+                    path,
+                    line_no,
+                    format!(
+                        "sequence '{}' has lines of different lengths (or blank lines inside): it cannot be read by region",
+                        c.name
+                    ),
+                ));
+            }
+            c.short = bases < c.line_bases || n < c.line_width;
+            c.length += bases;
+        }
+        offset += n;
+    }
+    if let Some(c) = current {
+        finish(c, &mut records)?;
+    }
+    if records.is_empty() {
+        return Err(Error::in_file(path, "holds no FASTA record"));
+    }
+    Ok(fasta::fai::Index::from(records))
 }
 
 #[cfg(test)]
@@ -204,6 +307,36 @@ mod tests {
         assert_eq!(r[0].description.as_deref(), Some("first one"));
         assert_eq!(r[0].seq, b"ACgtNN");
         assert_eq!(r[1].seq, b"TT");
+    }
+
+    #[test]
+    fn regions_read_through_a_built_or_given_index() {
+        let (d, p) = write(b">a\nACGTA\nCC\n>b desc\nGGGTTT\n");
+        let mut f = IndexedFasta::open(&p).unwrap();
+        assert_eq!(f.sizes(), &[("a".to_owned(), 7), ("b".to_owned(), 6)]);
+        assert_eq!(f.fetch("a", 3, 7).unwrap(), b"TACC");
+        assert_eq!(f.fetch("b", 0, 6).unwrap(), b"GGGTTT");
+        // samtools faidx's index of the same file (blank lines after a sequence are allowed).
+        let (_e, q) = write(b">a\nACGTA\nCC\n\n>b desc\r\nGGGT\r\nTT\r\n\n");
+        let index: Vec<(String, u64, u64, u64, u64)> = index_plain(&q)
+            .unwrap()
+            .as_ref()
+            .iter()
+            .map(|r| {
+                let name = String::from_utf8_lossy(r.name()).into_owned();
+                (name, r.length(), r.position(), r.line_base_count().get(), r.line_width().get())
+            })
+            .collect();
+        assert_eq!(index, vec![("a".into(), 7, 3, 5, 6), ("b".into(), 6, 22, 4, 6)]);
+        for bad in [&b">a\nACG\nACGT\n"[..], b">a\nACGT\nAC\nAC\n", b">a\nACGT\n\nACGT\n", b"ACGT\n", b">a\n>b\nAC\n"] {
+            let (_e, q) = write(bad);
+            assert!(index_plain(&q).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+        // A stale .fai (sequence "a" said to be longer, on longer lines) is refused, not trusted.
+        std::fs::write(d.path().join("t.fa.fai"), "a\t9\t3\t7\t8\nb\t6\t19\t6\t7\n").unwrap();
+        let mut f = IndexedFasta::open(&p).unwrap();
+        let e = f.fetch("a", 0, 9).unwrap_err().to_string();
+        assert!(e.contains("does not read back as 9 bases"), "{e}");
     }
 
     #[test]
