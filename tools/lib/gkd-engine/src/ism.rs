@@ -76,9 +76,9 @@ impl CnnEngine {
         let x = x.as_slice().expect("standard layout");
         let mut attr = vec![0f32; n * c * l];
         attr.par_chunks_mut(c * l).enumerate().for_each(|(row, out)| {
-            let mut ws = self.workspaces.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_default();
+            let mut ws = self.workspace();
             ism_row(&self.layers, &mut ws, &x[row * c * l..(row + 1) * c * l], class_of(row), out);
-            self.workspaces.lock().unwrap_or_else(|e| e.into_inner()).push(ws);
+            self.give_back(ws);
         });
         Array3::from_shape_vec((n, c, l), attr).expect("N x C x L")
     }

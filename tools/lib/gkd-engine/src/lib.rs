@@ -12,6 +12,7 @@
 //! - Buffers are kept per worker and reused across batches; sub-batches run in parallel on the
 //!   rayon pool (gkd's `--threads`).
 
+mod deeplift;
 mod ism;
 mod layers;
 mod matmul;
@@ -25,6 +26,7 @@ use gkd_nn::model::{ModelSpec, Network};
 use ndarray::{Array2, Array3, ArrayView3};
 use rayon::prelude::*;
 
+pub use deeplift::DeepLift;
 pub use layers::{ConvLayer, DenseLayer, Layers};
 pub use matmul::{MatRef, matmul};
 pub use runner::{EngineChoice, Runner};
@@ -32,7 +34,7 @@ pub use runner::{EngineChoice, Runner};
 use pass::Workspace;
 
 /// Rows per task: enough for GEMMs of useful size, few enough to spread a batch over threads.
-const MAX_ROWS_PER_TASK: usize = 32;
+pub(crate) const MAX_ROWS_PER_TASK: usize = 32;
 
 /// A convolutional gkd model ready to run on the CPU.
 #[derive(Debug)]
@@ -51,6 +53,16 @@ impl CnnEngine {
     /// The folded layers.
     pub fn layers(&self) -> &Layers {
         &self.layers
+    }
+
+    /// A workspace from the pool (or a new one).
+    pub(crate) fn workspace(&self) -> Workspace {
+        self.workspaces.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_default()
+    }
+
+    /// Return a workspace to the pool, its buffers kept for the next task.
+    pub(crate) fn give_back(&self, ws: Workspace) {
+        self.workspaces.lock().unwrap_or_else(|e| e.into_inner()).push(ws);
     }
 
     /// Logits (N, K) of every row of `x` (N, C, L).
@@ -90,7 +102,7 @@ impl CnnEngine {
             let first = task * per_task;
             let rows = out.len() / k.max(1);
             let input = &x[first * c * l..(first + rows) * c * l];
-            let mut ws = self.workspaces.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_default();
+            let mut ws = self.workspace();
             let mut buffer = Vec::new();
             ws.forward(&self.layers, input, rows, &mut buffer);
             out.copy_from_slice(&buffer);
@@ -98,7 +110,7 @@ impl CnnEngine {
                 ws.backward(&self.layers, rows, &|r| class_of(first + r), &mut buffer);
                 grad.copy_from_slice(&buffer);
             }
-            self.workspaces.lock().unwrap_or_else(|e| e.into_inner()).push(ws);
+            self.give_back(ws);
         });
         let logits = Array2::from_shape_vec((n, k), logits).expect("N x K");
         (logits, grads.map(|g| Array3::from_shape_vec((n, c, l), g).expect("N x C x L")))

@@ -32,7 +32,14 @@ pub struct Workspace {
     /// the backward pass.
     pub(crate) activations: Vec<Vec<f32>>,
     /// Per conv layer, the position within its pool window each pooled value came from.
-    argmax: Vec<Vec<u32>>,
+    pub(crate) argmax: Vec<Vec<u32>>,
+    /// Keep the pre-activations below (DeepLIFT's rescale rule needs them).
+    pub(crate) keep_pre: bool,
+    /// Per conv layer, with `keep_pre`: the convolution's output before the activation (rows,
+    /// conv positions, cout).
+    pub(crate) pre: Vec<Vec<f32>>,
+    /// Per dense layer, with `keep_pre`: its output before the ReLU (rows, outputs).
+    pub(crate) dense_pre: Vec<Vec<f32>>,
     /// GEMM output, and reused as a gradient buffer.
     scratch: Vec<f32>,
     /// The first convolution's output before bias and activation, in GEMM row order (row
@@ -42,9 +49,9 @@ pub struct Workspace {
     columns: Vec<Column>,
     /// The reduced features (rows, features) and, under a global max, where each came from.
     pub(crate) features: Vec<f32>,
-    feature_argmax: Vec<u32>,
+    pub(crate) feature_argmax: Vec<u32>,
     /// Per dense layer, its output (rows, outputs).
-    dense: Vec<Vec<f32>>,
+    pub(crate) dense: Vec<Vec<f32>>,
     /// Gradient buffers.
     grad_a: Vec<f32>,
     grad_b: Vec<f32>,
@@ -63,6 +70,7 @@ impl Workspace {
         self.inputs.resize_with(layers.convs.len() + 1, Vec::new);
         self.activations.resize_with(layers.convs.len(), Vec::new);
         self.argmax.resize_with(layers.convs.len(), Vec::new);
+        self.pre.resize_with(if self.keep_pre { layers.convs.len() } else { 0 }, Vec::new);
         // The first input, transposed to position-major with its padding.
         let (pl, lp) = layers.convs.first().map_or((0, l0), |c| (c.pad_left, c.padded_length()));
         let input = &mut self.inputs[0];
@@ -94,6 +102,7 @@ impl Workspace {
                 next: &mut self.inputs[i + 1],
                 activations: &mut self.activations[i],
                 argmax: &mut self.argmax[i],
+                pre: self.pre.get_mut(i),
             };
             finish_conv(layer, rows, &self.scratch, next_pad, outputs);
         }
@@ -123,10 +132,18 @@ impl Workspace {
         }
         // Dense layers.
         self.dense.resize_with(layers.dense.len(), Vec::new);
+        self.dense_pre.resize_with(if self.keep_pre { layers.dense.len() } else { 0 }, Vec::new);
         for (j, layer) in layers.dense.iter().enumerate() {
             let mut out = std::mem::take(&mut self.dense[j]);
             let input = if j == 0 { &self.features } else { &self.dense[j - 1] };
-            dense_forward(layer, input, rows, &mut out);
+            match self.dense_pre.get_mut(j) {
+                Some(pre) if layer.relu => {
+                    dense_linear(layer, input, rows, pre);
+                    out.clone_from(pre);
+                    out.iter_mut().filter(|y| **y < 0.0).for_each(|y| *y = 0.0);
+                }
+                _ => dense_forward(layer, input, rows, &mut out),
+            }
             self.dense[j] = out;
         }
         logits.clear();
@@ -277,6 +294,8 @@ struct ConvOutputs<'a> {
     activations: &'a mut Vec<f32>,
     /// Where in its window each pooled value came from.
     argmax: &'a mut Vec<u32>,
+    /// The pre-activations, when kept.
+    pre: Option<&'a mut Vec<f32>>,
 }
 
 /// Bias, activation and max-pool of a convolution's GEMM rows `scratch` into the next layer's
@@ -285,9 +304,12 @@ fn finish_conv(layer: &ConvLayer, rows: usize, scratch: &[f32], next_pad: (usize
     let (lp, lc, lq, cout, pool) =
         (layer.padded_length(), layer.conv_length(), layer.pooled_length(), layer.cout, layer.pool);
     let next_len = lq + next_pad.0 + next_pad.1;
-    let ConvOutputs { next, activations: act, argmax } = out;
+    let ConvOutputs { next, activations: act, argmax, mut pre } = out;
     resize(next, rows * next_len * cout);
     resize(act, rows * lc * cout);
+    if let Some(pre) = pre.as_deref_mut() {
+        resize(pre, rows * lc * cout);
+    }
     argmax.clear();
     argmax.resize(rows * lq * cout, 0);
     for r in 0..rows {
@@ -296,6 +318,10 @@ fn finish_conv(layer: &ConvLayer, rows: usize, scratch: &[f32], next_pad: (usize
             let to = &mut act[(r * lc + l) * cout..][..cout];
             for ((a, z), b) in to.iter_mut().zip(from).zip(&layer.bias) {
                 *a = activate(layer.activation, z + b);
+            }
+            if let Some(pre) = pre.as_deref_mut() {
+                let kept = &mut pre[(r * lc + l) * cout..][..cout];
+                kept.iter_mut().zip(from).zip(&layer.bias).for_each(|((p, z), b)| *p = z + b);
             }
         }
         for q in 0..lq {
@@ -324,14 +350,17 @@ pub(crate) fn activate(activation: Activation, z: f32) -> f32 {
 
 /// `out = relu?(input · W + b)` for `rows` input vectors.
 pub(crate) fn dense_forward(layer: &DenseLayer, input: &[f32], rows: usize, out: &mut Vec<f32>) {
+    dense_linear(layer, input, rows, out);
+    if layer.relu {
+        out.iter_mut().filter(|y| **y < 0.0).for_each(|y| *y = 0.0);
+    }
+}
+
+/// `out = input · W + b` for `rows` input vectors (no activation).
+fn dense_linear(layer: &DenseLayer, input: &[f32], rows: usize, out: &mut Vec<f32>) {
     resize(out, rows * layer.outputs);
     matmul(out, MatRef::dense(input, rows, layer.inputs), MatRef::dense(&layer.weight, layer.inputs, layer.outputs));
     for row in out.chunks_mut(layer.outputs) {
-        for (y, b) in row.iter_mut().zip(&layer.bias) {
-            *y += b;
-            if layer.relu && *y < 0.0 {
-                *y = 0.0;
-            }
-        }
+        row.iter_mut().zip(&layer.bias).for_each(|(y, b)| *y += b);
     }
 }

@@ -353,3 +353,57 @@ fn scanning_equals_predicting_each_window() {
         }
     }
 }
+
+/// Each row's positions rotated by `shift`: a reference with the row's base composition.
+fn rotated(x: &Array3<f32>, shift: usize) -> Array3<f32> {
+    let (n, c, l) = x.dim();
+    Array3::from_shape_fn((n, c, l), |(r, ch, p)| x[[r, ch, (p + shift) % l]])
+}
+
+#[test]
+fn deeplift_sums_to_the_output_change_and_is_the_gradient_at_its_own_input() {
+    for arch in [Arch::KooCnnDeep, Arch::KooCnnShallow, Arch::KooCnnLocal, Arch::KooCnnDist, Arch::DemoCnn] {
+        for first in [Activation::Relu, Activation::Exponential] {
+            let (classes, rows, length) = (3, 6, 200);
+            let (spec, network) = model(arch, first, length, classes, 19);
+            let engine = CnnEngine::new(&spec, &network).expect("a convolutional model");
+            let x = inputs(rows, 4, length, 5);
+            let class_of = |r: usize| r % classes;
+            let logits = engine.logits(x.view());
+            // Completeness (summation to delta): Σ (x − x′)·m = F(x) − F(x′).
+            let reference = rotated(&x, 37);
+            let dl = engine.deeplift(x.view(), reference.view(), &class_of);
+            let reference_logits = engine.logits(reference.view());
+            let mut worst_gap = 0f32;
+            for r in 0..rows {
+                let k = class_of(r);
+                assert!((dl.logits[r] - logits[[r, k]]).abs() <= 1e-6 * logits[[r, k]].abs().max(1.0));
+                assert!(
+                    (dl.reference_logits[r] - reference_logits[[r, k]]).abs()
+                        <= 1e-6 * reference_logits[[r, k]].abs().max(1.0)
+                );
+                let sum: f32 = (0..4)
+                    .flat_map(|c| (0..length).map(move |p| (c, p)))
+                    .map(|(c, p)| (x[[r, c, p]] - reference[[r, c, p]]) * dl.multipliers[[r, c, p]])
+                    .sum();
+                let change = dl.logits[r] - dl.reference_logits[r];
+                worst_gap = worst_gap.max((sum - change).abs() / change.abs().max(1.0));
+            }
+            // And the multipliers are not the gradient (the rule did something).
+            let (_, gradient) = engine.logits_and_gradients(x.view(), &class_of);
+            let apart = worst(dl.multipliers.as_slice().unwrap(), gradient.as_slice().unwrap());
+            // Against its own input every secant falls back to the derivative and every pool
+            // window to its argmax: the multipliers are the gradient.
+            let same = engine.deeplift(x.view(), x.view(), &class_of);
+            let gap_to_gradient = worst(same.multipliers.as_slice().unwrap(), gradient.as_slice().unwrap());
+            println!(
+                "{} {}: completeness gap {worst_gap:.1e}, DeepLIFT(x, x) vs gradient {gap_to_gradient:.1e}, DeepLIFT vs gradient {apart:.1e}",
+                arch.name(),
+                first.name()
+            );
+            assert!(worst_gap <= 1e-4, "{} {}: Σ contributions − ΔF = {worst_gap}", arch.name(), first.name());
+            assert!(gap_to_gradient <= 1e-6, "{} {}: {gap_to_gradient}", arch.name(), first.name());
+            assert!(apart > 1e-3, "{} {}: multipliers equal the gradient", arch.name(), first.name());
+        }
+    }
+}
