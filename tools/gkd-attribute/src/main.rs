@@ -86,12 +86,20 @@ struct Args {
     /// Integrated gradients: intervals of the straight path (trapezoidal rule).
     #[arg(long, default_value_t = 50)]
     steps: usize,
-    /// Integrated gradients: reference input.
-    #[arg(long, value_parser = choice::<Baseline>(), default_value = "zeros")]
-    baseline: Baseline,
-    /// Integrated gradients: references per row for shuffle/dinucleotide (maps are averaged).
-    #[arg(long, default_value_t = 1)]
-    baselines: usize,
+    /// Integrated gradients and DeepLIFT: reference input [default: zeros; deepshap:
+    /// dinucleotide].
+    #[arg(long, value_parser = choice::<Baseline>())]
+    baseline: Option<Baseline>,
+    /// Integrated gradients and DeepLIFT: references per row for shuffle/dinucleotide (maps are
+    /// averaged) [default: 1; deepshap: 20].
+    #[arg(long)]
+    baselines: Option<usize>,
+    /// DeepLIFT/DeepSHAP: also write each map's references (`references`, maps × K × C × L).
+    #[arg(long)]
+    keep_references: bool,
+    /// DeepLIFT/DeepSHAP: warn about maps whose |Σ contributions − (F(x) − F(x′))| exceeds this.
+    #[arg(long, default_value_t = 1e-3, value_name = "D")]
+    delta_threshold: f32,
     /// Seed of shuffled references and of class optimization's random start.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -180,9 +188,12 @@ fn request(args: &Args) -> Result<Request> {
             batch: args.batch_size,
             gradient_correction: args.gradient_correction,
             steps: args.steps,
-            baseline: args.baseline,
-            baselines: args.baselines,
+            baseline: args.baseline.unwrap_or(method.default_baselines().0),
+            baselines: args.baselines.unwrap_or(method.default_baselines().1),
             seed: args.seed,
+            keep_references: args.keep_references,
+            delta_threshold: args.delta_threshold,
+            hypothetical: true,
         },
         class_optimization: ClassOptimizationRequest {
             lambda: args.lambda,

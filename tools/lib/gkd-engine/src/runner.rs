@@ -111,6 +111,17 @@ impl<'a> Runner<'a> {
         self.engine.as_ref().map(|engine| engine.ism(x, class_of))
     }
 
+    /// DeepLIFT multipliers of each row of `x` against the same row of `references` (see
+    /// [`CnnEngine::deeplift`]), or `None` when the engine does not run this model.
+    pub fn deeplift(
+        &self,
+        x: ArrayView3<'_, f32>,
+        references: ArrayView3<'_, f32>,
+        class_of: &(dyn Fn(usize) -> usize + Sync),
+    ) -> Option<crate::DeepLift> {
+        self.engine.as_ref().map(|engine| engine.deeplift(x, references, class_of))
+    }
+
     /// Logits (N, K) of every row of a dataset split, reading `batch` rows at a time (memory
     /// holds one batch of inputs, whatever the size of the split).
     pub fn dataset_logits(&self, data: &Dataset, batch: usize, progress: &dyn Progress) -> Result<Array2<f32>> {

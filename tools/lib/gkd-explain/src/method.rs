@@ -36,6 +36,12 @@ pub enum Method {
     Gradxinput,
     /// Integrated gradients from --baseline references (--steps intervals).
     Ig,
+    /// DeepLIFT (rescale rule) against one --baseline reference per row [default: zeros]:
+    /// hypothetical contributions, with each map's convergence delta.
+    Deeplift,
+    /// DeepSHAP: DeepLIFT averaged over --baselines references [default: 20 dinucleotide
+    /// shuffles]: hypothetical contributions, with the convergence deltas.
+    Deepshap,
     /// In-silico mutagenesis, every single-base mutant through the whole model.
     Ism,
     /// In-silico mutagenesis recomputing only the windows a mutation changes (fastISM); runs
@@ -69,6 +75,19 @@ impl Method {
             _ => batch.max(1),
         }
     }
+
+    /// The reference inputs the method uses unless told otherwise: (kind, count per row).
+    pub fn default_baselines(self) -> (Baseline, usize) {
+        match self {
+            Method::Deepshap => (Baseline::Dinucleotide, 20),
+            _ => (Baseline::Zeros, 1),
+        }
+    }
+
+    /// Whether the method reads --baseline / --baselines.
+    pub fn uses_baselines(self) -> bool {
+        matches!(self, Method::Ig | Method::Deeplift | Method::Deepshap)
+    }
 }
 
 /// Rows whose mutants fast ISM may mix in its batches.
@@ -83,12 +102,19 @@ pub struct Settings {
     pub gradient_correction: bool,
     /// IG path intervals.
     pub steps: usize,
-    /// IG reference kind.
+    /// IG / DeepLIFT reference kind.
     pub baseline: Baseline,
-    /// IG references per row.
+    /// IG / DeepLIFT references per row.
     pub baselines: usize,
     /// Seed of shuffled references.
     pub seed: u64,
+    /// DeepLIFT: keep each map's references in the output (`references`, maps × K × C × L).
+    pub keep_references: bool,
+    /// DeepLIFT: warn about maps whose |convergence delta| exceeds this.
+    pub delta_threshold: f32,
+    /// DeepLIFT: the inputs are one-hot DNA, so the maps are hypothetical contributions (else
+    /// contributions).
+    pub hypothetical: bool,
 }
 
 /// What a method produced (channel names: [`attr_channels`]; ISM engine: [`engine`]).
@@ -174,6 +200,7 @@ pub fn attribute(
             Ok(Computed::maps(attr))
         }
         Method::Ig => Ok(integrated_gradients(runner, x, classes, dataset_rows, settings, bar)),
+        Method::Deeplift | Method::Deepshap => deeplift(runner, x, classes, dataset_rows, settings, bar),
         Method::Ism | Method::IsmFast => {
             let fast = engine(method, network, x.shape()[2]) == Some("fast");
             let attr = in_chunks(x, method.block(batch), bar, |part, start| {
@@ -294,6 +321,89 @@ fn integrated_gradients(
         bar.advance(1);
     }
     Computed { attr, extra: vec![("gap".into(), gap.into_dyn()), ("delta".into(), delta.into_dyn())] }
+}
+
+/// DeepLIFT / DeepSHAP: every row against each of its references on the engine; the maps are the
+/// hypothetical contributions averaged over the references (Shrikumar's projection, as
+/// tangermeme's `hypothetical_attributions`: the contribution each base would make at each
+/// position, m_b − Σ_c x′_c·m_c) on one-hot input, and the contributions (x − x′)·m on other
+/// input (histone marks). Extra arrays: `convergence_delta` (maps × references: Σ (x − x′)·m −
+/// (F(x) − F(x′))), `delta` (mean F(x) − F(x′)) and, when asked, `references`.
+fn deeplift(
+    runner: &Runner<'_>,
+    x: &Array3<f32>,
+    classes: &[usize],
+    dataset_rows: &[usize],
+    settings: &Settings,
+    bar: &dyn Progress,
+) -> Result<Computed> {
+    let (n, c, l) = x.dim();
+    let one_hot = settings.hypothetical;
+    let mut refs_per_row = Vec::with_capacity(n);
+    for i in 0..n {
+        let kind = settings.baseline;
+        refs_per_row.push(baselines(
+            x.index_axis(Axis(0), i),
+            kind,
+            settings.baselines,
+            settings.seed,
+            dataset_rows[i] as u64,
+        ));
+    }
+    let k = refs_per_row[0].len();
+    let mut attr = Array3::<f32>::zeros((n, c, l));
+    let mut convergence = Array2::<f32>::zeros((n, k));
+    let mut delta = Array1::<f32>::zeros(n);
+    let mut kept = settings.keep_references.then(|| ndarray::Array4::<f32>::zeros((n, k, c, l)));
+    // Pairs a batch at a time: row i with each of its references.
+    let rows_per_batch = (settings.batch / k).max(1);
+    for start in (0..n).step_by(rows_per_batch) {
+        let end = (start + rows_per_batch).min(n);
+        let pairs = (end - start) * k;
+        let inputs = Array3::from_shape_fn((pairs, c, l), |(p, ch, q)| x[[start + p / k, ch, q]]);
+        let references = Array3::from_shape_fn((pairs, c, l), |(p, ch, q)| refs_per_row[start + p / k][p % k][[ch, q]]);
+        let class_of = |p: usize| classes[start + p / k];
+        let Some(dl) = runner.deeplift(inputs.view(), references.view(), &class_of) else {
+            return Err(Error::usage(
+                "--method deeplift/deepshap run on gkd's CPU engine: a convolutional model (koo-cnn-*, demo-cnn, deepchrome) with --device cpu and --engine auto",
+            ));
+        };
+        for p in 0..pairs {
+            let (i, j) = (start + p / k, p % k);
+            let (xi, ri, m) = (
+                inputs.index_axis(Axis(0), p),
+                references.index_axis(Axis(0), p),
+                dl.multipliers.index_axis(Axis(0), p),
+            );
+            let sum: f32 = xi.iter().zip(ri.iter()).zip(m.iter()).map(|((a, b), m)| (a - b) * m).sum();
+            let change = dl.logits[p] - dl.reference_logits[p];
+            convergence[[i, j]] = sum - change;
+            delta[i] += change / k as f32;
+            let mut map = attr.index_axis_mut(Axis(0), i);
+            for q in 0..l {
+                if one_hot {
+                    let reference_part: f32 = (0..c).map(|ch| ri[[ch, q]] * m[[ch, q]]).sum();
+                    for ch in 0..c {
+                        map[[ch, q]] += (m[[ch, q]] - reference_part) / k as f32;
+                    }
+                } else {
+                    for ch in 0..c {
+                        map[[ch, q]] += (xi[[ch, q]] - ri[[ch, q]]) * m[[ch, q]] / k as f32;
+                    }
+                }
+            }
+            if let Some(kept) = kept.as_mut() {
+                kept.slice_mut(s![i, j, .., ..]).assign(&ri);
+            }
+        }
+        bar.advance((end - start) as u64);
+    }
+    let mut extra =
+        vec![("convergence_delta".to_owned(), convergence.into_dyn()), ("delta".to_owned(), delta.into_dyn())];
+    if let Some(kept) = kept {
+        extra.push(("references".to_owned(), kept.into_dyn()));
+    }
+    Ok(Computed { attr, extra })
 }
 
 /// Class optimization of each class in `classes`: (logos, raw optimised inputs).

@@ -180,7 +180,7 @@ fn explain_rows(
     device: &Device,
     progress: &dyn Progress,
 ) -> Result<(Vec<AtomicFile>, AttributionInfo)> {
-    let (method, settings, card) = (request.method, &request.settings, &model.card);
+    let (method, card) = (request.method, &model.card);
     let runner = Runner::new(&card.spec, &model.network, device, request.engine);
     if runner.uses_engine() {
         log::info!("running {} on gkd's CPU engine", card.spec.arch.name());
@@ -196,6 +196,7 @@ fn explain_rows(
         card.spec.arch.name(),
         &request.model.join(CARD_FILE),
     )?;
+    let settings = &Settings { hypothetical: data.kind() == DatasetKind::Sequence, ..request.settings.clone() };
     let rows = select_rows(&request.rows, &data)?;
     let logits = match target {
         TargetSpec::Predicted => Some(predicted_logits(&runner, &data, &rows, settings.batch)?),
@@ -222,8 +223,10 @@ fn explain_rows(
         rows.len()
     );
     match method {
-        Method::Ig => {
-            parameters.steps = Some(settings.steps);
+        Method::Ig | Method::Deeplift | Method::Deepshap => {
+            if method == Method::Ig {
+                parameters.steps = Some(settings.steps);
+            }
             parameters.baseline = Some(settings.baseline.name().to_owned());
             let single = matches!(settings.baseline, Baseline::Zeros | Baseline::Uniform);
             parameters.baselines = Some(if single { 1 } else { settings.baselines });
@@ -279,6 +282,7 @@ fn explain_rows(
         })
         .collect();
     log_completeness(&extra);
+    log_convergence(&extra, settings.delta_threshold);
     let mut read_inputs = |range: std::ops::Range<usize>| {
         let rows: Vec<usize> = pairs[range].iter().map(|p| p.row).collect();
         data.gather_x(&rows)
@@ -321,6 +325,21 @@ fn log_completeness(extra: &[(String, ArrayD<f32>)]) {
         100.0 * relative[relative.len() / 2],
         100.0 * relative[relative.len() - 1]
     );
+}
+
+/// DeepLIFT / DeepSHAP: warn about maps whose convergence delta |Σ contributions − (F(x) −
+/// F(x′))| exceeds `threshold` for any of their references (an operation without a DeepLIFT rule
+/// would show here), and log the largest.
+fn log_convergence(extra: &[(String, ArrayD<f32>)], threshold: f32) {
+    let Some((_, deltas)) = extra.iter().find(|(n, _)| n == "convergence_delta") else { return };
+    let maps = deltas.shape()[0];
+    let above = deltas.outer_iter().filter(|row| row.iter().any(|d| d.abs() > threshold)).count();
+    let largest = deltas.iter().fold(0f32, |m, d| m.max(d.abs()));
+    if above > 0 {
+        log::warn!("{above} of {maps} map(s) have a convergence delta above {threshold} (largest {largest:.2e})");
+    } else {
+        log::info!("DeepLIFT convergence deltas: largest {largest:.2e} over {maps} map(s)");
+    }
 }
 
 /// Class optimization: one logo per target class; no dataset rows.

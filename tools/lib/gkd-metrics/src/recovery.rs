@@ -21,12 +21,13 @@ pub enum PositionScore {
 
 impl PositionScore {
     /// How maps of a gkd-attribute method are scored: ISM by the L2 norm, gradient maps (saliency,
-    /// grad × input, integrated gradients) on the observed base; `None` for maps that are not
+    /// grad × input, integrated gradients, DeepLIFT/DeepSHAP hypothetical contributions) on the
+    /// observed base; `None` for maps that are not
     /// scores of the input's positions (temporal, class optimization, attention).
     pub fn for_method(method: &str) -> Option<Self> {
         match method {
             "ism" | "ism-fast" => Some(PositionScore::L2Norm),
-            "saliency" | "gradxinput" | "ig" => Some(PositionScore::Observed),
+            "saliency" | "gradxinput" | "ig" | "deeplift" | "deepshap" => Some(PositionScore::Observed),
             _ => None,
         }
     }
