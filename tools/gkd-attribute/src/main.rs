@@ -43,17 +43,17 @@ Examples:
 #[command(name = TOOL, version, about, after_help = EXAMPLES)]
 struct Args {
     /// Model directory written by gkd-train.
-    #[arg(long, value_name = "DIR", required_unless_present = "merge")]
+    #[arg(long, value_name = "DIR", required_unless_present_any = ["merge", "maps"])]
     model: Option<PathBuf>,
     /// Dataset split (NAME.npz with NAME.json and NAME.rows.tsv beside it); optional for classopt.
     #[arg(long, value_name = "NPZ")]
     data: Option<PathBuf>,
     /// Attribution method.
-    #[arg(long, value_parser = choice::<Method>(), required_unless_present = "merge")]
+    #[arg(long, value_parser = choice::<Method>(), required_unless_present_any = ["merge", "maps"])]
     method: Option<Method>,
     /// Output NPZ (`attr`, `x`, method extras); NAME.rows.tsv and NAME.json are written beside it.
-    #[arg(short, long, value_name = "NPZ")]
-    output: PathBuf,
+    #[arg(short, long, value_name = "NPZ", required_unless_present = "maps")]
+    output: Option<PathBuf>,
 
     /// Rows with these ids (comma-separated), in this order.
     #[arg(long, value_name = "ID,...", value_delimiter = ',', conflicts_with_all = ["ids_file", "rows"])]
@@ -135,6 +135,13 @@ struct Args {
     /// Join the shards of one run (in order 1..n) instead of computing.
     #[arg(long, value_name = "NPZ", num_args = 1.., conflicts_with_all = ["model", "data", "method"])]
     merge: Vec<PathBuf>,
+    /// Also write the maps as TF-MoDISco reads them: DIR/sequences.npz and DIR/attributions.npz
+    /// (`arr_0`, maps × 4 × positions; ISM maps mean-centred over the bases) and DIR/rows.tsv.
+    #[arg(long, value_name = "DIR", conflicts_with = "shard")]
+    modisco: Option<PathBuf>,
+    /// With --modisco: export these existing maps instead of computing or merging.
+    #[arg(long, value_name = "NPZ", requires = "modisco", conflicts_with_all = ["model", "data", "method", "merge", "output"])]
+    maps: Option<PathBuf>,
     /// Compute device.
     #[arg(long, value_parser = choice::<DeviceChoice>(), default_value = "cpu")]
     device: DeviceChoice,
@@ -149,7 +156,16 @@ fn main() {
     let args = Args::parse();
     run_main(TOOL, || {
         args.common.init(TOOL)?;
+        if let (Some(maps), Some(dir)) = (&args.maps, &args.modisco) {
+            return commit_all(gkd_explain::modisco::export(maps, dir)?);
+        }
         check_distinct_outputs(&args)?;
+        let output = args.output.clone().expect("clap: --output");
+        if args.modisco.is_some() && args.method.is_some_and(|m| !gkd_explain::modisco::exports(m.name())) {
+            return Err(Error::usage(
+                "--modisco needs saliency, gradxinput, ig, ism, ism-fast, deeplift or deepshap maps of DNA",
+            ));
+        }
         let (files, info) = if args.merge.is_empty() {
             let request = request(&args)?;
             let device = args.device.device()?;
@@ -159,7 +175,11 @@ fn main() {
             gkd_explain::run::merge(&args.merge, &outputs(&args, None))?
         };
         commit_all(files)?;
-        log::info!("{} map(s) x {} x {} -> {}", info.count, info.channels.len(), info.length, args.output.display());
+        if let Some(dir) = &args.modisco {
+            // Read back from the committed maps (complete files whatever happens next).
+            commit_all(gkd_explain::modisco::export(&output, dir)?)?;
+        }
+        log::info!("{} map(s) x {} x {} -> {}", info.count, info.channels.len(), info.length, output.display());
         Ok(())
     })
 }
@@ -208,10 +228,11 @@ fn request(args: &Args) -> Result<Request> {
 
 /// Refuse output paths that would overwrite each other (e.g. --json OUT.json, the sidecar).
 fn check_distinct_outputs(args: &Args) -> Result<()> {
+    let output = args.output.clone().expect("clap: --output");
     let mut seen: Vec<(PathBuf, &str)> = vec![
-        (args.output.clone(), "-o"),
-        (attributions::sidecar_path_for(&args.output), "the sidecar"),
-        (attributions::rows_path_for(&args.output), "the rows TSV"),
+        (attributions::sidecar_path_for(&output), "the sidecar"),
+        (attributions::rows_path_for(&output), "the rows TSV"),
+        (output, "-o"),
     ];
     for (path, flag) in [(&args.tsv, "--tsv"), (&args.json, "--json"), (&args.bigwig, "--bigwig")] {
         if let Some(path) = path {
@@ -228,7 +249,7 @@ fn check_distinct_outputs(args: &Args) -> Result<()> {
 fn outputs(args: &Args, shard: Option<Shard>) -> RunOutputs {
     RunOutputs {
         maps: AttributionOutputs {
-            npz: args.output.clone(),
+            npz: args.output.clone().expect("clap: --output"),
             long_tsv: args.tsv.clone(),
             long_tsv_header: shard.is_none_or(|s| s.index == 1),
             json: args.json.clone(),

@@ -4,6 +4,7 @@
 //! a schema'd JSON report.
 
 mod consistency;
+mod motifs;
 mod recovery;
 mod sweep;
 
@@ -30,6 +31,8 @@ Examples:
             -o recovery.tsv --json recovery.json
   # Attribution consistency of three seeds' maps (reference: their mean):
   gkd-score consistency --input s1=a1.npz --input s2=a2.npz --input s3=a3.npz -o consistency.tsv
+  # TF-MoDISco patterns (named by workflows/scripts/gkd_tomtom.py) against the embedded motifs:
+  gkd-score motifs --data task3.test.npz --input teacher.deepshap=teacher.patterns.json -o motifs.tsv
   # A distillation sweep over seeds: mean +/- sd per model and metric, paired differences from the
   # scratch student with a sign test (students labelled KIND_T{T}_a{alpha}):
   gkd-score sweep --report seed1/predictive.json --report seed1/recovery.json \
@@ -120,6 +123,23 @@ enum Command {
         /// Also write the JSON report (schemas/scores.v1.schema.json).
         #[arg(long, value_name = "JSON")]
         json: Option<PathBuf>,
+    },
+    /// TF-MoDISco patterns named by Tomtom (workflows/scripts/gkd_tomtom.py) against the motifs a
+    /// synthetic split embedded: per motif, whether a pattern matches it (q below --q) and the
+    /// seqlets behind it; decoy, other and unmatched (false) patterns. Label inputs MODEL.METHOD.
+    Motifs {
+        /// Synthetic split (gkd-synth) whose manifest lists the embedded motifs.
+        #[arg(long, value_name = "NPZ", required_unless_present = "motifs")]
+        data: Option<PathBuf>,
+        /// The true motifs ("ID" or "ID NAME", database ids as in the patterns file) instead of
+        /// the split's; repeat.
+        #[arg(long = "motif", value_name = "ID")]
+        motifs: Vec<String>,
+        #[command(flatten)]
+        io: Io,
+        /// Tomtom q-value below which a pattern matches a motif.
+        #[arg(long, default_value_t = 0.05)]
+        q: f64,
     },
     /// Attribution maps of several models for the same rows: per-sequence RMSE to a reference map
     /// and across-model variability √(Σ var) (DEGU).
@@ -224,6 +244,20 @@ fn run(command: &Command) -> Result<()> {
                 "reference": reference.as_ref().map_or("mean of the inputs".to_owned(), |p| p.display().to_string())
             });
             (report(None, &inputs, settings, ScoreRows::Consistency(rows)), io.destination(), Vec::new())
+        }
+        Command::Motifs { data, motifs: given, io, q } => {
+            if !(*q > 0.0 && *q <= 1.0) {
+                return Err(Error::usage("--q must be in (0, 1]"));
+            }
+            let inputs = labelled(&io.inputs)?;
+            let (truth, decoys) = match (given.is_empty(), data) {
+                (false, _) => (given.clone(), Vec::new()),
+                (true, Some(data)) => motifs::embedded(data)?,
+                (true, None) => unreachable!("clap: --data or --motif"),
+            };
+            let rows = motifs::score(&inputs, &truth, &decoys, *q)?;
+            let settings = serde_json::json!({ "q": q, "motifs": truth, "decoys": decoys });
+            (report(data.as_deref(), &inputs, settings, ScoreRows::Motifs(rows)), io.destination(), Vec::new())
         }
         Command::Sweep { reports, reference, output, json } => {
             let reports: Vec<sweep::SeedReport> = reports.iter().map(|r| sweep::SeedReport::parse(r)).collect();

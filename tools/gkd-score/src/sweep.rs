@@ -115,6 +115,22 @@ pub fn summarise(reports: &[SeedReport], reference: &str) -> Result<Vec<SweepRow
                     table.add(path, &row.model, "consistency_rmse", &seed, row.rmse_mean)?;
                 }
             }
+            ScoreRows::Motifs(rows) => {
+                // Per model and method: embedded motifs found, and patterns matching none of them.
+                let mut keys: Vec<(&str, &str)> = Vec::new();
+                for row in rows {
+                    if !keys.contains(&(&row.model, &row.method)) {
+                        keys.push((&row.model, &row.method));
+                    }
+                }
+                for (model, method) in keys {
+                    let of = || rows.iter().filter(move |r| r.model == model && r.method == method);
+                    let found = of().filter(|r| r.kind == "true" && r.found).count();
+                    let false_patterns: usize = of().filter(|r| r.kind != "true").map(|r| r.patterns).sum();
+                    table.add(path, model, &format!("motifs_found.{method}"), &seed, Some(found as f64))?;
+                    table.add(path, model, &format!("false_patterns.{method}"), &seed, Some(false_patterns as f64))?;
+                }
+            }
             ScoreRows::Sweep(_) => {
                 return Err(Error::in_file(
                     path,

@@ -14,6 +14,7 @@ pub mod fast_ism;
 pub mod gradients;
 pub mod ism;
 pub mod method;
+pub mod modisco;
 pub mod run;
 pub mod scan;
 pub mod selection;

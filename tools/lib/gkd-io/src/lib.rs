@@ -4,7 +4,7 @@
 //! (outputs that appear whole or not at all), [`input`] (opening plain, gzip or BGZF inputs),
 //! [`npz`] (NumPy `.npz`/`.npy` tensors, read by rows) and [`dtype`] (their element types), [`manifest`] (the JSON beside each dataset split),
 //! [`table`] (row-identity and other TSV tables), the tool outputs ([`dataset`], [`predictions`],
-//! [`attributions`], [`scores`], [`scan_manifest`]), [`progress`] (how library work reports progress) and [`stop`]
+//! [`attributions`], [`scores`], [`scan_manifest`], [`patterns`]), [`progress`] (how library work reports progress) and [`stop`]
 //! (a request to stop early, e.g. on SIGTERM). Command-line
 //! plumbing lives in `gkd-cli`, which only the tools use.
 
@@ -16,6 +16,7 @@ pub mod error;
 pub mod input;
 pub mod manifest;
 pub mod npz;
+pub mod patterns;
 pub mod predictions;
 pub mod progress;
 pub mod scan_manifest;

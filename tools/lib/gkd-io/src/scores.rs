@@ -113,6 +113,30 @@ pub struct SweepRow {
     pub sign_test_p: Option<f64>,
 }
 
+/// How one model's TF-MoDISco patterns (one attribution method) match the motifs a synthetic
+/// dataset embedded (`gkd-score motifs`): one row per embedded motif, per decoy motif some pattern
+/// matches, and for the patterns matching only other database motifs (`other`) or nothing (`none`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MotifRow {
+    /// Model label (MODEL of an input labelled MODEL.METHOD).
+    pub model: String,
+    /// Attribution method the patterns came from (METHOD of MODEL.METHOD; empty when unlabelled).
+    pub method: String,
+    /// The motif ("ID NAME" as the dataset records it), or `other` / `none`.
+    pub motif: String,
+    /// `true` (embedded in the positives), `decoy` (embedded as a decoy), `other` or `none`.
+    pub kind: String,
+    /// Whether some pattern matches the motif (Tomtom q below the threshold).
+    pub found: bool,
+    /// Patterns counted in this row.
+    pub patterns: usize,
+    /// Seqlets supporting those patterns.
+    pub seqlets: usize,
+    /// The smallest q-value of a pattern against the motif (null for other / none rows).
+    pub best_q: Option<f64>,
+}
+
 /// What was scored, by kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", content = "rows", rename_all = "lowercase")]
@@ -125,6 +149,8 @@ pub enum ScoreRows {
     Consistency(Vec<ConsistencyRow>),
     /// Score reports of several seeds summarised per model and metric.
     Sweep(Vec<SweepRow>),
+    /// TF-MoDISco patterns against the embedded motifs.
+    Motifs(Vec<MotifRow>),
 }
 
 /// A score report: the JSON written by gkd-score (its rows are also the TSV table).
@@ -177,6 +203,7 @@ impl ScoreReport {
             ScoreRows::Recovery(r) => r.iter().map(to_value).collect(),
             ScoreRows::Consistency(r) => r.iter().map(to_value).collect(),
             ScoreRows::Sweep(r) => r.iter().map(to_value).collect(),
+            ScoreRows::Motifs(r) => r.iter().map(to_value).collect(),
         };
         let Some(first) = rows.first().and_then(|r| r.as_object()) else { return String::new() };
         let header: Vec<&String> = first.keys().collect();
