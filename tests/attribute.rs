@@ -405,3 +405,63 @@ fn target_all_and_predicted_on_a_multilabel_model() {
         assert_eq!(r["class"], classes[best]);
     }
 }
+
+#[test]
+fn modisco_inputs_hold_the_one_hot_and_hypothetical_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let t3 = study().join("t3.test.npz");
+    let (t3, cnn) = (t3.to_str().unwrap(), study().join("cnn"));
+    let cnn = cnn.to_str().unwrap();
+    // ISM maps: mean-centred over the bases at each position (their reference base is 0).
+    attribute(
+        d,
+        &["--model", cnn, "--data", t3, "--method", "ism-fast", "--rows", "0:5", "-o", "ism.npz", "--modisco", "m"],
+    );
+    let (shape, x) = npz(&d.join("ism.npz"), "x");
+    let (_, attr) = npz(&d.join("ism.npz"), "attr");
+    let (seq_shape, sequences) = npz(&d.join("m/sequences.npz"), "arr_0");
+    let (_, hypothetical) = npz(&d.join("m/attributions.npz"), "arr_0");
+    assert_eq!((seq_shape.clone(), sequences), (shape.clone(), x));
+    let (c, l) = (shape[1], shape[2]);
+    for (map, out) in attr.chunks(c * l).zip(hypothetical.chunks(c * l)) {
+        for p in 0..l {
+            let mean = (0..c).map(|b| map[b * l + p]).sum::<f32>() / c as f32;
+            for b in 0..c {
+                assert!((out[b * l + p] - (map[b * l + p] - mean)).abs() <= 1e-6);
+            }
+        }
+    }
+    let rows = std::fs::read_to_string(d.join("m/rows.tsv")).unwrap();
+    assert_eq!(rows.lines().count(), 6, "{rows}");
+    assert!(rows.starts_with("index\tid\tclass\t"));
+    // DeepSHAP maps go as they are; existing maps export without recomputing.
+    attribute(
+        d,
+        &["--model", cnn, "--data", t3, "--method", "deepshap", "--rows", "0:5", "--baselines", "3", "-o", "ds.npz"],
+    );
+    attribute(d, &["--maps", "ds.npz", "--modisco", "m2"]);
+    assert_eq!(npz(&d.join("m2/attributions.npz"), "arr_0").1, npz(&d.join("ds.npz"), "attr").1);
+    // Maps that are not scores of DNA positions are refused (a usage error), before computing.
+    let rnn = study().join("rnn");
+    let r = run_in(
+        d,
+        "gkd-attribute",
+        &[
+            "--model",
+            rnn.to_str().unwrap(),
+            "--data",
+            t3,
+            "--method",
+            "temporal",
+            "--rows",
+            "0:2",
+            "-o",
+            "t.npz",
+            "--modisco",
+            "m3",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--modisco needs") && !d.join("t.npz").exists(), "{}", r.stderr);
+}

@@ -13,6 +13,8 @@ ROOT="$PWD"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 export PATH="$CARGO_TARGET_DIR/release:$PATH"
 VENV="${GKD_SNAKE_VENV:-$HOME/.cache/gkd/snake-venv}"
+# modisco-lite, memelite and h5py for the motif-discovery rules come from the tests' venv (tests/run.sh).
+export PATH="${GKD_VENV:-$HOME/.cache/gkd/venv}/bin:$PATH"
 ARTIFACTS="${GKD_ARTIFACTS:-$CARGO_TARGET_DIR/artifacts}"
 [ -x "$VENV/bin/snakemake" ] || python3 -m venv "$VENV"
 "$VENV/bin/pip" install --quiet --disable-pip-version-check "snakemake[reports]==9.27.1"
@@ -38,7 +40,7 @@ assert set(pred) == {"teacher", "scratch", "distilled"}, pred
 # 8 epochs on 1,400 sequences: every model learns something (chance is 0.5; measured 0.68-0.72).
 assert all(float(r["auroc"]) > 0.6 for r in pred.values()), pred
 rec = rows(f"{out}/sequence/seed1/scores/recovery.tsv")
-assert len(rec) == 9 and all(r["sequences"] == "30" for r in rec), rec
+assert len(rec) == 12 and all(r["sequences"] == "30" for r in rec), rec  # 3 models x 4 methods
 assert all(0.0 < float(r["auroc_mean"]) < 1.0 for r in rec), rec
 his = rows(f"{out}/histone/seed1/scores/predictive.tsv")
 assert [r["model"] for r in his if r["class"] == "macro"] == ["teacher", "scratch", "distilled"], his
@@ -54,6 +56,16 @@ for r in sweep:
 agree = {(r["model"], r["metric"]) for r in sweep if r["metric"].startswith("agreement.")}
 assert ("ensemble_T15_a0.5", "agreement.ensemble") in agree and ("teacher_T1_a0.5", "agreement.teacher") in agree, agree
 assert {r["metric"] for r in sweep if r["model"] == "teacher_T15_a0.5"} >= {"test_aupr", "recovery_auroc.saliency", "recovery_auroc.ism-fast"}
+# Motif discovery (config `motifs`): deepshap maps -> TF-MoDISco -> Tomtom -> gkd-score motifs,
+# one row per embedded motif and model, plus the other / none rows.
+import json
+mot = rows(f"{out}/sequence/seed1/scores/motifs.tsv")
+truth = json.load(open(f"{out}/sequence/seed1/data/d.test.json"))["parameters"]["positive_motifs"]
+for model in ("teacher", "scratch", "distilled"):
+    mine = [r for r in mot if r["model"] == model]
+    assert [r["motif"] for r in mine if r["kind"] == "true"] == truth and {r["method"] for r in mine} == {"deepshap"}, mine
+    patterns = json.load(open(f"{out}/sequence/seed1/modisco/{model}.deepshap/patterns.json"))["patterns"]
+    assert sum(int(r["patterns"]) for r in mine if r["kind"] in ("other", "none", "decoy")) <= len(patterns), mine
 # The optional scan (config `scan`): two shards merged, every window of the 10,050-bp dm3 FASTA.
 import json
 for model in ("teacher", "distilled"):

@@ -8,6 +8,7 @@ import os
 import pathlib
 import re
 import subprocess
+import sys
 
 import pytest
 
@@ -37,7 +38,9 @@ def bin_dir():
 
 def run(module, values, cwd, bin_dir):
     cmd = render(module, values)
-    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}")
+    # The tools, the pipeline's bin/ (gkd_tomtom.py) and this venv (modisco, python3 with memelite).
+    scripts = ROOT / "workflows" / "nextflow" / "bin"
+    env = dict(os.environ, PATH=f"{bin_dir}:{scripts}:{pathlib.Path(sys.executable).parent}:{os.environ['PATH']}")
     proc = subprocess.run(["bash", "-c", "set -euo pipefail; " + cmd], cwd=cwd, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, f"{module}: {cmd}\n{proc.stderr}"
     return cmd
@@ -76,6 +79,18 @@ def test_every_module_command_runs_on_tiny_data(tmp_path, bin_dir, data):
                    "map_args": "--attributions teacher.saliency=teacher.saliency.npz", "truth_arg": "--truth s.test.npz",
                    "prefix": "seed1.report"}, tmp_path, bin_dir)
     assert "<svg" in (tmp_path / "seed1.report.html").read_text()
+    # Motif discovery on the teacher's DeepSHAP maps (a one-epoch model: TF-MoDISco may find no
+    # pattern, and the module must still write every output).
+    run("attribute", {**common, "model": "teacher", "data_npz": "s.test.npz", "meta.method": "deepshap",
+                      "shard": "1/1", "args": "--positives positive --first 20 --baselines 3",
+                      "prefix": "teacher.deepshap"}, tmp_path, bin_dir)
+    db = data("motifs/core_vertebrates_nonredundant_jaspar2016.meme")
+    run("modisco", {**common, "maps_npz": "teacher.deepshap.npz", "prefix": "teacher.deepshap", "meta.length": 200,
+                    "args": "-n 2000", "task.cpus": 1, "database": db}, tmp_path, bin_dir)
+    assert json.loads((tmp_path / "teacher.deepshap.patterns.json").read_text())["database"] == str(db)
+    run("score", {**common, "mode": "motifs", "data_arg": "--data s.test.npz",
+                  "labelled": "-i teacher.deepshap=teacher.deepshap.patterns.json", "prefix": "motifs"}, tmp_path, bin_dir)
+    assert len(json.loads((tmp_path / "motifs.json").read_text())["rows"]) >= 7
     fasta = data("fasta/dm3_chr2L_1-10050.fa")
     for shard in ("1/2", "2/2"):
         run("scan", {**common, "model": "teacher", "fasta": fasta, "shard": shard,
@@ -106,7 +121,7 @@ def test_every_module_command_runs_on_tiny_data(tmp_path, bin_dir, data):
 
 def test_every_module_is_exercised_and_has_meta_and_stub():
     tested = {"synth", "train", "predict", "attribute", "attributemerge", "score", "report", "onehot", "histone",
-              "scan", "scanmerge"}
+              "scan", "scanmerge", "modisco"}
     modules = {p.name for p in MODULES.iterdir() if p.is_dir()}
     assert modules == tested, f"modules without a command test: {modules - tested}"
     for m in modules:

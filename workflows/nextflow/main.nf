@@ -6,6 +6,7 @@
  *                      + --histone_expression (TSV or RNA-seq bigWig) -> AttentiveChrome teacher -> DeepChrome students
  *   --study custom   : your FASTA (+ BED windows) with labels
  *   --scan_fasta FA  : then scan FA with the trained sequence models (gkd-scan, sharded) into bigWig tracks
+ *   --motif_methods deepshap : then TF-MoDISco + Tomtom on those maps, scored against the embedded motifs
  * Parameters: nextflow_schema.json; profiles: test, docker, singularity, apptainer, gpu, slurm.
  */
 
@@ -15,6 +16,8 @@ include { GKD_HISTONE                } from './modules/local/gkd/histone'
 include { DISTILL_STUDY              } from './subworkflows/local/distill_study'
 include { GKD_SCAN                   } from './modules/local/gkd/scan'
 include { GKD_SCANMERGE              } from './modules/local/gkd/scanmerge'
+include { GKD_MODISCO                } from './modules/local/gkd/modisco'
+include { GKD_SCORE as SCORE_MOTIFS  } from './modules/local/gkd/score'
 
 params.study = 'sequence'
 params.outdir = 'results'
@@ -53,6 +56,9 @@ params.scan_models = 'teacher,distilled'
 params.scan_stride = 10
 params.scan_shards = 2
 params.scan_args = ''
+params.motif_methods = ''
+params.motif_database = "${projectDir}/../../test-data/motifs/core_vertebrates_nonredundant_jaspar2016.meme"
+params.motif_window = 200
 
 workflow {
     main:
@@ -121,9 +127,26 @@ workflow {
             .map { _id, metas, files -> [metas[0], files.flatten()] }
     )
 
+    // Optional motif discovery (sequence study): the listed methods' maps through TF-MoDISco and
+    // Tomtom, then gkd-score motifs per replicate against the motifs gkd-synth embedded.
+    def motif_methods = params.motif_methods.toString().tokenize(',').collect { m -> m.trim() }
+    GKD_MODISCO(
+        DISTILL_STUDY.out.maps
+            .filter { meta, _files -> params.study == 'sequence' && meta.method in motif_methods }
+            .map { meta, files -> [meta + [length: params.motif_window as int], files] },
+        file(params.motif_database),
+    )
+    SCORE_MOTIFS(
+        GKD_MODISCO.out.patterns
+            .map { meta, json -> [meta.key, json] }
+            .groupTuple()
+            .join(datasets.map { meta, _tr, _va, te -> [meta.key, te] })
+            .map { key, jsons, te -> [[id: key, key: key], 'motifs', te, jsons] }
+    )
+
     publish:
     reports = DISTILL_STUDY.out.report
-    scores = DISTILL_STUDY.out.predictive.mix(DISTILL_STUDY.out.recovery)
+    scores = DISTILL_STUDY.out.predictive.mix(DISTILL_STUDY.out.recovery).mix(SCORE_MOTIFS.out.tsv)
     tracks = GKD_SCANMERGE.out.tracks.map { _meta, files -> files }.flatten()
 }
 

@@ -14,9 +14,15 @@ database's motifs (Benjamini-Hochberg, as MEME's tomtom does). The --matches bes
 whatever their q-value; gkd-score motifs applies the threshold.
 
     python3 gkd_tomtom.py --modisco RESULTS.h5 --database JASPAR.meme -o patterns.json
+
+With --report DIR it also writes modisco-lite's HTML report there (`modisco report -l`, Tomtom
+from memelite), or, when TF-MoDISco found no pattern (modisco-lite 3.0.0's report then stops with
+an IndexError), a one-line page saying so.
 """
 import argparse
 import json
+import os
+import subprocess
 import sys
 
 import h5py
@@ -46,7 +52,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--modisco", required=True, help="modisco-lite results (HDF5)")
     parser.add_argument("--database", required=True, help="MEME motif database (e.g. JASPAR)")
-    parser.add_argument("-o", "--output", required=True, help="patterns JSON")
+    parser.add_argument("-o", "--output", help="patterns JSON")
+    parser.add_argument("--report", help="also write modisco-lite's HTML report into this folder")
+    parser.add_argument("--modisco-command", default="modisco", help="the modisco-lite command (for --report)")
     parser.add_argument("--trim", type=float, default=0.3, help="trimming threshold (modisco-lite's default)")
     parser.add_argument("--matches", type=int, default=5, help="best matches kept per pattern")
     args = parser.parse_args(argv)
@@ -67,7 +75,7 @@ def main(argv=None):
                 patterns.append({"metacluster": metacluster, "pattern": name, "seqlets": seqlets,
                                  "ppm": ppm.tolist(), "cwm": cwm.tolist()})
                 queries.append(ppm.T.astype(np.float64))
-    if queries:
+    if queries and (args.output or not args.report):
         p = tomtom(queries, targets)[0]
         for pattern, row in zip(patterns, np.asarray(p, dtype=np.float64)):
             q = q_values(row)
@@ -77,9 +85,18 @@ def main(argv=None):
                  "q": float(q[j]), "ppm": targets[j].T.tolist()}
                 for j in best
             ]
-    json.dump({"database": args.database, "modisco": args.modisco, "trim": args.trim, "patterns": patterns},
-              open(args.output, "w"), indent=1)
-    print(f"{len(patterns)} pattern(s) -> {args.output}", file=sys.stderr)
+    if args.output:
+        json.dump({"database": args.database, "modisco": args.modisco, "trim": args.trim, "patterns": patterns},
+                  open(args.output, "w"), indent=1)
+        print(f"{len(patterns)} pattern(s) -> {args.output}", file=sys.stderr)
+    if args.report:
+        if patterns:
+            subprocess.run([args.modisco_command, "report", "-i", args.modisco, "-o", args.report,
+                            "-m", args.database, "-l"], check=True)
+        else:
+            os.makedirs(args.report, exist_ok=True)
+            with open(os.path.join(args.report, "report.html"), "w") as page:
+                page.write("<p>TF-MoDISco found no pattern.</p>\n")
 
 
 if __name__ == "__main__":

@@ -71,7 +71,8 @@ impl Method {
     pub fn block(self, batch: usize) -> usize {
         match self {
             Method::Ism | Method::IsmFast => ISM_ROWS_PER_BLOCK,
-            Method::Ig | Method::Classopt => 1,
+            // Each map's references are seeded by its row: any split computes the same maps.
+            Method::Ig | Method::Deeplift | Method::Deepshap | Method::Classopt => 1,
             _ => batch.max(1),
         }
     }
@@ -339,17 +340,13 @@ fn deeplift(
 ) -> Result<Computed> {
     let (n, c, l) = x.dim();
     let one_hot = settings.hypothetical;
-    let mut refs_per_row = Vec::with_capacity(n);
-    for i in 0..n {
-        let kind = settings.baseline;
-        refs_per_row.push(baselines(
-            x.index_axis(Axis(0), i),
-            kind,
-            settings.baselines,
-            settings.seed,
-            dataset_rows[i] as u64,
-        ));
-    }
+    let refs_per_row: Vec<Vec<Array2<f32>>> = x
+        .outer_iter()
+        .zip(dataset_rows)
+        .map(|(row, &dataset_row)| {
+            baselines(row, settings.baseline, settings.baselines, settings.seed, dataset_row as u64)
+        })
+        .collect();
     let k = refs_per_row[0].len();
     let mut attr = Array3::<f32>::zeros((n, c, l));
     let mut convergence = Array2::<f32>::zeros((n, k));

@@ -103,6 +103,7 @@ workflow DISTILL_STUDY {
 
     emit:
     models      = TEACHER.out.model.mix(STUDENTS.out.model)
+    maps        = MERGE.out.maps
     report      = REPORT.out.html
     predictive  = SCORE_PREDICTIVE.out.tsv
     recovery    = SCORE_RECOVERY.out.tsv

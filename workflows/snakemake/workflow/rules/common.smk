@@ -164,6 +164,12 @@ def report_maps(study):
     return [(m, method) for method in methods for m, mm in maps(study) if mm == method]
 
 
+def motif_maps(study):
+    """(model, method) pairs of a study whose maps go through TF-MoDISco (config `motifs.methods`)."""
+    wanted = config["motifs"]["methods"]
+    return [(m, method) for m, method in maps(study) if method in wanted] if study in WITH_TRUTH else []
+
+
 def map_npz(study, seed, model, method):
     return f"{seed_dir(study, seed)}/attr/{model}.{method}.npz"
 
@@ -195,10 +201,14 @@ def score_reports(study, seed):
     scores = f"{seed_dir(study, seed)}/scores"
     if study == "distillation":
         kinds = config["distillation"]["kinds"]
-        return [f"{scores}/predictive.{k}.json" for k in kinds] + [f"{scores}/recovery.json"]
+        return [f"{scores}/predictive.{k}.json" for k in kinds] + [f"{scores}/recovery.json"] + (
+            [f"{scores}/motifs.json"] if motif_maps(study) else []
+        )
     reports = [f"{scores}/predictive.json"]
     if study in WITH_TRUTH:
         reports.append(f"{scores}/recovery.json")
+    if motif_maps(study):
+        reports.append(f"{scores}/motifs.json")
     if config[study].get("consistency"):
         reports.append(f"{scores}/consistency.json")
     return reports

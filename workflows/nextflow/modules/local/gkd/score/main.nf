@@ -16,8 +16,9 @@ process GKD_SCORE {
     prefix = task.ext.prefix ?: "${meta.id}.${mode}"
     def data_npz = data.find { f -> f.name.endsWith('.npz') }
     def data_arg = data_npz ? "--data ${data_npz}" : ''
-    // Every input NPZ, labelled by its file name without .npz (its companions sit beside it).
-    def labelled = inputs.findAll { f -> f.name.endsWith('.npz') }.collect { f -> "-i ${f.name.replaceAll(/\.npz$/, '')}=${f}" }.join(' ')
+    // Every input NPZ (or patterns JSON, for motifs), labelled by its file name without .npz or
+    // .patterns.json (an NPZ's companions sit beside it).
+    def labelled = inputs.findAll { f -> f.name.endsWith('.npz') || f.name.endsWith('.patterns.json') }.collect { f -> "-i ${f.name.replaceAll(/\.(npz|patterns\.json)$/, '')}=${f}" }.join(' ')
     """
     gkd-score ${mode} ${data_arg} ${labelled} ${args} -o ${prefix}.tsv --json ${prefix}.json
     """

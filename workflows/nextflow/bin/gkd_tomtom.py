@@ -1,0 +1,1 @@
+../../scripts/gkd_tomtom.py
