@@ -15,6 +15,7 @@ use gkd_io::atomic::AtomicFile;
 use gkd_io::attributions::Attributions;
 use gkd_io::dataset::Dataset;
 use gkd_io::error::{Error, IoResultExt, Result};
+use gkd_io::patterns::PatternSet;
 use gkd_io::table::TextTable;
 use gkd_metrics::recovery::{PositionScore, information_content, position_scores};
 use ndarray::{Array3, ArrayViewD, Axis};
@@ -50,6 +51,10 @@ struct Args {
     /// Attribution maps written by gkd-attribute, labelled: NAME=NPZ; repeat.
     #[arg(long, value_name = "NAME=NPZ")]
     attributions: Vec<String>,
+    /// TF-MoDISco patterns named by Tomtom (workflows/scripts/gkd_tomtom.py), labelled:
+    /// NAME=JSON; repeat. Each pattern's CWM logo is drawn beside its best database match.
+    #[arg(long, value_name = "NAME=JSON")]
+    patterns: Vec<String>,
     /// Dataset split with a `truth` array (gkd-synth): ground-truth logos, rows matched by id.
     #[arg(long, value_name = "NPZ")]
     truth: Option<PathBuf>,
@@ -110,8 +115,12 @@ fn run(args: &Args) -> Result<()> {
             _ => map_heatmap_section(name, a),
         };
     }
+    for item in &args.patterns {
+        let (name, path) = labelled(item, "--patterns")?;
+        body += &patterns_section(&name, &PatternSet::read(&path)?);
+    }
     if body.is_empty() {
-        return Err(Error::usage("nothing to report: give --scores, --model or --attributions"));
+        return Err(Error::usage("nothing to report: give --scores, --model, --attributions or --patterns"));
     }
     let page = page(&args.title, &body);
     let mut out = AtomicFile::create(&args.output)?;
@@ -309,6 +318,45 @@ fn map_heatmap_section(name: &str, a: &Attributions) -> String {
     s + "</div></section>"
 }
 
+/// Positions × 4 rows as a channel-major (4 × L) vector.
+fn channel_major(rows: &[[f64; 4]]) -> Vec<f32> {
+    (0..4).flat_map(|b| rows.iter().map(move |r| r[b] as f32)).collect()
+}
+
+/// One model's TF-MoDISco patterns: the CWM logo of each beside its best Tomtom match (letters
+/// scaled by their information content), with the seqlet count and q-value.
+fn patterns_section(name: &str, set: &PatternSet) -> String {
+    let acgt: Vec<String> = ["A", "C", "G", "T"].iter().map(|s| s.to_string()).collect();
+    let mut out = format!("<section><h2>Motif patterns (TF-MoDISco): {}</h2>", escape(name));
+    if set.patterns.is_empty() {
+        out += "<p class=\"muted\">TF-MoDISco found no pattern.</p></section>";
+        return out;
+    }
+    for p in &set.patterns {
+        let title = format!("{} {}: {} seqlets (CWM)", p.metacluster, p.pattern, p.seqlets);
+        out += "<div class=\"row\">";
+        out += &logo(&title, &acgt, &channel_major(&p.cwm), p.cwm.len());
+        match p.matches.first() {
+            Some(m) if !m.ppm.is_empty() => {
+                let heights: Vec<[f64; 4]> = m
+                    .ppm
+                    .iter()
+                    .map(|col| {
+                        let ic = information_content(&col.map(|v| v as f32));
+                        col.map(|v| v * ic)
+                    })
+                    .collect();
+                let title = format!("best match {} {} (q = {:.2e}; database orientation)", m.id, m.name, m.q);
+                out += &logo(&title, &acgt, &channel_major(&heights), heights.len());
+            }
+            _ => out += "<p class=\"muted\">no database match</p>",
+        }
+        out += "</div>";
+    }
+    out += "</section>";
+    out
+}
+
 fn classopt_section(name: &str, a: &Attributions) -> String {
     let mut s = format!("<section><h2>Class optimization: {}</h2>", escape(name));
     let l = a.info.length;
@@ -350,4 +398,28 @@ fn attention_section(name: &str, a: &Attributions) -> String {
         s += &bars(&format!("mark attention β, mean over {n} genes"), &a.info.channels, &mean);
     }
     s + "</div></section>"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_are_drawn_beside_their_best_match() {
+        let json = r#"{"patterns": [
+            {"metacluster": "pos_patterns", "pattern": "pattern_0", "seqlets": 12,
+             "cwm": [[0.5, 0, 0, 0], [0, 0, 0.25, 0]],
+             "matches": [{"id": "MA0079.3", "name": "SP1", "p": 1e-6, "q": 1e-5, "ppm": [[1, 0, 0, 0], [0.25, 0.25, 0.25, 0.25]]}]},
+            {"metacluster": "neg_patterns", "pattern": "pattern_0", "seqlets": 3, "cwm": [[0, -0.5, 0, 0]], "matches": []}
+        ]}"#;
+        let set: PatternSet = serde_json::from_str(json).unwrap();
+        let html = patterns_section("teacher.deepshap", &set);
+        assert_eq!(html.matches("<svg class=\"logo\"").count(), 3, "two CWMs and one match");
+        assert!(html.contains("pos_patterns pattern_0: 12 seqlets") && html.contains("best match MA0079.3 SP1"));
+        assert!(html.contains("no database match"));
+        // Channel-major: A's row first.
+        assert_eq!(channel_major(&set.patterns[0].cwm), vec![0.5, 0.0, 0.0, 0.0, 0.0, 0.25, 0.0, 0.0]);
+        let empty: PatternSet = serde_json::from_str(r#"{"patterns": []}"#).unwrap();
+        assert!(patterns_section("x", &empty).contains("found no pattern"));
+    }
 }

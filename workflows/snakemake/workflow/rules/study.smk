@@ -224,6 +224,9 @@ rule report:
         models=lambda wc: [f"{OUT}/{wc.study}/seed{wc.seed}/models/{m}" for m in compared_models(wc.study)],
         maps=lambda wc: [map_npz(wc.study, wc.seed, m, method) for m, method in report_maps(wc.study)],
         truth=lambda wc: split_npz(wc.study, wc.seed, "test") if wc.study in WITH_TRUTH else [],
+        patterns=lambda wc: [
+            f"{OUT}/{wc.study}/seed{wc.seed}/modisco/{m}.{method}/patterns.json" for m, method in motif_maps(wc.study)
+        ],
     output:
         report(f"{SEED_DIR}/report.html", caption="../report/study.rst", category="gkd reports"),
     wildcard_constraints:
@@ -237,6 +240,9 @@ rule report:
         models=lambda wc, input: " ".join(f"--model {m}={d}" for m, d in zip(compared_models(wc.study), input.models)),
         maps=lambda wc, input: " ".join(f"--attributions {m}.{method}={p}" for (m, method), p in zip(report_maps(wc.study), input.maps)),
         truth=lambda wc, input: f"--truth {input.truth} --show {config[wc.study]['report_show']}" if input.truth else "",
+        patterns=lambda wc, input: " ".join(
+            f"--patterns {m}.{method}={p}" for (m, method), p in zip(motif_maps(wc.study), input.patterns)
+        ),
     threads: 1
     resources:
         mem_mb=2000,
@@ -244,7 +250,7 @@ rule report:
         config["container"]
     shell:
         "{params.bin}gkd-report -o {output} --title '{params.title}' {params.scores} {params.models} {params.maps} "
-        "{params.truth} 2> {log}"
+        "{params.truth} {params.patterns} 2> {log}"
 
 
 rule summary:
