@@ -39,7 +39,8 @@ rule modisco_motifs:
     params:
         modisco=config["motifs"]["modisco"],
         seqlets=config["motifs"]["max_seqlets"],
-        window=lambda wc: config[wc.study]["length"],
+        # modisco-lite centres an even window, so an odd length loses its last position.
+        window=lambda wc: config[wc.study]["length"] // 2 * 2,
     threads: config["threads"]
     resources:
         mem_mb=8000,
