@@ -3,13 +3,16 @@
 //!
 //! The methods: gradient maps ([`gradients`]) with integrated gradients' reference inputs
 //! ([`baselines`]), in-silico mutagenesis, naive ([`ism`]) and windowed ([`fast_ism`]),
-//! DeepMotif's temporal output scores ([`temporal`]) and class optimization ([`classopt`]);
+//! DeepLIFT / DeepSHAP on the engine ([`deeplift`]), DeepMotif's temporal output scores
+//! ([`temporal`]) and class optimization ([`classopt`]);
 //! [`method`] runs any of them over many maps. A run ([`run`]) selects rows and classes
 //! ([`selection`]), computes its shard of the maps and describes them; [`track`] places the maps
-//! on the genome as a bigWig.
+//! on the genome as a bigWig; [`modisco`] writes them as TF-MoDISco reads them; [`scan`] runs a
+//! model along whole sequences (gkd-scan).
 
 pub mod baselines;
 pub mod classopt;
+pub mod deeplift;
 pub mod fast_ism;
 pub mod gradients;
 pub mod ism;
