@@ -13,6 +13,7 @@ use gkd_io::atomic::AtomicFile;
 use gkd_io::attributions::AttributionReader;
 use gkd_io::dataset::Dataset;
 use gkd_io::error::{Error, IoResultExt, Result};
+use gkd_io::manifest::DatasetKind;
 use gkd_io::scores::RecoveryRow;
 use gkd_metrics::recovery::{PositionScore, motif_positions, position_scores, recovery, signal_to_noise};
 use ndarray::Axis;
@@ -91,6 +92,9 @@ pub fn score(
     let data = Dataset::load(data_path)?;
     if !data.has_truth() {
         data.gather_truth(&[])?;
+    }
+    if data.kind() == DatasetKind::Histone {
+        return score_histone(&data, data_path, inputs, first);
     }
     let channels = data.channels();
     let mut rows = Vec::new();
@@ -191,6 +195,131 @@ pub fn score(
             scored.len()
         );
         sequences.extend(scored);
+    }
+    Ok((rows, sequences))
+}
+
+/// How a histone map's cells are scored against the truth (marks × bins).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum CellScore {
+    /// |attr| of each (mark, bin): gradient-type maps, whose sign says activating or repressing.
+    Magnitude,
+    /// The attention weight itself (AttentiveChrome's α over each mark's bins).
+    Attention,
+}
+
+/// Histone data from `gkd-synth histone`: per gene (the first N positive ones), AUROC / AUPR of
+/// the map's cells against the truth cells (the rule's marks and bins); for attention maps also a
+/// row for β, AUROC over the marks against the marks the rule uses (`attention-beta`).
+fn score_histone(
+    data: &Dataset,
+    data_path: &Path,
+    inputs: &[(String, PathBuf)],
+    first: usize,
+) -> Result<(Vec<RecoveryRow>, Vec<SequenceScore>)> {
+    let (marks, bins) = (data.channels(), data.length());
+    let mut rows = Vec::new();
+    let mut sequences = Vec::new();
+    for (label, path) in inputs {
+        let maps = AttributionReader::open(path)?;
+        let method = maps.info.method.clone();
+        let how = match method.as_str() {
+            "saliency" | "gradxinput" | "ig" | "deeplift" | "deepshap" => CellScore::Magnitude,
+            "attention" => CellScore::Attention,
+            other => {
+                return Err(Error::in_file(
+                    path,
+                    format!(
+                        "holds '{other}' maps: histone recovery scores gradient, DeepLIFT and attention maps of genes"
+                    ),
+                ));
+            }
+        };
+        if maps.info.length != bins || (how == CellScore::Magnitude && maps.info.channels.len() != marks) {
+            return Err(Error::in_file(
+                path,
+                format!(
+                    "holds {} x {} maps; {} holds {marks} x {bins} inputs",
+                    maps.info.channels.len(),
+                    maps.info.length,
+                    data_path.display()
+                ),
+            ));
+        }
+        let beta = if how == CellScore::Attention { Some(maps.array("beta")?) } else { None };
+        let mut cells: Vec<SequenceScore> = Vec::new();
+        let mut beta_scores: Vec<SequenceScore> = Vec::new();
+        for (i, row) in maps.rows.iter().enumerate() {
+            if cells.len() == first {
+                break;
+            }
+            let r = row.dataset_row.filter(|&r| r < data.len() && data.ids[r] == row.id).ok_or_else(|| {
+                Error::in_file(path, format!("map {} ('{}') is not a row of {}", i + 1, row.id, data_path.display()))
+            })?;
+            let k = data.manifest.classes.iter().position(|c| *c == row.class).unwrap_or(0);
+            if data.y[[r, k]] <= 0.5 {
+                continue;
+            }
+            let truth: Vec<bool> = data.gather_truth(&[r])?.iter().map(|&v| v > 0.5).collect();
+            let attr = maps.attr(i..i + 1)?;
+            let scores: Vec<f32> = match how {
+                CellScore::Magnitude => attr.iter().map(|v| v.abs()).collect(),
+                CellScore::Attention => attr.iter().copied().collect(),
+            };
+            let rank = recovery(&scores, &truth);
+            cells.push(SequenceScore {
+                model: label.clone(),
+                id: row.id.clone(),
+                auroc: rank.auroc,
+                aupr: rank.aupr,
+                snr: signal_to_noise(&scores, &truth),
+            });
+            if let Some(beta) = &beta {
+                let used: Vec<bool> = (0..marks).map(|m| truth[m * bins..(m + 1) * bins].iter().any(|&t| t)).collect();
+                let weights: Vec<f32> = beta.index_axis(Axis(0), i).iter().copied().collect();
+                let rank = recovery(&weights, &used);
+                beta_scores.push(SequenceScore {
+                    model: format!("{label}.beta"),
+                    id: row.id.clone(),
+                    auroc: rank.auroc,
+                    aupr: rank.aupr,
+                    snr: [None; 3],
+                });
+            }
+        }
+        if cells.is_empty() {
+            return Err(Error::in_file(path, "has no map of a gene that is positive for the class it explains"));
+        }
+        let position_score = match how {
+            CellScore::Magnitude => "abs",
+            CellScore::Attention => "attention",
+        };
+        for (scored, method, position_score) in
+            [(&cells, method.clone(), position_score), (&beta_scores, "attention-beta".to_owned(), "attention")]
+        {
+            if scored.is_empty() {
+                continue;
+            }
+            let (auroc_mean, auroc_sd) = mean_sd(scored.iter().filter_map(|s| s.auroc));
+            let (aupr_mean, aupr_sd) = mean_sd(scored.iter().filter_map(|s| s.aupr));
+            let snr = |j: usize| mean_sd(scored.iter().filter_map(|s| s.snr[j])).0;
+            rows.push(RecoveryRow {
+                model: label.clone(),
+                method,
+                position_score: position_score.into(),
+                sequences: scored.len(),
+                auroc_mean,
+                auroc_sd,
+                aupr_mean,
+                aupr_sd,
+                snr_max: snr(0),
+                snr_mean: snr(1),
+                snr_top10: snr(2),
+            });
+        }
+        log::info!("{label}: histone recovery over {} genes", cells.len());
+        sequences.extend(cells);
+        sequences.extend(beta_scores);
     }
     Ok((rows, sequences))
 }

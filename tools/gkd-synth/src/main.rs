@@ -1,5 +1,6 @@
 //! `gkd-synth`: synthetic DNA with embedded motifs and per-position ground truth — task 1
-//! (multi-label, Koo & Eddy 2019) and task 3 (binary, Koo & Ploenzke 2021) of docs/science.md §1.
+//! (multi-label, Koo & Eddy 2019) and task 3 (binary, Koo & Ploenzke 2021) of docs/science.md §1
+//! — and synthetic histone-mark data whose label follows a rule over marks and bins (`histone`).
 //! Every recipe parameter is an option whose default is the paper's.
 
 use std::collections::BTreeMap;
@@ -31,7 +32,11 @@ Examples:
   gkd-synth task1 --motifs koo_eddy_12tf_jaspar2016.jaspar -o data/task1.{split}.npz
   # Task 3: SP1, Gabpa, CEBPB, MAX, YY1 positives vs. 50 JASPAR decoys:
   gkd-synth task3 --motifs koo_eddy_12tf_jaspar2016.jaspar \\
-            --decoys core_vertebrates_nonredundant_jaspar2016.meme -o data/task3.{split}.npz";
+            --decoys core_vertebrates_nonredundant_jaspar2016.meme -o data/task3.{split}.npz
+  # Histone marks: real Roadmap profiles resampled; promoter H3K4me3 activates, gene-body
+  # H3K27me3 represses; truth = those cells:
+  gkd-synth histone --background train.csv --background valid.csv \\
+            --rule H3K4me3:40-60:+,H3K27me3:60-100:- -o data/histone.{split}.npz";
 
 /// Synthetic motif benchmarks with ground truth.
 #[derive(Debug, Parser)]
@@ -79,6 +84,46 @@ enum Task {
         #[arg(long, default_value_t = 3)]
         min_motifs: usize,
     },
+    /// Histone marks: genes × marks × bins resampled from real profiles; the label follows a rule
+    /// over chosen marks and bins, recorded as a `truth` array (marks × bins per gene).
+    Histone(HistoneArgs),
+}
+
+/// Synthetic histone-mark data (docs/science.md §1).
+#[derive(Debug, ClapArgs)]
+struct HistoneArgs {
+    /// DeepChrome CSV whose genes' mark profiles are resampled as background (real signal);
+    /// repeat to pool several.
+    #[arg(long = "background", value_name = "CSV", required = true)]
+    backgrounds: Vec<PathBuf>,
+    /// Mark names, in column order [default: DeepChrome's five for five marks, else mark1..].
+    #[arg(long, value_delimiter = ',')]
+    marks: Vec<String>,
+    /// The label rule: MARK:START-END:+ (activating) or :- (repressing) terms, comma-separated;
+    /// bins 0-based, END exclusive.
+    #[arg(long, default_value = "H3K4me3:40-60:+,H3K27me3:60-100:-")]
+    rule: String,
+    /// Number of genes.
+    #[arg(long, default_value_t = 10_000)]
+    n: usize,
+    /// Probability that a gene's label is flipped.
+    #[arg(long, default_value_t = 0.0)]
+    label_noise: f64,
+    /// Split fractions over a seeded permutation.
+    #[arg(long, default_value = "train=0.7,valid=0.1,test=0.2")]
+    split: String,
+    /// Seed for everything random.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output NPZ template containing {split}; rows TSV and manifest go beside it.
+    #[arg(short, long, value_name = "NPZ")]
+    output: PathBuf,
+    /// Compress the NPZ (numpy.savez_compressed).
+    #[arg(long)]
+    compress: bool,
+    /// How x is stored: float32, float16 or uint8 (exact for these whole-number counts up to 255).
+    #[arg(long, value_parser = choice::<Dtype>(), default_value = "float32")]
+    dtype: Dtype,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -136,6 +181,7 @@ struct Generated {
 
 fn run(task: &Task) -> Result<()> {
     let (recipe_args, generated) = match task {
+        Task::Histone(args) => return histone(args),
         Task::Task1 { recipe, n, min_motifs } => (recipe, task1(recipe, *n, *min_motifs)?),
         Task::Task3 { recipe, positive_tfs, decoys, n_decoys, n_positive, n_negative, min_motifs } => {
             (recipe, task3(recipe, positive_tfs, decoys, *n_decoys, *n_positive, *n_negative, *min_motifs)?)
@@ -318,6 +364,99 @@ fn write_splits(args: &RecipeArgs, g: &Generated) -> Result<()> {
         table::write_text_columns(&mut sites_file, sites_columns(g, &idx, &ids))?;
         writer.add(sites_file);
         log::info!("split '{name}': {} sequences, {sites} motif sites → {}", idx.len(), npz_path.display());
+    }
+    writer.commit()
+}
+
+/// `gkd-synth histone`: resample, label by the rule, split and write (docs/science.md §1).
+fn histone(args: &HistoneArgs) -> Result<()> {
+    use gkd_genomics::deepchrome::{self, DEEPCHROME_MARKS};
+    use gkd_genomics::histone_synth as hs;
+    dataset::check_templates(true, &[("--output", Some(&args.output))])?;
+    if args.n < 2 {
+        return Err(Error::usage("--n must be at least 2"));
+    }
+    if !(0.0..=1.0).contains(&args.label_noise) {
+        return Err(Error::usage("--label-noise must be between 0 and 1"));
+    }
+    let mut pools = Vec::new();
+    for path in &args.backgrounds {
+        let data = deepchrome::read(path)?;
+        if let Some(first) = pools.first().map(|p: &Array3<f32>| p.dim()) {
+            if (first.1, first.2) != (data.x.shape()[1], data.x.shape()[2]) {
+                return Err(Error::in_file(
+                    path,
+                    format!(
+                        "has {} marks x {} bins; the first background has {} x {}",
+                        data.x.shape()[1],
+                        data.x.shape()[2],
+                        first.1,
+                        first.2
+                    ),
+                ));
+            }
+        }
+        pools.push(data.x);
+    }
+    let views: Vec<_> = pools.iter().map(|p| p.view()).collect();
+    let pool = ndarray::concatenate(Axis(0), &views).expect("checked: same marks and bins");
+    let (_, n_marks, bins) = pool.dim();
+    let marks: Vec<String> = if !args.marks.is_empty() {
+        if args.marks.len() != n_marks {
+            return Err(Error::usage(format!(
+                "--marks names {} marks; the background has {n_marks}",
+                args.marks.len()
+            )));
+        }
+        args.marks.clone()
+    } else if n_marks == DEEPCHROME_MARKS.len() {
+        DEEPCHROME_MARKS.iter().map(|m| m.to_string()).collect()
+    } else {
+        (1..=n_marks).map(|k| format!("mark{k}")).collect()
+    };
+    let rule = hs::parse_rule(&args.rule, &marks, bins).map_err(|e| Error::usage(format!("--rule: {e}")))?;
+    let mut rng = SeededRng::new(args.seed, 0);
+    let x = hs::background(&pool, args.n, &mut rng);
+    let y = hs::labels(&hs::scores(&x, &rule), args.label_noise, &mut rng);
+    let truth_mask = hs::truth(&rule, n_marks, bins);
+    let width = args.n.to_string().len();
+    let ids: Vec<String> = (0..args.n).map(|i| format!("gene{:0width$}", i + 1)).collect();
+    let classes = vec!["expressed".to_owned()];
+    let sources: Vec<SourceFile> = args.backgrounds.iter().map(|p| SourceFile::new("background", p)).collect();
+    let parameters = serde_json::json!({
+        "task": "histone", "n": args.n, "rule": args.rule, "marks": marks, "bins": bins,
+        "label_noise": args.label_noise, "background_genes": pool.shape()[0], "split": args.split, "seed": args.seed,
+    });
+    let fractions = split::parse_fractions(&args.split)?;
+    let mut writer = SplitWriter::new(&args.output);
+    for (name, idx) in split::by_fraction(args.n, &fractions, args.seed) {
+        let xs = x.select(Axis(0), &idx);
+        let ys = y.select(Axis(0), &idx);
+        let truth = Array3::from_shape_fn((idx.len(), n_marks, bins), |(_, k, b)| truth_mask[[k, b]]);
+        let rows: Vec<RowIdentity> =
+            idx.iter().map(|&i| RowIdentity { id: ids[i].clone(), ..Default::default() }).collect();
+        let positives = ys.iter().filter(|&&v| v > 0.5).count() as u64;
+        let data = SplitData {
+            kind: DatasetKind::Histone,
+            split: &name,
+            layout: Layout::Ncl,
+            channels: marks.clone(),
+            classes: &classes,
+            task: TaskKind::Binary,
+            x: SplitInputs::Array(xs.view()),
+            dtype: args.dtype,
+            y: ys.view(),
+            extra_arrays: vec![("truth", truth.view().into_dyn())],
+            rows: &rows,
+            row_columns: Vec::new(),
+            counts: BTreeMap::from([("expressed".to_owned(), positives)]),
+            sources: sources.clone(),
+            parameters: parameters.clone(),
+            tool: TOOL,
+            compress: args.compress,
+        };
+        let path = writer.stage(&data)?;
+        log::info!("split '{name}': {} genes ({positives} expressed) → {}", idx.len(), path.display());
     }
     writer.commit()
 }

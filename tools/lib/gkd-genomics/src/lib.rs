@@ -6,6 +6,7 @@
 //! - [`bed`]: BED intervals, chromosome aliases, and cutting fixed-length windows from a FASTA.
 //! - [`motif`]: JASPAR and MEME motif files as position probability matrices.
 //! - [`synth`]: the Koo & Eddy / Koo & Ploenzke synthetic motif benchmarks with ground truth.
+//! - [`histone_synth`]: synthetic histone-mark data whose label follows a rule over marks and bins.
 //! - [`sequences`]: sequence sets with row identities from FASTA, BED or tables, and their labels.
 //! - [`genes`], [`signal`], [`deepchrome`], [`expression`]: TSS windows, bigWig/BAM binning, DeepChrome CSV
 //!   and expression labels for histone data.
@@ -20,6 +21,7 @@ pub mod deepchrome;
 pub mod expression;
 pub mod fasta;
 pub mod genes;
+pub mod histone_synth;
 pub mod motif;
 pub mod onehot;
 pub mod region_ids;

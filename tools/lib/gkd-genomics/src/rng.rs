@@ -63,6 +63,28 @@ impl SeededRng {
         weights.iter().rposition(|w| *w > 0.0).unwrap_or(0)
     }
 
+    /// A Poisson count of mean `lambda` (≥ 0): by multiplying uniforms (Knuth) below 30, by a
+    /// rounded normal of the same mean and variance above (a read-count resampler, not a
+    /// statistical library: the tail shape above 30 is approximate).
+    pub fn poisson(&mut self, lambda: f64) -> u64 {
+        if lambda <= 0.0 {
+            return 0;
+        }
+        if lambda < 30.0 {
+            let limit = (-lambda).exp();
+            let (mut k, mut product) = (0u64, self.uniform());
+            while product > limit {
+                k += 1;
+                product *= self.uniform();
+            }
+            return k;
+        }
+        // Box–Muller.
+        let (u, v) = (1.0 - self.uniform(), self.uniform());
+        let z = (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos();
+        (lambda + lambda.sqrt() * z).round().max(0.0) as u64
+    }
+
     /// Fisher–Yates shuffle.
     pub fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
