@@ -105,7 +105,13 @@ pub fn summarise(reports: &[SeedReport], reference: &str) -> Result<Vec<SweepRow
             ScoreRows::Recovery(rows) => {
                 for row in rows {
                     // gkd-score labels maps MODEL.METHOD when they are named after their files.
-                    let model = row.model.strip_suffix(&format!(".{}", row.method)).unwrap_or(&row.model);
+                    // (attention-beta rows come from an input labelled MODEL.attention).
+                    let base = row.method.split('-').next().unwrap_or(&row.method);
+                    let model = row
+                        .model
+                        .strip_suffix(&format!(".{}", row.method))
+                        .or_else(|| row.model.strip_suffix(&format!(".{base}")))
+                        .unwrap_or(&row.model);
                     table.add(path, model, &format!("recovery_auroc.{}", row.method), &seed, row.auroc_mean)?;
                     table.add(path, model, &format!("recovery_aupr.{}", row.method), &seed, row.aupr_mean)?;
                 }

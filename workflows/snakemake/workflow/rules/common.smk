@@ -16,7 +16,12 @@ STUDIES = config["studies"]
 # seeds, and the file prefix.
 DATA_LAYOUT = {"sequence": ("seed", "d"), "distillation": ("seed", "d"), "histone": ("shared", "h"), "custom": ("shared", "c")}
 # Studies whose test split carries the true motif positions (gkd-synth), so maps get recovery scores.
-WITH_TRUTH = [s for s in STUDIES if s in ("sequence", "distillation")]
+WITH_TRUTH = [
+    s for s in STUDIES if s in ("sequence", "distillation") or (s == "histone" and config["histone"].get("synthetic"))
+]
+# Methods whose maps are scored against the truth (class optimization and temporal maps are not
+# maps of the explained rows' positions).
+RECOVERY_METHODS = ("saliency", "gradxinput", "ig", "ism", "ism-fast", "deeplift", "deepshap", "attention")
 
 
 def one_of(names):
@@ -164,10 +169,15 @@ def report_maps(study):
     return [(m, method) for method in methods for m, mm in maps(study) if mm == method]
 
 
+def recovery_maps(study):
+    """(model, method) pairs of a study scored against the ground truth."""
+    return [(m, method) for m, method in maps(study) if method in RECOVERY_METHODS]
+
+
 def motif_maps(study):
     """(model, method) pairs of a study whose maps go through TF-MoDISco (config `motifs.methods`)."""
     wanted = config["motifs"]["methods"]
-    return [(m, method) for m, method in maps(study) if method in wanted] if study in WITH_TRUTH else []
+    return [(m, method) for m, method in maps(study) if method in wanted] if study in ("sequence", "distillation") else []
 
 
 def map_npz(study, seed, model, method):

@@ -33,7 +33,33 @@ rule seq_synth:
         "--seed {wildcards.seed} -o '{params.template}' 2> {log}"
 
 
-if HIS.get("deepchrome_csv"):
+if HIS.get("synthetic"):
+
+    # gkd-synth histone: real profiles resampled, labels from a rule, truth = the rule's cells.
+    rule his_data:
+        input:
+            [data_path(p) for p in HIS["synthetic"]["background"]],
+        output:
+            expand(f"{OUT}/histone/data/h.{{split}}.{{ext}}", split=SPLITS, ext=DATASET_FILES),
+        log:
+            f"{OUT}/logs/histone/data.log",
+        params:
+            bin=BIN,
+            background=lambda wc, input: " ".join(f"--background {p}" for p in input),
+            rule=HIS["synthetic"]["rule"],
+            n=HIS["synthetic"]["n"],
+            noise=HIS["synthetic"]["label_noise"],
+            template=lambda wc: f"{OUT}/histone/data/h.{{split}}.npz",
+        threads: 1
+        resources:
+            mem_mb=2000,
+        container:
+            config["container"]
+        shell:
+            "{params.bin}gkd-synth histone {params.background} --rule '{params.rule}' --n {params.n} "
+            "--label-noise {params.noise} --seed 1 -o '{params.template}' 2> {log}"
+
+elif HIS.get("deepchrome_csv"):
 
     rule his_data:
         input:

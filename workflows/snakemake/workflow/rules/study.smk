@@ -168,7 +168,7 @@ rule score_recovery:
     input:
         data=lambda wc: split_npz(wc.study, wc.seed, "test"),
         sites=lambda wc: split_npz(wc.study, wc.seed, "test")[: -len(".npz")] + ".sites.tsv" if wc.study == "distillation" else [],
-        maps=lambda wc: [map_npz(wc.study, wc.seed, m, method) for m, method in maps(wc.study)],
+        maps=lambda wc: [map_npz(wc.study, wc.seed, m, method) for m, method in recovery_maps(wc.study)],
     output:
         tsv=f"{SEED_DIR}/scores/recovery.tsv",
         json=f"{SEED_DIR}/scores/recovery.json",
@@ -182,7 +182,9 @@ rule score_recovery:
         # The distillation study scores every selected row's maps against the sites of the class
         # each explains (--first counts maps); the sequence study its first positive rows.
         flags=lambda wc, input: (
-            f"--sites {input.sites} --first 1000000" if input.sites else f"--first {config[wc.study]['attribution']['first']}"
+            f"--sites {input.sites} --first 1000000"
+            if input.sites
+            else f"--first {config[wc.study].get('attribution', {}).get('first', 500)}"
         ),
     threads: 1
     resources:
@@ -223,7 +225,8 @@ rule report:
         scores=lambda wc: score_reports(wc.study, wc.seed),
         models=lambda wc: [f"{OUT}/{wc.study}/seed{wc.seed}/models/{m}" for m in compared_models(wc.study)],
         maps=lambda wc: [map_npz(wc.study, wc.seed, m, method) for m, method in report_maps(wc.study)],
-        truth=lambda wc: split_npz(wc.study, wc.seed, "test") if wc.study in WITH_TRUTH else [],
+        # Sequence logos beside the ground truth (the histone truth is scored, not drawn).
+        truth=lambda wc: split_npz(wc.study, wc.seed, "test") if wc.study in ("sequence", "distillation") else [],
         patterns=lambda wc: [
             f"{OUT}/{wc.study}/seed{wc.seed}/modisco/{m}.{method}/patterns.json" for m, method in motif_maps(wc.study)
         ],
