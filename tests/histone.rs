@@ -379,7 +379,9 @@ fn synthetic_histone_labels_follow_the_rule_and_maps_are_scored_against_it() {
         ],
     );
     // The rule by hand: standardised mean log(1 + count) of each term over all 600 genes.
-    let splits: Vec<(Vec<usize>, Vec<f32>, Vec<f32>, Vec<f32>)> = ["train", "valid", "test"]
+    // Per split: shape, x, y, truth.
+    type Split = (Vec<usize>, Vec<f32>, Vec<f32>, Vec<f32>);
+    let splits: Vec<Split> = ["train", "valid", "test"]
         .iter()
         .map(|s| {
             let path = d.join(format!("h.{s}.npz"));

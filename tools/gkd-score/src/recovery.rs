@@ -170,25 +170,13 @@ pub fn score(
         if scored.len() < first {
             log::warn!("{label}: only {} positive maps (asked for the first {first})", scored.len());
         }
-        let (auroc_mean, auroc_sd) = mean_sd(scored.iter().filter_map(|s| s.auroc));
-        let (aupr_mean, aupr_sd) = mean_sd(scored.iter().filter_map(|s| s.aupr));
-        let snr = |j: usize| mean_sd(scored.iter().filter_map(|s| s.snr[j])).0;
-        rows.push(RecoveryRow {
-            model: label.clone(),
-            method: maps.info.method.clone(),
-            position_score: match how {
-                PositionScore::Observed => "observed".into(),
-                PositionScore::L2Norm => "l2".into(),
-            },
-            sequences: scored.len(),
-            auroc_mean,
-            auroc_sd,
-            aupr_mean,
-            aupr_sd,
-            snr_max: snr(0),
-            snr_mean: snr(1),
-            snr_top10: snr(2),
-        });
+        let position_score = match how {
+            PositionScore::Observed => "observed",
+            PositionScore::L2Norm => "l2",
+        };
+        let row = summary_row(label, &maps.info.method, position_score, &scored);
+        let auroc_mean = row.auroc_mean;
+        rows.push(row);
         log::info!(
             "{label}: motif recovery AUROC {:.4} over {} sequences",
             auroc_mean.unwrap_or(f64::NAN),
@@ -197,6 +185,27 @@ pub fn score(
         sequences.extend(scored);
     }
     Ok((rows, sequences))
+}
+
+/// One input's row: the mean ± sd of its scored sequences' AUROC and AUPR, and mean
+/// signal-to-noise.
+fn summary_row(label: &str, method: &str, position_score: &str, scored: &[SequenceScore]) -> RecoveryRow {
+    let (auroc_mean, auroc_sd) = mean_sd(scored.iter().filter_map(|s| s.auroc));
+    let (aupr_mean, aupr_sd) = mean_sd(scored.iter().filter_map(|s| s.aupr));
+    let snr = |j: usize| mean_sd(scored.iter().filter_map(|s| s.snr[j])).0;
+    RecoveryRow {
+        model: label.to_owned(),
+        method: method.to_owned(),
+        position_score: position_score.to_owned(),
+        sequences: scored.len(),
+        auroc_mean,
+        auroc_sd,
+        aupr_mean,
+        aupr_sd,
+        snr_max: snr(0),
+        snr_mean: snr(1),
+        snr_top10: snr(2),
+    }
 }
 
 /// How a histone map's cells are scored against the truth (marks × bins).
@@ -300,22 +309,7 @@ fn score_histone(
             if scored.is_empty() {
                 continue;
             }
-            let (auroc_mean, auroc_sd) = mean_sd(scored.iter().filter_map(|s| s.auroc));
-            let (aupr_mean, aupr_sd) = mean_sd(scored.iter().filter_map(|s| s.aupr));
-            let snr = |j: usize| mean_sd(scored.iter().filter_map(|s| s.snr[j])).0;
-            rows.push(RecoveryRow {
-                model: label.clone(),
-                method,
-                position_score: position_score.into(),
-                sequences: scored.len(),
-                auroc_mean,
-                auroc_sd,
-                aupr_mean,
-                aupr_sd,
-                snr_max: snr(0),
-                snr_mean: snr(1),
-                snr_top10: snr(2),
-            });
+            rows.push(summary_row(label, &method, position_score, scored));
         }
         log::info!("{label}: histone recovery over {} genes", cells.len());
         sequences.extend(cells);

@@ -109,19 +109,28 @@ struct HistoneArgs {
     /// Probability that a gene's label is flipped.
     #[arg(long, default_value_t = 0.0)]
     label_noise: f64,
+    #[command(flatten)]
+    out: SplitArgs,
+}
+
+/// How the splits are made and written (every gkd-synth task).
+#[derive(Debug, ClapArgs)]
+struct SplitArgs {
     /// Split fractions over a seeded permutation.
     #[arg(long, default_value = "train=0.7,valid=0.1,test=0.2")]
     split: String,
     /// Seed for everything random.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Output NPZ template containing {split}; rows TSV and manifest go beside it.
+    /// Output NPZ template containing {split}; rows TSV and manifest (and, for motif tasks, the
+    /// sites TSV) go beside it.
     #[arg(short, long, value_name = "NPZ")]
     output: PathBuf,
     /// Compress the NPZ (numpy.savez_compressed).
     #[arg(long)]
     compress: bool,
-    /// How x is stored: float32, float16 or uint8 (exact for these whole-number counts up to 255).
+    /// How x is stored: float32, float16 (half the size) or uint8 (a quarter; exact for
+    /// one-hot DNA and whole-number counts up to 255, refused for other values). Models compute in float32.
     #[arg(long, value_parser = choice::<Dtype>(), default_value = "float32")]
     dtype: Dtype,
 }
@@ -140,22 +149,8 @@ struct RecipeArgs {
     /// Background probabilities of A, C, G, T.
     #[arg(long, value_delimiter = ',', default_values_t = vec![0.25, 0.25, 0.25, 0.25])]
     background: Vec<f64>,
-    /// Split fractions over a seeded permutation.
-    #[arg(long, default_value = "train=0.7,valid=0.1,test=0.2")]
-    split: String,
-    /// Seed for everything random.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Output NPZ template containing {split}; rows TSV, manifest and sites TSV go beside it.
-    #[arg(short, long, value_name = "NPZ")]
-    output: PathBuf,
-    /// Compress the NPZ (numpy.savez_compressed).
-    #[arg(long)]
-    compress: bool,
-    /// How x is stored: float32, float16 (half the size) or uint8 (a quarter; exact for
-    /// one-hot DNA and whole-number counts, refused for other values). Models compute in float32.
-    #[arg(long, value_parser = choice::<Dtype>(), default_value = "float32")]
-    dtype: Dtype,
+    #[command(flatten)]
+    out: SplitArgs,
 }
 
 fn main() {
@@ -208,7 +203,7 @@ fn task1(args: &RecipeArgs, n: usize, min_motifs: usize) -> Result<Generated> {
     );
     let recipe = recipe(args, min_motifs)?;
     checked(&recipe, &pool)?;
-    let seqs = synth::draw_many(&recipe, &pool, args.seed, 0, n);
+    let seqs = synth::draw_many(&recipe, &pool, args.out.seed, 0, n);
     let mut y = Array2::<f32>::zeros((n, classes.len()));
     for (i, s) in seqs.iter().enumerate() {
         for site in &s.sites {
@@ -228,7 +223,7 @@ fn task1(args: &RecipeArgs, n: usize, min_motifs: usize) -> Result<Generated> {
         parameters: serde_json::json!({
             "task": "task1", "n": n, "min_motifs": min_motifs, "length": args.length,
             "count_probs": args.count_probs, "background": args.background,
-            "split": args.split, "seed": args.seed,
+            "split": args.out.split, "seed": args.out.seed,
             "motifs": motifs.iter().map(|m| format!("{} {}", m.id, m.name)).collect::<Vec<_>>(),
         }),
         classes,
@@ -267,7 +262,7 @@ fn task3(
     }
     // Seeded choice of decoys, kept in file order.
     let mut order: Vec<usize> = (0..candidates.len()).collect();
-    SeededRng::new(args.seed, u64::MAX - 1).shuffle(&mut order);
+    SeededRng::new(args.out.seed, u64::MAX - 1).shuffle(&mut order);
     let mut chosen: Vec<usize> = order[..n_decoys].to_vec();
     chosen.sort_unstable();
     let decoys: Vec<Motif> = chosen.into_iter().map(|i| candidates[i].clone()).collect();
@@ -281,11 +276,11 @@ fn task3(
     checked(&recipe, &positive_pool)?;
     checked(&recipe, &negative_pool)?;
 
-    let mut seqs = synth::draw_many(&recipe, &positive_pool, args.seed, 0, n_pos);
+    let mut seqs = synth::draw_many(&recipe, &positive_pool, args.out.seed, 0, n_pos);
     // Negative sites index the negative pool; shift them past the positive pool's entries so one
     // pool (positive entries, then negative entries) describes every site.
     let shift = positive_pool.len();
-    let mut negatives = synth::draw_many(&recipe, &negative_pool, args.seed, n_pos as u64, n_neg);
+    let mut negatives = synth::draw_many(&recipe, &negative_pool, args.out.seed, n_pos as u64, n_neg);
     for s in &mut negatives {
         for site in &mut s.sites {
             site.pool_index += shift;
@@ -309,7 +304,7 @@ fn task3(
         parameters: serde_json::json!({
             "task": "task3", "n_positive": n_pos, "n_negative": n_neg, "min_motifs": min_motifs,
             "length": args.length, "count_probs": args.count_probs, "background": args.background,
-            "split": args.split, "seed": args.seed,
+            "split": args.out.split, "seed": args.out.seed,
             "positive_motifs": positives.iter().map(|m| format!("{} {}", m.id, m.name)).collect::<Vec<_>>(),
             "decoy_motifs": decoys.iter().map(|m| format!("{} {}", m.id, m.name)).collect::<Vec<_>>(),
         }),
@@ -317,14 +312,14 @@ fn task3(
 }
 
 fn write_splits(args: &RecipeArgs, g: &Generated) -> Result<()> {
-    dataset::check_templates(true, &[("--output", Some(&args.output))])?;
-    let fractions = split::parse_fractions(&args.split)?;
+    dataset::check_templates(true, &[("--output", Some(&args.out.output))])?;
+    let fractions = split::parse_fractions(&args.out.split)?;
     let n = g.seqs.len();
     let width = n.to_string().len();
     let ids: Vec<String> = (0..n).map(|i| format!("seq{:0width$}", i + 1)).collect();
     let length = args.length;
-    let mut writer = SplitWriter::new(&args.output);
-    for (name, idx) in split::by_fraction(n, &fractions, args.seed) {
+    let mut writer = SplitWriter::new(&args.out.output);
+    for (name, idx) in split::by_fraction(n, &fractions, args.out.seed) {
         let seqs: Vec<&[u8]> = idx.iter().map(|&i| g.seqs[i].seq.as_slice()).collect();
         let (x, _) = onehot::encode_batch(&seqs, length, true, 0.0);
         let mut truth = Array3::<f32>::zeros((idx.len(), 4, length));
@@ -348,7 +343,7 @@ fn write_splits(args: &RecipeArgs, g: &Generated) -> Result<()> {
             classes: &g.classes,
             task: g.task,
             x: SplitInputs::Array(x.view()),
-            dtype: args.dtype,
+            dtype: args.out.dtype,
             y: y.view(),
             extra_arrays: vec![("truth", truth.view().into_dyn())],
             rows: &rows,
@@ -357,7 +352,7 @@ fn write_splits(args: &RecipeArgs, g: &Generated) -> Result<()> {
             sources: g.sources.clone(),
             parameters: g.parameters.clone(),
             tool: TOOL,
-            compress: args.compress,
+            compress: args.out.compress,
         };
         let npz_path = writer.stage(&data)?;
         let mut sites_file = AtomicFile::create(manifest::sibling_with_suffix(&npz_path, ".sites.tsv"))?;
@@ -372,7 +367,7 @@ fn write_splits(args: &RecipeArgs, g: &Generated) -> Result<()> {
 fn histone(args: &HistoneArgs) -> Result<()> {
     use gkd_genomics::deepchrome::{self, DEEPCHROME_MARKS};
     use gkd_genomics::histone_synth as hs;
-    dataset::check_templates(true, &[("--output", Some(&args.output))])?;
+    dataset::check_templates(true, &[("--output", Some(&args.out.output))])?;
     if args.n < 2 {
         return Err(Error::usage("--n must be at least 2"));
     }
@@ -382,19 +377,19 @@ fn histone(args: &HistoneArgs) -> Result<()> {
     let mut pools = Vec::new();
     for path in &args.backgrounds {
         let data = deepchrome::read(path)?;
-        if let Some(first) = pools.first().map(|p: &Array3<f32>| p.dim()) {
-            if (first.1, first.2) != (data.x.shape()[1], data.x.shape()[2]) {
-                return Err(Error::in_file(
-                    path,
-                    format!(
-                        "has {} marks x {} bins; the first background has {} x {}",
-                        data.x.shape()[1],
-                        data.x.shape()[2],
-                        first.1,
-                        first.2
-                    ),
-                ));
-            }
+        if let Some(first) = pools.first().map(|p: &Array3<f32>| p.dim())
+            && (first.1, first.2) != (data.x.shape()[1], data.x.shape()[2])
+        {
+            return Err(Error::in_file(
+                path,
+                format!(
+                    "has {} marks x {} bins; the first background has {} x {}",
+                    data.x.shape()[1],
+                    data.x.shape()[2],
+                    first.1,
+                    first.2
+                ),
+            ));
         }
         pools.push(data.x);
     }
@@ -415,7 +410,7 @@ fn histone(args: &HistoneArgs) -> Result<()> {
         (1..=n_marks).map(|k| format!("mark{k}")).collect()
     };
     let rule = hs::parse_rule(&args.rule, &marks, bins).map_err(|e| Error::usage(format!("--rule: {e}")))?;
-    let mut rng = SeededRng::new(args.seed, 0);
+    let mut rng = SeededRng::new(args.out.seed, 0);
     let x = hs::background(&pool, args.n, &mut rng);
     let y = hs::labels(&hs::scores(&x, &rule), args.label_noise, &mut rng);
     let truth_mask = hs::truth(&rule, n_marks, bins);
@@ -425,11 +420,11 @@ fn histone(args: &HistoneArgs) -> Result<()> {
     let sources: Vec<SourceFile> = args.backgrounds.iter().map(|p| SourceFile::new("background", p)).collect();
     let parameters = serde_json::json!({
         "task": "histone", "n": args.n, "rule": args.rule, "marks": marks, "bins": bins,
-        "label_noise": args.label_noise, "background_genes": pool.shape()[0], "split": args.split, "seed": args.seed,
+        "label_noise": args.label_noise, "background_genes": pool.shape()[0], "split": args.out.split, "seed": args.out.seed,
     });
-    let fractions = split::parse_fractions(&args.split)?;
-    let mut writer = SplitWriter::new(&args.output);
-    for (name, idx) in split::by_fraction(args.n, &fractions, args.seed) {
+    let fractions = split::parse_fractions(&args.out.split)?;
+    let mut writer = SplitWriter::new(&args.out.output);
+    for (name, idx) in split::by_fraction(args.n, &fractions, args.out.seed) {
         let xs = x.select(Axis(0), &idx);
         let ys = y.select(Axis(0), &idx);
         let truth = Array3::from_shape_fn((idx.len(), n_marks, bins), |(_, k, b)| truth_mask[[k, b]]);
@@ -444,7 +439,7 @@ fn histone(args: &HistoneArgs) -> Result<()> {
             classes: &classes,
             task: TaskKind::Binary,
             x: SplitInputs::Array(xs.view()),
-            dtype: args.dtype,
+            dtype: args.out.dtype,
             y: ys.view(),
             extra_arrays: vec![("truth", truth.view().into_dyn())],
             rows: &rows,
@@ -453,7 +448,7 @@ fn histone(args: &HistoneArgs) -> Result<()> {
             sources: sources.clone(),
             parameters: parameters.clone(),
             tool: TOOL,
-            compress: args.compress,
+            compress: args.out.compress,
         };
         let path = writer.stage(&data)?;
         log::info!("split '{name}': {} genes ({positives} expressed) → {}", idx.len(), path.display());
