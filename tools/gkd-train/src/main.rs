@@ -309,6 +309,7 @@ fn train(args: &Args) -> Result<()> {
         progress: &Bar::new(),
         // SIGTERM (a scheduler's time limit) or Ctrl-C: finish the batch, checkpoint, exit.
         stop: Some(gkd_cli::graceful_stop()),
+        hook: None,
     };
     let initial = match &args.init_weights {
         Some(path) => Some((std::fs::read(path).with_path(path)?, path.clone())),

@@ -238,11 +238,14 @@ pub struct DenseSpec {
     pub batch_norm: bool,
     /// Dropout after the activation.
     pub dropout: f64,
+    /// Rank of a factorised linear map (`inputs → rank → units`, gkd-compress low-rank); `None`
+    /// for the full matrix.
+    pub rank: Option<usize>,
 }
 
 /// A hidden dense layer: linear → BatchNorm → ReLU, no dropout.
 pub fn dense(units: usize) -> DenseSpec {
-    DenseSpec { units, batch_norm: true, dropout: 0.0 }
+    DenseSpec { units, batch_norm: true, dropout: 0.0, rank: None }
 }
 
 impl DenseSpec {
@@ -341,10 +344,13 @@ impl ConvBlock {
     }
 }
 
-/// linear → (BatchNorm) → ReLU → (dropout).
+/// linear → (BatchNorm) → ReLU → (dropout); the linear map optionally factorised as
+/// `linear ∘ factor` (low rank).
 #[derive(Module, Debug)]
 pub struct DenseBlock {
-    /// The linear map.
+    /// The rank-r first factor (inputs → r, no bias) of a factorised linear map.
+    pub factor: Option<Linear>,
+    /// The linear map (r → units when factorised).
     pub linear: Linear,
     /// BatchNorm over units.
     pub norm: Option<BatchNorm>,
@@ -356,8 +362,11 @@ impl DenseBlock {
     /// Build from a spec for `inputs` features.
     pub fn new(spec: &DenseSpec, inputs: usize, context: &LayerContext<'_>) -> Self {
         let LayerContext { norm, weights, dropout, device } = *context;
+        let factor = spec.rank.map(|r| LinearConfig::new(inputs, r).with_bias(false).init(device));
+        let width = spec.rank.unwrap_or(inputs);
         Self {
-            linear: linear(inputs, spec.units, !spec.batch_norm, weights, false, device),
+            factor,
+            linear: linear(width, spec.units, !spec.batch_norm, weights, false, device),
             norm: spec.batch_norm.then(|| BatchNorm::new(spec.units, norm, device)),
             dropout: Dropout::new(spec.dropout, dropout),
         }
@@ -365,6 +374,10 @@ impl DenseBlock {
 
     /// (B, inputs) → (B, units).
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        let x = match &self.factor {
+            Some(factor) => factor.forward(x),
+            None => x,
+        };
         let x = self.linear.forward(x);
         let x = match &self.norm {
             Some(norm) => norm.forward(x),

@@ -14,6 +14,7 @@ pub mod layers;
 pub mod loss;
 pub mod model;
 pub mod norm;
+pub mod path_sgd;
 pub mod predict;
 pub mod store;
 pub mod teacher;

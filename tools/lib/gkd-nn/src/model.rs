@@ -29,6 +29,10 @@ pub struct ModelSpec {
     /// when absent).
     #[serde(default = "legacy_norm")]
     pub batch_norm: NormSpec,
+    /// Per hidden dense layer, the rank of its factorised linear map (`null` = the full matrix);
+    /// empty for the architecture as published. Written by `gkd-compress low-rank`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dense_ranks: Vec<Option<usize>>,
 }
 
 fn legacy_norm() -> NormSpec {
@@ -42,12 +46,26 @@ pub struct ShapeMismatch(pub String);
 impl ModelSpec {
     /// A spec with the architecture's own BatchNorm settings.
     pub fn new(arch: Arch, channels: usize, length: usize, classes: usize, first_activation: Activation) -> Self {
-        Self { arch, channels, length, classes, first_activation, batch_norm: arch.batch_norm() }
+        Self {
+            arch,
+            channels,
+            length,
+            classes,
+            first_activation,
+            batch_norm: arch.batch_norm(),
+            dense_ranks: Vec::new(),
+        }
     }
 
-    /// The layer plan.
+    /// The layer plan, with the factorised dense layers of `dense_ranks`.
     pub fn plan(&self) -> Plan {
-        self.arch.plan(self.first_activation)
+        let mut plan = self.arch.plan(self.first_activation);
+        if let Plan::Conv(conv) = &mut plan {
+            for (spec, rank) in conv.dense.iter_mut().zip(&self.dense_ranks) {
+                spec.rank = *rank;
+            }
+        }
+        plan
     }
 
     /// Check that the input shape fits the architecture; returns the describe table's rows.
@@ -66,6 +84,18 @@ impl ModelSpec {
             return Err(ShapeMismatch(format!("{name} has no selectable first-layer activation")));
         }
         let mut rows = vec![LayerRow::new("input", "", vec![self.channels, self.length])];
+        if !self.dense_ranks.is_empty() {
+            let hidden = match self.arch.plan(self.first_activation) {
+                Plan::Conv(plan) => plan.dense.len(),
+                _ => 0,
+            };
+            if self.dense_ranks.len() > hidden || self.dense_ranks.contains(&Some(0)) {
+                return Err(ShapeMismatch(format!(
+                    "{name} has {hidden} hidden dense layers; dense_ranks {:?} does not fit them (ranks must be at least 1)",
+                    self.dense_ranks
+                )));
+            }
+        }
         match self.plan() {
             Plan::Conv(plan) => {
                 let (mut c, mut l) = (self.channels, self.length);
@@ -109,6 +139,9 @@ impl ModelSpec {
                 for (i, spec) in plan.dense.iter().enumerate() {
                     width = spec.units;
                     let mut what = format!("dense {}", spec.units);
+                    if let Some(rank) = spec.rank {
+                        what += &format!(" (rank {rank}: factorised)");
+                    }
                     if spec.batch_norm {
                         what += " + batchnorm";
                     }
@@ -286,6 +319,11 @@ impl Network {
             Network::Recurrent(net) => (net.blocks.iter().map(|b| b.conv.weight.val()).collect(), Vec::new()),
             Network::Attentive(_) => (Vec::new(), Vec::new()),
         };
+        let factors: Vec<Tensor<2>> = match self {
+            Network::Conv(net) => net.dense.iter().filter_map(|d| d.factor.as_ref().map(|f| f.weight.val())).collect(),
+            _ => Vec::new(),
+        };
+        let dense = dense.into_iter().chain(factors).collect::<Vec<_>>();
         let squares =
             convs.into_iter().map(|w| w.powi_scalar(2).sum()).chain(dense.into_iter().map(|w| w.powi_scalar(2).sum()));
         squares.reduce(|a, b| a + b)

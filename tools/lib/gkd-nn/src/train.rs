@@ -18,7 +18,7 @@ use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use gkd_genomics::rng::SeededRng;
 use gkd_io::atomic::{StagedDir, write_file};
 use gkd_io::error::{Error, IoResultExt, Result};
@@ -82,6 +82,24 @@ pub enum Optimizer {
     Adam,
     /// Stochastic gradient descent, with `momentum` as `torch.optim.SGD` (no dampening).
     Sgd,
+    /// Path-SGD (Neyshabur et al. 2015): SGD with each weight's step divided by its path-norm
+    /// scale (crate::path_sgd), for the feed-forward convolutional architectures.
+    PathSgd,
+}
+
+/// What a compression method adds to training (gkd-compress): a penalty on the weights added to
+/// the loss, a projection after every optimiser step, and an update after every epoch.
+pub trait TrainingHook {
+    /// A term added to every batch's objective (computed on the training network).
+    fn penalty(&self, _network: &Network) -> Option<Tensor<1>> {
+        None
+    }
+    /// The network after an optimiser step (say, with pruned weights set back to zero).
+    fn after_step(&self, network: Network) -> Network {
+        network
+    }
+    /// Called after each epoch's pass over the training rows, before validation.
+    fn after_epoch(&self, _network: &Network) {}
 }
 
 /// Which epoch's weights become the model.
@@ -446,6 +464,8 @@ pub struct Trainer<'a> {
     /// A request to stop (SIGTERM from a scheduler): training stops after the current batch,
     /// writes a checkpoint and returns [`Error::Interrupted`]; `--resume` continues exactly.
     pub stop: Option<&'a StopRequest>,
+    /// A compression method's additions to training (`None` for plain training).
+    pub hook: Option<&'a dyn TrainingHook>,
 }
 
 /// The error of a run stopped on request, naming what was kept.
@@ -479,7 +499,7 @@ impl Trainer<'_> {
             Optimizer::Adam => {
                 AdamConfig::new().with_epsilon(self.config.adam_epsilon as f32).with_weight_decay(decay).init()
             }
-            Optimizer::Sgd => {
+            Optimizer::Sgd | Optimizer::PathSgd => {
                 let momentum = (self.config.momentum > 0.0)
                     .then(|| MomentumConfig::new().with_momentum(self.config.momentum).with_dampening(0.0));
                 SgdConfig::new().with_weight_decay(decay).with_momentum(momentum).init()
@@ -515,6 +535,12 @@ impl Trainer<'_> {
     /// Train; `resume` continues from the newest checkpoint when there is one, and `initial`
     /// (PyTorch-layout safetensors bytes and their path) replaces the random initial weights.
     pub fn run(&self, resume: bool, initial: Option<(Vec<u8>, PathBuf)>) -> Result<TrainResult> {
+        if self.config.optimizer == Optimizer::PathSgd && !matches!(self.spec.plan(), crate::arch::Plan::Conv(_)) {
+            return Err(Error::usage(format!(
+                "--optimizer path-sgd needs a feed-forward convolutional architecture; {} is recurrent or attention-based",
+                self.spec.arch.name()
+            )));
+        }
         let autodiff = self.device.clone().autodiff();
         let checkpoints = Checkpoints { dir: self.checkpoint_dir.clone() };
         let existing = if resume { checkpoints.latest()? } else { None };
@@ -565,6 +591,9 @@ impl Trainer<'_> {
                     }
                 };
             network = trained;
+            if let Some(hook) = self.hook {
+                hook.after_epoch(&network);
+            }
             let epoch_seconds = state.partial.take().map_or(0.0, |p| p.seconds);
             let (valid_loss, auroc, aupr) = self.validate(&network.valid());
             let record = EpochRecord {
@@ -744,12 +773,15 @@ impl Trainer<'_> {
             let y = gather2(&self.train.y, rows, autodiff);
             let teacher = self.teacher.as_ref().map(|t| (gather2(&t.logits, rows, autodiff), t.distillation));
             let parts = training_loss(self.head, network.forward(x), y, teacher);
-            let objective = match network.kernel_sum_of_squares() {
+            let mut objective = match network.kernel_sum_of_squares() {
                 Some(squares) if self.config.kernel_l2 > 0.0 => {
                     parts.total.clone() + squares.mul_scalar(self.config.kernel_l2)
                 }
                 _ => parts.total.clone(),
             };
+            if let Some(penalty) = self.hook.and_then(|h| h.penalty(&network)) {
+                objective = objective + penalty;
+            }
             let mut total = objective.clone().into_scalar::<f32>() as f64;
             if self.diverge_at_epoch.is_some_and(|e| epoch >= e) {
                 total = f64::NAN;
@@ -782,8 +814,15 @@ impl Trainer<'_> {
                     rows: rows.to_vec(),
                 });
             }
-            let grads = GradientsParams::from_grads(objective.backward(), &network);
+            let mut grads = GradientsParams::from_grads(objective.backward(), &network);
+            if self.config.optimizer == Optimizer::PathSgd {
+                let scales = crate::path_sgd::path_scales(&self.spec, &network).expect("checked before training");
+                grads = crate::path_sgd::precondition(&scales, grads);
+            }
             network = optim.step(lr, network, grads);
+            if let Some(hook) = self.hook {
+                network = hook.after_step(network);
+            }
             let seen = (b * self.config.batch_size + rows.len()) as f64;
             bar.message(format!("loss {:.4}{last_validation}", sums[0] / seen));
             bar.advance(1);
