@@ -205,13 +205,9 @@ fn linear(weight: &Tensor<2>, bias: Option<Tensor<1>>) -> (Vec<f32>, Vec<f32>) {
 }
 
 fn dense_layer(block: &DenseBlock) -> Option<DenseLayer> {
-    // A factorised (low-rank) map runs as its product: the dense layers are a small share of
-    // the multiply-adds, so the factors would save memory traffic but hardly any time.
-    let weight = match &block.factor {
-        Some(factor) => factor.weight.val().matmul(block.linear.weight.val()),
-        None => block.linear.weight.val(),
-    };
-    let (mut weight, mut bias) = linear(&weight, block.linear.bias.as_ref().map(|b| b.val()));
+    // A factorised (low-rank or MPO) map runs as its product: the dense layers are a small share
+    // of the multiply-adds, so the factors would save memory traffic but hardly any time.
+    let (mut weight, mut bias) = linear(&block.weight_matrix(), block.bias());
     let outputs = bias.len();
     let inputs = weight.len() / outputs.max(1);
     if let Some(norm) = &block.norm {

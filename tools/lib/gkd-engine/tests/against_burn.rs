@@ -154,11 +154,13 @@ fn reference_f64(spec: &ModelSpec, network: &Network, x: &Array3<f32>) -> Array2
         } else {
             h.concat()
         };
-        let layers = net.dense.iter().map(|d| (&d.linear, &d.norm, true)).chain([(&net.output, &None, false)]);
-        for (linear, norm, relu) in layers {
-            let w = f64s(linear.weight.val());
-            let [inputs, outputs] = linear.weight.val().dims();
-            let bias = linear.bias.as_ref().map(|b| f64s(b.val())).unwrap_or(vec![0.0; outputs]);
+        let output = (net.output.weight.val(), net.output.bias.as_ref().map(|b| b.val()));
+        let layers =
+            net.dense.iter().map(|d| ((d.weight_matrix(), d.bias()), &d.norm, true)).chain([(output, &None, false)]);
+        for ((weight, bias), norm, relu) in layers {
+            let w = f64s(weight.clone());
+            let [inputs, outputs] = weight.dims();
+            let bias = bias.map(f64s).unwrap_or(vec![0.0; outputs]);
             let (scale, shift) = norm64(norm, outputs);
             v = (0..outputs)
                 .map(|o| {

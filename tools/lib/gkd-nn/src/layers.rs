@@ -14,6 +14,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use gkd_genomics::rng::SeededRng;
 use serde::{Deserialize, Serialize};
 
+use crate::factorized::{DenseMapSpec, Mpo};
 use crate::init::WeightInit;
 use crate::norm::{BatchNorm, NormSpec};
 
@@ -238,14 +239,13 @@ pub struct DenseSpec {
     pub batch_norm: bool,
     /// Dropout after the activation.
     pub dropout: f64,
-    /// Rank of a factorised linear map (`inputs → rank → units`, gkd-compress low-rank); `None`
-    /// for the full matrix.
-    pub rank: Option<usize>,
+    /// How the linear map is stored (full, or factorised by gkd-compress).
+    pub map: DenseMapSpec,
 }
 
 /// A hidden dense layer: linear → BatchNorm → ReLU, no dropout.
 pub fn dense(units: usize) -> DenseSpec {
-    DenseSpec { units, batch_norm: true, dropout: 0.0, rank: None }
+    DenseSpec { units, batch_norm: true, dropout: 0.0, map: DenseMapSpec::Full }
 }
 
 impl DenseSpec {
@@ -344,14 +344,17 @@ impl ConvBlock {
     }
 }
 
-/// linear → (BatchNorm) → ReLU → (dropout); the linear map optionally factorised as
-/// `linear ∘ factor` (low rank).
+/// linear → (BatchNorm) → ReLU → (dropout). The linear map is a full matrix (`linear`), a
+/// rank-r product (`factor` then `linear`) or a matrix product operator (`mpo`), as the spec's
+/// [`DenseMapSpec`] says.
 #[derive(Module, Debug)]
 pub struct DenseBlock {
-    /// The rank-r first factor (inputs → r, no bias) of a factorised linear map.
+    /// The rank-r first factor (inputs → r, no bias) of a low-rank map.
     pub factor: Option<Linear>,
-    /// The linear map (r → units when factorised).
-    pub linear: Linear,
+    /// The linear map (r → units after a factor); absent for an MPO.
+    pub linear: Option<Linear>,
+    /// The matrix product operator replacing `linear`.
+    pub mpo: Option<Mpo>,
     /// BatchNorm over units.
     pub norm: Option<BatchNorm>,
     /// Dropout.
@@ -362,14 +365,54 @@ impl DenseBlock {
     /// Build from a spec for `inputs` features.
     pub fn new(spec: &DenseSpec, inputs: usize, context: &LayerContext<'_>) -> Self {
         let LayerContext { norm, weights, dropout, device } = *context;
-        let factor = spec.rank.map(|r| LinearConfig::new(inputs, r).with_bias(false).init(device));
-        let width = spec.rank.unwrap_or(inputs);
+        let bias = !spec.batch_norm;
+        let (factor, linear, mpo) = match &spec.map {
+            DenseMapSpec::Full => (None, Some(linear(inputs, spec.units, bias, weights, false, device)), None),
+            DenseMapSpec::LowRank { rank } => (
+                Some(LinearConfig::new(inputs, *rank).with_bias(false).init(device)),
+                Some(linear(*rank, spec.units, bias, weights, false, device)),
+                None,
+            ),
+            DenseMapSpec::Mpo { inputs: i, outputs: o, bonds } => {
+                (None, None, Some(Mpo::new(i, o, bonds, bias, device)))
+            }
+        };
         Self {
             factor,
-            linear: linear(width, spec.units, !spec.batch_norm, weights, false, device),
+            linear,
+            mpo,
             norm: spec.batch_norm.then(|| BatchNorm::new(spec.units, norm, device)),
             dropout: Dropout::new(spec.dropout, dropout),
         }
+    }
+
+    /// The linear map as one matrix (inputs, units), burn's layout.
+    pub fn weight_matrix(&self) -> Tensor<2> {
+        match (&self.mpo, &self.factor, &self.linear) {
+            (Some(mpo), _, _) => mpo.matrix(),
+            (None, Some(factor), Some(linear)) => factor.weight.val().matmul(linear.weight.val()),
+            (None, None, Some(linear)) => linear.weight.val(),
+            _ => unreachable!("a dense block has a linear map or an MPO"),
+        }
+    }
+
+    /// The linear map's bias (absent when BatchNorm follows).
+    pub fn bias(&self) -> Option<Tensor<1>> {
+        match (&self.mpo, &self.linear) {
+            (Some(mpo), _) => mpo.bias.as_ref().map(Param::val),
+            (None, Some(linear)) => linear.bias.as_ref().map(Param::val),
+            (None, None) => None,
+        }
+    }
+
+    /// Σw² over the map's stored weights (factors, or MPO cores): its kernel L2 penalty.
+    pub fn kernel_sum_of_squares(&self) -> Tensor<1> {
+        let mut sums: Vec<Tensor<1>> = Vec::new();
+        sums.extend(self.factor.iter().chain(&self.linear).map(|l| l.weight.val().powi_scalar(2).sum()));
+        if let Some(mpo) = &self.mpo {
+            sums.extend(mpo.cores.iter().map(|c| c.val().powi_scalar(2).sum()));
+        }
+        sums.into_iter().reduce(|a, b| a + b).expect("a dense block has weights")
     }
 
     /// (B, inputs) → (B, units).
@@ -378,7 +421,11 @@ impl DenseBlock {
             Some(factor) => factor.forward(x),
             None => x,
         };
-        let x = self.linear.forward(x);
+        let x = match (&self.mpo, &self.linear) {
+            (Some(mpo), _) => mpo.forward(x),
+            (None, Some(linear)) => linear.forward(x),
+            (None, None) => unreachable!("a dense block has a linear map or an MPO"),
+        };
         let x = match &self.norm {
             Some(norm) => norm.forward(x),
             None => x,

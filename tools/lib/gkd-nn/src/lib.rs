@@ -9,6 +9,7 @@
 pub mod arch;
 pub mod data;
 pub mod device;
+pub mod factorized;
 pub mod init;
 pub mod layers;
 pub mod loss;

@@ -6,6 +6,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::arch::{Arch, AttentivePlan, ConvPlan, InputKind, Plan, RecurrentPlan, Reduce};
+use crate::factorized::DenseMapSpec;
 use crate::init::WeightInit;
 use crate::layers::{
     Activation, AttentionPool, BiLstm, ConvBlock, ConvSpec, DenseBlock, Dropout, DropoutStream, LayerContext, linear,
@@ -29,10 +30,10 @@ pub struct ModelSpec {
     /// when absent).
     #[serde(default = "legacy_norm")]
     pub batch_norm: NormSpec,
-    /// Per hidden dense layer, the rank of its factorised linear map (`null` = the full matrix);
-    /// empty for the architecture as published. Written by `gkd-compress low-rank`.
+    /// Per hidden dense layer, how its matrix is stored (full, low-rank or MPO); empty for the
+    /// architecture as published. Written by `gkd-compress`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub dense_ranks: Vec<Option<usize>>,
+    pub dense_maps: Vec<DenseMapSpec>,
 }
 
 fn legacy_norm() -> NormSpec {
@@ -53,16 +54,16 @@ impl ModelSpec {
             classes,
             first_activation,
             batch_norm: arch.batch_norm(),
-            dense_ranks: Vec::new(),
+            dense_maps: Vec::new(),
         }
     }
 
-    /// The layer plan, with the factorised dense layers of `dense_ranks`.
+    /// The layer plan, with the factorised dense layers of `dense_maps`.
     pub fn plan(&self) -> Plan {
         let mut plan = self.arch.plan(self.first_activation);
         if let Plan::Conv(conv) = &mut plan {
-            for (spec, rank) in conv.dense.iter_mut().zip(&self.dense_ranks) {
-                spec.rank = *rank;
+            for (spec, map) in conv.dense.iter_mut().zip(&self.dense_maps) {
+                spec.map = map.clone();
             }
         }
         plan
@@ -84,15 +85,15 @@ impl ModelSpec {
             return Err(ShapeMismatch(format!("{name} has no selectable first-layer activation")));
         }
         let mut rows = vec![LayerRow::new("input", "", vec![self.channels, self.length])];
-        if !self.dense_ranks.is_empty() {
+        if !self.dense_maps.is_empty() {
             let hidden = match self.arch.plan(self.first_activation) {
                 Plan::Conv(plan) => plan.dense.len(),
                 _ => 0,
             };
-            if self.dense_ranks.len() > hidden || self.dense_ranks.contains(&Some(0)) {
+            if self.dense_maps.len() > hidden {
                 return Err(ShapeMismatch(format!(
-                    "{name} has {hidden} hidden dense layers; dense_ranks {:?} does not fit them (ranks must be at least 1)",
-                    self.dense_ranks
+                    "{name} has {hidden} hidden dense layers; model.json lists {} factorised maps",
+                    self.dense_maps.len()
                 )));
             }
         }
@@ -137,10 +138,13 @@ impl ModelSpec {
                     if plan.reduce_dropout > 0.0 { format!("{what} + dropout {}", plan.reduce_dropout) } else { what };
                 rows.push(LayerRow::new("reduce", &what, vec![width]));
                 for (i, spec) in plan.dense.iter().enumerate() {
+                    if let Some(why) = spec.map.mismatch(width, spec.units) {
+                        return Err(ShapeMismatch(format!("{name}: dense.{i}: {why}")));
+                    }
                     width = spec.units;
                     let mut what = format!("dense {}", spec.units);
-                    if let Some(rank) = spec.rank {
-                        what += &format!(" (rank {rank}: factorised)");
+                    if let Some(map) = spec.map.describe() {
+                        what += &format!(" ({map})");
                     }
                     if spec.batch_norm {
                         what += " + batchnorm";
@@ -311,21 +315,15 @@ impl Network {
     /// output layer): what Keras's `kernel_regularizer=l2(λ)` adds to the loss, times λ.
     /// `None` for networks without such layers.
     pub fn kernel_sum_of_squares(&self) -> Option<Tensor<1>> {
-        let (convs, dense): (Vec<Tensor<3>>, Vec<Tensor<2>>) = match self {
+        let (convs, dense): (Vec<Tensor<3>>, Vec<Tensor<1>>) = match self {
             Network::Conv(net) => (
                 net.blocks.iter().map(|b| b.conv.weight.val()).collect(),
-                net.dense.iter().map(|d| d.linear.weight.val()).collect(),
+                net.dense.iter().map(DenseBlock::kernel_sum_of_squares).collect(),
             ),
             Network::Recurrent(net) => (net.blocks.iter().map(|b| b.conv.weight.val()).collect(), Vec::new()),
             Network::Attentive(_) => (Vec::new(), Vec::new()),
         };
-        let factors: Vec<Tensor<2>> = match self {
-            Network::Conv(net) => net.dense.iter().filter_map(|d| d.factor.as_ref().map(|f| f.weight.val())).collect(),
-            _ => Vec::new(),
-        };
-        let dense = dense.into_iter().chain(factors).collect::<Vec<_>>();
-        let squares =
-            convs.into_iter().map(|w| w.powi_scalar(2).sum()).chain(dense.into_iter().map(|w| w.powi_scalar(2).sum()));
+        let squares = convs.into_iter().map(|w| w.powi_scalar(2).sum()).chain(dense);
         squares.reduce(|a, b| a + b)
     }
 

@@ -102,7 +102,8 @@ pub fn path_scales(spec: &ModelSpec, network: &Network) -> Option<PathScales> {
         if let Some(factor) = &block.factor {
             h = linear(h, factor);
         }
-        h = linear(h, &block.linear);
+        // An MPO's cores are not path edges of one matrix: no Path-SGD for MPO layers.
+        h = linear(h, block.linear.as_ref()?);
     }
     let gamma = linear(h, &net.output).sum();
     let grads = gamma.backward();

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::loss::{Distillation, Head};
 use crate::model::{ModelSpec, Network};
-use crate::train::{EpochRecord, TrainResult, Trainer};
+use crate::train::{EpochRecord, TrainResult, TrainState, Trainer};
 
 /// The `$id` of model.json's schema.
 pub const MODEL_CARD_SCHEMA: &str = "https://gkd.example/schemas/model.v1.schema.json";
@@ -71,20 +71,37 @@ pub struct TrainingOutcome {
 /// model.json, and every epoch's history and time. It is staged beside `dir` and renamed into
 /// place, replacing an earlier model there.
 pub fn write_model_dir(dir: &Path, card: &ModelCard, result: &TrainResult) -> Result<()> {
+    write_network_dir(dir, card, &result.network, Some(&result.state), &[])
+}
+
+/// Write a model directory `dir` whole (staged, then renamed into place): `network`'s weights,
+/// the card, the history and timings of `state` when the network was (re)trained, and `extra`
+/// files (name, bytes) such as gkd-compress's pruning masks.
+pub fn write_network_dir(
+    dir: &Path,
+    card: &ModelCard,
+    network: &Network,
+    state: Option<&TrainState>,
+    extra: &[(&str, Vec<u8>)],
+) -> Result<()> {
     let staged = StagedDir::create(dir, "staging")?;
-    staged.write(WEIGHTS_FILE, &weights_to_safetensors(&result.network)?)?;
+    staged.write(WEIGHTS_FILE, &weights_to_safetensors(network)?)?;
     staged.write(CARD_FILE, (serde_json::to_string_pretty(card).expect("card serialises") + "\n").as_bytes())?;
-    let state = &result.state;
-    let mut history = String::from(EpochRecord::HEADER);
-    history.push('\n');
-    let mut timings = String::from("epoch\tseconds\n");
-    for (record, seconds) in state.history.iter().zip(&state.seconds) {
-        history += &record.tsv_line();
+    if let Some(state) = state {
+        let mut history = String::from(EpochRecord::HEADER);
         history.push('\n');
-        timings += &format!("{}\t{seconds:.3}\n", record.epoch);
+        let mut timings = String::from("epoch\tseconds\n");
+        for (record, seconds) in state.history.iter().zip(&state.seconds) {
+            history += &record.tsv_line();
+            history.push('\n');
+            timings += &format!("{}\t{seconds:.3}\n", record.epoch);
+        }
+        staged.write(HISTORY_FILE, history.as_bytes())?;
+        staged.write(TIMINGS_FILE, timings.as_bytes())?;
     }
-    staged.write(HISTORY_FILE, history.as_bytes())?;
-    staged.write(TIMINGS_FILE, timings.as_bytes())?;
+    for (name, bytes) in extra {
+        staged.write(name, bytes)?;
+    }
     staged.commit()
 }
 
@@ -118,6 +135,7 @@ pub fn card_for(
             stopped_early: state.stopped_early,
             valid: valid_metrics,
         },
+        compression: None,
         provenance: serde_json::json!({
             "train": train.path.display().to_string(),
             "valid": valid.path.display().to_string(),
@@ -160,12 +178,52 @@ pub struct ModelCard {
     pub distillation: Option<DistillationRecord>,
     /// How training ended.
     pub outcome: TrainingOutcome,
+    /// How gkd-compress made this model from another; absent for a model as trained.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub compression: Option<CompressionRecord>,
     /// Datasets, seed and tool.
     pub provenance: serde_json::Value,
     /// The tool that wrote it.
     pub tool: String,
     /// Its version.
     pub version: String,
+}
+
+/// How a compressed model was made (model.json's `compression`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompressionRecord {
+    /// magnitude, admm, low-rank, mpo or int8.
+    pub method: String,
+    /// The model directory it was made from.
+    pub source: String,
+    /// Stored parameters of the source (weights and biases; BatchNorm statistics excluded).
+    pub parameters_before: usize,
+    /// Stored parameters now: non-zero weights after pruning, factor entries after
+    /// factorisation (int8 keeps the count and stores each weight in one byte).
+    pub parameters_after: usize,
+    /// parameters_before / parameters_after.
+    pub ratio: f64,
+    /// Per compressed layer: its name in model.safetensors and what was done to it.
+    pub layers: Vec<LayerCompression>,
+    /// The fine-tuning after compression (epochs, learning rate, teacher), or null.
+    pub fine_tune: serde_json::Value,
+    /// Extra files of the model directory the method needs (pruning masks, int8 weights).
+    pub files: Vec<String>,
+}
+
+/// One compressed layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LayerCompression {
+    /// Tensor name in model.safetensors (PyTorch layout), say `dense.0.linear.weight`.
+    pub name: String,
+    /// Parameters before.
+    pub before: usize,
+    /// Parameters after.
+    pub after: usize,
+    /// Sparsity, rank, MPO bonds or quantisation scheme.
+    pub detail: String,
 }
 
 impl ModelCard {

@@ -75,7 +75,7 @@ fn hand_of(network: &Network) -> Hand {
     let mut dense: Vec<_> = net
         .dense
         .iter()
-        .map(|d| &d.linear)
+        .map(|d| d.linear.as_ref().expect("full matrix"))
         .chain(std::iter::once(&net.output))
         .map(|l| {
             let [i, o] = l.weight.val().dims();
@@ -137,7 +137,7 @@ fn one_path_sgd_step_is_w_minus_lr_gradient_over_kappa() {
     let grads = loss.backward();
     let Network::Conv(net) = &network else { unreachable!() };
     let g_conv = values(net.blocks[0].conv.weight.grad(&grads).expect("grad"));
-    let g_dense = values(net.dense[1].linear.weight.grad(&grads).expect("grad"));
+    let g_dense = values(net.dense[1].linear.as_ref().unwrap().weight.grad(&grads).expect("grad"));
     let params = GradientsParams::from_grads(grads, &network);
     let scales = path_scales(&spec, &network).expect("feed-forward");
     let lr = 0.05;

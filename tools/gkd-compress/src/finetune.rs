@@ -1,0 +1,274 @@
+//! Fine-tuning a compressed network with the source model's training recipe (optimiser, batch
+//! size, BatchNorm and L2 settings from its model.json), a smaller learning rate, and the
+//! distillation loss when teachers are given; and writing the compressed model directory.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use gkd_cli::{Bar, choice};
+use gkd_engine::Runner;
+use gkd_io::error::{Error, IoResultExt, Result};
+use gkd_io::progress::Progress;
+use gkd_nn::data::{Dataset, ResidentDataset};
+use gkd_nn::device::DeviceChoice;
+use gkd_nn::loss::{Distillation, Head};
+use gkd_nn::model::{ModelSpec, Network, trainable_params};
+use gkd_nn::store::{self, CompressionRecord, LoadedModel, ModelCard, TrainingOutcome};
+use gkd_nn::train::{Keep, Teacher, TrainConfig, TrainState, Trainer, TrainingHook, validation_metrics};
+
+/// Fine-tuning flags shared by the subcommands.
+#[derive(Debug, Clone, Args)]
+pub struct FineTune {
+    /// Training split for fine-tuning (without it the compressed model is written untuned).
+    #[arg(long, value_name = "NPZ", requires = "valid")]
+    pub train: Option<PathBuf>,
+    /// Validation split: early stopping while fine-tuning, and the metrics in model.json.
+    #[arg(long, value_name = "NPZ")]
+    pub valid: Option<PathBuf>,
+    /// Fine-tuning epochs (per stage for ADMM; 0 = none).
+    #[arg(long, default_value_t = 5)]
+    pub epochs: usize,
+    /// Fine-tuning learning rate.
+    #[arg(long, default_value_t = 1e-4)]
+    pub lr: f64,
+    /// Stop fine-tuning after this many epochs without improvement (0 = never).
+    #[arg(long, default_value_t = 5)]
+    pub patience: usize,
+    /// Seed of the batch order and dropout.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Teacher model directory for the distillation loss (repeat for an ensemble); the
+    /// uncompressed model itself is a natural choice.
+    #[arg(long, value_name = "DIR")]
+    pub teacher: Vec<PathBuf>,
+    /// Distillation temperature T.
+    #[arg(long, default_value_t = 15.0)]
+    pub temperature: f64,
+    /// Weight of the hard loss; the soft loss gets 1 - alpha.
+    #[arg(long, default_value_t = 0.5)]
+    pub alpha: f64,
+    /// Compute device for fine-tuning.
+    #[arg(long, value_parser = choice::<DeviceChoice>(), default_value = "cpu")]
+    pub device: DeviceChoice,
+}
+
+impl FineTune {
+    /// Whether there is fine-tuning to do.
+    pub fn trains(&self) -> bool {
+        self.train.is_some() && self.epochs > 0
+    }
+
+    /// Read the splits and teacher logits, or `None` without --train.
+    pub fn prepare(&self, source: &LoadedModel, model_dir: &Path) -> Result<Option<Tuner>> {
+        let (Some(train_path), Some(valid_path)) = (&self.train, &self.valid) else {
+            if !self.teacher.is_empty() {
+                return Err(Error::usage("--teacher needs --train and --valid (fine-tuning data)"));
+            }
+            return Ok(None);
+        };
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            return Err(Error::usage("--lr must be a positive number"));
+        }
+        if !(self.temperature > 0.0 && self.temperature.is_finite()) || !(0.0..=1.0).contains(&self.alpha) {
+            return Err(Error::usage("--temperature must be positive and --alpha in [0, 1]"));
+        }
+        let device = self.device.device()?;
+        let (train, valid) = (Dataset::load(train_path)?, Dataset::load(valid_path)?);
+        valid.check_compatible_with(&train)?;
+        source.check_fits(&train, model_dir)?;
+        let head = gkd_nn::data::head_for(&train)?;
+        let logits_of = |model: &LoadedModel, data: &Dataset, progress: &dyn Progress| {
+            Runner::new(&model.card.spec, &model.network, &device, crate::ENGINE).dataset_logits(data, 256, progress)
+        };
+        let distillation = Distillation { temperature: self.temperature, alpha: self.alpha };
+        let teacher = gkd_nn::teacher::teacher_logits(&self.teacher, &[], &train, &device, &logits_of, &Bar::new())?
+            .map(|logits| Teacher { logits, distillation });
+        let base: TrainConfig = serde_json::from_value(source.card.training.clone()).map_err(|e| {
+            Error::runtime(format!("the model's training settings in model.json cannot be read for fine-tuning: {e}"))
+        })?;
+        Ok(Some(Tuner {
+            train: train.into_resident()?,
+            valid: valid.into_resident()?,
+            head,
+            teacher,
+            base,
+            device,
+            args: self.clone(),
+        }))
+    }
+
+    /// The `fine_tune` entry of the compression record.
+    pub fn record(&self, admm: bool, admm_epochs: usize, rho: f64, stages: usize) -> serde_json::Value {
+        if !self.trains() {
+            return serde_json::Value::Null;
+        }
+        let mut v = serde_json::json!({
+            "train": self.train.as_ref().map(|p| p.display().to_string()),
+            "valid": self.valid.as_ref().map(|p| p.display().to_string()),
+            "epochs": self.epochs,
+            "lr": self.lr,
+            "patience": self.patience,
+            "seed": self.seed,
+            "teachers": self.teacher.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        });
+        if !self.teacher.is_empty() {
+            v["temperature"] = self.temperature.into();
+            v["alpha"] = self.alpha.into();
+        }
+        if admm {
+            v["admm"] = serde_json::json!({"stages": stages, "epochs": admm_epochs, "rho": rho});
+        }
+        v
+    }
+}
+
+/// Which training a stage runs.
+#[derive(Debug, Clone, Copy)]
+pub enum Phase {
+    /// ADMM epochs before stage `stage`'s cut: all of them, the last kept.
+    Admm {
+        /// Epochs.
+        epochs: usize,
+        /// Stage number.
+        stage: usize,
+    },
+    /// Fine-tuning (masked retraining) with early stopping, the best epoch kept.
+    Retrain {
+        /// Stage number.
+        stage: usize,
+    },
+}
+
+/// Fine-tuning data and settings.
+pub struct Tuner {
+    train: ResidentDataset,
+    valid: ResidentDataset,
+    head: Head,
+    teacher: Option<Teacher>,
+    base: TrainConfig,
+    device: burn::tensor::Device,
+    args: FineTune,
+}
+
+/// How fine-tuning ended: its epochs and the kept one.
+pub struct Tuned {
+    /// Every epoch's record.
+    pub state: TrainState,
+    /// The epoch whose weights were kept.
+    pub kept_epoch: usize,
+}
+
+impl Tuner {
+    /// Train `network` (of `spec`) for one phase with `hook`; returns the kept network.
+    pub fn run(
+        &self,
+        spec: &ModelSpec,
+        network: &Network,
+        hook: Option<&dyn TrainingHook>,
+        phase: Phase,
+    ) -> Result<(Network, Tuned)> {
+        let (epochs, keep, patience, name) = match phase {
+            Phase::Admm { epochs, stage } => (epochs, Keep::Last, 0, format!("admm-{stage}")),
+            Phase::Retrain { stage } => (self.args.epochs, Keep::Best, self.args.patience, format!("retrain-{stage}")),
+        };
+        let config = TrainConfig {
+            epochs,
+            lr: self.args.lr,
+            keep,
+            patience,
+            plateau_patience: 0,
+            seed: self.args.seed,
+            ..self.base.clone()
+        };
+        let work = std::env::temp_dir().join(format!("gkd-compress-{}-{name}", std::process::id()));
+        let trainer = Trainer {
+            spec: spec.clone(),
+            head: self.head,
+            config,
+            train: &self.train,
+            valid: &self.valid,
+            teacher: self.teacher.as_ref().map(|t| Teacher { logits: t.logits.clone(), distillation: t.distillation }),
+            device: self.device.clone(),
+            checkpoint_dir: work.clone(),
+            record_steps: false,
+            diverge_at_epoch: None,
+            progress: &Bar::new(),
+            stop: None,
+            hook,
+        };
+        let initial = store::weights_to_safetensors(network)?;
+        let result = trainer.run(false, Some((initial, PathBuf::from("the compressed network"))))?;
+        if work.exists() {
+            std::fs::remove_dir_all(&work).with_path(&work)?;
+        }
+        Ok((result.network, Tuned { state: result.state, kept_epoch: result.kept_epoch }))
+    }
+}
+
+/// Validation loss, AUROC and AUPR of `network` on `valid`, computed as gkd-predict does.
+fn metrics(spec: &ModelSpec, network: &Network, valid: &ResidentDataset, head: Head) -> (f64, f64, f64) {
+    let device = burn::tensor::Device::flex();
+    let logits = Runner::new(spec, network, &device, crate::ENGINE).logits(valid.x.view(), 256);
+    validation_metrics(head, &logits, &valid.y, &device)
+}
+
+/// Write the compressed model directory: weights, a model.json that says what was done (and
+/// validation metrics of the written weights when --valid was given), the fine-tuning history,
+/// and the method's extra files.
+#[allow(clippy::too_many_arguments)]
+pub fn write(
+    output: &Path,
+    source: &LoadedModel,
+    spec: ModelSpec,
+    network: Network,
+    tuned: Option<Tuned>,
+    record: CompressionRecord,
+    tune: &FineTune,
+    extra: Vec<(&str, Vec<u8>)>,
+    tool: &str,
+) -> Result<()> {
+    let mut valid_metrics = serde_json::Map::new();
+    if let Some(valid_path) = &tune.valid {
+        let valid = Dataset::load(valid_path)?;
+        source.check_fits(&valid, output)?;
+        let head = gkd_nn::data::head_for(&valid)?;
+        let valid = valid.into_resident()?;
+        let (loss, auroc, aupr) = metrics(&spec, &network, &valid, head);
+        for (k, v) in [("loss", loss), ("auroc", auroc), ("aupr", aupr)] {
+            valid_metrics.insert(k.into(), serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, Into::into));
+        }
+        log::info!("compressed model: validation AUROC {auroc:.4}, AUPR {aupr:.4}");
+    }
+    let outcome = match &tuned {
+        Some(t) => TrainingOutcome {
+            epochs_run: t.state.epochs_done,
+            best_epoch: t.kept_epoch,
+            stopped_early: t.state.stopped_early,
+            valid: valid_metrics,
+        },
+        None => TrainingOutcome { epochs_run: 0, best_epoch: 0, stopped_early: false, valid: valid_metrics },
+    };
+    log::info!(
+        "{}: {} -> {} parameters ({:.2}x) in {}",
+        record.method,
+        record.parameters_before,
+        record.parameters_after,
+        record.ratio,
+        output.display()
+    );
+    let mut provenance = source.card.provenance.clone();
+    if let Some(map) = provenance.as_object_mut() {
+        map.insert("compressed_from".into(), record.source.clone().into());
+    }
+    let card = ModelCard {
+        spec,
+        parameters: trainable_params(&network),
+        outcome,
+        compression: Some(record),
+        provenance,
+        tool: tool.to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        ..source.card.clone()
+    };
+    store::write_network_dir(output, &card, &network, tuned.as_ref().map(|t| &t.state), &extra)
+}
