@@ -212,9 +212,75 @@ fn metrics(spec: &ModelSpec, network: &Network, valid: &ResidentDataset, head: H
     validation_metrics(head, &logits, &valid.y, &device)
 }
 
-/// Write the compressed model directory: weights, a model.json that says what was done (and
-/// validation metrics of the written weights when --valid was given), the fine-tuning history,
-/// and the method's extra files.
+/// Validation metrics of `network` on the --valid split (empty without one).
+pub fn valid_metrics(
+    spec: &ModelSpec,
+    network: &Network,
+    source: &LoadedModel,
+    valid: Option<&Path>,
+    output: &Path,
+) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let mut out = serde_json::Map::new();
+    if let Some(valid_path) = valid {
+        let valid = Dataset::load(valid_path)?;
+        source.check_fits(&valid, output)?;
+        let head = gkd_nn::data::head_for(&valid)?;
+        let valid = valid.into_resident()?;
+        let (loss, auroc, aupr) = metrics(spec, network, &valid, head);
+        for (k, v) in [("loss", loss), ("auroc", auroc), ("aupr", aupr)] {
+            out.insert(k.into(), serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, Into::into));
+        }
+        log::info!("compressed model: validation AUROC {auroc:.4}, AUPR {aupr:.4}");
+    }
+    Ok(out)
+}
+
+/// The compressed model's model.json: the source's, with the new spec, parameter count,
+/// outcome (fine-tuning epochs and validation metrics of the written weights) and the record of
+/// what was done.
+pub fn compressed_card(
+    source: &LoadedModel,
+    spec: ModelSpec,
+    network: &Network,
+    tuned: Option<&Tuned>,
+    record: CompressionRecord,
+    valid: serde_json::Map<String, serde_json::Value>,
+    tool: &str,
+) -> ModelCard {
+    let outcome = match tuned {
+        Some(t) => TrainingOutcome {
+            epochs_run: t.state.epochs_done,
+            best_epoch: t.kept_epoch,
+            stopped_early: t.state.stopped_early,
+            valid,
+        },
+        None => TrainingOutcome { epochs_run: 0, best_epoch: 0, stopped_early: false, valid },
+    };
+    log::info!(
+        "{}: {} -> {} parameters ({:.2}x)",
+        record.method,
+        record.parameters_before,
+        record.parameters_after,
+        record.ratio
+    );
+    let mut provenance = source.card.provenance.clone();
+    if let Some(map) = provenance.as_object_mut() {
+        map.insert("compressed_from".into(), record.source.clone().into());
+    }
+    ModelCard {
+        spec,
+        parameters: trainable_params(network),
+        outcome,
+        compression: Some(record),
+        provenance,
+        tool: tool.to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        ..source.card.clone()
+    }
+}
+
+/// Write the compressed model directory: weights, model.json, the fine-tuning history and the
+/// method's extra files.
 #[allow(clippy::too_many_arguments)]
 pub fn write(
     output: &Path,
@@ -227,48 +293,7 @@ pub fn write(
     extra: Vec<(&str, Vec<u8>)>,
     tool: &str,
 ) -> Result<()> {
-    let mut valid_metrics = serde_json::Map::new();
-    if let Some(valid_path) = &tune.valid {
-        let valid = Dataset::load(valid_path)?;
-        source.check_fits(&valid, output)?;
-        let head = gkd_nn::data::head_for(&valid)?;
-        let valid = valid.into_resident()?;
-        let (loss, auroc, aupr) = metrics(&spec, &network, &valid, head);
-        for (k, v) in [("loss", loss), ("auroc", auroc), ("aupr", aupr)] {
-            valid_metrics.insert(k.into(), serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, Into::into));
-        }
-        log::info!("compressed model: validation AUROC {auroc:.4}, AUPR {aupr:.4}");
-    }
-    let outcome = match &tuned {
-        Some(t) => TrainingOutcome {
-            epochs_run: t.state.epochs_done,
-            best_epoch: t.kept_epoch,
-            stopped_early: t.state.stopped_early,
-            valid: valid_metrics,
-        },
-        None => TrainingOutcome { epochs_run: 0, best_epoch: 0, stopped_early: false, valid: valid_metrics },
-    };
-    log::info!(
-        "{}: {} -> {} parameters ({:.2}x) in {}",
-        record.method,
-        record.parameters_before,
-        record.parameters_after,
-        record.ratio,
-        output.display()
-    );
-    let mut provenance = source.card.provenance.clone();
-    if let Some(map) = provenance.as_object_mut() {
-        map.insert("compressed_from".into(), record.source.clone().into());
-    }
-    let card = ModelCard {
-        spec,
-        parameters: trainable_params(&network),
-        outcome,
-        compression: Some(record),
-        provenance,
-        tool: tool.to_owned(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        ..source.card.clone()
-    };
+    let valid = valid_metrics(&spec, &network, source, tune.valid.as_deref(), output)?;
+    let card = compressed_card(source, spec, &network, tuned.as_ref(), record, valid, tool);
     store::write_network_dir(output, &card, &network, tuned.as_ref().map(|t| &t.state), &extra)
 }

@@ -9,6 +9,7 @@
 mod factorize;
 mod finetune;
 mod prune;
+mod quantize;
 mod weights;
 
 use std::path::{Path, PathBuf};
@@ -64,6 +65,8 @@ enum Command {
     LowRank(FactorArgs),
     /// Replace each hidden dense matrix by a matrix product operator (tensor-train SVD).
     Mpo(MpoArgs),
+    /// int8 weights (per output channel) and activations (calibrated per layer) for the CPU engine.
+    Quantize(quantize::QuantizeArgs),
 }
 
 /// The model in, the model out.
@@ -159,6 +162,7 @@ fn main() {
                 }
                 factor_command(&a.io, &a.tune, Factorisation::Mpo { ratio: a.ratio, bond: a.bond, modes: a.modes })
             }
+            Command::Quantize(a) => quantize::run(a, TOOL),
         }
     })
 }

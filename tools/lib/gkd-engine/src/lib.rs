@@ -13,6 +13,7 @@
 //!   rayon pool (gkd's `--threads`).
 
 mod deeplift;
+pub mod int8;
 mod ism;
 mod layers;
 mod matmul;

@@ -9,6 +9,7 @@ use gkd_nn::model::{ModelSpec, Network};
 use ndarray::{Array2, Array3, ArrayView3};
 
 use crate::CnnEngine;
+use crate::int8::{InputQuant, Int8Network, Mode};
 
 /// Which implementation runs a convolutional model on the CPU (`--engine`).
 #[derive(
@@ -38,6 +39,9 @@ pub struct Runner<'a> {
     network: &'a Network,
     device: Device,
     engine: Option<CnnEngine>,
+    /// The integer path of an int8 model: its logits (gradients and attribution maps run on
+    /// the dequantised weights).
+    int8: Option<Int8Network>,
 }
 
 impl<'a> Runner<'a> {
@@ -46,12 +50,20 @@ impl<'a> Runner<'a> {
     pub fn new(spec: &ModelSpec, network: &'a Network, device: &Device, choice: EngineChoice) -> Self {
         let cpu = !device.is_autodiff() && *device == Device::flex();
         let engine = (choice == EngineChoice::Auto && cpu).then(|| CnnEngine::new(spec, network)).flatten();
-        Self { network, device: device.clone(), engine }
+        let int8 = match (&engine, &spec.int8) {
+            (Some(engine), Some(q)) => {
+                let inputs =
+                    q.input_scales.iter().zip(&q.input_signed).map(|(&scale, &signed)| InputQuant { scale, signed });
+                Int8Network::new(engine.layers().clone(), inputs.collect())
+            }
+            _ => None,
+        };
+        Self { network, device: device.clone(), engine, int8 }
     }
 
     /// Run `network` on `device` with burn only.
     pub fn burn(network: &'a Network, device: &Device) -> Self {
-        Self { network, device: device.clone(), engine: None }
+        Self { network, device: device.clone(), engine: None, int8: None }
     }
 
     /// The burn network.
@@ -69,8 +81,16 @@ impl<'a> Runner<'a> {
         self.engine.is_some()
     }
 
+    /// Whether logits come from the int8 path.
+    pub fn uses_int8(&self) -> bool {
+        self.int8.is_some()
+    }
+
     /// Logits (N, K) of the rows of `x` (N, C, L), `batch` rows per burn forward pass.
     pub fn logits(&self, x: ArrayView3<'_, f32>, batch: usize) -> Array2<f32> {
+        if let Some(int8) = &self.int8 {
+            return int8.logits(x, Mode::Int8);
+        }
         match &self.engine {
             Some(engine) => engine.logits(x),
             None => gkd_nn::predict::logits(self.network, &x.to_owned(), batch, &self.device, &Silent),
@@ -132,7 +152,11 @@ impl<'a> Runner<'a> {
         let mut out = Array2::zeros((n, engine.layers().classes()));
         for start in (0..n).step_by(batch) {
             let x = data.read_x(start..(start + batch).min(n))?;
-            out.slice_mut(ndarray::s![start..start + x.shape()[0], ..]).assign(&engine.logits(x.view()));
+            let logits = match &self.int8 {
+                Some(int8) => int8.logits(x.view(), Mode::Int8),
+                None => engine.logits(x.view()),
+            };
+            out.slice_mut(ndarray::s![start..start + x.shape()[0], ..]).assign(&logits);
             progress.advance(x.shape()[0] as u64);
         }
         Ok(out)

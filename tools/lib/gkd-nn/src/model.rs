@@ -34,6 +34,21 @@ pub struct ModelSpec {
     /// architecture as published. Written by `gkd-compress`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dense_maps: Vec<DenseMapSpec>,
+    /// int8 inference settings (`gkd-compress quantize`): the weights are stored as int8 in
+    /// model.int8.safetensors and the CPU engine computes logits in integer arithmetic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub int8: Option<Int8Spec>,
+}
+
+/// Calibrated input quantisation of each layer of an int8 model, in engine order (convolution
+/// blocks, then dense layers, then the output layer).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Int8Spec {
+    /// The step of one integer level of each layer's input.
+    pub input_scales: Vec<f32>,
+    /// Whether each layer's input takes negative values (levels −127..127; else 0..255).
+    pub input_signed: Vec<bool>,
 }
 
 fn legacy_norm() -> NormSpec {
@@ -55,6 +70,7 @@ impl ModelSpec {
             first_activation,
             batch_norm: arch.batch_norm(),
             dense_maps: Vec::new(),
+            int8: None,
         }
     }
 

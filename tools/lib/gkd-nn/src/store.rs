@@ -21,6 +21,8 @@ use crate::train::{EpochRecord, TrainResult, TrainState, Trainer};
 pub const MODEL_CARD_SCHEMA: &str = "https://gkd.example/schemas/model.v1.schema.json";
 /// Weights file name in a model directory.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
+/// Weights file of an int8 model (`gkd-compress quantize`), in place of model.safetensors.
+pub const INT8_WEIGHTS_FILE: &str = "model.int8.safetensors";
 /// Description file name in a model directory.
 pub const CARD_FILE: &str = "model.json";
 /// Per-epoch history file name in a model directory.
@@ -326,12 +328,102 @@ impl LoadedModel {
     }
 }
 
-/// Read a model directory onto `device`.
+/// Read a model directory onto `device` (an int8 model's weights dequantised to float32).
 pub fn load_model(dir: &Path, device: &Device) -> Result<LoadedModel> {
     let card = ModelCard::read(dir)?;
     let network = card.spec.build(device).map_err(|e| Error::in_file(dir.join(CARD_FILE), e.0))?;
-    let weights_path = dir.join(WEIGHTS_FILE);
-    let bytes = std::fs::read(&weights_path).with_path(&weights_path)?;
+    let int8 = card.spec.int8.is_some();
+    let weights_path = dir.join(if int8 { INT8_WEIGHTS_FILE } else { WEIGHTS_FILE });
+    let mut bytes = std::fs::read(&weights_path).with_path(&weights_path)?;
+    if int8 {
+        bytes = dequantized_weights(&bytes, &weights_path)?;
+    }
     let network = weights_from_safetensors(network, bytes, &weights_path)?;
     Ok(LoadedModel { card, network: network.valid() })
+}
+
+/// Suffix of the per-row float32 scales stored beside each int8 tensor.
+pub const INT8_SCALE_SUFFIX: &str = ".scale";
+
+/// float32 safetensors (PyTorch layout) → the same with each tensor in `names` stored as int8,
+/// symmetric per first-axis row (an output channel, in PyTorch's layout): `NAME` (I8) and
+/// `NAME.scale` (F32, one per row, w ≈ scale·q, q ∈ [−127, 127]). Other tensors stay float32.
+pub fn int8_weights(bytes: &[u8], names: &[String]) -> Result<Vec<u8>> {
+    use safetensors::tensor::TensorView;
+    let tensors = safetensors::SafeTensors::deserialize(bytes)
+        .map_err(|e| Error::runtime(format!("cannot read the float weights: {e}")))?;
+    let mut owned: Vec<(String, safetensors::Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
+    for (name, view) in tensors.tensors() {
+        let shape = view.shape().to_vec();
+        if !names.contains(&name) {
+            owned.push((name, view.dtype(), shape, view.data().to_vec()));
+            continue;
+        }
+        let values: Vec<f32> =
+            view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        let rows = shape.first().copied().unwrap_or(1).max(1);
+        let width = values.len() / rows;
+        let mut levels = Vec::with_capacity(values.len());
+        let mut scales = Vec::with_capacity(rows * 4);
+        for row in values.chunks(width.max(1)) {
+            let scale = row.iter().fold(0.0f32, |m, v| m.max(v.abs())) / 127.0;
+            scales.extend_from_slice(&scale.to_le_bytes());
+            levels.extend(row.iter().map(|&v| {
+                let q = if scale > 0.0 { (v / scale).round().clamp(-127.0, 127.0) } else { 0.0 };
+                (q as i8) as u8
+            }));
+        }
+        owned.push((format!("{name}{INT8_SCALE_SUFFIX}"), safetensors::Dtype::F32, vec![rows], scales));
+        owned.push((name, safetensors::Dtype::I8, shape, levels));
+    }
+    let views: Vec<(String, TensorView<'_>)> = owned
+        .iter()
+        .map(|(name, dtype, shape, data)| {
+            (name.clone(), TensorView::new(*dtype, shape.clone(), data).expect("shape matches the data"))
+        })
+        .collect();
+    safetensors::serialize(views, None).map_err(|e| Error::runtime(format!("cannot serialise the int8 weights: {e}")))
+}
+
+/// int8 safetensors written by [`int8_weights`] → float32 safetensors (each int8 tensor times
+/// its row scales).
+pub fn dequantized_weights(bytes: &[u8], source: &Path) -> Result<Vec<u8>> {
+    use safetensors::tensor::TensorView;
+    let tensors = safetensors::SafeTensors::deserialize(bytes)
+        .map_err(|e| Error::in_file(source, format!("is not a safetensors file: {e}")))?;
+    let mut owned: Vec<(String, Vec<usize>, Vec<u8>, safetensors::Dtype)> = Vec::new();
+    for (name, view) in tensors.tensors() {
+        if name.ends_with(INT8_SCALE_SUFFIX) {
+            continue;
+        }
+        let shape = view.shape().to_vec();
+        if view.dtype() != safetensors::Dtype::I8 {
+            owned.push((name, shape, view.data().to_vec(), view.dtype()));
+            continue;
+        }
+        let scale_name = format!("{name}{INT8_SCALE_SUFFIX}");
+        let scales = tensors
+            .tensor(&scale_name)
+            .map_err(|_| Error::in_file(source, format!("int8 tensor {name} has no {scale_name}")))?;
+        let scales: Vec<f32> =
+            scales.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        let levels = view.data();
+        let width = levels.len() / scales.len().max(1);
+        if scales.is_empty() || width * scales.len() != levels.len() {
+            return Err(Error::in_file(source, format!("{scale_name} does not have one scale per row of {name}")));
+        }
+        let mut data = Vec::with_capacity(levels.len() * 4);
+        for (i, &q) in levels.iter().enumerate() {
+            data.extend_from_slice(&((q as i8) as f32 * scales[i / width]).to_le_bytes());
+        }
+        owned.push((name, shape, data, safetensors::Dtype::F32));
+    }
+    let views: Vec<(String, TensorView<'_>)> = owned
+        .iter()
+        .map(|(name, shape, data, dtype)| {
+            (name.clone(), TensorView::new(*dtype, shape.clone(), data).expect("shape matches the data"))
+        })
+        .collect();
+    safetensors::serialize(views, Some(std::collections::HashMap::from([("format".to_owned(), "pt".to_owned())])))
+        .map_err(|e| Error::runtime(format!("cannot rebuild the float weights: {e}")))
 }

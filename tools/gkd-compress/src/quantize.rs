@@ -1,0 +1,124 @@
+//! `gkd-compress quantize`: post-training int8 quantisation. Weights become int8 per output
+//! channel (model.int8.safetensors, about a quarter of model.safetensors); each layer's input
+//! scale is calibrated on rows of a split (gkd_engine::int8). gkd-predict then computes logits
+//! in integer arithmetic on the CPU; gradient-based attribution runs on the dequantised weights.
+
+use std::path::PathBuf;
+
+use burn::tensor::Device;
+use gkd_engine::int8::{InputQuant, Int8Network};
+use gkd_engine::{EngineChoice, Layers, Runner};
+use gkd_io::atomic::StagedDir;
+use gkd_io::error::{Error, Result};
+use gkd_nn::data::Dataset;
+use gkd_nn::factorized::DenseMapSpec;
+use gkd_nn::model::{Int8Spec, ModelSpec, trainable_params};
+use gkd_nn::store::{self, CompressionRecord, LayerCompression};
+
+use crate::{Io, finetune, load_source, prune};
+
+/// Flags of `gkd-compress quantize`.
+#[derive(Debug, clap::Args)]
+pub struct QuantizeArgs {
+    #[command(flatten)]
+    io: Io,
+    /// Split whose rows calibrate the activation scales (the training split is the usual choice).
+    #[arg(long, value_name = "NPZ")]
+    calibration: PathBuf,
+    /// Calibration rows, spread evenly over the split.
+    #[arg(long, default_value_t = 1000)]
+    rows: usize,
+    /// Validation split: metrics of the int8 model in model.json, and its agreement with float32.
+    #[arg(long, value_name = "NPZ")]
+    valid: Option<PathBuf>,
+}
+
+/// Quantise `args.io.model` into `args.io.output`.
+pub fn run(args: &QuantizeArgs, tool: &str) -> Result<()> {
+    if args.rows == 0 {
+        return Err(Error::usage("--rows must be at least 1"));
+    }
+    let source = load_source(&args.io.model)?;
+    let card_path = args.io.model.join(store::CARD_FILE);
+    if source.card.spec.dense_maps.iter().any(|m| *m != DenseMapSpec::Full) {
+        return Err(Error::in_file(
+            &card_path,
+            "has factorised dense layers; quantise the original or a pruned model (the engine multiplies factors out, so their int8 levels would not be the stored ones)",
+        ));
+    }
+    let layers = Layers::from_network(&source.card.spec, &source.network)
+        .ok_or_else(|| Error::in_file(&card_path, "is not a model the CPU engine runs"))?;
+    let calibration = Dataset::load(&args.calibration)?;
+    source.check_fits(&calibration, &args.io.model)?;
+    let n = calibration.len();
+    if n == 0 {
+        return Err(Error::in_file(&args.calibration, "has no rows to calibrate on"));
+    }
+    let take = args.rows.min(n);
+    let mut x = ndarray::Array3::zeros((take, calibration.channels(), calibration.length()));
+    for i in 0..take {
+        let row = i * n / take;
+        x.slice_mut(ndarray::s![i..i + 1, .., ..]).assign(&calibration.read_x(row..row + 1)?);
+    }
+    log::info!(
+        "calibrating {} layers on {take} rows of {}",
+        Int8Network::layer_count(&layers),
+        args.calibration.display()
+    );
+    let ranges = Int8Network::calibrate(&layers, x.view());
+    let inputs: Vec<InputQuant> = ranges.iter().map(|&(lo, hi)| InputQuant::for_range(lo, hi)).collect();
+    let int8 = Int8Spec {
+        input_scales: inputs.iter().map(|q| q.scale).collect(),
+        input_signed: inputs.iter().map(|q| q.signed).collect(),
+    };
+    let spec = ModelSpec { int8: Some(int8), ..source.card.spec.clone() };
+    let names: Vec<String> = prune::layers(&source.network).into_iter().map(|l| l.name).collect();
+    let float_bytes = store::weights_to_safetensors(&source.network)?;
+    let int8_bytes = store::int8_weights(&float_bytes, &names)?;
+    // The model as every tool will read it: dequantised weights, int8 logits on the engine.
+    let device = Device::flex();
+    let network = spec.build(&device).map_err(|e| Error::in_file(&card_path, e.0))?;
+    let path = args.io.output.join(store::INT8_WEIGHTS_FILE);
+    let network = store::weights_from_safetensors(network, store::dequantized_weights(&int8_bytes, &path)?, &path)?;
+    let int8_runner = Runner::new(&spec, &network, &device, EngineChoice::Auto);
+    if !int8_runner.uses_int8() {
+        return Err(Error::runtime("the int8 path did not accept the calibrated model"));
+    }
+    let float_logits =
+        Runner::new(&source.card.spec, &source.network, &device, EngineChoice::Auto).logits(x.view(), 256);
+    let int8_logits = int8_runner.logits(x.view(), 256);
+    let gap = float_logits.iter().zip(&int8_logits).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    log::info!("calibration rows: largest |int8 logit - float32 logit| = {gap:.4}");
+    let count = trainable_params(&source.network);
+    let detail = prune::layers(&source.network)
+        .into_iter()
+        .map(|l| LayerCompression {
+            name: l.name,
+            before: l.values.len(),
+            after: l.values.len(),
+            detail: "int8 per output channel".to_owned(),
+        })
+        .collect();
+    let record = CompressionRecord {
+        method: "int8".to_owned(),
+        source: args.io.model.display().to_string(),
+        parameters_before: count,
+        parameters_after: count,
+        ratio: 1.0,
+        layers: detail,
+        fine_tune: serde_json::json!({
+            "calibration": args.calibration.display().to_string(),
+            "calibration_rows": take,
+            "max_abs_logit_change_on_calibration_rows": gap,
+        }),
+        files: vec![store::INT8_WEIGHTS_FILE.to_owned()],
+    };
+    let valid = finetune::valid_metrics(&spec, &network, &source, args.valid.as_deref(), &args.io.output)?;
+    let card = finetune::compressed_card(&source, spec, &network, None, record, valid, tool);
+    let staged = StagedDir::create(&args.io.output, "staging")?;
+    staged.write(store::INT8_WEIGHTS_FILE, &int8_bytes)?;
+    staged
+        .write(store::CARD_FILE, (serde_json::to_string_pretty(&card).expect("card serialises") + "\n").as_bytes())?;
+    staged.commit()?;
+    Ok(())
+}
