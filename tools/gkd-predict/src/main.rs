@@ -58,6 +58,14 @@ struct Args {
     /// Rows per forward pass.
     #[arg(long, default_value_t = 256)]
     batch_size: usize,
+    /// Take a model's early exit for rows whose exit is this confident (every class's
+    /// probability at least T or at most 1 - T; softmax: the top probability at least T); those
+    /// rows skip the deeper blocks. Needs models trained with gkd-train --early-exit.
+    #[arg(long, value_name = "T")]
+    exit_threshold: Option<f64>,
+    /// With --exit-threshold: write the fraction of rows that exited (JSON) to this file.
+    #[arg(long, value_name = "JSON", requires = "exit_threshold")]
+    exit_stats: Option<PathBuf>,
     /// Compute device.
     #[arg(long, value_parser = choice::<DeviceChoice>(), default_value = "cpu")]
     device: DeviceChoice,
@@ -83,8 +91,12 @@ fn run(args: &Args) -> Result<()> {
     if args.batch_size == 0 {
         return Err(Error::usage("--batch-size must be at least 1"));
     }
+    if args.exit_threshold.is_some_and(|t| !(0.5..=1.0).contains(&t)) {
+        return Err(Error::usage("--exit-threshold must be between 0.5 and 1"));
+    }
     let device = args.device.device()?;
     let data = Dataset::load(&args.data)?;
+    let mut exit_stats = Vec::new();
     let mut all = Vec::with_capacity(args.models.len());
     let mut first_card: Option<store::ModelCard> = None;
     for dir in &args.models {
@@ -107,7 +119,37 @@ fn run(args: &Args) -> Result<()> {
         if runner.uses_engine() {
             log::info!("running {} on gkd's CPU engine", model.card.spec.arch.name());
         }
-        all.push(runner.dataset_logits(&data, args.batch_size, &bar)?);
+        match args.exit_threshold {
+            Some(threshold) => {
+                let head = model.card.head;
+                let confident = |z: &[f32]| gkd_nn::loss::confident(head, z, threshold);
+                let started = std::time::Instant::now();
+                let (logits, exited) =
+                    runner.dataset_logits_with_exit(&data, args.batch_size, &confident, &bar)?.ok_or_else(|| {
+                        Error::in_file(
+                            dir.join(store::CARD_FILE),
+                            "has no early exit (--exit-threshold needs a model trained with gkd-train --early-exit)",
+                        )
+                    })?;
+                let fraction = exited as f64 / data.len().max(1) as f64;
+                log::info!(
+                    "{exited} of {} rows ({:.1}%) took the early exit at threshold {threshold}",
+                    data.len(),
+                    100.0 * fraction
+                );
+                exit_stats.push(serde_json::json!({
+                    "model": dir.display().to_string(),
+                    "threshold": threshold,
+                    "after_block": model.card.spec.early_exit.as_ref().map(|e| e.after),
+                    "rows": data.len(),
+                    "exited": exited,
+                    "fraction": fraction,
+                    "seconds": started.elapsed().as_secs_f64(),
+                }));
+                all.push(logits);
+            }
+            None => all.push(runner.dataset_logits(&data, args.batch_size, &bar)?),
+        }
         bar.finish();
         first_card.get_or_insert(model.card);
     }
@@ -122,6 +164,10 @@ fn run(args: &Args) -> Result<()> {
     let mut files = predictions::stage(&args.output, &tsv, &predictions, &probs)?;
     if let Some(path) = &args.metrics {
         files.push(metrics_table(path, &predictions.classes, &probs, &data.y)?);
+    }
+    if let Some(path) = &args.exit_stats {
+        let text = serde_json::to_string_pretty(&serde_json::json!({ "models": exit_stats })).expect("json") + "\n";
+        gkd_io::atomic::write_file(path, text.as_bytes())?;
     }
     commit_all(files)?;
     log::info!(

@@ -14,7 +14,7 @@ use gkd_nn::data::Dataset;
 use gkd_nn::device::DeviceChoice;
 use gkd_nn::layers::Activation;
 use gkd_nn::loss::Distillation;
-use gkd_nn::model::ModelSpec;
+use gkd_nn::model::{EarlyExit, ModelSpec};
 use gkd_nn::norm::{NormSpec, RunningVariance};
 use gkd_nn::store::{self, DistillationRecord};
 use gkd_nn::train::{Keep, Monitor, Optimizer, StepRecord, Teacher, TrainConfig, Trainer};
@@ -101,6 +101,14 @@ struct Args {
     /// Batch variance folded into the BatchNorm running variance [default: biased (Keras) for the Koo CNNs; PyTorch uses unbiased].
     #[arg(long, value_parser = choice::<RunningVariance>())]
     bn_running_variance: Option<RunningVariance>,
+    /// Add an early exit after this convolution block (0-based; global max + linear), trained
+    /// with the network; gkd-predict --exit-threshold then skips the deeper blocks for rows whose
+    /// exit is confident.
+    #[arg(long, value_name = "BLOCK")]
+    early_exit: Option<usize>,
+    /// Weight of the early exit's loss (hard, plus the distillation loss with --teacher).
+    #[arg(long, default_value_t = 1.0, requires = "early_exit")]
+    exit_weight: f64,
     /// Start from these weights instead of random ones (model.safetensors of a model directory,
     /// or a PyTorch state_dict saved with safetensors in the same layout).
     #[arg(long, value_name = "SAFETENSORS")]
@@ -199,6 +207,7 @@ fn describe(args: &Args) -> Result<()> {
 
 /// The architecture's BatchNorm settings with the --bn-* flags applied.
 fn with_norm_flags(mut spec: ModelSpec, args: &Args) -> ModelSpec {
+    spec.early_exit = args.early_exit.map(|after| EarlyExit { after, weight: args.exit_weight });
     let NormSpec { epsilon, momentum, running_variance } = spec.batch_norm;
     spec.batch_norm = NormSpec {
         epsilon: args.bn_epsilon.unwrap_or(epsilon),
@@ -377,6 +386,7 @@ fn check_settings(args: &Args) -> Result<()> {
         (args.temperature > 0.0 && args.temperature.is_finite(), "--temperature must be a positive number"),
         ((0.0..=1.0).contains(&args.alpha), "--alpha must be between 0 and 1"),
         (args.plateau_factor > 0.0 && args.plateau_factor <= 1.0, "--plateau-factor must be in (0, 1]"),
+        (args.exit_weight >= 0.0 && args.exit_weight.is_finite(), "--exit-weight must not be negative"),
     ];
     match checks.iter().find(|(ok, _)| !ok) {
         Some((_, message)) => Err(Error::usage(*message)),

@@ -81,6 +81,17 @@ pub struct Layers {
     pub global_max: bool,
     /// Hidden dense layers, then the output layer.
     pub dense: Vec<DenseLayer>,
+    /// The early exit, if the model has one.
+    pub exit: Option<ExitLayer>,
+}
+
+/// An early exit: global max over the positions of block `after`'s output, then `head`.
+#[derive(Debug, Clone)]
+pub struct ExitLayer {
+    /// The convolution block it reads (0-based).
+    pub after: usize,
+    /// The linear map to the logits.
+    pub head: DenseLayer,
 }
 
 impl Layers {
@@ -121,7 +132,13 @@ impl Layers {
         }
         dense.push(output);
         let one_hot = spec.arch.input_kind() == InputKind::Sequence && spec.channels == 4;
-        Some(Self { channels: spec.channels, length: spec.length, one_hot, convs, global_max, dense })
+        let exit = net.exit.as_ref().map(|head| {
+            let (weight, bias) = linear(&head.weight.val(), head.bias.as_ref().map(|b| b.val()));
+            let outputs = bias.len();
+            let inputs = weight.len() / outputs.max(1);
+            ExitLayer { after: net.exit_after, head: DenseLayer { inputs, outputs, weight, bias, relu: false } }
+        });
+        Some(Self { channels: spec.channels, length: spec.length, one_hot, convs, global_max, dense, exit })
     }
 
     /// Logits per row.

@@ -28,7 +28,7 @@ use ndarray::{Array2, Array3, ArrayView3};
 use rayon::prelude::*;
 
 pub use deeplift::DeepLift;
-pub use layers::{ConvLayer, DenseLayer, Layers};
+pub use layers::{ConvLayer, DenseLayer, ExitLayer, Layers};
 pub use matmul::{MatRef, matmul};
 pub use runner::{EngineChoice, Runner};
 
@@ -80,6 +80,57 @@ impl CnnEngine {
     ) -> (Array2<f32>, Array3<f32>) {
         let (logits, grad) = self.run(x, Some(class_of));
         (logits, grad.expect("gradients were asked for"))
+    }
+
+    /// Logits with the early exit: per row, the exit's logits when `confident` accepts them
+    /// (the deeper blocks are then skipped for that row), else the final logits; and which rows
+    /// exited. `None` when the model has no exit.
+    pub fn logits_with_exit(
+        &self,
+        x: ArrayView3<'_, f32>,
+        confident: &(dyn Fn(&[f32]) -> bool + Sync),
+    ) -> Option<(Array2<f32>, Vec<bool>)> {
+        let exit = self.layers.exit.as_ref()?;
+        let (n, c, l) = x.dim();
+        assert_eq!((c, l), (self.layers.channels, self.layers.length), "input shape");
+        let k = self.layers.classes();
+        let x = x.as_standard_layout();
+        let x = x.as_slice().expect("standard layout");
+        let per_task = n.div_ceil(rayon::current_num_threads().max(1)).clamp(1, MAX_ROWS_PER_TASK);
+        let mut logits = vec![0f32; n * k];
+        let mut exited = vec![false; n];
+        let blocks = self.layers.convs.len();
+        logits.par_chunks_mut(per_task * k).zip(exited.par_chunks_mut(per_task)).enumerate().for_each(
+            |(task, (out, done))| {
+                let first = task * per_task;
+                let rows = done.len();
+                let mut ws = self.workspace();
+                ws.load_input(&self.layers, &x[first * c * l..(first + rows) * c * l], rows);
+                ws.convs(&self.layers, rows, 0..exit.after + 1);
+                let early = ws.exit_logits(&self.layers, exit, rows);
+                let mut deeper = Vec::new();
+                for r in 0..rows {
+                    let z = &early[r * k..(r + 1) * k];
+                    if confident(z) {
+                        out[r * k..(r + 1) * k].copy_from_slice(z);
+                        done[r] = true;
+                    } else {
+                        deeper.push(r);
+                    }
+                }
+                if !deeper.is_empty() {
+                    ws.keep_rows(&self.layers, exit.after, &deeper);
+                    ws.convs(&self.layers, deeper.len(), exit.after + 1..blocks);
+                    let mut buffer = Vec::new();
+                    ws.head(&self.layers, deeper.len(), &mut buffer);
+                    for (i, &r) in deeper.iter().enumerate() {
+                        out[r * k..(r + 1) * k].copy_from_slice(&buffer[i * k..(i + 1) * k]);
+                    }
+                }
+                self.give_back(ws);
+            },
+        );
+        Some((Array2::from_shape_vec((n, k), logits).expect("N x K"), exited))
     }
 
     fn run(

@@ -66,6 +66,14 @@ impl Workspace {
     /// Forward pass of `rows` inputs given channel-major as (rows, channels, positions) in `x`;
     /// returns the logits (rows × classes) in `logits`.
     pub fn forward(&mut self, layers: &Layers, x: &[f32], rows: usize, logits: &mut Vec<f32>) {
+        self.load_input(layers, x, rows);
+        self.convs(layers, rows, 0..layers.convs.len());
+        self.head(layers, rows, logits);
+    }
+
+    /// Lay out `rows` inputs (rows, channels, positions) as the first layer's padded,
+    /// position-major input.
+    pub fn load_input(&mut self, layers: &Layers, x: &[f32], rows: usize) {
         let (c0, l0) = (layers.channels, layers.length);
         self.inputs.resize_with(layers.convs.len() + 1, Vec::new);
         self.activations.resize_with(layers.convs.len(), Vec::new);
@@ -83,7 +91,11 @@ impl Workspace {
                 }
             }
         }
-        for i in 0..layers.convs.len() {
+    }
+
+    /// Convolution blocks `blocks` of `rows` rows, each reading the previous one's output.
+    pub fn convs(&mut self, layers: &Layers, rows: usize, blocks: std::ops::Range<usize>) {
+        for i in blocks {
             let layer = &layers.convs[i];
             if i == 0 && layers.one_hot {
                 self.first_layer(layer, rows);
@@ -106,6 +118,11 @@ impl Workspace {
             };
             finish_conv(layer, rows, &self.scratch, next_pad, outputs);
         }
+    }
+
+    /// Reduction, dense layers and output of `rows` rows after the last convolution block.
+    pub fn head(&mut self, layers: &Layers, rows: usize, logits: &mut Vec<f32>) {
+        let (c0, l0) = (layers.channels, layers.length);
         // Reduce: the last pooled output is (rows, positions, channels), already flat.
         let last = &self.inputs[layers.convs.len()];
         let (c, l) = layers.convs.last().map_or((c0, l0), |c| (c.cout, c.pooled_length()));
@@ -148,6 +165,38 @@ impl Workspace {
         }
         logits.clear();
         logits.extend_from_slice(self.dense.last().expect("an output layer"));
+    }
+
+    /// Early-exit logits (rows × classes) from the output of block `exit.after`, computed by
+    /// [`convs`](Self::convs) up to that block: global max over its positions, then the linear
+    /// head.
+    pub fn exit_logits(&self, layers: &Layers, exit: &crate::layers::ExitLayer, rows: usize) -> Vec<f32> {
+        let block = &layers.convs[exit.after];
+        let next = &layers.convs[exit.after + 1];
+        let (c, l, lp, pl) = (block.cout, block.pooled_length(), next.padded_length(), next.pad_left);
+        let buffer = &self.inputs[exit.after + 1];
+        let mut features = vec![f32::NEG_INFINITY; rows * c];
+        for r in 0..rows {
+            for p in 0..l {
+                let at = &buffer[(r * lp + pl + p) * c..][..c];
+                features[r * c..(r + 1) * c].iter_mut().zip(at).for_each(|(f, v)| *f = f.max(*v));
+            }
+        }
+        let mut out = Vec::new();
+        dense_forward(&exit.head, &features, rows, &mut out);
+        out
+    }
+
+    /// Keep only rows `keep` (in order) of block `after`'s output, for the deeper blocks.
+    pub fn keep_rows(&mut self, layers: &Layers, after: usize, keep: &[usize]) {
+        let next = &layers.convs[after + 1];
+        let width = next.padded_length() * next.cin;
+        let buffer = &mut self.inputs[after + 1];
+        for (to, &from) in keep.iter().enumerate() {
+            if to != from {
+                buffer.copy_within(from * width..(from + 1) * width, to * width);
+            }
+        }
     }
 
     /// The first convolution on one-hot DNA: each output is the sum of the weight rows its

@@ -142,6 +142,60 @@ impl<'a> Runner<'a> {
         self.engine.as_ref().map(|engine| engine.deeplift(x, references, class_of))
     }
 
+    /// Logits of every row of a dataset split with the model's early exit taken where
+    /// `confident` accepts its logits, and how many rows exited; `None` when the model has no
+    /// exit. On burn (no engine) both heads are computed for every row, so only the engine saves
+    /// time.
+    pub fn dataset_logits_with_exit(
+        &self,
+        data: &Dataset,
+        batch: usize,
+        confident: &(dyn Fn(&[f32]) -> bool + Sync),
+        progress: &dyn Progress,
+    ) -> Result<Option<(Array2<f32>, usize)>> {
+        let Network::Conv(net) = self.network else { return Ok(None) };
+        if net.exit.is_none() {
+            return Ok(None);
+        }
+        let (n, batch) = (data.len(), batch.max(1));
+        let mut out: Option<Array2<f32>> = None;
+        let mut exited = 0;
+        for start in (0..n).step_by(batch) {
+            let x = data.read_x(start..(start + batch).min(n))?;
+            let (logits, done) = match &self.engine {
+                Some(engine) => engine.logits_with_exit(x.view(), confident).expect("the model has an exit"),
+                None => {
+                    let (b, c, l) = x.dim();
+                    let input = Tensor::<3>::from_data(
+                        TensorData::new(x.iter().copied().collect::<Vec<_>>(), [b, c, l]),
+                        &self.device,
+                    );
+                    let (last, early) = net.forward_with_exit(input);
+                    let to_array = |t: Tensor<2>| {
+                        let [r, k] = t.dims();
+                        Array2::from_shape_vec((r, k), t.into_data().try_to_vec::<f32>().expect("float32"))
+                            .expect("rows x classes")
+                    };
+                    let (mut last, early) = (to_array(last), to_array(early.expect("the model has an exit")));
+                    let mut done = vec![false; b];
+                    for r in 0..b {
+                        let z = early.row(r).to_vec();
+                        if confident(&z) {
+                            last.row_mut(r).assign(&early.row(r));
+                            done[r] = true;
+                        }
+                    }
+                    (last, done)
+                }
+            };
+            exited += done.iter().filter(|&&d| d).count();
+            let out = out.get_or_insert_with(|| Array2::zeros((n, logits.ncols())));
+            out.slice_mut(ndarray::s![start..start + logits.nrows(), ..]).assign(&logits);
+            progress.advance(logits.nrows() as u64);
+        }
+        Ok(out.map(|o| (o, exited)))
+    }
+
     /// Logits (N, K) of every row of a dataset split, reading `batch` rows at a time (memory
     /// holds one batch of inputs, whatever the size of the split).
     pub fn dataset_logits(&self, data: &Dataset, batch: usize, progress: &dyn Progress) -> Result<Array2<f32>> {

@@ -97,6 +97,23 @@ pub fn training_loss(
     }
 }
 
+/// Whether one row's logits are confident at `threshold` (an early exit accepts them): under a
+/// sigmoid head every class's probability is at least `threshold` or at most 1 − `threshold`;
+/// under a softmax head the largest probability is at least `threshold`.
+pub fn confident(head: Head, logits: &[f32], threshold: f64) -> bool {
+    match head {
+        Head::Sigmoid => logits.iter().all(|&z| {
+            let p = 1.0 / (1.0 + (-(z as f64)).exp());
+            p.max(1.0 - p) >= threshold
+        }),
+        Head::Softmax => {
+            let top = logits.iter().fold(f32::NEG_INFINITY, |m, &z| m.max(z)) as f64;
+            let total: f64 = logits.iter().map(|&z| (z as f64 - top).exp()).sum();
+            1.0 / total >= threshold
+        }
+    }
+}
+
 /// Probabilities from logits at temperature T (T = 1 for ordinary prediction).
 pub fn probabilities(head: Head, logits: Tensor<2>, temperature: f64) -> Tensor<2> {
     let z = logits.div_scalar(temperature);

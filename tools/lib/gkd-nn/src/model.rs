@@ -38,6 +38,23 @@ pub struct ModelSpec {
     /// model.int8.safetensors and the CPU engine computes logits in integer arithmetic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub int8: Option<Int8Spec>,
+    /// An early exit (a conditionally deep network): a second output after an early convolution
+    /// block, trained with the network (`gkd-train --early-exit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_exit: Option<EarlyExit>,
+}
+
+/// An exit head after convolution block `after` (0-based): global max over positions, then a
+/// linear map to the logits. Training adds `weight` × its loss (the same hard and distillation
+/// loss as the final output) to the objective. At prediction time (`gkd-predict
+/// --exit-threshold`), rows whose exit is confident skip the deeper blocks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EarlyExit {
+    /// The convolution block after which the exit reads (0-based).
+    pub after: usize,
+    /// Weight of the exit's loss in training.
+    pub weight: f64,
 }
 
 /// Calibrated input quantisation of each layer of an int8 model, in engine order (convolution
@@ -71,6 +88,7 @@ impl ModelSpec {
             batch_norm: arch.batch_norm(),
             dense_maps: Vec::new(),
             int8: None,
+            early_exit: None,
         }
     }
 
@@ -141,6 +159,19 @@ impl ModelSpec {
                         what += &(dropout + &pool);
                     }
                     rows.push(LayerRow::new(&format!("blocks.{i}"), &what, vec![c, l]));
+                }
+                if let Some(exit) = &self.early_exit {
+                    let Some(block) = plan.convs.get(exit.after).filter(|_| exit.after + 1 < plan.convs.len()) else {
+                        return Err(ShapeMismatch(format!(
+                            "{name}: an early exit needs a convolution block after the one it reads; --early-exit must be below {}",
+                            plan.convs.len().saturating_sub(1)
+                        )));
+                    };
+                    rows.push(LayerRow::new(
+                        "exit",
+                        &format!("after blocks.{}: global max + linear (early-exit logits)", exit.after),
+                        vec![block.filters],
+                    ));
                 }
                 let mut width = match plan.reduce {
                     Reduce::Flatten => c * l,
@@ -226,7 +257,13 @@ impl ModelSpec {
         Ok(match plan {
             Plan::Conv(plan) => {
                 let reduced = rows.iter().find(|r| r.name == "reduce").map(|r| r.shape[0]).unwrap_or(0);
-                Network::Conv(ConvNet::new(&plan, self.channels, reduced, self.classes, &context))
+                let mut net = ConvNet::new(&plan, self.channels, reduced, self.classes, &context);
+                if let Some(exit) = &self.early_exit {
+                    let width = plan.convs[exit.after].filters;
+                    net.exit = Some(linear(width, self.classes, true, weights, true, device));
+                    net.exit_after = exit.after;
+                }
+                Network::Conv(net)
             }
             Plan::Recurrent(plan) => {
                 Network::Recurrent(RecurrentNet::new(&plan, self.channels, self.classes, &context))
@@ -349,6 +386,7 @@ impl Network {
             Network::Conv(net) => {
                 let mut v: Vec<(String, usize)> =
                     net.blocks.iter().enumerate().map(|(i, b)| (format!("blocks.{i}"), trainable_params(b))).collect();
+                v.extend(net.exit.iter().map(|e| ("exit".to_owned(), trainable_params(e))));
                 v.extend(net.dense.iter().enumerate().map(|(i, d)| (format!("dense.{i}"), trainable_params(d))));
                 v.push(("output".into(), trainable_params(&net.output)));
                 v
@@ -399,6 +437,11 @@ pub struct ConvNet {
     /// Flatten or global max.
     #[module(skip)]
     pub global_max: bool,
+    /// The early-exit head (global max over positions → linear), if the spec has one.
+    pub exit: Option<Linear>,
+    /// The block the exit reads.
+    #[module(skip)]
+    pub exit_after: usize,
 }
 
 impl ConvNet {
@@ -416,7 +459,24 @@ impl ConvNet {
             dense,
             output: linear(width, classes, true, context.weights, true, context.device),
             global_max: plan.reduce == Reduce::GlobalMax,
+            exit: None,
+            exit_after: 0,
         }
+    }
+
+    /// Final logits and, with an early exit, the exit's logits.
+    pub fn forward_with_exit(&self, x: Tensor<3>) -> (Tensor<2>, Option<Tensor<2>>) {
+        let Some(exit) = &self.exit else { return (self.forward(x), None) };
+        let mut x = x;
+        let mut exit_logits = None;
+        for (i, block) in self.blocks.iter().enumerate() {
+            x = block.forward(x);
+            if i == self.exit_after {
+                let [b, c, _] = x.dims();
+                exit_logits = Some(exit.forward(x.clone().max_dim(2).reshape([b, c])));
+            }
+        }
+        (self.head(x), exit_logits)
     }
 
     /// The convolution stack's output (B, C', L').

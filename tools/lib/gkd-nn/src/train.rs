@@ -772,13 +772,21 @@ impl Trainer<'_> {
             let x = gather3(&self.train.x, rows, autodiff);
             let y = gather2(&self.train.y, rows, autodiff);
             let teacher = self.teacher.as_ref().map(|t| (gather2(&t.logits, rows, autodiff), t.distillation));
-            let parts = training_loss(self.head, network.forward(x), y, teacher);
+            let (logits, exit_logits) = match &network {
+                Network::Conv(net) => net.forward_with_exit(x),
+                other => (other.forward(x), None),
+            };
+            let exit_loss = exit_logits.map(|z| training_loss(self.head, z, y.clone(), teacher.clone()).total);
+            let parts = training_loss(self.head, logits, y, teacher);
             let mut objective = match network.kernel_sum_of_squares() {
                 Some(squares) if self.config.kernel_l2 > 0.0 => {
                     parts.total.clone() + squares.mul_scalar(self.config.kernel_l2)
                 }
                 _ => parts.total.clone(),
             };
+            if let (Some(exit), Some(spec)) = (exit_loss, &self.spec.early_exit) {
+                objective = objective + exit.mul_scalar(spec.weight);
+            }
             if let Some(penalty) = self.hook.and_then(|h| h.penalty(&network)) {
                 objective = objective + penalty;
             }
