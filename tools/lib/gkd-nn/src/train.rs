@@ -84,6 +84,7 @@ pub enum Optimizer {
     Sgd,
     /// Path-SGD (Neyshabur et al. 2015): SGD with each weight's step divided by its path-norm
     /// scale (crate::path_sgd), for the feed-forward convolutional architectures.
+    #[serde(rename = "path-sgd")]
     PathSgd,
 }
 
