@@ -218,7 +218,7 @@ def test_early_exit_takes_the_exit_exactly_where_it_is_confident(tool, trained):
     k = gaps[len(gaps) // 2]
     t = float((c[k] + c[k + 1]) / 2)
     expected = np.where((confidence >= t)[:, None], exit_logits, final)
-    got = predict(tool, d, "exit", "--exit-threshold", t, "--exit-stats", "stats.json")
+    got = predict(tool, d, "exit", "--exit-threshold", t, "--stats", "stats.json")
     assert np.abs(got - expected).max() <= 1e-4
     stats = json.loads((d / "stats.json").read_text())["models"][0]
     assert stats["exited"] == int((confidence >= t).sum()) and stats["after_block"] == 1

@@ -63,9 +63,10 @@ struct Args {
     /// rows skip the deeper blocks. Needs models trained with gkd-train --early-exit.
     #[arg(long, value_name = "T")]
     exit_threshold: Option<f64>,
-    /// With --exit-threshold: write the fraction of rows that exited (JSON) to this file.
-    #[arg(long, value_name = "JSON", requires = "exit_threshold")]
-    exit_stats: Option<PathBuf>,
+    /// Write per model the rows predicted, the seconds it took and (with --exit-threshold) how
+    /// many rows took the early exit, as JSON (gkd-score cost reads it).
+    #[arg(long, value_name = "JSON")]
+    stats: Option<PathBuf>,
     /// Compute device.
     #[arg(long, value_parser = choice::<DeviceChoice>(), default_value = "cpu")]
     device: DeviceChoice,
@@ -96,7 +97,7 @@ fn run(args: &Args) -> Result<()> {
     }
     let device = args.device.device()?;
     let data = Dataset::load(&args.data)?;
-    let mut exit_stats = Vec::new();
+    let mut stats = Vec::new();
     let mut all = Vec::with_capacity(args.models.len());
     let mut first_card: Option<store::ModelCard> = None;
     for dir in &args.models {
@@ -119,11 +120,12 @@ fn run(args: &Args) -> Result<()> {
         if runner.uses_engine() {
             log::info!("running {} on gkd's CPU engine", model.card.spec.arch.name());
         }
+        let started = std::time::Instant::now();
+        let mut entry = serde_json::json!({"model": dir.display().to_string(), "rows": data.len()});
         match args.exit_threshold {
             Some(threshold) => {
                 let head = model.card.head;
                 let confident = |z: &[f32]| gkd_nn::loss::confident(head, z, threshold);
-                let started = std::time::Instant::now();
                 let (logits, exited) =
                     runner.dataset_logits_with_exit(&data, args.batch_size, &confident, &bar)?.ok_or_else(|| {
                         Error::in_file(
@@ -137,19 +139,16 @@ fn run(args: &Args) -> Result<()> {
                     data.len(),
                     100.0 * fraction
                 );
-                exit_stats.push(serde_json::json!({
-                    "model": dir.display().to_string(),
-                    "threshold": threshold,
-                    "after_block": model.card.spec.early_exit.as_ref().map(|e| e.after),
-                    "rows": data.len(),
-                    "exited": exited,
-                    "fraction": fraction,
-                    "seconds": started.elapsed().as_secs_f64(),
-                }));
+                entry["threshold"] = threshold.into();
+                entry["after_block"] = model.card.spec.early_exit.as_ref().map(|e| e.after).into();
+                entry["exited"] = exited.into();
+                entry["fraction"] = fraction.into();
                 all.push(logits);
             }
             None => all.push(runner.dataset_logits(&data, args.batch_size, &bar)?),
         }
+        entry["seconds"] = started.elapsed().as_secs_f64().into();
+        stats.push(entry);
         bar.finish();
         first_card.get_or_insert(model.card);
     }
@@ -165,8 +164,8 @@ fn run(args: &Args) -> Result<()> {
     if let Some(path) = &args.metrics {
         files.push(metrics_table(path, &predictions.classes, &probs, &data.y)?);
     }
-    if let Some(path) = &args.exit_stats {
-        let text = serde_json::to_string_pretty(&serde_json::json!({ "models": exit_stats })).expect("json") + "\n";
+    if let Some(path) = &args.stats {
+        let text = serde_json::to_string_pretty(&serde_json::json!({ "models": stats })).expect("json") + "\n";
         gkd_io::atomic::write_file(path, text.as_bytes())?;
     }
     commit_all(files)?;

@@ -3,6 +3,7 @@
 //! curves from history.tsv) and attribution maps (gkd-attribute NPZ): logos of chosen sequences
 //! beside their ground-truth logo, class-optimization logos, temporal outputs and attention maps.
 
+mod compression;
 mod svg;
 mod sweep;
 
@@ -167,6 +168,7 @@ fn score_section(path: &Path) -> Result<String> {
         "predictive" => "Predictive performance (AUROC / AUPR)",
         "recovery" => "Motif recovery against the ground truth",
         "consistency" => "Attribution consistency",
+        "cost" => "Model size and prediction speed",
         "sweep" => "Distillation sweep over seeds (paired differences from the reference, sign test)",
         other => other,
     };
@@ -175,7 +177,12 @@ fn score_section(path: &Path) -> Result<String> {
         let _ = write!(s, "<p class=\"muted\">against {}</p>", escape(data));
     }
     if kind == "sweep" {
-        s += &sweep::figures(rows, report["settings"]["reference"].as_str());
+        let reference = report["settings"]["reference"].as_str();
+        if compression::is_compression(rows) {
+            s += &compression::figures(rows, reference);
+        } else {
+            s += &sweep::figures(rows, reference);
+        }
     }
     let Some(first) = rows.first().and_then(|r| r.as_object()) else { return Ok(s + "</section>") };
     s += "<table><tr>";

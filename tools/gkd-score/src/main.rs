@@ -4,6 +4,7 @@
 //! a schema'd JSON report.
 
 mod consistency;
+mod cost;
 mod motifs;
 mod recovery;
 mod sweep;
@@ -141,6 +142,26 @@ enum Command {
         #[arg(long, default_value_t = 0.05)]
         q: f64,
     },
+    /// Model directories' size and prediction speed: stored parameters, compression ratio against
+    /// --reference, weights-file bytes (raw and gzipped) and, from gkd-predict --stats files,
+    /// milliseconds per 1,000 rows and the early-exit fraction.
+    Cost {
+        /// Model directory as NAME=DIR; repeat.
+        #[arg(long = "input", short = 'i', value_name = "NAME=DIR", required = true)]
+        inputs: Vec<String>,
+        /// gkd-predict --stats JSON of a model, as NAME=JSON (NAME as in --input); repeat.
+        #[arg(long = "timing", value_name = "NAME=JSON")]
+        timings: Vec<String>,
+        /// Model whose parameters the ratios divide [default: the first input].
+        #[arg(long, value_name = "NAME")]
+        reference: Option<String>,
+        /// Output TSV table.
+        #[arg(short, long, value_name = "TSV")]
+        output: PathBuf,
+        /// Also write the JSON report (schemas/scores.v1.schema.json).
+        #[arg(long, value_name = "JSON")]
+        json: Option<PathBuf>,
+    },
     /// Attribution maps of several models for the same rows: per-sequence RMSE to a reference map
     /// and across-model variability √(Σ var) (DEGU).
     Consistency {
@@ -258,6 +279,13 @@ fn run(command: &Command) -> Result<()> {
             let rows = motifs::score(&inputs, &truth, &decoys, *q)?;
             let settings = serde_json::json!({ "q": q, "motifs": truth, "decoys": decoys });
             (report(data.as_deref(), &inputs, settings, ScoreRows::Motifs(rows)), io.destination(), Vec::new())
+        }
+        Command::Cost { inputs, timings, reference, output, json } => {
+            let inputs = labelled(inputs)?;
+            let timings = labelled(timings)?;
+            let rows = cost::score(&inputs, &timings, reference.as_deref())?;
+            let settings = serde_json::json!({ "reference": reference.clone().unwrap_or_else(|| inputs[0].0.clone()) });
+            (report(None, &inputs, settings, ScoreRows::Cost(rows)), (output.as_path(), json.as_deref()), Vec::new())
         }
         Command::Sweep { reports, reference, output, json } => {
             let reports: Vec<sweep::SeedReport> = reports.iter().map(|r| sweep::SeedReport::parse(r)).collect();

@@ -137,6 +137,18 @@ pub fn summarise(reports: &[SeedReport], reference: &str) -> Result<Vec<SweepRow
                     table.add(path, model, &format!("false_patterns.{method}"), &seed, Some(false_patterns as f64))?;
                 }
             }
+            ScoreRows::Cost(rows) => {
+                for row in rows {
+                    table.add(path, &row.model, "parameters", &seed, Some(row.parameters as f64))?;
+                    table.add(path, &row.model, "compression_ratio", &seed, Some(row.compression_ratio))?;
+                    table.add(path, &row.model, "file_bytes", &seed, Some(row.file_bytes as f64))?;
+                    table.add(path, &row.model, "gzip_bytes", &seed, Some(row.gzip_bytes as f64))?;
+                    table.add(path, &row.model, "predict_ms_per_1000", &seed, row.predict_ms_per_1000)?;
+                    if row.exit_fraction.is_some() {
+                        table.add(path, &row.model, "exit_fraction", &seed, row.exit_fraction)?;
+                    }
+                }
+            }
             ScoreRows::Sweep(_) => {
                 return Err(Error::in_file(
                     path,

@@ -137,6 +137,26 @@ pub struct MotifRow {
     pub best_q: Option<f64>,
 }
 
+/// What a model costs (`gkd-score cost`): stored parameters, bytes on disk and prediction time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CostRow {
+    /// Model label.
+    pub model: String,
+    /// Stored parameters (non-zero weights of a pruned model, factor entries of a factorised one).
+    pub parameters: usize,
+    /// The reference model's parameters / this model's.
+    pub compression_ratio: f64,
+    /// Bytes of the weights file (model.safetensors, or model.int8.safetensors).
+    pub file_bytes: u64,
+    /// The same bytes gzip-compressed (level 6): zeros of a pruned model cost little here.
+    pub gzip_bytes: u64,
+    /// gkd-predict's milliseconds per 1,000 rows (from its --stats), when given.
+    pub predict_ms_per_1000: Option<f64>,
+    /// Fraction of rows that took the early exit (gkd-predict --exit-threshold), when given.
+    pub exit_fraction: Option<f64>,
+}
+
 /// What was scored, by kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", content = "rows", rename_all = "lowercase")]
@@ -151,6 +171,8 @@ pub enum ScoreRows {
     Sweep(Vec<SweepRow>),
     /// TF-MoDISco patterns against the embedded motifs.
     Motifs(Vec<MotifRow>),
+    /// Size and speed of models.
+    Cost(Vec<CostRow>),
 }
 
 /// A score report: the JSON written by gkd-score (its rows are also the TSV table).
@@ -204,6 +226,7 @@ impl ScoreReport {
             ScoreRows::Consistency(r) => r.iter().map(to_value).collect(),
             ScoreRows::Sweep(r) => r.iter().map(to_value).collect(),
             ScoreRows::Motifs(r) => r.iter().map(to_value).collect(),
+            ScoreRows::Cost(r) => r.iter().map(to_value).collect(),
         };
         let Some(first) = rows.first().and_then(|r| r.as_object()) else { return String::new() };
         let header: Vec<&String> = first.keys().collect();
