@@ -56,6 +56,22 @@ for r in sweep:
 agree = {(r["model"], r["metric"]) for r in sweep if r["metric"].startswith("agreement.")}
 assert ("ensemble_T15_a0.5", "agreement.ensemble") in agree and ("teacher_T1_a0.5", "agreement.teacher") in agree, agree
 assert {r["metric"] for r in sweep if r["model"] == "teacher_T15_a0.5"} >= {"test_aupr", "recovery_auroc.saliency", "recovery_auroc.ism-fast"}
+# The compression study: every gkd-compress method at its ratios, int8, a distilled student, the
+# early exit and Path-SGD, each with accuracy, recovery, size and speed, against the teacher.
+cmp = rows(f"{out}/compression/sweep.tsv")
+assert {r["model"] for r in cmp} == {"teacher", "kd-koo-cnn-shallow", "cmp-magnitude-x2", "cmp-magnitude-x10", "cmp-admm-x3",
+                                     "cmp-low-rank-x2", "cmp-mpo-x2", "cmp-int8", "opt-path-sgd", "exit-t0.9"}, cmp
+metric = lambda name: {r["model"]: float(r["mean"]) for r in cmp if r["metric"] == name}
+ratio, size, gz = metric("compression_ratio"), metric("file_bytes"), metric("gzip_bytes")
+for name, want in [("cmp-magnitude-x2", 2), ("cmp-magnitude-x10", 10), ("cmp-admm-x3", 3)]:
+    assert abs(ratio[name] - want) / want < 0.01, (name, ratio)
+assert 2 <= ratio["cmp-low-rank-x2"] < 2.3 and 2 <= ratio["cmp-mpo-x2"] < 2.6 and ratio["cmp-int8"] == 1, ratio
+assert size["cmp-int8"] < 0.3 * size["teacher"] and gz["cmp-magnitude-x10"] < 0.3 * gz["teacher"], (size, gz)
+for name in ratio:
+    have = {r["metric"] for r in cmp if r["model"] == name}
+    assert {"test_aupr", "predict_ms_per_1000"} <= have, (name, have)
+    assert name.startswith("exit-t") or "recovery_auroc.saliency" in have, (name, have)
+assert 0 <= metric("exit_fraction")["exit-t0.9"] <= 1
 # Motif discovery (config `motifs`): deepshap maps -> TF-MoDISco -> Tomtom -> gkd-score motifs,
 # one row per embedded motif and model, plus the other / none rows.
 import json
@@ -98,9 +114,9 @@ cp "$W/snakemake-report.zip" "$ARTIFACTS/"
 
 echo "== dashboards in headless Chromium =="
 if command -v chromium >/dev/null; then
-  for study in sequence histone distillation; do
+  for study in sequence histone distillation compression; do
     page="$W/a/$study/seed1/report.html"
-    [ "$study" = distillation ] && page="$W/a/$study/report.html"
+    case "$study" in distillation|compression) page="$W/a/$study/report.html" ;; esac
     ! grep -Eq '(src|href)="https?:' "$page" || { echo "$page makes external requests"; exit 1; }
     timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
       --disable-background-networking --disable-component-update --disable-sync --user-data-dir="$W/chromium" \

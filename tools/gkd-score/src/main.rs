@@ -152,6 +152,10 @@ enum Command {
         /// gkd-predict --stats JSON of a model, as NAME=JSON (NAME as in --input); repeat.
         #[arg(long = "timing", value_name = "NAME=JSON")]
         timings: Vec<String>,
+        /// The dataset split the timings were measured on (recorded; gkd-score sweep takes it as
+        /// the report's seed).
+        #[arg(long, value_name = "NPZ")]
+        data: Option<PathBuf>,
         /// Model whose parameters the ratios divide [default: the first input].
         #[arg(long, value_name = "NAME")]
         reference: Option<String>,
@@ -280,12 +284,16 @@ fn run(command: &Command) -> Result<()> {
             let settings = serde_json::json!({ "q": q, "motifs": truth, "decoys": decoys });
             (report(data.as_deref(), &inputs, settings, ScoreRows::Motifs(rows)), io.destination(), Vec::new())
         }
-        Command::Cost { inputs, timings, reference, output, json } => {
+        Command::Cost { inputs, timings, data, reference, output, json } => {
             let inputs = labelled(inputs)?;
             let timings = labelled(timings)?;
             let rows = cost::score(&inputs, &timings, reference.as_deref())?;
             let settings = serde_json::json!({ "reference": reference.clone().unwrap_or_else(|| inputs[0].0.clone()) });
-            (report(None, &inputs, settings, ScoreRows::Cost(rows)), (output.as_path(), json.as_deref()), Vec::new())
+            (
+                report(data.as_deref(), &inputs, settings, ScoreRows::Cost(rows)),
+                (output.as_path(), json.as_deref()),
+                Vec::new(),
+            )
         }
         Command::Sweep { reports, reference, output, json } => {
             let reports: Vec<sweep::SeedReport> = reports.iter().map(|r| sweep::SeedReport::parse(r)).collect();

@@ -14,10 +14,19 @@ DATASET_FILES = ["npz", "json", "rows.tsv"]
 STUDIES = config["studies"]
 # Where each study's dataset splits live: per seed (regenerated for every seed) or shared by all
 # seeds, and the file prefix.
-DATA_LAYOUT = {"sequence": ("seed", "d"), "distillation": ("seed", "d"), "histone": ("shared", "h"), "custom": ("shared", "c")}
+DATA_LAYOUT = {
+    "sequence": ("seed", "d"),
+    "distillation": ("seed", "d"),
+    "compression": ("seed", "d"),
+    "histone": ("shared", "h"),
+    "custom": ("shared", "c"),
+}
+# Task-1 studies: multi-label synthetic data whose maps are scored against the sites of the
+# class they explain.
+TASK1_STUDIES = ("distillation", "compression")
 # Studies whose test split carries the true motif positions (gkd-synth), so maps get recovery scores.
 WITH_TRUTH = [
-    s for s in STUDIES if s in ("sequence", "distillation") or (s == "histone" and config["histone"].get("synthetic"))
+    s for s in STUDIES if s in ("sequence",) + TASK1_STUDIES or (s == "histone" and config["histone"].get("synthetic"))
 ]
 # Methods whose maps are scored against the truth (class optimization and temporal maps are not
 # maps of the explained rows' positions).
@@ -73,10 +82,39 @@ def dis_teachers():
     return [f"teacher{k}" for k in range(1, config["distillation"]["ensemble"] + 1)]
 
 
+def cmp_students():
+    """Compression study: distilled students kd-ARCH."""
+    return [f"kd-{s['arch']}" for s in config["compression"]["students"]]
+
+
+def cmp_compressed():
+    """Compression study: the teacher compressed, cmp-METHOD-xRATIO (and cmp-int8)."""
+    cmp = config["compression"]
+    names = [f"cmp-{method}-x{ratio:g}" for method, ratios in cmp["methods"].items() for ratio in ratios]
+    return names + (["cmp-int8"] if cmp["int8"] else [])
+
+
+def cmp_exits():
+    """Compression study: predictions of the early-exit teacher at each threshold, exit-tT."""
+    exit = config["compression"]["early_exit"]
+    return [f"exit-t{t:g}" for t in exit["thresholds"]] if exit else []
+
+
+def cmp_reused():
+    """Compression study: models copied from a finished distillation study (name -> its name)."""
+    reuse = config["compression"]["reuse"]
+    return dict(reuse["models"]) if reuse else {}
+
+
 def trained_models(study):
     """Every model directory a study trains, in training order."""
     if study == "distillation":
         return dis_teachers() + ["scratch"] + dis_students()
+    if study == "compression":
+        cmp = config["compression"]
+        names = ["teacher"] + cmp_students() + [f"opt-{o['name']}" for o in cmp["optimizers"]]
+        names += ["teacher-exit"] if cmp["early_exit"] else []
+        return [n for n in names if n not in cmp_reused()]
     return [m["name"] for m in config[study]["models"]]
 
 
@@ -85,6 +123,9 @@ def compared_models(study):
     distillation study `teacher` is teacher1 and its students are scored per teacher kind."""
     if study == "distillation":
         return ["teacher", "scratch"] + dis_students()
+    if study == "compression":
+        cmp = config["compression"]
+        return ["teacher"] + cmp_students() + cmp_compressed() + [f"opt-{o['name']}" for o in cmp["optimizers"]] + cmp_exits()
     return trained_models(study)
 
 
@@ -92,6 +133,22 @@ def model_plan(study, model, seed):
     """How `model` of `study` is trained: architecture, first-layer activation, training seed and
     (distilled models) the predictions name of its teacher with T and alpha."""
     seed = int(seed)
+    if study == "compression":
+        cmp = config["compression"]
+        if model == "teacher":
+            return dict(cmp["teacher"], seed=seed, teacher=None)
+        if model == "teacher-exit":
+            exit = cmp["early_exit"]
+            return dict(cmp["teacher"], seed=seed, teacher=None, early_exit=exit["after"], exit_weight=exit["weight"])
+        if model.startswith("opt-"):
+            opt = next(o for o in cmp["optimizers"] if f"opt-{o['name']}" == model)
+            return dict(arch="koo-cnn-shallow", activation="relu", seed=seed, teacher=None, optimizer=opt["optimizer"], lr=opt["lr"])
+        if model.startswith("kd-"):
+            student = next(s for s in cmp["students"] if f"kd-{s['arch']}" == model)
+            d = distill_defaults()
+            return dict(student, seed=seed, teacher="teacher", temperature=d["temperature"], alpha=d["alpha"])
+        # Compressed models are made by gkd-compress, not trained (rules/compression.smk).
+        return dict(cmp["teacher"], seed=seed, teacher=None)
     if study == "distillation":
         dis = config["distillation"]
         if model.startswith("teacher") and model[len("teacher"):].isdigit():
@@ -132,6 +189,10 @@ def train_flags(study, model, seed, soft):
     flags.append(f"--batch-size {budget['batch_size']}")
     if budget.get("monitor"):
         flags.append(f"--monitor {budget['monitor']}")
+    if plan.get("optimizer"):
+        flags.append(f"--optimizer {plan['optimizer']} --lr {plan['lr']}")
+    if plan.get("early_exit") is not None:
+        flags.append(f"--early-exit {plan['early_exit']} --exit-weight {plan['exit_weight']}")
     if plan["teacher"]:
         flags.append(f"--soft-targets {soft} --temperature {plan['temperature']} --alpha {plan['alpha']}")
     flags.append(f"--seed {plan['seed']}")
@@ -151,6 +212,9 @@ def model_methods(study, model):
     """The attribution methods run on a model: its own list, else the study's."""
     if study == "distillation":
         return config["distillation"]["attribution"]["methods"]
+    if study == "compression":
+        # Early-exit predictions are scored for accuracy and speed, not explained.
+        return [] if model.startswith("exit-t") else config["compression"]["attribution"]["methods"]
     spec = next(m for m in config[study]["models"] if m["name"] == model)
     return spec.get("methods") or config[study]["attribution"]["methods"]
 
@@ -177,7 +241,7 @@ def recovery_maps(study):
 def motif_maps(study):
     """(model, method) pairs of a study whose maps go through TF-MoDISco (config `motifs.methods`)."""
     wanted = config["motifs"]["methods"]
-    return [(m, method) for m, method in maps(study) if method in wanted] if study in ("sequence", "distillation") else []
+    return [(m, method) for m, method in maps(study) if method in wanted] if study in ("sequence",) + TASK1_STUDIES else []
 
 
 def map_npz(study, seed, model, method):
@@ -195,7 +259,7 @@ def attribute_flags(study, method, seed):
     if study == "sequence":
         flags = f"--positives {att['positives']} --first {att['first']}"
         return flags + (f" {att['ig']} --seed {seed}" if method == "ig" else "")
-    if study == "distillation":
+    if study in TASK1_STUDIES:
         # Every test row with a motif, explained for each class it is labelled with.
         return f"--positives any --target labelled --first {att['first']}"
     if study == "histone" and method == "classopt":
@@ -209,6 +273,10 @@ def attribute_flags(study, method, seed):
 def score_reports(study, seed):
     """The score JSONs of one seed of a study, in report order."""
     scores = f"{seed_dir(study, seed)}/scores"
+    if study == "compression":
+        return [f"{scores}/predictive.json", f"{scores}/recovery.json", f"{scores}/cost.json"] + (
+            [f"{scores}/motifs.json"] if motif_maps(study) else []
+        )
     if study == "distillation":
         kinds = config["distillation"]["kinds"]
         return [f"{scores}/predictive.{k}.json" for k in kinds] + [f"{scores}/recovery.json"] + (
@@ -234,6 +302,46 @@ def summary_arguments(study):
     seeds sharing one dataset (they differ in training only) are labelled seedN."""
     shared = DATA_LAYOUT[study][0] == "shared"
     return " ".join(f"--report seed{seed}={path}" if shared else f"--report {path}" for seed, path in summary_reports(study))
+
+
+# ---- the compression study ----------------------------------------------------------------------
+
+
+def cmp_compress_flags(wc):
+    """gkd-compress arguments of a compressed model name: method, ratio, fine-tuning."""
+    data = f"{OUT}/compression/seed{wc.seed}/data"
+    if wc.name == "int8":
+        return f"quantize --calibration {data}/d.train.npz --valid {data}/d.valid.npz"
+    method, ratio = wc.name.rsplit("-x", 1)
+    tune = config["compression"]["fine_tune"]
+    flags = {
+        "magnitude": f"prune --method magnitude --ratio {ratio}",
+        "admm": (
+            f"prune --method admm --ratio {ratio} --stages {config['compression']['admm']['stages']} "
+            f"--admm-epochs {config['compression']['admm']['epochs']} --rho {config['compression']['admm']['rho']}"
+        ),
+        "low-rank": f"low-rank --ratio {ratio}",
+        "mpo": f"mpo --ratio {ratio}",
+    }[method]
+    flags += f" --valid {data}/d.valid.npz"
+    if tune["epochs"] > 0 or method == "admm":
+        flags += f" --train {data}/d.train.npz --epochs {tune['epochs']} --lr {tune['lr']} --seed {wc.seed}"
+        if tune["distill"]:
+            d = distill_defaults()
+            flags += f" --teacher {OUT}/compression/seed{wc.seed}/models/teacher --temperature {d['temperature']} --alpha {d['alpha']}"
+    else:
+        flags += " --epochs 0"
+    return flags
+
+
+def cmp_cost_models(seed):
+    """(label, model directory, timing JSON) of every compared model of a seed; the early-exit
+    predictions are sized as the early-exit teacher."""
+    base = f"{OUT}/compression/seed{seed}"
+    return [
+        (m, f"{base}/models/{'teacher-exit' if m.startswith('exit-t') else m}", f"{base}/preds/{m}.timing.json")
+        for m in compared_models("compression")
+    ]
 
 
 # ---- genome scans -------------------------------------------------------------------------------
@@ -266,9 +374,8 @@ def study_targets():
     """The reports and summaries of every configured study."""
     targets = []
     for study in STUDIES:
-        if study != "distillation":
+        if study not in TASK1_STUDIES:
             targets += [f"{seed_dir(study, seed)}/report.html" for seed in config[study]["seeds"]]
         targets += [f"{OUT}/{study}/sweep.tsv"]
-    if "distillation" in STUDIES:
-        targets += [f"{OUT}/distillation/report.html"]
+    targets += [f"{OUT}/{study}/report.html" for study in TASK1_STUDIES if study in STUDIES]
     return targets

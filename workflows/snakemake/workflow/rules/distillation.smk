@@ -10,17 +10,29 @@ DIS = config["distillation"]
 DIS_DIR = f"{OUT}/distillation/seed{{seed}}"
 
 
-rule dis_synth:
+# Task-1 data of the distillation and compression studies (unless the compression study reuses
+# a distillation study's data).
+SYNTH_TASK1 = [s for s in TASK1_STUDIES if not (s == "compression" and config["compression"]["reuse"])]
+
+
+rule task1_synth:
     output:
-        expand(f"{DIS_DIR}/data/d.{{split}}.{{ext}}", split=SPLITS, ext=DATASET_FILES + ["sites.tsv"], allow_missing=True),
+        expand(
+            f"{OUT}/{{study}}/seed{{seed}}/data/d.{{split}}.{{ext}}",
+            split=SPLITS,
+            ext=DATASET_FILES + ["sites.tsv"],
+            allow_missing=True,
+        ),
+    wildcard_constraints:
+        study=one_of(SYNTH_TASK1),
     log:
-        f"{OUT}/logs/distillation/seed{{seed}}/synth.log",
+        f"{OUT}/logs/{{study}}/seed{{seed}}/synth.log",
     params:
         bin=BIN,
-        template=lambda wc: f"{OUT}/distillation/seed{wc.seed}/data/d.{{split}}.npz",
-        motifs=data_path(DIS["motifs"]),
-        n=DIS["n"],
-        length=DIS["length"],
+        template=lambda wc: f"{OUT}/{wc.study}/seed{wc.seed}/data/d.{{split}}.npz",
+        motifs=lambda wc: data_path(config[wc.study]["motifs"]),
+        n=lambda wc: config[wc.study]["n"],
+        length=lambda wc: config[wc.study]["length"],
     threads: 1
     resources:
         mem_mb=2000,

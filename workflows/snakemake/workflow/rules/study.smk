@@ -3,9 +3,12 @@
 # summarise over seeds. Which models, maps and scores a study has comes from common.smk.
 SEED_DIR = f"{OUT}/{{study}}/seed{{seed}}"
 LOG_DIR = f"{OUT}/logs/{{study}}/seed{{seed}}"
-SHARDED = [s for s in STUDIES if s != "distillation" and sharded(s)]
+SHARDED = [s for s in STUDIES if s not in TASK1_STUDIES and sharded(s)]
 UNSHARDED = [s for s in STUDIES if s not in SHARDED]
-PER_SEED_REPORTS = [s for s in STUDIES if s != "distillation"]
+PER_SEED_REPORTS = [s for s in STUDIES if s not in TASK1_STUDIES]
+# Studies whose test predictions are scored by the plain rule (distillation adds agreement per
+# teacher kind in distillation.smk).
+PLAIN_PREDICTIVE = [s for s in STUDIES if s != "distillation"]
 
 
 wildcard_constraints:
@@ -149,7 +152,7 @@ rule score_predictive:
         tsv=f"{SEED_DIR}/scores/predictive.tsv",
         json=f"{SEED_DIR}/scores/predictive.json",
     wildcard_constraints:
-        study=one_of(PER_SEED_REPORTS),
+        study=one_of(PLAIN_PREDICTIVE),
     log:
         f"{LOG_DIR}/score.predictive.log",
     params:
@@ -167,7 +170,7 @@ rule score_predictive:
 rule score_recovery:
     input:
         data=lambda wc: split_npz(wc.study, wc.seed, "test"),
-        sites=lambda wc: split_npz(wc.study, wc.seed, "test")[: -len(".npz")] + ".sites.tsv" if wc.study == "distillation" else [],
+        sites=lambda wc: split_npz(wc.study, wc.seed, "test")[: -len(".npz")] + ".sites.tsv" if wc.study in TASK1_STUDIES else [],
         maps=lambda wc: [map_npz(wc.study, wc.seed, m, method) for m, method in recovery_maps(wc.study)],
     output:
         tsv=f"{SEED_DIR}/scores/recovery.tsv",
@@ -226,7 +229,7 @@ rule report:
         models=lambda wc: [f"{OUT}/{wc.study}/seed{wc.seed}/models/{m}" for m in compared_models(wc.study)],
         maps=lambda wc: [map_npz(wc.study, wc.seed, m, method) for m, method in report_maps(wc.study)],
         # Sequence logos beside the ground truth (the histone truth is scored, not drawn).
-        truth=lambda wc: split_npz(wc.study, wc.seed, "test") if wc.study in ("sequence", "distillation") else [],
+        truth=lambda wc: split_npz(wc.study, wc.seed, "test") if wc.study in ("sequence",) + TASK1_STUDIES else [],
         patterns=lambda wc: [
             f"{OUT}/{wc.study}/seed{wc.seed}/modisco/{m}.{method}/patterns.json" for m, method in motif_maps(wc.study)
         ],
