@@ -62,6 +62,15 @@ def test_every_module_command_runs_on_tiny_data(tmp_path, bin_dir, data):
                   "distill": "--soft-targets teacher.train.tsv --temperature 15 --alpha 0.5"}, tmp_path, bin_dir)
     for name in ("teacher", "distilled"):
         run("predict", {**common, "model": name, "data_npz": "s.test.npz", "prefix": f"{name}.test"}, tmp_path, bin_dir)
+    # Compression of the teacher: pruning fine-tuned with distillation from it, and int8.
+    data_files = {"train_npz": "s.train.npz", "valid_npz": "s.valid.npz", "model": "teacher"}
+    run("compress", {**common, **data_files, "meta.method": "prune", "meta.method_args": "--ratio 4 --epochs 1",
+                     "data_args": "--train s.train.npz --valid s.valid.npz --teacher teacher", "prefix": "pruned"},
+        tmp_path, bin_dir)
+    assert json.loads((tmp_path / "pruned" / "model.json").read_text())["compression"]["ratio"] >= 3.96
+    run("compress", {**common, **data_files, "meta.method": "quantize", "meta.method_args": "",
+                     "data_args": "--calibration s.train.npz --valid s.valid.npz", "prefix": "int8"}, tmp_path, bin_dir)
+    assert (tmp_path / "int8" / "model.int8.safetensors").exists()
     for shard in ("1/2", "2/2"):
         run("attribute", {**common, "model": "teacher", "data_npz": "s.test.npz", "meta.method": "saliency",
                           "shard": shard, "args": "--positives positive --first 10",
@@ -121,7 +130,7 @@ def test_every_module_command_runs_on_tiny_data(tmp_path, bin_dir, data):
 
 def test_every_module_is_exercised_and_has_meta_and_stub():
     tested = {"synth", "train", "predict", "attribute", "attributemerge", "score", "report", "onehot", "histone",
-              "scan", "scanmerge", "modisco"}
+              "scan", "scanmerge", "modisco", "compress"}
     modules = {p.name for p in MODULES.iterdir() if p.is_dir()}
     assert modules == tested, f"modules without a command test: {modules - tested}"
     for m in modules:

@@ -7,6 +7,7 @@
  *   --study custom   : your FASTA (+ BED windows) with labels
  *   --scan_fasta FA  : then scan FA with the trained sequence models (gkd-scan, sharded) into bigWig tracks
  *   --motif_methods deepshap : then TF-MoDISco + Tomtom on those maps, scored against the embedded motifs
+ *   --compress 'prune --ratio 10;quantize' : then compress each teacher (gkd-compress), predict and score it
  * Parameters: nextflow_schema.json; profiles: test, docker, singularity, apptainer, gpu, slurm.
  */
 
@@ -18,6 +19,9 @@ include { GKD_SCAN                   } from './modules/local/gkd/scan'
 include { GKD_SCANMERGE              } from './modules/local/gkd/scanmerge'
 include { GKD_MODISCO                } from './modules/local/gkd/modisco'
 include { GKD_SCORE as SCORE_MOTIFS  } from './modules/local/gkd/score'
+include { GKD_COMPRESS               } from './modules/local/gkd/compress'
+include { GKD_PREDICT as PREDICT_COMPRESSED } from './modules/local/gkd/predict'
+include { GKD_SCORE as SCORE_COMPRESSED     } from './modules/local/gkd/score'
 
 params.study = 'sequence'
 params.outdir = 'results'
@@ -59,6 +63,8 @@ params.scan_args = ''
 params.motif_methods = ''
 params.motif_database = "${projectDir}/../../test-data/motifs/core_vertebrates_nonredundant_jaspar2016.meme"
 params.motif_window = 200
+params.compress = ''
+params.compress_epochs = 5
 
 workflow {
     main:
@@ -144,9 +150,38 @@ workflow {
             .map { key, jsons, te -> [[id: key, key: key], 'motifs', te, jsons] }
     )
 
+    // Optional compression of each replicate's teacher: one gkd-compress job per listed method,
+    // then test predictions and one predictive score per replicate over its compressed teachers.
+    def compressions = params.compress.toString().tokenize(';').collect { c -> c.trim() }.findAll { c -> c }
+    compress_jobs = DISTILL_STUDY.out.models
+        .filter { meta, _model -> meta.model == 'teacher' }
+        .map { meta, model -> [meta.key, meta, model] }
+        .join(datasets.map { meta, tr, va, _te -> [meta.key, tr + va] })
+        .combine(channel.fromList(compressions))
+        .map { _key, meta, model, data, c ->
+            def words = c.tokenize(' ')
+            def tune = words[0] == 'quantize' ? '' : " --epochs ${params.compress_epochs}"
+            def name = c.replaceAll(/--(ratio|method|rank|bond) /, '').replaceAll(/[^A-Za-z0-9.]+/, '-')
+            [meta + [id: "${meta.key}.cmp-${name}", method: words[0], method_args: words.drop(1).join(' ') + tune], model, data]
+        }
+    GKD_COMPRESS(compress_jobs)
+    PREDICT_COMPRESSED(
+        GKD_COMPRESS.out.model
+            .map { meta, model -> [meta.key, meta, model] }
+            .combine(datasets.map { meta, _tr, _va, te -> [meta.key, te] }, by: 0)
+            .map { _key, meta, model, te -> [meta, model, te] }
+    )
+    SCORE_COMPRESSED(
+        PREDICT_COMPRESSED.out.predictions
+            .map { meta, npz, _tsv -> [meta.key, npz] }
+            .groupTuple()
+            .join(datasets.map { meta, _tr, _va, te -> [meta.key, te] })
+            .map { key, npzs, te -> [[id: "${key}.compressed", key: key], 'predictive', te, npzs] }
+    )
+
     publish:
     reports = DISTILL_STUDY.out.report
-    scores = DISTILL_STUDY.out.predictive.mix(DISTILL_STUDY.out.recovery).mix(SCORE_MOTIFS.out.tsv)
+    scores = DISTILL_STUDY.out.predictive.mix(DISTILL_STUDY.out.recovery).mix(SCORE_MOTIFS.out.tsv).mix(SCORE_COMPRESSED.out.tsv)
     tracks = GKD_SCANMERGE.out.tracks.map { _meta, files -> files }.flatten()
 }
 

@@ -7,6 +7,8 @@
 CMP = config["compression"]
 CMP_DIR = f"{OUT}/compression/seed{{seed}}"
 CMP_LOG = f"{OUT}/logs/compression/seed{{seed}}"
+# A dataset split's files (the sites give the task-1 recovery its class-specific truth).
+CMP_DATA_FILES = DATASET_FILES + ["sites.tsv"]
 
 
 if CMP["reuse"]:
@@ -15,18 +17,16 @@ if CMP["reuse"]:
     # must not change when that study is rerun).
     rule cmp_reuse_data:
         input:
-            lambda wc: f"{data_path(CMP['reuse']['dir'])}/seed{wc.seed}/data/d.{wc.split}.{wc.ext}",
+            lambda wc: [f"{CMP['reuse']['dir']}/seed{wc.seed}/data/d.{wc.split}.{ext}" for ext in CMP_DATA_FILES],
         output:
-            f"{CMP_DIR}/data/d.{{split}}.{{ext}}",
-        wildcard_constraints:
-            ext="npz|json|rows.tsv|sites.tsv",
+            [f"{CMP_DIR}/data/d.{{split}}.{ext}" for ext in CMP_DATA_FILES],
         localrule: True
         shell:
-            "cp {input} {output}"
+            "cp {input} $(dirname {output[0]})/"
 
     rule cmp_reuse_model:
         input:
-            lambda wc: f"{data_path(CMP['reuse']['dir'])}/seed{wc.seed}/models/{cmp_reused()[wc.model]}",
+            lambda wc: f"{CMP['reuse']['dir']}/seed{wc.seed}/models/{cmp_reused()[wc.model]}",
         output:
             directory(f"{CMP_DIR}/models/{{model}}"),
         wildcard_constraints:
