@@ -177,13 +177,9 @@ impl<'a> Runner<'a> {
                             .expect("rows x classes")
                     };
                     let (mut last, early) = (to_array(last), to_array(early.expect("the model has an exit")));
-                    let mut done = vec![false; b];
-                    for r in 0..b {
-                        let z = early.row(r).to_vec();
-                        if confident(&z) {
-                            last.row_mut(r).assign(&early.row(r));
-                            done[r] = true;
-                        }
+                    let done: Vec<bool> = (0..b).map(|r| confident(&early.row(r).to_vec())).collect();
+                    for (r, _) in done.iter().enumerate().filter(|(_, d)| **d) {
+                        last.row_mut(r).assign(&early.row(r));
                     }
                     (last, done)
                 }

@@ -30,8 +30,11 @@ struct Hand {
     dense: Vec<(Vec<f64>, Vec<f64>, usize, usize)>,
 }
 
+/// Per dense layer, κ of its matrix entries and of its biases.
+type DenseScales = Vec<(Vec<f64>, Vec<f64>)>;
+
 /// κ of every kernel entry, conv bias, dense entry and dense bias, from γ_in/γ_out by hand.
-fn hand_scales(net: &Hand) -> (Vec<f64>, Vec<f64>, Vec<(Vec<f64>, Vec<f64>)>) {
+fn hand_scales(net: &Hand) -> (Vec<f64>, Vec<f64>, DenseScales) {
     let filters = net.conv_b.len();
     let conv_out = LENGTH - KERNEL + 1;
     // γ_in of a conv unit: Σ_{c,k} w² (every input unit has γ_in 1); of its pool unit: × POOL.

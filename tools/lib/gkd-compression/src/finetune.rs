@@ -4,52 +4,42 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::Args;
-use gkd_cli::{Bar, choice};
-use gkd_engine::Runner;
+use burn::tensor::Device;
+use gkd_engine::{EngineChoice, Runner};
 use gkd_io::error::{Error, IoResultExt, Result};
-use gkd_io::progress::Progress;
+use gkd_io::progress::{Progress, Silent};
+
 use gkd_nn::data::{Dataset, ResidentDataset};
-use gkd_nn::device::DeviceChoice;
 use gkd_nn::loss::{Distillation, Head};
 use gkd_nn::model::{ModelSpec, Network, trainable_params};
 use gkd_nn::store::{self, CompressionRecord, LoadedModel, ModelCard, TrainingOutcome};
 use gkd_nn::train::{Keep, Teacher, TrainConfig, TrainState, Trainer, TrainingHook, validation_metrics};
 
-/// Fine-tuning flags shared by the subcommands.
-#[derive(Debug, Clone, Args)]
+/// Fine-tuning after compression (gkd-compress's flags).
+#[derive(Clone)]
 pub struct FineTune {
-    /// Training split for fine-tuning (without it the compressed model is written untuned).
-    #[arg(long, value_name = "NPZ", requires = "valid")]
+    /// Training split (without it the compressed model is written untuned).
     pub train: Option<PathBuf>,
-    /// Validation split: early stopping while fine-tuning, and the metrics in model.json.
-    #[arg(long, value_name = "NPZ")]
+    /// Validation split: early stopping, and the metrics in model.json.
     pub valid: Option<PathBuf>,
-    /// Fine-tuning epochs (per stage for ADMM; 0 = none).
-    #[arg(long, default_value_t = 5)]
+    /// Epochs (per stage for ADMM; 0 = none).
     pub epochs: usize,
-    /// Fine-tuning learning rate.
-    #[arg(long, default_value_t = 1e-4)]
+    /// Learning rate.
     pub lr: f64,
-    /// Stop fine-tuning after this many epochs without improvement (0 = never).
-    #[arg(long, default_value_t = 5)]
+    /// Stop after this many epochs without improvement (0 = never).
     pub patience: usize,
     /// Seed of the batch order and dropout.
-    #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Teacher model directory for the distillation loss (repeat for an ensemble); the
-    /// uncompressed model itself is a natural choice.
-    #[arg(long, value_name = "DIR")]
+    /// Teacher model directories for the distillation loss (an ensemble when several).
     pub teacher: Vec<PathBuf>,
     /// Distillation temperature T.
-    #[arg(long, default_value_t = 15.0)]
     pub temperature: f64,
-    /// Weight of the hard loss; the soft loss gets 1 - alpha.
-    #[arg(long, default_value_t = 0.5)]
+    /// Weight of the hard loss.
     pub alpha: f64,
     /// Compute device for fine-tuning.
-    #[arg(long, value_parser = choice::<DeviceChoice>(), default_value = "cpu")]
-    pub device: DeviceChoice,
+    pub device: Device,
+    /// Where each epoch's progress goes.
+    pub progress: &'static dyn Progress,
 }
 
 impl FineTune {
@@ -69,19 +59,20 @@ impl FineTune {
         if !(self.lr > 0.0 && self.lr.is_finite()) {
             return Err(Error::usage("--lr must be a positive number"));
         }
-        if !(self.temperature > 0.0 && self.temperature.is_finite()) || !(0.0..=1.0).contains(&self.alpha) {
+        if !(self.temperature > 0.0 && self.temperature.is_finite() && (0.0..=1.0).contains(&self.alpha)) {
             return Err(Error::usage("--temperature must be positive and --alpha in [0, 1]"));
         }
-        let device = self.device.device()?;
+        let device = self.device.clone();
         let (train, valid) = (Dataset::load(train_path)?, Dataset::load(valid_path)?);
         valid.check_compatible_with(&train)?;
         source.check_fits(&train, model_dir)?;
         let head = gkd_nn::data::head_for(&train)?;
         let logits_of = |model: &LoadedModel, data: &Dataset, progress: &dyn Progress| {
-            Runner::new(&model.card.spec, &model.network, &device, crate::ENGINE).dataset_logits(data, 256, progress)
+            Runner::new(&model.card.spec, &model.network, &device, EngineChoice::Auto)
+                .dataset_logits(data, 256, progress)
         };
         let distillation = Distillation { temperature: self.temperature, alpha: self.alpha };
-        let teacher = gkd_nn::teacher::teacher_logits(&self.teacher, &[], &train, &device, &logits_of, &Bar::new())?
+        let teacher = gkd_nn::teacher::teacher_logits(&self.teacher, &[], &train, &device, &logits_of, &Silent)?
             .map(|logits| Teacher { logits, distillation });
         let base: TrainConfig = serde_json::from_value(source.card.training.clone()).map_err(|e| {
             Error::runtime(format!("the model's training settings in model.json cannot be read for fine-tuning: {e}"))
@@ -146,7 +137,7 @@ pub struct Tuner {
     head: Head,
     teacher: Option<Teacher>,
     base: TrainConfig,
-    device: burn::tensor::Device,
+    device: Device,
     args: FineTune,
 }
 
@@ -192,7 +183,7 @@ impl Tuner {
             checkpoint_dir: work.clone(),
             record_steps: false,
             diverge_at_epoch: None,
-            progress: &Bar::new(),
+            progress: self.args.progress,
             stop: None,
             hook,
         };
@@ -207,8 +198,8 @@ impl Tuner {
 
 /// Validation loss, AUROC and AUPR of `network` on `valid`, computed as gkd-predict does.
 fn metrics(spec: &ModelSpec, network: &Network, valid: &ResidentDataset, head: Head) -> (f64, f64, f64) {
-    let device = burn::tensor::Device::flex();
-    let logits = Runner::new(spec, network, &device, crate::ENGINE).logits(valid.x.view(), 256);
+    let device = Device::flex();
+    let logits = Runner::new(spec, network, &device, EngineChoice::Auto).logits(valid.x.view(), 256);
     validation_metrics(head, &logits, &valid.y, &device)
 }
 

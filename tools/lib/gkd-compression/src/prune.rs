@@ -8,12 +8,17 @@
 //! so the prune loses less than cutting a dense network does; masked retraining then recovers
 //! what is left.
 
+use std::path::Path;
 use std::sync::Mutex;
 
-use burn::module::Param;
+use burn::module::{Module, Param};
 use burn::tensor::{Tensor, TensorData};
-use gkd_nn::model::Network;
+use gkd_io::error::{Error, Result};
+use gkd_nn::model::{Network, trainable_params};
+use gkd_nn::store::{CompressionRecord, LayerCompression};
 use gkd_nn::train::TrainingHook;
+
+use crate::finetune::{FineTune, Tuned};
 
 use crate::weights::{WeightMap, WeightTensor, map_weights, weight_tensors};
 
@@ -207,4 +212,163 @@ impl TrainingHook for AdmmHook {
             }
         }
     }
+}
+
+/// The pruning methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PruneMethod {
+    /// Cut once at the target, then masked retraining.
+    Magnitude,
+    /// ADMM epochs pull the weights towards the sparse set, then the cut and masked retraining,
+    /// in stages of growing sparsity.
+    Admm,
+}
+
+/// What `prune_model` is asked for.
+#[derive(Debug, Clone)]
+pub struct PruneSettings {
+    /// Stored parameters before / after.
+    pub ratio: f64,
+    /// Magnitude or ADMM.
+    pub method: PruneMethod,
+    /// ADMM: stages of growing sparsity.
+    pub stages: usize,
+    /// ADMM: epochs with the penalty before each stage's cut.
+    pub admm_epochs: usize,
+    /// ADMM: ρ.
+    pub rho: f64,
+    /// No layer keeps fewer than this fraction of its weights.
+    pub min_keep: f64,
+}
+
+/// Prune the model in `source_dir` as `settings` say, fine-tune as `tune` says, and write the
+/// model directory `output` (with masks.safetensors); `tool` is named in its model.json.
+pub fn prune_model(
+    source_dir: &Path,
+    output: &Path,
+    settings: &PruneSettings,
+    tune: &FineTune,
+    tool: &str,
+) -> Result<()> {
+    let args = settings;
+    crate::check_ratio(args.ratio)?;
+    if !(0.0..=1.0).contains(&args.min_keep) {
+        return Err(Error::usage("--min-keep must be in [0, 1]"));
+    }
+    if args.method == PruneMethod::Admm && (args.stages == 0 || args.admm_epochs == 0 || !tune.trains()) {
+        return Err(Error::usage(
+            "--method admm needs --stages >= 1, --admm-epochs >= 1 and --train/--valid (it trains with the ADMM penalty)",
+        ));
+    }
+    let source = crate::load_source(source_dir)?;
+    let before = trainable_params(&source.network);
+    let source_layers = layers(&source.network);
+    let prunable: usize = source_layers.iter().map(|l| l.values.len()).sum();
+    let fixed = before - prunable;
+    let target = (before as f64 / args.ratio).floor() as usize;
+    if target <= fixed {
+        return Err(Error::usage(format!(
+            "--ratio {} leaves {target} parameters, but the biases and BatchNorm parameters that are not pruned already hold {fixed}; the largest ratio pruning reaches is {:.1}",
+            args.ratio,
+            before as f64 / (fixed + source_layers.len()) as f64
+        )));
+    }
+    let keep = allocate(&source_layers, target - fixed, args.min_keep);
+    let tuner = tune.prepare(&source, source_dir)?;
+    let spec = source.card.spec.clone();
+    let mut network = source.network.valid();
+    let mut tuned: Option<Tuned> = None;
+    let stages = if args.method == PruneMethod::Admm { args.stages } else { 1 };
+    for stage in 1..=stages {
+        let current = layers(&network);
+        // Kept fraction f^(s/S) of each layer's final keep count.
+        let stage_keep: Vec<usize> = current
+            .iter()
+            .zip(&keep)
+            .map(|(l, &k)| {
+                let n = l.values.len() as f64;
+                ((n * (k as f64 / n).powf(stage as f64 / stages as f64)).round() as usize).clamp(k, l.values.len())
+            })
+            .collect();
+        if args.method == PruneMethod::Admm {
+            let hook = AdmmHook::new(&current, &stage_keep, args.rho);
+            log::info!("stage {stage}/{stages}: {} ADMM epochs (rho {})", args.admm_epochs, args.rho);
+            let (admm, _) = tuner.as_ref().expect("checked above").run(
+                &spec,
+                &network,
+                Some(&hook),
+                crate::finetune::Phase::Admm { epochs: args.admm_epochs, stage },
+            )?;
+            log::info!("stage {stage}: |W - Z| / |W| = {:.4} before the cut", hook.gap(&admm));
+            network = admm;
+        }
+        let current = layers(&network);
+        let masks = masks(&current, &stage_keep);
+        network = apply_masks(network, &masks);
+        if let Some(tuner) = &tuner {
+            let hook = MaskHook { masks: masks.clone() };
+            let (retrained, record) =
+                tuner.run(&spec, &network, Some(&hook), crate::finetune::Phase::Retrain { stage })?;
+            network = apply_masks(retrained, &masks);
+            tuned = Some(record);
+        }
+    }
+    // The final masks and what each layer kept.
+    let final_layers = layers(&network);
+    let masks: Vec<(String, Vec<f32>)> = final_layers
+        .iter()
+        .map(|l| (l.name.clone(), l.values.iter().map(|&v| if v != 0.0 { 1.0 } else { 0.0 }).collect()))
+        .collect();
+    let zeros: usize = final_layers.iter().map(|l| l.values.iter().filter(|&&v| v == 0.0).count()).sum();
+    let after = before - zeros;
+    let detail = final_layers
+        .iter()
+        .map(|l| {
+            let kept = l.values.iter().filter(|&&v| v != 0.0).count();
+            LayerCompression {
+                name: l.name.clone(),
+                before: l.values.len(),
+                after: kept,
+                detail: format!("sparsity {:.4}", 1.0 - kept as f64 / l.values.len() as f64),
+            }
+        })
+        .collect();
+    let method = match args.method {
+        PruneMethod::Magnitude => "magnitude",
+        PruneMethod::Admm => "admm",
+    };
+    let mask_file = ("masks.safetensors", masks_safetensors(&final_layers, &masks)?);
+    let record = CompressionRecord {
+        method: method.to_owned(),
+        source: source_dir.display().to_string(),
+        parameters_before: before,
+        parameters_after: after,
+        ratio: before as f64 / after as f64,
+        layers: detail,
+        fine_tune: tune.record(args.method == PruneMethod::Admm, args.admm_epochs, args.rho, args.stages),
+        files: vec![mask_file.0.to_owned()],
+    };
+    crate::finetune::write(output, &source, spec, network, tuned, record, tune, vec![mask_file], tool)
+}
+
+/// The pruning masks in PyTorch's layout, one uint8 tensor (1 = kept) per pruned weight, named
+/// as in model.safetensors.
+pub fn masks_safetensors(layers: &[Layer], masks: &[(String, Vec<f32>)]) -> Result<Vec<u8>> {
+    let converted: Vec<(String, Vec<usize>, Vec<u8>)> = layers
+        .iter()
+        .zip(masks)
+        .map(|(l, (name, m))| {
+            let (shape, values) = crate::weights::torch_layout(&l.shape, m);
+            (name.clone(), shape, values.iter().map(|&v| v as u8).collect())
+        })
+        .collect();
+    let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = converted
+        .iter()
+        .map(|(name, shape, bytes)| {
+            let view = safetensors::tensor::TensorView::new(safetensors::Dtype::U8, shape.clone(), bytes)
+                .expect("shape matches the bytes");
+            (name.clone(), view)
+        })
+        .collect();
+    safetensors::serialize(views, None).map_err(|e| Error::runtime(format!("cannot serialise the masks: {e}")))
 }

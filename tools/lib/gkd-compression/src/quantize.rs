@@ -3,7 +3,7 @@
 //! scale is calibrated on rows of a split (gkd_engine::int8). gkd-predict then computes logits
 //! in integer arithmetic on the CPU; gradient-based attribution runs on the dequantised weights.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use burn::tensor::Device;
 use gkd_engine::int8::{InputQuant, Int8Network};
@@ -15,31 +15,24 @@ use gkd_nn::factorized::DenseMapSpec;
 use gkd_nn::model::{Int8Spec, ModelSpec, trainable_params};
 use gkd_nn::store::{self, CompressionRecord, LayerCompression};
 
-use crate::{Io, finetune, load_source, prune};
+use crate::{finetune, load_source, prune};
 
-/// Flags of `gkd-compress quantize`.
-#[derive(Debug, clap::Args)]
-pub struct QuantizeArgs {
-    #[command(flatten)]
-    io: Io,
-    /// Split whose rows calibrate the activation scales (the training split is the usual choice).
-    #[arg(long, value_name = "NPZ")]
-    calibration: PathBuf,
-    /// Calibration rows, spread evenly over the split.
-    #[arg(long, default_value_t = 1000)]
+/// Quantise the model in `source_dir` into `output`, calibrating on `rows` rows of
+/// `calibration` (spread evenly), with validation metrics on `valid` when given; `tool` is named
+/// in its model.json.
+pub fn quantise_model(
+    source_dir: &Path,
+    output: &Path,
+    calibration: &Path,
     rows: usize,
-    /// Validation split: metrics of the int8 model in model.json, and its agreement with float32.
-    #[arg(long, value_name = "NPZ")]
-    valid: Option<PathBuf>,
-}
-
-/// Quantise `args.io.model` into `args.io.output`.
-pub fn run(args: &QuantizeArgs, tool: &str) -> Result<()> {
-    if args.rows == 0 {
+    valid: Option<&Path>,
+    tool: &str,
+) -> Result<()> {
+    if rows == 0 {
         return Err(Error::usage("--rows must be at least 1"));
     }
-    let source = load_source(&args.io.model)?;
-    let card_path = args.io.model.join(store::CARD_FILE);
+    let source = load_source(source_dir)?;
+    let card_path = source_dir.join(store::CARD_FILE);
     if source.card.spec.dense_maps.iter().any(|m| *m != DenseMapSpec::Full) {
         return Err(Error::in_file(
             &card_path,
@@ -48,23 +41,19 @@ pub fn run(args: &QuantizeArgs, tool: &str) -> Result<()> {
     }
     let layers = Layers::from_network(&source.card.spec, &source.network)
         .ok_or_else(|| Error::in_file(&card_path, "is not a model the CPU engine runs"))?;
-    let calibration = Dataset::load(&args.calibration)?;
-    source.check_fits(&calibration, &args.io.model)?;
-    let n = calibration.len();
+    let calibration_data = Dataset::load(calibration)?;
+    source.check_fits(&calibration_data, source_dir)?;
+    let n = calibration_data.len();
     if n == 0 {
-        return Err(Error::in_file(&args.calibration, "has no rows to calibrate on"));
+        return Err(Error::in_file(calibration, "has no rows to calibrate on"));
     }
-    let take = args.rows.min(n);
-    let mut x = ndarray::Array3::zeros((take, calibration.channels(), calibration.length()));
+    let take = rows.min(n);
+    let mut x = ndarray::Array3::zeros((take, calibration_data.channels(), calibration_data.length()));
     for i in 0..take {
         let row = i * n / take;
-        x.slice_mut(ndarray::s![i..i + 1, .., ..]).assign(&calibration.read_x(row..row + 1)?);
+        x.slice_mut(ndarray::s![i..i + 1, .., ..]).assign(&calibration_data.read_x(row..row + 1)?);
     }
-    log::info!(
-        "calibrating {} layers on {take} rows of {}",
-        Int8Network::layer_count(&layers),
-        args.calibration.display()
-    );
+    log::info!("calibrating {} layers on {take} rows of {}", Int8Network::layer_count(&layers), calibration.display());
     let ranges = Int8Network::calibrate(&layers, x.view());
     let inputs: Vec<InputQuant> = ranges.iter().map(|&(lo, hi)| InputQuant::for_range(lo, hi)).collect();
     let int8 = Int8Spec {
@@ -78,7 +67,7 @@ pub fn run(args: &QuantizeArgs, tool: &str) -> Result<()> {
     // The model as every tool will read it: dequantised weights, int8 logits on the engine.
     let device = Device::flex();
     let network = spec.build(&device).map_err(|e| Error::in_file(&card_path, e.0))?;
-    let path = args.io.output.join(store::INT8_WEIGHTS_FILE);
+    let path = output.join(store::INT8_WEIGHTS_FILE);
     let network = store::weights_from_safetensors(network, store::dequantized_weights(&int8_bytes, &path)?, &path)?;
     let int8_runner = Runner::new(&spec, &network, &device, EngineChoice::Auto);
     if !int8_runner.uses_int8() {
@@ -101,21 +90,21 @@ pub fn run(args: &QuantizeArgs, tool: &str) -> Result<()> {
         .collect();
     let record = CompressionRecord {
         method: "int8".to_owned(),
-        source: args.io.model.display().to_string(),
+        source: source_dir.display().to_string(),
         parameters_before: count,
         parameters_after: count,
         ratio: 1.0,
         layers: detail,
         fine_tune: serde_json::json!({
-            "calibration": args.calibration.display().to_string(),
+            "calibration": calibration.display().to_string(),
             "calibration_rows": take,
             "max_abs_logit_change_on_calibration_rows": gap,
         }),
         files: vec![store::INT8_WEIGHTS_FILE.to_owned()],
     };
-    let valid = finetune::valid_metrics(&spec, &network, &source, args.valid.as_deref(), &args.io.output)?;
+    let valid = finetune::valid_metrics(&spec, &network, &source, valid, output)?;
     let card = finetune::compressed_card(&source, spec, &network, None, record, valid, tool);
-    let staged = StagedDir::create(&args.io.output, "staging")?;
+    let staged = StagedDir::create(output, "staging")?;
     staged.write(store::INT8_WEIGHTS_FILE, &int8_bytes)?;
     staged
         .write(store::CARD_FILE, (serde_json::to_string_pretty(&card).expect("card serialises") + "\n").as_bytes())?;
