@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Prediction time and file size of compressed teachers against the float teacher (the anchor):
+# gkd-predict on a test split, one thread, median of $REPS (3) runs; the same for the PyTorch
+# float teacher (tests/python/torch_models.py, inference mode) as a second anchor. Prints a
+# Markdown table for BENCHMARKS.md.
+#   MODELS  directory holding teacher/ and the compressed models (default: the compression study's seed 1)
+#   DATA    test split (default: that seed's data/d.test.npz)
+#   TORCH_VENV  venv with torch (default: ~/.cache/gkd/venv)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+BIN="$CARGO_TARGET_DIR/release"
+SEED_DIR="${SEED_DIR:-workflows/snakemake/results-compression/compression/seed1}"
+MODELS="${MODELS:-$SEED_DIR/models}"; DATA="${DATA:-$SEED_DIR/data/d.test.npz}"
+REPS="${REPS:-3}"; PY="${TORCH_VENV:-$HOME/.cache/gkd/venv}/bin/python"
+W="$(mktemp -d)"; trap 'rm -rf "$W"' EXIT
+median() { python3 -c "import statistics,sys; print(f'{statistics.median(map(float, sys.argv[1:])):.1f}')" "$@"; }
+rows=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1][:-4] + '.json'))['rows'])" "$DATA")
+time_of() {  # ms per 1,000 rows of gkd-predict with the given arguments
+  local t=()
+  for _ in $(seq "$REPS"); do
+    "$BIN/gkd-predict" "$@" --data "$DATA" -o "$W/p.npz" --stats "$W/s.json" --threads 1 -q
+    t+=("$(python3 -c "import json,sys; m=json.load(open(sys.argv[1]))['models'][0]; print(1e6*m['seconds']/m['rows'])" "$W/s.json")")
+  done
+  median "${t[@]}"
+}
+bytes_of() { local d="$1"; [ -f "$d/model.int8.safetensors" ] && stat -c %s "$d/model.int8.safetensors" || stat -c %s "$d/model.safetensors"; }
+anchor=$(time_of --model "$MODELS/teacher")
+torch=$("$PY" - "$MODELS/teacher" "$DATA" "$REPS" <<'PY'
+import statistics, sys, time, pathlib
+import numpy as np, torch
+from safetensors.torch import load_file
+sys.path.insert(0, str(pathlib.Path("tests/python").resolve()))
+from torch_models import koo_cnn_deep
+torch.set_num_threads(1)
+net = koo_cnn_deep(12); net.load_state_dict(load_file(f"{sys.argv[1]}/model.safetensors")); net.eval()
+x = torch.from_numpy(np.load(sys.argv[2])["x"]).float()
+times = []
+for _ in range(int(sys.argv[3])):
+    start = time.perf_counter()
+    with torch.inference_mode():
+        for i in range(0, len(x), 256):
+            net(x[i:i + 256])
+    times.append(1e3 * (time.perf_counter() - start) * 1000 / len(x))
+print(f"{statistics.median(times):.1f}")
+PY
+)
+echo "Test split: $rows rows; 1 thread; median of $REPS runs."
+echo
+echo "| model | ms per 1,000 rows | vs float teacher | weights bytes |"
+echo "|---|---|---|---|"
+echo "| teacher (PyTorch float32) | $torch | $(python3 -c "print(f'{$anchor/$torch:.2f}x')") | — |"
+echo "| teacher (gkd engine, float32) | $anchor | 1.00x | $(bytes_of "$MODELS/teacher") |"
+echo "| teacher (burn) | $(time_of --model "$MODELS/teacher" --engine burn) | — | $(bytes_of "$MODELS/teacher") |"
+for d in "$MODELS"/cmp-*; do
+  [ -d "$d" ] || continue
+  ms=$(time_of --model "$d")
+  echo "| $(basename "$d") | $ms | $(python3 -c "print(f'{$anchor/$ms:.2f}x')") | $(bytes_of "$d") |"
+done
+if [ -d "$MODELS/teacher-exit" ]; then
+  for t in ${THRESHOLDS:-0.7 0.8 0.9}; do
+    ms=$(time_of --model "$MODELS/teacher-exit" --exit-threshold "$t")
+    frac=$(python3 -c "import json,sys; print(f\"{json.load(open(sys.argv[1]))['models'][0]['fraction']:.2f}\")" "$W/s.json")
+    echo "| teacher-exit, threshold $t (exit fraction $frac) | $ms | $(python3 -c "print(f'{$anchor/$ms:.2f}x')") | $(bytes_of "$MODELS/teacher-exit") |"
+  done
+fi
