@@ -27,7 +27,9 @@ Examples:
   gkd-compress low-rank --model models/student --ratio 5 --train d.train.npz --valid d.valid.npz -o models/lr5
   gkd-compress mpo --model models/student --ratio 5 --train d.train.npz --valid d.valid.npz -o models/mpo5
   # int8 weights and activations for the CPU engine, calibrated on 1,000 training rows:
-  gkd-compress quantize --model models/teacher --calibration d.train.npz -o models/teacher-int8";
+  gkd-compress quantize --model models/teacher --calibration d.train.npz -o models/teacher-int8
+  # Layers, parameter counts and what was compressed:
+  gkd-compress describe --model models/lr5";
 
 /// Compress a trained model: pruning, low-rank/MPO factorisation or int8 quantisation, with
 /// optional (distillation) fine-tuning.
@@ -50,6 +52,13 @@ enum Command {
     Mpo(MpoArgs),
     /// int8 weights (per output channel) and activations (calibrated per layer) for the CPU engine.
     Quantize(QuantizeArgs),
+    /// Print a model directory's layers with their parameter counts (factorised layers by their
+    /// factors) and, for a compressed model, what was done to each layer.
+    Describe {
+        /// Model directory.
+        #[arg(long, value_name = "DIR")]
+        model: PathBuf,
+    },
 }
 
 /// The model in, the model out.
@@ -232,6 +241,10 @@ fn main() {
                 }
                 let how = Factorisation::Mpo { ratio: a.ratio, bond: a.bond, modes: a.modes };
                 gkd_compression::factorise_model(&a.io.model, &a.io.output, how, &a.tune.settings()?, TOOL)
+            }
+            Command::Describe { model } => {
+                print!("{}", gkd_compression::describe(model)?);
+                Ok(())
             }
             Command::Quantize(a) => gkd_compression::quantise_model(
                 &a.io.model,

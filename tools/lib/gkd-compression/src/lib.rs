@@ -42,6 +42,25 @@ pub fn load_source(dir: &Path) -> Result<LoadedModel> {
     Ok(model)
 }
 
+/// The `gkd-compress describe` text of a model directory: the layer table with parameter counts
+/// (gkd-train --describe's), then the compression record, layer by layer.
+pub fn describe(dir: &Path) -> Result<String> {
+    use std::fmt::Write;
+    let card = store::ModelCard::read(dir)?;
+    let mut out = card.spec.describe().map_err(|e| Error::in_file(dir.join(store::CARD_FILE), e.0))?;
+    if let Some(c) = &card.compression {
+        let _ = writeln!(
+            out,
+            "compressed by {} from {}: {} -> {} stored parameters ({:.2}x)",
+            c.method, c.source, c.parameters_before, c.parameters_after, c.ratio
+        );
+        for layer in &c.layers {
+            let _ = writeln!(out, "  {:<24} {:>8} -> {:>8}  {}", layer.name, layer.before, layer.after, layer.detail);
+        }
+    }
+    Ok(out)
+}
+
 /// A compression ratio must be a number of at least 1.
 pub(crate) fn check_ratio(ratio: f64) -> Result<()> {
     if ratio.is_finite() && ratio >= 1.0 { Ok(()) } else { Err(Error::usage("--ratio must be a number >= 1")) }
