@@ -182,16 +182,8 @@ pub fn factorise_model(
         None => (network, None),
     };
     let after = trainable_params(&network);
-    let record = CompressionRecord {
-        method: method.to_owned(),
-        source: source_dir.display().to_string(),
-        parameters_before: before,
-        parameters_after: after,
-        ratio: before as f64 / after as f64,
-        layers: detail,
-        fine_tune: tune.record(false, 0, 0.0, 0),
-        files: Vec::new(),
-    };
+    let record =
+        CompressionRecord::new(method, source_dir, (before, after), detail, tune.record(false, 0, 0.0, 0), Vec::new());
     crate::finetune::write(output, &source, spec, network, tuned, record, tune, Vec::new(), tool)
 }
 
@@ -210,7 +202,7 @@ fn transplant(
     // factors missing; the factors are then set.
     let bytes = store::weights_to_safetensors(&source.network)?;
     let replaced: Vec<&str> = values.iter().map(|(name, _)| name.as_str()).collect();
-    let network = load_partial(built, without(&bytes, &replaced)?, card_path)?;
+    let network = store::matching_weights_from_safetensors(built, without(&bytes, &replaced)?, card_path)?;
     let mut network = crate::weights::map_weights(network, &mut crate::weights::SetValues { values });
     if let Network::Conv(net) = &mut network {
         for (index, layer_cores) in cores {
@@ -231,21 +223,6 @@ fn without(bytes: &[u8], names: &[&str]) -> Result<Vec<u8>> {
     let kept: Vec<(String, safetensors::tensor::TensorView<'_>)> =
         tensors.tensors().into_iter().filter(|(name, _)| !names.contains(&name.as_str())).collect();
     safetensors::serialize(kept, None).map_err(|e| Error::runtime(format!("cannot serialise the weights: {e}")))
-}
-
-/// Load the tensors of `bytes` that `network` has (by name and shape), leaving the others.
-fn load_partial(mut network: Network, bytes: Vec<u8>, source: &Path) -> Result<Network> {
-    use burn::store::{ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
-    let mut store = SafetensorsStore::from_bytes(Some(bytes))
-        .with_from_adapter(PyTorchToBurnAdapter)
-        .skip_enum_variants(true)
-        .allow_partial(true);
-    let result =
-        network.load_from(&mut store).map_err(|e| Error::in_file(source, format!("cannot read weights: {e}")))?;
-    if !result.errors.is_empty() {
-        return Err(Error::in_file(source, format!("weights do not fit the factorised model: {:?}", result.errors)));
-    }
-    Ok(network)
 }
 
 #[cfg(test)]

@@ -338,16 +338,9 @@ pub fn prune_model(
         PruneMethod::Admm => "admm",
     };
     let mask_file = ("masks.safetensors", masks_safetensors(&final_layers, &masks)?);
-    let record = CompressionRecord {
-        method: method.to_owned(),
-        source: source_dir.display().to_string(),
-        parameters_before: before,
-        parameters_after: after,
-        ratio: before as f64 / after as f64,
-        layers: detail,
-        fine_tune: tune.record(args.method == PruneMethod::Admm, args.admm_epochs, args.rho, args.stages),
-        files: vec![mask_file.0.to_owned()],
-    };
+    let fine_tune = tune.record(args.method == PruneMethod::Admm, args.admm_epochs, args.rho, args.stages);
+    let record =
+        CompressionRecord::new(method, source_dir, (before, after), detail, fine_tune, vec![mask_file.0.to_owned()]);
     crate::finetune::write(output, &source, spec, network, tuned, record, tune, vec![mask_file], tool)
 }
 

@@ -88,20 +88,13 @@ pub fn quantise_model(
             detail: "int8 per output channel".to_owned(),
         })
         .collect();
-    let record = CompressionRecord {
-        method: "int8".to_owned(),
-        source: source_dir.display().to_string(),
-        parameters_before: count,
-        parameters_after: count,
-        ratio: 1.0,
-        layers: detail,
-        fine_tune: serde_json::json!({
-            "calibration": calibration.display().to_string(),
-            "calibration_rows": take,
-            "max_abs_logit_change_on_calibration_rows": gap,
-        }),
-        files: vec![store::INT8_WEIGHTS_FILE.to_owned()],
-    };
+    let calibrated = serde_json::json!({
+        "calibration": calibration.display().to_string(),
+        "calibration_rows": take,
+        "max_abs_logit_change_on_calibration_rows": gap,
+    });
+    let files = vec![store::INT8_WEIGHTS_FILE.to_owned()];
+    let record = CompressionRecord::new("int8", source_dir, (count, count), detail, calibrated, files);
     let valid = finetune::valid_metrics(&spec, &network, &source, valid, output)?;
     let card = finetune::compressed_card(&source, spec, &network, None, record, valid, tool);
     let staged = StagedDir::create(output, "staging")?;

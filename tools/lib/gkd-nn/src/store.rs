@@ -228,6 +228,29 @@ pub struct LayerCompression {
     pub detail: String,
 }
 
+impl CompressionRecord {
+    /// A record of `method` applied to the model in `source`, the ratio computed from the counts.
+    pub fn new(
+        method: &str,
+        source: &Path,
+        (parameters_before, parameters_after): (usize, usize),
+        layers: Vec<LayerCompression>,
+        fine_tune: serde_json::Value,
+        files: Vec<String>,
+    ) -> Self {
+        Self {
+            method: method.to_owned(),
+            source: source.display().to_string(),
+            parameters_before,
+            parameters_after,
+            ratio: parameters_before as f64 / parameters_after.max(1) as f64,
+            layers,
+            fine_tune,
+            files,
+        }
+    }
+}
+
 impl ModelCard {
     /// The JSON Schema of model.json.
     pub fn json_schema() -> serde_json::Value {
@@ -260,15 +283,28 @@ pub fn weights_to_safetensors(network: &Network) -> Result<Vec<u8>> {
     store.get_bytes().map_err(|e| Error::runtime(format!("cannot serialise the weights: {e}")))
 }
 
-/// Load safetensors bytes (PyTorch layout) into a network built from its spec.
-pub fn weights_from_safetensors(mut network: Network, bytes: Vec<u8>, source: &Path) -> Result<Network> {
+/// Load safetensors bytes (PyTorch layout) into a network built from its spec: every tensor of
+/// the network must be there, and nothing else.
+pub fn weights_from_safetensors(network: Network, bytes: Vec<u8>, source: &Path) -> Result<Network> {
+    load_safetensors(network, bytes, source, true)
+}
+
+/// Load the tensors of safetensors `bytes` (PyTorch layout) that `network` has, by name, leaving
+/// its other parameters as they are (gkd-compress: a factorised network takes its unchanged
+/// layers from the source model). Tensors of the right name and wrong shape are an error.
+pub fn matching_weights_from_safetensors(network: Network, bytes: Vec<u8>, source: &Path) -> Result<Network> {
+    load_safetensors(network, bytes, source, false)
+}
+
+fn load_safetensors(mut network: Network, bytes: Vec<u8>, source: &Path, whole: bool) -> Result<Network> {
     let mut store = SafetensorsStore::from_bytes(Some(bytes))
         .with_from_adapter(PyTorchToBurnAdapter)
         .skip_enum_variants(true)
         .allow_partial(true);
     let result =
         network.load_from(&mut store).map_err(|e| Error::in_file(source, format!("cannot read weights: {e}")))?;
-    if !result.missing.is_empty() || !result.errors.is_empty() || !result.unused.is_empty() {
+    let incomplete = whole && (!result.missing.is_empty() || !result.unused.is_empty());
+    if incomplete || !result.errors.is_empty() {
         let missing: Vec<&str> = result.missing.iter().map(|(name, _)| name.as_str()).collect();
         return Err(Error::in_file(
             source,
