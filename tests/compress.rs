@@ -30,17 +30,18 @@ fn every_method_writes_a_model_the_other_tools_read() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     small_model(d);
-    let methods: [(&str, &[&str]); 5] = [
+    let methods: [(&str, &[&str]); 6] = [
         ("prune", &["prune", "--ratio", "5", "--epochs", "0"]),
         ("admm", &["prune", "--method", "admm", "--stages", "1", "--admm-epochs", "1", "--ratio", "3"]),
         ("lowrank", &["low-rank", "--ratio", "2"]),
+        ("lowrank-convs", &["low-rank", "--convs", "--ratio", "4"]),
         ("mpo", &["mpo", "--ratio", "2"]),
         ("int8", &["quantize", "--calibration", "t.train.npz", "--rows", "50"]),
     ];
     for (name, args) in methods {
         let mut full: Vec<&str> = args.to_vec();
         full.extend_from_slice(&["--model", "model", "-o", name, "-q"]);
-        if name == "admm" || name == "lowrank" || name == "mpo" {
+        if name == "admm" || name.starts_with("lowrank") || name == "mpo" {
             full.extend_from_slice(&["--train", "t.train.npz", "--valid", "t.valid.npz", "--epochs", "1"]);
         }
         run_ok(d, "gkd-compress", &full);
@@ -51,6 +52,7 @@ fn every_method_writes_a_model_the_other_tools_read() {
             "prune" => 5.0,
             "admm" => 3.0,
             "int8" => 1.0,
+            "lowrank-convs" => 4.0,
             _ => 2.0,
         };
         // At least the asked reduction, and not far past it.
@@ -60,7 +62,7 @@ fn every_method_writes_a_model_the_other_tools_read() {
             ratio
         );
         // `describe` counts a factorised model's parameters from its factors, as the record does.
-        if name == "lowrank" || name == "mpo" {
+        if name.starts_with("lowrank") || name == "mpo" {
             let text = run_ok(d, "gkd-compress", &["describe", "--model", name]).stdout;
             let total = text.lines().find_map(|l| l.strip_prefix("total parameters: ")).expect("total line");
             assert_eq!(total.parse::<u64>().unwrap(), record["parameters_after"].as_u64().unwrap(), "{text}");

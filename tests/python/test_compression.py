@@ -109,6 +109,33 @@ def test_low_rank_factors_are_the_truncated_svd(tool, trained):
     assert np.abs(predict(tool, d, "lr") - theirs).max() <= 1e-4
 
 
+def test_low_rank_convolutions_are_the_truncated_svd_of_the_unfolded_kernel(tool, trained):
+    d = trained
+    tool("gkd-compress", "low-rank", "--convs", "--model", "model", "--rank", 3, "--epochs", 0, "-o", "lrc", "-q", cwd=d)
+    source, lrc = load_np(str(d / "model" / "model.safetensors")), load_np(str(d / "lrc" / "model.safetensors"))
+    spec = card(d / "lrc")["spec"]
+    assert spec["conv_ranks"] == [None, 3] and spec["dense_maps"] == [{"kind": "low-rank", "rank": 3}]
+    # Block 1 (124 filters x 32 channels x width 5): conv (124, 3, 1) . factor (3, 32, 5).
+    w = source["blocks.1.conv.weight"].astype(np.float64)
+    unfolded = w.reshape(w.shape[0], -1)
+    u, sv, vt = np.linalg.svd(unfolded, full_matrices=False)
+    best = (u[:, :3] * sv[:3]) @ vt[:3]
+    conv, factor = lrc["blocks.1.conv.weight"].astype(np.float64), lrc["blocks.1.factor.weight"].astype(np.float64)
+    assert conv.shape == (124, 3, 1) and factor.shape == (3, 32, 5)
+    product = conv[:, :, 0] @ factor.reshape(3, -1)
+    assert np.abs(product - best).max() <= 1e-4 * np.abs(w).max()
+    # The first block (the motif detectors) stays whole.
+    np.testing.assert_array_equal(lrc["blocks.0.conv.weight"], source["blocks.0.conv.weight"])
+    # PyTorch with the products as full kernels gives gkd-predict's logits.
+    state = {k: v for k, v in lrc.items() if not k.endswith("factor.weight")}
+    state["blocks.1.conv.weight"] = product.reshape(w.shape).astype(np.float32)
+    state["dense.0.linear.weight"] = (lrc["dense.0.linear.weight"].astype(np.float64)
+                                      @ lrc["dense.0.factor.weight"].astype(np.float64)).astype(np.float32)
+    x = np.load(d / "t.test.npz")["x"]
+    theirs, _ = torch_logits(koo_cnn_shallow(12), state, x)
+    assert np.abs(predict(tool, d, "lrc") - theirs).max() <= 1e-4
+
+
 def mpo_matrix(cores):
     """Contract MPO cores (r0, i, o, r1) into the (rows, cols) matrix, rows and cols row-major."""
     acc = np.ones((1, 1, 1))

@@ -46,7 +46,8 @@ struct Args {
 enum Command {
     /// Zero the smallest weights (one magnitude threshold over all layers), by magnitude or ADMM.
     Prune(PruneArgs),
-    /// Replace each hidden dense matrix by a rank-r product (truncated SVD).
+    /// Replace each hidden dense matrix (and with --convs each convolution but the first) by a
+    /// rank-r product (truncated SVD).
     LowRank(FactorArgs),
     /// Replace each hidden dense matrix by a matrix product operator (tensor-train SVD).
     Mpo(MpoArgs),
@@ -115,9 +116,13 @@ struct FactorArgs {
     /// Stored parameters before / after; the dense layers take all of the reduction.
     #[arg(long, conflicts_with = "rank", required_unless_present = "rank")]
     ratio: Option<f64>,
-    /// The rank of every hidden dense layer instead of --ratio.
+    /// The rank of every factorised layer instead of --ratio.
     #[arg(long)]
     rank: Option<usize>,
+    /// Factorise the convolutions too (each but the first, whose filters are the motif detectors):
+    /// rank-r filters of the full width, then a width-1 convolution.
+    #[arg(long)]
+    convs: bool,
     #[command(flatten)]
     tune: FineTuneArgs,
 }
@@ -233,14 +238,14 @@ fn main() {
             }
             Command::LowRank(a) => {
                 let how = Factorisation::LowRank { ratio: a.ratio, rank: a.rank };
-                gkd_compression::factorise_model(&a.io.model, &a.io.output, how, &a.tune.settings()?, TOOL)
+                gkd_compression::factorise_model(&a.io.model, &a.io.output, how, a.convs, &a.tune.settings()?, TOOL)
             }
             Command::Mpo(a) => {
                 if a.modes < 2 {
                     return Err(Error::usage("--modes must be at least 2"));
                 }
                 let how = Factorisation::Mpo { ratio: a.ratio, bond: a.bond, modes: a.modes };
-                gkd_compression::factorise_model(&a.io.model, &a.io.output, how, &a.tune.settings()?, TOOL)
+                gkd_compression::factorise_model(&a.io.model, &a.io.output, how, false, &a.tune.settings()?, TOOL)
             }
             Command::Describe { model } => {
                 print!("{}", gkd_compression::describe(model)?);

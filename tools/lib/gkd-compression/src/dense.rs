@@ -33,82 +33,123 @@ pub enum Factorisation {
     },
 }
 
-/// A hidden dense layer to factorise.
-struct DenseMatrix {
-    index: usize,
-    inputs: usize,
-    units: usize,
+/// Where a factorised matrix lives.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// Hidden dense layer I: W (inputs × units) = factor · linear.
+    Dense(usize),
+    /// Convolution block I: W (filters × channels·width) = conv (width 1) · factor.
+    Conv(usize),
+}
+
+/// A matrix to factorise: rows × cols, row-major.
+struct Factorable {
+    slot: Slot,
+    rows: usize,
+    cols: usize,
     values: Vec<f32>,
 }
 
-/// Factorise the hidden dense layers of the model in `source_dir` as `how` says, fine-tune as
-/// `tune` says, and write the model directory `output`; `tool` is named in its model.json.
+impl Factorable {
+    /// The model.safetensors name the layer's weight had.
+    fn name(&self) -> String {
+        match self.slot {
+            Slot::Dense(i) => format!("dense.{i}.linear.weight"),
+            Slot::Conv(i) => format!("blocks.{i}.conv.weight"),
+        }
+    }
+}
+
+fn values_of<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32")
+}
+
+/// Factorise the hidden dense layers (and with `convs` every convolution but the first) of the
+/// model in `source_dir` as `how` says, fine-tune as `tune` says, and write the model directory
+/// `output`; `tool` is named in its model.json.
 pub fn factorise_model(
     source_dir: &Path,
     output: &Path,
     how: Factorisation,
+    convs: bool,
     tune: &FineTune,
     tool: &str,
 ) -> Result<()> {
     let source = crate::load_source(source_dir)?;
     let Network::Conv(net) = &source.network else { unreachable!("checked by load_source") };
     let card_path = source_dir.join(store::CARD_FILE);
-    if net.dense.is_empty() {
+    if net.dense.is_empty() && !convs {
         return Err(Error::in_file(
             &card_path,
-            format!("{} has no hidden dense layer to factorise", source.card.spec.arch.name()),
+            format!(
+                "{} has no hidden dense layer to factorise (--convs factorises its convolutions)",
+                source.card.spec.arch.name()
+            ),
         ));
     }
-    if source.card.spec.dense_maps.iter().any(|m| *m != DenseMapSpec::Full) {
+    if source.card.spec.is_factorised() {
         return Err(Error::in_file(&card_path, "is already factorised; factorise the original model"));
     }
-    let matrices: Vec<DenseMatrix> = net
+    if convs && matches!(how, Factorisation::Mpo { .. }) {
+        return Err(Error::usage("--convs is for low-rank factorisation; MPO factorises the dense layers"));
+    }
+    let mut matrices: Vec<Factorable> = net
         .dense
         .iter()
         .enumerate()
         .map(|(index, block)| {
             let w = block.weight_matrix();
-            let [inputs, units] = w.dims();
-            DenseMatrix {
-                index,
-                inputs,
-                units,
-                values: w.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32"),
-            }
+            let [rows, cols] = w.dims();
+            Factorable { slot: Slot::Dense(index), rows, cols, values: values_of(w) }
         })
         .collect();
+    if convs {
+        // The first layer's filters are the motif detectors attribution reads; it stays whole.
+        for (index, block) in net.blocks.iter().enumerate().skip(1) {
+            let w = block.kernel();
+            let [filters, channels, width] = w.dims();
+            matrices.push(Factorable {
+                slot: Slot::Conv(index),
+                rows: filters,
+                cols: channels * width,
+                values: values_of(w),
+            });
+        }
+    }
     let before = trainable_params(&source.network);
-    let dense_total: usize = matrices.iter().map(|m| m.inputs * m.units).sum();
+    let factorised_total: usize = matrices.iter().map(|m| m.rows * m.cols).sum();
     // Entries the factors may hold, shared out in proportion to each matrix's size.
     let share = |ratio: f64| -> Result<Vec<usize>> {
         crate::check_ratio(ratio)?;
         let target = (before as f64 / ratio).floor() as usize;
-        let fixed = before - dense_total;
+        let fixed = before - factorised_total;
         let budget = target.saturating_sub(fixed);
-        Ok(matrices.iter().map(|m| budget * (m.inputs * m.units) / dense_total).collect())
+        Ok(matrices.iter().map(|m| budget * (m.rows * m.cols) / factorised_total).collect())
     };
     let unreachable = |ratio: f64, what: &str| {
         Error::usage(format!(
-            "--ratio {ratio}: the layers that are not factorised hold {} of the {before} parameters, so no {what} of the dense layers reaches it; the largest ratio is about {:.1}",
-            before - dense_total,
-            before as f64 / (before - dense_total + matrices.len()) as f64
+            "--ratio {ratio}: the layers that are not factorised hold {} of the {before} parameters, so no {what} of the others reaches it; the largest ratio is about {:.1}{}",
+            before - factorised_total,
+            before as f64 / (before - factorised_total + matrices.len()) as f64,
+            if convs { "" } else { " (--convs factorises the convolutions too)" }
         ))
     };
-    let mut maps = Vec::new();
+    let mut maps = vec![DenseMapSpec::Full; net.dense.len()];
+    let mut conv_ranks: Vec<Option<usize>> = if convs { vec![None; net.blocks.len()] } else { Vec::new() };
     let mut values: Vec<(String, Vec<f32>)> = Vec::new();
     let mut cores: Vec<(usize, Vec<Vec<f32>>)> = Vec::new();
     let mut detail = Vec::new();
     match how {
         Factorisation::LowRank { ratio, rank } => {
             let ranks: Vec<usize> = match (ratio, rank) {
-                (_, Some(r)) if r >= 1 => matrices.iter().map(|m| r.min(m.inputs.min(m.units))).collect(),
+                (_, Some(r)) if r >= 1 => matrices.iter().map(|m| r.min(m.rows.min(m.cols))).collect(),
                 (_, Some(_)) => return Err(Error::usage("--rank must be at least 1")),
                 (Some(ratio), None) => {
                     let budgets = share(ratio)?;
                     let ranks: Vec<usize> = matrices
                         .iter()
                         .zip(&budgets)
-                        .map(|(m, &b)| crate::factorize::rank_for_budget(m.inputs, m.units, b))
+                        .map(|(m, &b)| crate::factorize::rank_for_budget(m.rows, m.cols, b))
                         .collect();
                     if ranks.contains(&0) {
                         return Err(unreachable(ratio, "rank"));
@@ -118,29 +159,39 @@ pub fn factorise_model(
                 (None, None) => unreachable!("clap requires --ratio or --rank"),
             };
             for (m, &r) in matrices.iter().zip(&ranks) {
-                let (a, b) = crate::factorize::low_rank(&m.values, m.inputs, m.units, r);
-                values.push((format!("dense.{}.factor.weight", m.index), a));
-                values.push((format!("dense.{}.linear.weight", m.index), b));
-                maps.push(DenseMapSpec::LowRank { rank: r });
+                let (a, b) = crate::factorize::low_rank(&m.values, m.rows, m.cols, r);
+                match m.slot {
+                    Slot::Dense(i) => {
+                        values.push((format!("dense.{i}.factor.weight"), a));
+                        values.push((format!("dense.{i}.linear.weight"), b));
+                        maps[i] = DenseMapSpec::LowRank { rank: r };
+                    }
+                    Slot::Conv(i) => {
+                        values.push((format!("blocks.{i}.conv.weight"), a));
+                        values.push((format!("blocks.{i}.factor.weight"), b));
+                        conv_ranks[i] = Some(r);
+                    }
+                }
                 detail.push(LayerCompression {
-                    name: format!("dense.{}.linear.weight", m.index),
-                    before: m.inputs * m.units,
-                    after: r * (m.inputs + m.units),
+                    name: m.name(),
+                    before: m.rows * m.cols,
+                    after: r * (m.rows + m.cols),
                     detail: format!("rank {r}"),
                 });
             }
         }
         Factorisation::Mpo { ratio, bond, modes } => {
             for (k, m) in matrices.iter().enumerate() {
+                let Slot::Dense(index) = m.slot else { unreachable!("MPO factorises dense layers only") };
                 let (inputs, outputs) =
-                    (crate::factorize::modes(m.inputs, modes), crate::factorize::modes(m.units, modes));
+                    (crate::factorize::modes(m.rows, modes), crate::factorize::modes(m.cols, modes));
                 let bond = match (ratio, bond) {
                     (_, Some(b)) if b >= 1 => b,
                     (_, Some(_)) => return Err(Error::usage("--bond must be at least 1")),
                     (Some(ratio), None) => {
                         let budget = share(ratio)?[k];
                         let mut best = 0;
-                        for b in 1..=m.inputs.max(m.units) {
+                        for b in 1..=m.rows.max(m.cols) {
                             if crate::factorize::mpo_parameters(&inputs, &outputs, b) > budget {
                                 break;
                             }
@@ -155,22 +206,26 @@ pub fn factorise_model(
                 };
                 let tt = crate::factorize::tensor_train(&m.values, &inputs, &outputs, bond);
                 detail.push(LayerCompression {
-                    name: format!("dense.{}.linear.weight", m.index),
-                    before: m.inputs * m.units,
+                    name: m.name(),
+                    before: m.rows * m.cols,
                     after: tt.parameters(),
                     detail: format!("MPO modes {inputs:?} x {outputs:?}, bonds {:?}", tt.bonds),
                 });
-                maps.push(DenseMapSpec::Mpo {
+                maps[index] = DenseMapSpec::Mpo {
                     inputs: tt.inputs.clone(),
                     outputs: tt.outputs.clone(),
                     bonds: tt.bonds.clone(),
-                });
-                cores.push((m.index, tt.cores));
+                };
+                cores.push((index, tt.cores));
             }
         }
     }
+    // Dense layers left whole are not recorded (an all-full list is the published architecture).
+    if maps.iter().all(|m| *m == DenseMapSpec::Full) {
+        maps.clear();
+    }
     let method = if cores.is_empty() { "low-rank" } else { "mpo" };
-    let spec = ModelSpec { dense_maps: maps, ..source.card.spec.clone() };
+    let spec = ModelSpec { dense_maps: maps, conv_ranks, ..source.card.spec.clone() };
     let network = transplant(&spec, &source, &values, &cores, &card_path)?;
     let tuner = tune.prepare(&source, source_dir)?;
     let (network, tuned) = match &tuner {
@@ -201,6 +256,7 @@ fn transplant(
     // Unchanged tensors keep their names, so the source's weights load with only the new
     // factors missing; the factors are then set.
     let bytes = store::weights_to_safetensors(&source.network)?;
+    // The source's full matrices of the factorised layers (their names now hold a factor).
     let replaced: Vec<&str> = values.iter().map(|(name, _)| name.as_str()).collect();
     let network = store::matching_weights_from_safetensors(built, without(&bytes, &replaced)?, card_path)?;
     let mut network = crate::weights::map_weights(network, &mut crate::weights::SetValues { values });

@@ -1,5 +1,5 @@
 //! The compressible weights of a convolutional network by their model.safetensors names:
-//! convolution kernels `blocks.I.conv.weight`, dense matrices `dense.I.linear.weight` (and the
+//! convolution kernels `blocks.I.conv.weight` (and the low-rank `blocks.I.factor.weight`), dense matrices `dense.I.linear.weight` (and the
 //! low-rank `dense.I.factor.weight`) and the output matrix `output.weight`. Values are read and
 //! written in burn's layout (a linear weight is inputs × outputs); [`torch_layout`] gives
 //! PyTorch's (outputs × inputs) for files users load next to model.safetensors.
@@ -63,6 +63,9 @@ pub trait WeightMap {
 pub fn map_weights(network: Network, map: &mut dyn WeightMap) -> Network {
     let Network::Conv(mut net) = network else { return network };
     for (i, block) in net.blocks.iter_mut().enumerate() {
+        if let Some(factor) = &mut block.factor {
+            factor.weight = map.kernel(&format!("blocks.{i}.factor.weight"), factor.weight.clone());
+        }
         block.conv.weight = map.kernel(&format!("blocks.{i}.conv.weight"), block.conv.weight.clone());
     }
     for (i, block) in net.dense.iter_mut().enumerate() {
@@ -81,6 +84,9 @@ pub fn map_weights(network: Network, map: &mut dyn WeightMap) -> Network {
 pub fn weight_tensors(net: &ConvNet) -> Vec<(String, WeightTensor)> {
     let mut out = Vec::new();
     for (i, block) in net.blocks.iter().enumerate() {
+        if let Some(factor) = &block.factor {
+            out.push((format!("blocks.{i}.factor.weight"), WeightTensor::Kernel(factor.weight.val())));
+        }
         out.push((format!("blocks.{i}.conv.weight"), WeightTensor::Kernel(block.conv.weight.val())));
     }
     for (i, block) in net.dense.iter().enumerate() {

@@ -178,7 +178,8 @@ fn conv_layer(
     activation: Activation,
     pool: usize,
 ) -> Option<ConvLayer> {
-    let weight = block.conv.weight.val();
+    // A low-rank block runs as its product (one kernel).
+    let weight = block.kernel();
     let [cout, c, kernel] = weight.dims();
     if c != cin || length_in + pad_left + pad_right < kernel {
         return None;

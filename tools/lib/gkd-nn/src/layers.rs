@@ -170,6 +170,9 @@ pub struct ConvSpec {
     pub dropout: f64,
     /// Dropout after the max-pool (DeepChrome) instead of before it (the Koo lab's layers).
     pub dropout_after_pool: bool,
+    /// Rank of a factorised convolution (`rank` filters of the full width, then a width-1
+    /// convolution to `filters`; gkd-compress low-rank); `None` for the full kernel.
+    pub rank: Option<usize>,
 }
 
 /// A convolution layer with Koo-lab defaults: same padding, BatchNorm, ReLU, no pool, no dropout.
@@ -183,6 +186,7 @@ pub fn conv(filters: usize, kernel: usize) -> ConvSpec {
         pool: 1,
         dropout: 0.0,
         dropout_after_pool: false,
+        rank: None,
     }
 }
 
@@ -274,9 +278,13 @@ pub struct LayerContext<'a> {
     pub device: &'a Device,
 }
 
-/// conv → (BatchNorm) → activation → (dropout) → (max-pool), or pool before dropout.
+/// conv → (BatchNorm) → activation → (dropout) → (max-pool), or pool before dropout. A
+/// factorised (low-rank) convolution is `factor` (rank filters of the full width, no bias) then
+/// `conv` (width 1, rank → filters).
 #[derive(Module, Debug)]
 pub struct ConvBlock {
+    /// The rank-r first factor of a low-rank convolution.
+    pub factor: Option<Conv1d>,
     /// The convolution (no bias when BatchNorm follows: it would be cancelled by the mean).
     pub conv: Conv1d,
     /// BatchNorm over channels.
@@ -301,16 +309,22 @@ impl ConvBlock {
             Padding::Same => PaddingConfig1d::Same,
             Padding::Valid => PaddingConfig1d::Valid,
         };
-        let mut conv = Conv1dConfig::new(channels_in, spec.filters, spec.kernel)
-            .with_padding(padding)
-            .with_bias(!spec.batch_norm)
-            .init(device);
-        let shape = [spec.filters, channels_in, spec.kernel];
-        if let Some(w) = weights.kernel(shape, channels_in * spec.kernel, spec.filters, false, device) {
+        let factor = spec.rank.map(|r| {
+            Conv1dConfig::new(channels_in, r, spec.kernel).with_padding(padding.clone()).with_bias(false).init(device)
+        });
+        let (cin, kernel) = match spec.rank {
+            Some(r) => (r, 1),
+            None => (channels_in, spec.kernel),
+        };
+        let padding = if spec.rank.is_some() { PaddingConfig1d::Valid } else { padding };
+        let mut conv =
+            Conv1dConfig::new(cin, spec.filters, kernel).with_padding(padding).with_bias(!spec.batch_norm).init(device);
+        if let Some(w) = weights.kernel([spec.filters, cin, kernel], cin * kernel, spec.filters, false, device) {
             conv.weight = w;
         }
         conv.bias = conv.bias.map(|b| weights.bias([spec.filters], device).unwrap_or(b));
         Self {
+            factor,
             conv,
             norm: spec.batch_norm.then(|| BatchNorm::new(spec.filters, norm, device)),
             pool: (spec.pool > 1).then(|| MaxPool1dConfig::new(spec.pool).init()),
@@ -320,8 +334,26 @@ impl ConvBlock {
         }
     }
 
+    /// The convolution as one kernel (filters, channels, width): the factors' product for a
+    /// low-rank block.
+    pub fn kernel(&self) -> Tensor<3> {
+        match &self.factor {
+            Some(factor) => {
+                let [filters, rank, _] = self.conv.weight.dims();
+                let [_, channels, width] = factor.weight.dims();
+                let mixed = self.conv.weight.val().reshape([filters, rank]);
+                mixed.matmul(factor.weight.val().reshape([rank, channels * width])).reshape([filters, channels, width])
+            }
+            None => self.conv.weight.val(),
+        }
+    }
+
     /// Pre-activation output of the convolution and its BatchNorm, (B, filters, L').
     pub fn pre_activation(&self, x: Tensor<3>) -> Tensor<3> {
+        let x = match &self.factor {
+            Some(factor) => factor.forward(x),
+            None => x,
+        };
         let x = self.conv.forward(x);
         match &self.norm {
             Some(norm) => norm.forward(x),

@@ -34,6 +34,10 @@ pub struct ModelSpec {
     /// architecture as published. Written by `gkd-compress`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dense_maps: Vec<DenseMapSpec>,
+    /// Per convolution block, the rank of its factorised kernel (`null` = the full kernel);
+    /// empty for the architecture as published. Written by `gkd-compress low-rank --convs`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conv_ranks: Vec<Option<usize>>,
     /// int8 inference settings (`gkd-compress quantize`): the weights are stored as int8 in
     /// model.int8.safetensors and the CPU engine computes logits in integer arithmetic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -87,6 +91,7 @@ impl ModelSpec {
             first_activation,
             batch_norm: arch.batch_norm(),
             dense_maps: Vec::new(),
+            conv_ranks: Vec::new(),
             int8: None,
             early_exit: None,
         }
@@ -99,8 +104,16 @@ impl ModelSpec {
             for (spec, map) in conv.dense.iter_mut().zip(&self.dense_maps) {
                 spec.map = map.clone();
             }
+            for (spec, rank) in conv.convs.iter_mut().zip(&self.conv_ranks) {
+                spec.rank = *rank;
+            }
         }
         plan
+    }
+
+    /// Whether some layer is stored factorised (low-rank or MPO).
+    pub fn is_factorised(&self) -> bool {
+        self.conv_ranks.iter().any(Option::is_some) || self.dense_maps.iter().any(|m| *m != DenseMapSpec::Full)
     }
 
     /// Check that the input shape fits the architecture; returns the describe table's rows.
@@ -119,11 +132,21 @@ impl ModelSpec {
             return Err(ShapeMismatch(format!("{name} has no selectable first-layer activation")));
         }
         let mut rows = vec![LayerRow::new("input", "", vec![self.channels, self.length])];
-        if !self.dense_maps.is_empty() {
+        if !self.dense_maps.is_empty() || !self.conv_ranks.is_empty() {
             let hidden = match self.arch.plan(self.first_activation) {
                 Plan::Conv(plan) => plan.dense.len(),
                 _ => 0,
             };
+            let blocks = match self.arch.plan(self.first_activation) {
+                Plan::Conv(plan) => plan.convs.len(),
+                _ => 0,
+            };
+            if self.conv_ranks.len() > blocks || self.conv_ranks.contains(&Some(0)) {
+                return Err(ShapeMismatch(format!(
+                    "{name} has {blocks} convolution blocks; conv_ranks {:?} does not fit them (ranks >= 1)",
+                    self.conv_ranks
+                )));
+            }
             if self.dense_maps.len() > hidden {
                 return Err(ShapeMismatch(format!(
                     "{name} has {hidden} hidden dense layers; model.json lists {} factorised maps",
@@ -146,6 +169,9 @@ impl ModelSpec {
                     })?;
                     c = spec.filters;
                     let mut what = format!("conv {} k{} {:?}", spec.filters, spec.kernel, spec.padding).to_lowercase();
+                    if let Some(rank) = spec.rank {
+                        what += &format!(" (rank {rank})");
+                    }
                     if spec.batch_norm {
                         what += " + batchnorm";
                     }
@@ -370,7 +396,10 @@ impl Network {
     pub fn kernel_sum_of_squares(&self) -> Option<Tensor<1>> {
         let (convs, dense): (Vec<Tensor<3>>, Vec<Tensor<1>>) = match self {
             Network::Conv(net) => (
-                net.blocks.iter().map(|b| b.conv.weight.val()).collect(),
+                net.blocks
+                    .iter()
+                    .flat_map(|b| b.factor.iter().map(|f| f.weight.val()).chain([b.conv.weight.val()]))
+                    .collect(),
                 net.dense.iter().map(DenseBlock::kernel_sum_of_squares).collect(),
             ),
             Network::Recurrent(net) => (net.blocks.iter().map(|b| b.conv.weight.val()).collect(), Vec::new()),

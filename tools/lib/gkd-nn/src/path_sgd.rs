@@ -51,8 +51,8 @@ fn squared<const D: usize>(param: &Param<Tensor<D>>) -> Tensor<D> {
 }
 
 /// The path-norm scales of a feed-forward convolutional network (`None` for the recurrent and
-/// attention architectures, where the path norm of Neyshabur et al. is not defined). The network
-/// must be on an autodiff device.
+/// attention architectures, where the path norm of Neyshabur et al. is not defined, and for
+/// factorised layers). The network must be on an autodiff device.
 pub fn path_scales(spec: &ModelSpec, network: &Network) -> Option<PathScales> {
     let (Network::Conv(net), Plan::Conv(plan)) = (network, spec.plan()) else { return None };
     let device: Device = net.output.weight.val().device();
@@ -61,6 +61,9 @@ pub fn path_scales(spec: &ModelSpec, network: &Network) -> Option<PathScales> {
     let mut biases = Vec::new();
     let mut x: Tensor<3> = Tensor::ones([1, spec.channels, spec.length], &device);
     for (block, conv_spec) in net.blocks.iter().zip(&plan.convs) {
+        if block.factor.is_some() {
+            return None;
+        }
         let v = squared(&block.conv.weight);
         let mut conv = block.conv.clone();
         conv.weight = Param::from_tensor(v.clone());

@@ -542,6 +542,9 @@ impl Trainer<'_> {
                 self.spec.arch.name()
             )));
         }
+        if self.config.optimizer == Optimizer::PathSgd && self.spec.is_factorised() {
+            return Err(Error::usage("--optimizer path-sgd is defined here for unfactorised layers only"));
+        }
         let autodiff = self.device.clone().autodiff();
         let checkpoints = Checkpoints { dir: self.checkpoint_dir.clone() };
         let existing = if resume { checkpoints.latest()? } else { None };
