@@ -60,12 +60,13 @@ assert {r["metric"] for r in sweep if r["model"] == "teacher_T15_a0.5"} >= {"tes
 # early exit and Path-SGD, each with accuracy, recovery, size and speed, against the teacher.
 cmp = rows(f"{out}/compression/sweep.tsv")
 assert {r["model"] for r in cmp} == {"teacher", "kd-koo-cnn-shallow", "cmp-magnitude-x2", "cmp-magnitude-x10", "cmp-admm-x3",
-                                     "cmp-low-rank-x2", "cmp-mpo-x2", "cmp-int8", "opt-path-sgd", "exit-t0.9"}, cmp
+                                     "cmp-low-rank-x2", "cmp-low-rank-convs-x5", "cmp-mpo-x2", "cmp-int8", "opt-path-sgd", "exit-t0.9"}, cmp
 metric = lambda name: {r["model"]: float(r["mean"]) for r in cmp if r["metric"] == name}
 ratio, size, gz = metric("compression_ratio"), metric("file_bytes"), metric("gzip_bytes")
 for name, want in [("cmp-magnitude-x2", 2), ("cmp-magnitude-x10", 10), ("cmp-admm-x3", 3)]:
     assert abs(ratio[name] - want) / want < 0.01, (name, ratio)
 assert 2 <= ratio["cmp-low-rank-x2"] < 2.3 and 2 <= ratio["cmp-mpo-x2"] < 2.6 and ratio["cmp-int8"] == 1, ratio
+assert 5 <= ratio["cmp-low-rank-convs-x5"] < 6, ratio
 assert size["cmp-int8"] < 0.3 * size["teacher"] and gz["cmp-magnitude-x10"] < 0.3 * gz["teacher"], (size, gz)
 for name in ratio:
     have = {r["metric"] for r in cmp if r["model"] == name}

@@ -321,6 +321,7 @@ def cmp_compress_flags(wc):
             f"--admm-epochs {config['compression']['admm']['epochs']} --rho {config['compression']['admm']['rho']}"
         ),
         "low-rank": f"low-rank --ratio {ratio}",
+        "low-rank-convs": f"low-rank --convs --ratio {ratio}",
         "mpo": f"mpo --ratio {ratio}",
     }[method]
     flags += f" --valid {data}/d.valid.npz"
