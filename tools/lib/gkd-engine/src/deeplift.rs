@@ -86,7 +86,7 @@ impl CnnEngine {
         let (x, references) = (x.as_standard_layout(), references.as_standard_layout());
         let (x, references) = (x.as_slice().expect("standard layout"), references.as_slice().expect("standard layout"));
         let k = self.layers.classes();
-        let per_task = n.div_ceil(rayon::current_num_threads().max(1)).clamp(1, crate::MAX_ROWS_PER_TASK);
+        let per_task = crate::rows_per_task(n);
         let mut multipliers = vec![0f32; n * c * l];
         let mut logits = vec![0f32; n];
         let mut reference_logits = vec![0f32; n];

@@ -37,6 +37,12 @@ use pass::Workspace;
 /// Rows per task: enough for GEMMs of useful size, few enough to spread a batch over threads.
 pub(crate) const MAX_ROWS_PER_TASK: usize = 32;
 
+/// Rows per parallel task for a batch of `n` rows: the batch spread over the threads, at most
+/// [`MAX_ROWS_PER_TASK`].
+fn rows_per_task(n: usize) -> usize {
+    n.div_ceil(rayon::current_num_threads().max(1)).clamp(1, MAX_ROWS_PER_TASK)
+}
+
 /// A convolutional gkd model ready to run on the CPU.
 #[derive(Debug)]
 pub struct CnnEngine {
@@ -96,7 +102,7 @@ impl CnnEngine {
         let k = self.layers.classes();
         let x = x.as_standard_layout();
         let x = x.as_slice().expect("standard layout");
-        let per_task = n.div_ceil(rayon::current_num_threads().max(1)).clamp(1, MAX_ROWS_PER_TASK);
+        let per_task = rows_per_task(n);
         let mut logits = vec![0f32; n * k];
         let mut exited = vec![false; n];
         let blocks = self.layers.convs.len();
@@ -143,7 +149,7 @@ impl CnnEngine {
         let k = self.layers.classes();
         let x = x.as_standard_layout();
         let x = x.as_slice().expect("standard layout");
-        let per_task = n.div_ceil(rayon::current_num_threads().max(1)).clamp(1, MAX_ROWS_PER_TASK);
+        let per_task = rows_per_task(n);
         let mut logits = vec![0f32; n * k];
         let mut grads = class_of.map(|_| vec![0f32; n * c * l]);
         let grad_chunks: Vec<Option<&mut [f32]>> = match grads.as_mut() {
