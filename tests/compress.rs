@@ -124,6 +124,34 @@ fn bad_requests_are_refused_with_one_message_and_no_output() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("the largest ratio is about"), "{}", r.stderr);
     assert!(listing(w).is_empty());
+    // Recurrent and attention models are not compressed.
+    let csv = data("deepchrome_toy/train.csv");
+    run_ok(d, "gkd-histone", &["--from-deepchrome", s(&csv), "-o", "h.npz"]);
+    run_ok(
+        d,
+        "gkd-train",
+        &[
+            "--arch",
+            "attentivechrome",
+            "--train",
+            "h.npz",
+            "--valid",
+            "h.npz",
+            "--epochs",
+            "1",
+            "--monitor",
+            "loss",
+            "-o",
+            "ac",
+            "-q",
+        ],
+    );
+    run_fails(
+        w,
+        "gkd-compress",
+        &["prune", "--model", s(&d.join("ac")), "--ratio", "2", "-o", "out"],
+        &["model.json", "describes the attentivechrome architecture", "feed-forward convolutional"],
+    );
 }
 
 #[test]

@@ -31,7 +31,7 @@ pub fn load_source(dir: &Path) -> Result<LoadedModel> {
         return Err(Error::in_file(
             dir.join(store::CARD_FILE),
             format!(
-                "is a {} model; gkd-compress handles the feed-forward convolutional architectures (Koo CNNs, demo-cnn, deepchrome)",
+                "describes the {} architecture; gkd-compress handles the feed-forward convolutional architectures (Koo CNNs, demo-cnn, deepchrome)",
                 model.card.spec.arch.name()
             ),
         ));
