@@ -93,6 +93,43 @@ for model in ("teacher", "distilled"):
 print("scores ok")
 PY
 
+echo "== compression study on task 3, reusing the sequence study's data and models =="
+cat >"$W/task3.yaml" <<YAML
+studies: ["compression"]
+compression:
+  task: "task3"
+  reuse: {dir: "$W/a/sequence", models: {teacher: "teacher", kd-koo-cnn-local: "distilled"}}
+  teacher: {arch: "koo-cnn-dist", activation: "relu"}
+  methods: {magnitude: [2], admm: [5], low-rank: [], low-rank-convs: [5], mpo: []}
+  students: [{arch: "koo-cnn-local", activation: "relu"}]
+  early_exit: null
+  optimizers: []
+  attribution: {methods: ["saliency", "deepshap"], first: 30, positives: "positive"}
+YAML
+"${SNAKEMAKE[@]}" --configfile "$ROOT/workflows/snakemake/config/test.yaml" "$W/task3.yaml" --config outdir="$W/t3" \
+  >"$W/t3.log" 2>&1 || { cat "$W/t3.log"; exit 1; }
+"$VENV/bin/python" - "$W/a" "$W/t3" <<'PY'
+import csv, sys
+seq, out = sys.argv[1], sys.argv[2]
+def rows(path):
+    with open(path) as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+cmp = rows(f"{out}/compression/sweep.tsv")
+assert {r["model"] for r in cmp} == {"teacher", "kd-koo-cnn-local", "cmp-magnitude-x2", "cmp-admm-x5",
+                                     "cmp-low-rank-convs-x5", "cmp-int8"}, cmp
+ratio = {r["model"]: float(r["mean"]) for r in cmp if r["metric"] == "compression_ratio"}
+assert abs(ratio["cmp-magnitude-x2"] - 2) < 0.02 and abs(ratio["cmp-admm-x5"] - 5) < 0.05 and ratio["cmp-low-rank-convs-x5"] >= 5, ratio
+# Task 3: the first 30 positive test rows, scored against the npz's truth as the sequence study
+# does; the reused teacher's maps are the sequence study's own, so their recovery is too.
+rec = {r["model"]: r for r in rows(f"{out}/compression/seed1/scores/recovery.tsv")}
+assert len(rec) == 12 and all(r["sequences"] == "30" for r in rec.values()), rec
+mine = {r["model"]: r for r in rows(f"{seq}/sequence/seed1/scores/recovery.tsv")}
+for method in ("saliency", "deepshap"):
+    a, b = float(rec[f"teacher.{method}"]["auroc_mean"]), float(mine[f"teacher.{method}"]["auroc_mean"])
+    assert abs(a - b) < 1e-6, (method, a, b)
+print("task-3 compression ok")
+PY
+
 echo "== histone study from tracks (dm3 BAM + RNA-seq bigWig; labels from the RNA-seq bigWig) =="
 "$VENV/bin/snakemake" --directory "$ROOT/workflows/snakemake" -s "$ROOT/workflows/snakemake/workflow/Snakefile" \
   --configfile "$ROOT/workflows/snakemake/config/test-tracks.yaml" --cores 2 --quiet \

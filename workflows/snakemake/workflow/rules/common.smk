@@ -21,8 +21,9 @@ DATA_LAYOUT = {
     "histone": ("shared", "h"),
     "custom": ("shared", "c"),
 }
-# Task-1 studies: multi-label synthetic data whose maps are scored against the sites of the
-# class they explain.
+# Studies summarised over seeds in one report (gkd-score sweep), on synthetic data of their own or
+# reused from another study: task 1 (multi-label), or task 3 for the compression study
+# (config `compression.task`).
 TASK1_STUDIES = ("distillation", "compression")
 # Studies whose test split carries the true motif positions (gkd-synth), so maps get recovery scores.
 WITH_TRUTH = [
@@ -31,6 +32,12 @@ WITH_TRUTH = [
 # Methods whose maps are scored against the truth (class optimization and temporal maps are not
 # maps of the explained rows' positions).
 RECOVERY_METHODS = ("saliency", "gradxinput", "ig", "ism", "ism-fast", "deeplift", "deepshap", "attention")
+
+
+def multi_label(study):
+    """Whether a study runs on task-1 data, whose maps are scored against the sites of the class
+    they explain (the compression study may run on task 3 instead, like the sequence study)."""
+    return study == "distillation" or (study == "compression" and config["compression"].get("task", "task1") == "task1")
 
 
 def one_of(names):
@@ -48,6 +55,15 @@ def split_npz(study, seed, split):
     where, prefix = DATA_LAYOUT[study]
     base = f"{OUT}/{study}/seed{seed}/data" if where == "seed" else f"{OUT}/{study}/data"
     return f"{base}/{prefix}.{split}.npz"
+
+
+def synth_size(study):
+    """gkd-synth's size flags: task 1 draws --n rows, task 3 half positives and half negatives
+    (with decoy motifs)."""
+    cfg = config[study]
+    if multi_label(study):
+        return f"task1 --n {cfg['n']}"
+    return f"task3 --n-positive {cfg['n'] // 2} --n-negative {cfg['n'] // 2} --decoys {data_path(cfg['decoys'])}"
 
 
 def seed_dir(study, seed):
@@ -256,12 +272,12 @@ def sharded(study):
 def attribute_flags(study, method, seed):
     """gkd-attribute flags choosing a study's rows and a method's settings."""
     att = config[study].get("attribution", {})
-    if study == "sequence":
-        flags = f"--positives {att['positives']} --first {att['first']}"
-        return flags + (f" {att['ig']} --seed {seed}" if method == "ig" else "")
-    if study in TASK1_STUDIES:
+    if study in TASK1_STUDIES and multi_label(study):
         # Every test row with a motif, explained for each class it is labelled with.
         return f"--positives any --target labelled --first {att['first']}"
+    if study in ("sequence", "compression"):
+        flags = f"--positives {att.get('positives', 'positive')} --first {att['first']}"
+        return flags + (f" {att['ig']} --seed {seed}" if method == "ig" else "")
     if study == "histone" and method == "classopt":
         return f"--target all --optimisation-steps {config['histone']['classopt_steps']} --seed {seed}"
     return ""

@@ -10,12 +10,12 @@ DIS = config["distillation"]
 DIS_DIR = f"{OUT}/distillation/seed{{seed}}"
 
 
-# Task-1 data of the distillation and compression studies (unless the compression study reuses
-# a distillation study's data).
-SYNTH_TASK1 = [s for s in TASK1_STUDIES if not (s == "compression" and config["compression"]["reuse"])]
+# The data of the distillation and compression studies (unless the compression study reuses
+# another study's data): task 1, or task 3 for a compression study with `task: task3`.
+SYNTH_STUDIES = [s for s in TASK1_STUDIES if not (s == "compression" and config["compression"]["reuse"])]
 
 
-rule task1_synth:
+rule study_synth:
     output:
         expand(
             f"{OUT}/{{study}}/seed{{seed}}/data/d.{{split}}.{{ext}}",
@@ -24,14 +24,14 @@ rule task1_synth:
             allow_missing=True,
         ),
     wildcard_constraints:
-        study=one_of(SYNTH_TASK1),
+        study=one_of(SYNTH_STUDIES),
     log:
         f"{OUT}/logs/{{study}}/seed{{seed}}/synth.log",
     params:
         bin=BIN,
         template=lambda wc: f"{OUT}/{wc.study}/seed{wc.seed}/data/d.{{split}}.npz",
         motifs=lambda wc: data_path(config[wc.study]["motifs"]),
-        n=lambda wc: config[wc.study]["n"],
+        size=lambda wc: synth_size(wc.study),
         length=lambda wc: config[wc.study]["length"],
     threads: 1
     resources:
@@ -39,7 +39,7 @@ rule task1_synth:
     container:
         config["container"]
     shell:
-        "{params.bin}gkd-synth task1 --motifs {params.motifs} --n {params.n} --length {params.length} "
+        "{params.bin}gkd-synth {params.size} --motifs {params.motifs} --length {params.length} "
         "--seed {wildcards.seed} -o '{params.template}' 2> {log}"
 
 

@@ -170,7 +170,7 @@ rule score_predictive:
 rule score_recovery:
     input:
         data=lambda wc: split_npz(wc.study, wc.seed, "test"),
-        sites=lambda wc: split_npz(wc.study, wc.seed, "test")[: -len(".npz")] + ".sites.tsv" if wc.study in TASK1_STUDIES else [],
+        sites=lambda wc: split_npz(wc.study, wc.seed, "test")[: -len(".npz")] + ".sites.tsv" if multi_label(wc.study) else [],
         maps=lambda wc: [map_npz(wc.study, wc.seed, m, method) for m, method in recovery_maps(wc.study)],
     output:
         tsv=f"{SEED_DIR}/scores/recovery.tsv",
@@ -182,8 +182,8 @@ rule score_recovery:
     params:
         bin=BIN,
         maps=lambda wc, input: " ".join(f"-i {os.path.basename(p)[:-4]}={p}" for p in input.maps),
-        # The distillation study scores every selected row's maps against the sites of the class
-        # each explains (--first counts maps); the sequence study its first positive rows.
+        # Task-1 studies score every selected row's maps against the sites of the class each
+        # explains (--first counts maps); task-3 studies their first positive rows.
         flags=lambda wc, input: (
             f"--sites {input.sites} --first 1000000"
             if input.sites
