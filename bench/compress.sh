@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Prediction time and file size of compressed teachers against the float teacher (the anchor):
+# Prediction time and file size of compressed teachers against the float teacher (the anchor),
+# for any sequence architecture (task 1's koo-cnn-deep, task 3's koo-cnn-dist):
 # gkd-predict on a test split, one thread, median of $REPS (3) runs; the same for the PyTorch
 # float teacher (tests/python/torch_models.py, inference mode) as a second anchor. Prints a
 # Markdown table for BENCHMARKS.md.
@@ -31,9 +32,12 @@ import statistics, sys, time, pathlib
 import numpy as np, torch
 from safetensors.torch import load_file
 sys.path.insert(0, str(pathlib.Path("tests/python").resolve()))
-from torch_models import koo_cnn_deep
+import json, torch_models
 torch.set_num_threads(1)
-net = koo_cnn_deep(12); net.load_state_dict(load_file(f"{sys.argv[1]}/model.safetensors")); net.eval()
+spec = json.load(open(f"{sys.argv[1]}/model.json"))["spec"]
+build = getattr(torch_models, spec["arch"].replace("-", "_"))
+net = build(spec["classes"], act=spec.get("first_activation") or "relu", length=spec["length"])
+net.load_state_dict(load_file(f"{sys.argv[1]}/model.safetensors")); net.eval()
 x = torch.from_numpy(np.load(sys.argv[2])["x"]).float()
 times = []
 for _ in range(int(sys.argv[3])):
@@ -52,7 +56,7 @@ echo "|---|---|---|---|"
 echo "| teacher (PyTorch float32) | $torch | $(python3 -c "print(f'{$anchor/$torch:.2f}x')") | — |"
 echo "| teacher (gkd engine, float32) | $anchor | 1.00x | $(bytes_of "$MODELS/teacher") |"
 echo "| teacher (burn) | $(time_of --model "$MODELS/teacher" --engine burn) | — | $(bytes_of "$MODELS/teacher") |"
-for d in "$MODELS"/cmp-*; do
+for d in "$MODELS"/kd-* "$MODELS"/cmp-*; do
   [ -d "$d" ] || continue
   ms=$(time_of --model "$d")
   echo "| $(basename "$d") | $ms | $(python3 -c "print(f'{$anchor/$ms:.2f}x')") | $(bytes_of "$d") |"
