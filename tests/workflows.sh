@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The bundled Snakemake workflow end to end (issue 6): `snakemake --lint`, the tiny test
-# configuration (sequence + histone studies on bundled data) with assertions on the scores it
-# produces, the histone study from real tracks (config/test-tracks.yaml), `--report`, the HTML dashboards opened in headless Chromium (failing on any console
-# message; screenshots kept as artifacts), and an interrupted run: Snakemake stopped in the middle
+# configuration (sequence, histone, distillation and compression studies on bundled data) with
+# assertions on the scores it produces, the compression study on task 3 reusing the sequence
+# study's models, the histone study from real tracks (config/test-tracks.yaml), `--report`, the
+# HTML dashboards opened in headless Chromium (failing on any console message; screenshots kept
+# as artifacts), and an interrupted run: Snakemake stopped in the middle
 # of a training job, then rerun, must take no partial output as done and end with the same scores.
 #   CARGO_TARGET_DIR   where the tools were built (release profile)
 #   GKD_SNAKE_VENV     venv for Snakemake (default: ~/.cache/gkd/snake-venv)
