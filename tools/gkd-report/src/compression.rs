@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::svg::{Series, line_chart};
+use crate::svg::{Series, line_chart_with_x_ticks};
 
 /// The metrics drawn, when present.
 fn drawn(metric: &str) -> bool {
@@ -25,6 +25,12 @@ fn line_of(model: &str) -> Option<String> {
 /// Whether the sweep holds a compression study (some model labelled `cmp-…`).
 pub fn is_compression(rows: &[serde_json::Value]) -> bool {
     rows.iter().any(|r| r["model"].as_str().is_some_and(|m| m.starts_with("cmp-")))
+}
+
+/// The label of a tick at log2 of a compression ratio: the ratio itself.
+fn ratio_tick(log2_ratio: f64) -> String {
+    let ratio = log2_ratio.exp2();
+    if ratio < 9.95 { format!("{ratio:.1}×") } else { format!("{ratio:.0}×") }
 }
 
 /// SVG figures of a compression sweep's rows.
@@ -70,10 +76,11 @@ pub fn figures(rows: &[serde_json::Value], reference: Option<&str>) -> String {
                 series.push(Series { name: name.to_owned(), points: vec![(lo, value), (hi, value)] });
             }
         }
-        s += &line_chart(
+        s += &line_chart_with_x_ticks(
             &format!("{metric} against compression, mean over seeds"),
-            "log2 (teacher / model parameters)",
+            "compression ratio, teacher / model parameters (log scale)",
             &series,
+            ratio_tick,
         );
     }
     s
@@ -109,5 +116,9 @@ mod tests {
         assert_eq!(line_of("cmp-low-rank-x2").as_deref(), Some("low-rank"));
         assert_eq!(line_of("cmp-int8").as_deref(), Some("int8"));
         assert_eq!(line_of("scratch"), None);
+        // The x axis runs over log2 of the ratio (0 at the teacher to log2 10) and is labelled
+        // with the ratio; the single distilled student is drawn as a marker.
+        assert!(svg.contains(">1.0×<") && svg.contains(">10×<") && svg.contains(">3.2×<"), "{svg}");
+        assert!(svg.contains("<circle"));
     }
 }

@@ -169,7 +169,7 @@ fn score_section(path: &Path) -> Result<String> {
         "recovery" => "Motif recovery against the ground truth",
         "consistency" => "Attribution consistency",
         "cost" => "Model size and prediction speed",
-        "sweep" => "Distillation sweep over seeds (paired differences from the reference, sign test)",
+        "sweep" => "Summary over seeds (paired differences from the reference, sign test)",
         other => other,
     };
     let mut s = format!("<section><h2>{}</h2>", escape(heading));

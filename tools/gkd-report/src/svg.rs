@@ -10,8 +10,12 @@ use std::fmt::Write;
 
 /// Colours of A, C, G, T in logos (the usual green, blue, orange, red).
 const BASE_COLOURS: [&str; 4] = ["#109648", "#255c99", "#f7b32b", "#d62839"];
-/// Colours of line series, in order.
-const SERIES_COLOURS: [&str; 6] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"];
+/// Colours of line series, in order (matplotlib's tab10).
+const SERIES_COLOURS: [&str; 10] =
+    ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+/// Series with at most this many points get a marker at each point (a single point is otherwise
+/// invisible); longer ones, such as training curves, are drawn as lines only.
+const MARKED_POINTS: usize = 12;
 
 /// Escape text for HTML and SVG.
 pub fn escape(text: &str) -> String {
@@ -45,6 +49,17 @@ fn tick(v: f64) -> String {
 
 /// A line chart with axes, three ticks per axis and a legend.
 pub fn line_chart(title: &str, x_label: &str, series: &[Series]) -> String {
+    line_chart_with_x_ticks(title, x_label, series, tick)
+}
+
+/// [`line_chart`] with the x tick labels written by `x_tick` (for an axis drawn on a transformed
+/// scale, e.g. log2 of a ratio labelled with the ratio itself).
+pub fn line_chart_with_x_ticks(
+    title: &str,
+    x_label: &str,
+    series: &[Series],
+    x_tick: impl Fn(f64) -> String,
+) -> String {
     // The legend sits in the right margin, outside the plotting area.
     let (w, h, left, right, top, bottom) = (540.0, 240.0, 52.0, 150.0, 26.0, 40.0);
     let all = || series.iter().flat_map(|s| s.points.iter());
@@ -69,7 +84,7 @@ pub fn line_chart(title: &str, x_label: &str, series: &[Series]) -> String {
             r#"<text x="{:.1}" y="{}" class="tick" text-anchor="middle">{}</text>"#,
             sx(xv),
             h - bottom + 14.0,
-            tick(xv)
+            escape(&x_tick(xv))
         );
         let _ = write!(
             s,
@@ -99,6 +114,11 @@ pub fn line_chart(title: &str, x_label: &str, series: &[Series]) -> String {
             pen_down = true;
         }
         let _ = write!(s, r#"<path d="{path}" fill="none" stroke="{colour}" stroke-width="1.6"/>"#);
+        if one.points.len() <= MARKED_POINTS {
+            for &(x, y) in one.points.iter().filter(|p| p.1.is_finite()) {
+                let _ = write!(s, r#"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="{colour}"/>"#, sx(x), sy(y));
+            }
+        }
         let ly = top + 4.0 + 14.0 * i as f64;
         let _ = write!(s, r#"<rect x="{}" y="{}" width="10" height="3" fill="{colour}"/>"#, w - right + 10.0, ly);
         let _ =
