@@ -143,10 +143,11 @@ rule cmp_report:
         f"{OUT}/logs/compression/report.log",
     params:
         bin=BIN,
+        task=CMP.get("task", "task1").replace("task", "task "),
     threads: 1
     resources:
         mem_mb=1000,
     container:
         config["container"]
     shell:
-        "{params.bin}gkd-report -o {output} --title 'gkd compression study (task 1)' --scores {input.sweep} 2> {log}"
+        "{params.bin}gkd-report -o {output} --title 'gkd compression study ({params.task})' --scores {input.sweep} 2> {log}"
