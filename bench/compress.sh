@@ -17,16 +17,11 @@ REPS="${REPS:-3}"; PY="${TORCH_VENV:-$HOME/.cache/gkd/venv}/bin/python"
 W="$(mktemp -d)"; trap 'rm -rf "$W"' EXIT
 median() { python3 -c "import statistics,sys; print(f'{statistics.median(map(float, sys.argv[1:])):.1f}')" "$@"; }
 rows=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1][:-4] + '.json'))['rows'])" "$DATA")
-time_of() {  # ms per 1,000 rows of gkd-predict with the given arguments
-  local t=()
-  for _ in $(seq "$REPS"); do
-    "$BIN/gkd-predict" "$@" --data "$DATA" -o "$W/p.npz" --stats "$W/s.json" --threads 1 -q
-    t+=("$(python3 -c "import json,sys; m=json.load(open(sys.argv[1]))['models'][0]; print(1e6*m['seconds']/m['rows'])" "$W/s.json")")
-  done
-  median "${t[@]}"
+once() {  # ms per 1,000 rows of one gkd-predict run with the given arguments
+  "$BIN/gkd-predict" "$@" --data "$DATA" -o "$W/p.npz" --stats "$W/s.json" --threads 1 -q
+  python3 -c "import json,sys; m=json.load(open(sys.argv[1]))['models'][0]; print(1e6*m['seconds']/m['rows'])" "$W/s.json"
 }
 bytes_of() { local d="$1"; [ -f "$d/model.int8.safetensors" ] && stat -c %s "$d/model.int8.safetensors" || stat -c %s "$d/model.safetensors"; }
-anchor=$(time_of --model "$MODELS/teacher")
 torch=$("$PY" - "$MODELS/teacher" "$DATA" "$REPS" <<'PY'
 import statistics, sys, time, pathlib
 import numpy as np, torch
@@ -49,22 +44,31 @@ for _ in range(int(sys.argv[3])):
 print(f"{statistics.median(times):.1f}")
 PY
 )
-echo "Test split: $rows rows; 1 thread; median of $REPS runs."
+# What is timed: label|gkd-predict arguments. The runs go round-robin (every configuration once,
+# then again, REPS times) so that the machine's drift over the minutes of the benchmark falls on
+# all of them alike; each row is the median of its runs.
+configs=("teacher (gkd engine, float32)|--model $MODELS/teacher" "teacher (burn)|--model $MODELS/teacher --engine burn")
+for d in "$MODELS"/kd-* "$MODELS"/cmp-*; do [ -d "$d" ] && configs+=("$(basename "$d")|--model $d"); done
+if [ -d "$MODELS/teacher-exit" ]; then
+  for t in ${THRESHOLDS:-0.7 0.8 0.9}; do configs+=("teacher-exit, threshold $t|--model $MODELS/teacher-exit --exit-threshold $t"); done
+fi
+declare -A times fraction
+for _ in $(seq "$REPS"); do
+  for c in "${configs[@]}"; do
+    label="${c%%|*}"; read -r -a args <<<"${c#*|}"
+    times[$label]+="$(once "${args[@]}") "
+    case "$label" in teacher-exit*) fraction[$label]=$(python3 -c "import json,sys; print(f\"{json.load(open(sys.argv[1]))['models'][0]['fraction']:.2f}\")" "$W/s.json") ;; esac
+  done
+done
+anchor=$(median ${times["teacher (gkd engine, float32)"]})
+echo "Test split: $rows rows; 1 thread; median of $REPS round-robin runs."
 echo
 echo "| model | ms per 1,000 rows | vs float teacher | weights bytes |"
 echo "|---|---|---|---|"
 echo "| teacher (PyTorch float32) | $torch | $(python3 -c "print(f'{$anchor/$torch:.2f}x')") | — |"
-echo "| teacher (gkd engine, float32) | $anchor | 1.00x | $(bytes_of "$MODELS/teacher") |"
-echo "| teacher (burn) | $(time_of --model "$MODELS/teacher" --engine burn) | — | $(bytes_of "$MODELS/teacher") |"
-for d in "$MODELS"/kd-* "$MODELS"/cmp-*; do
-  [ -d "$d" ] || continue
-  ms=$(time_of --model "$d")
-  echo "| $(basename "$d") | $ms | $(python3 -c "print(f'{$anchor/$ms:.2f}x')") | $(bytes_of "$d") |"
+for c in "${configs[@]}"; do
+  label="${c%%|*}"; read -r -a args <<<"${c#*|}"
+  ms=$(median ${times[$label]})
+  name="$label"; [ -n "${fraction[$label]:-}" ] && name="$label (exit fraction ${fraction[$label]})"
+  echo "| $name | $ms | $(python3 -c "print(f'{$anchor/$ms:.2f}x')") | $(bytes_of "${args[1]}") |"
 done
-if [ -d "$MODELS/teacher-exit" ]; then
-  for t in ${THRESHOLDS:-0.7 0.8 0.9}; do
-    ms=$(time_of --model "$MODELS/teacher-exit" --exit-threshold "$t")
-    frac=$(python3 -c "import json,sys; print(f\"{json.load(open(sys.argv[1]))['models'][0]['fraction']:.2f}\")" "$W/s.json")
-    echo "| teacher-exit, threshold $t (exit fraction $frac) | $ms | $(python3 -c "print(f'{$anchor/$ms:.2f}x')") | $(bytes_of "$MODELS/teacher-exit") |"
-  done
-fi
