@@ -4,11 +4,9 @@
 //! (named by libFuzzer's 40-digit hashes) and every input a defect was found with (named
 //! `regression-*`) must be read or refused, never crash.
 
-use std::path::Path;
-
 #[test]
 fn every_corpus_input_is_read_or_refused_without_a_panic() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz/corpus");
+    let root = gkd::root().join("tests/fuzz/corpus");
     let mut replayed = 0;
     for (name, entry) in gkd_fuzz::TARGETS {
         let dir = root.join(name);

@@ -6,9 +6,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The repository root.
+/// The repository root: `cargo test`'s CARGO_MANIFEST_DIR at run time, else the one compiled in.
+/// Run time comes first because cargo may reuse test executables built in another checkout that
+/// shares the target directory (the compiled-in path would then name that checkout).
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
 }
 
 /// A fixture under `test-data/`.
