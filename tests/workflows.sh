@@ -62,7 +62,8 @@ assert {r["metric"] for r in sweep if r["model"] == "teacher_T15_a0.5"} >= {"tes
 # early exit and Path-SGD, each with accuracy, recovery, size and speed, against the teacher.
 cmp = rows(f"{out}/compression/sweep.tsv")
 assert {r["model"] for r in cmp} == {"teacher", "kd-koo-cnn-shallow", "cmp-magnitude-x2", "cmp-magnitude-x10", "cmp-admm-x3",
-                                     "cmp-low-rank-x2", "cmp-low-rank-convs-x5", "cmp-mpo-x2", "cmp-int8", "opt-path-sgd", "exit-t0.9"}, cmp
+                                     "cmp-low-rank-x2", "cmp-low-rank-convs-x5", "cmp-mpo-x2", "cmp-int8", "opt-path-sgd", "teacher-exit",
+                                     "exit-t0.9"}, cmp
 metric = lambda name: {r["model"]: float(r["mean"]) for r in cmp if r["metric"] == name}
 ratio, size, gz = metric("compression_ratio"), metric("file_bytes"), metric("gzip_bytes")
 for name, want in [("cmp-magnitude-x2", 2), ("cmp-magnitude-x10", 10), ("cmp-admm-x3", 3)]:
@@ -73,8 +74,10 @@ assert size["cmp-int8"] < 0.3 * size["teacher"] and gz["cmp-magnitude-x10"] < 0.
 for name in ratio:
     have = {r["metric"] for r in cmp if r["model"] == name}
     assert {"test_aupr", "predict_ms_per_1000"} <= have, (name, have)
-    assert name.startswith("exit-t") or "recovery_auroc.saliency" in have, (name, have)
+    assert name.startswith(("exit-t", "teacher-exit")) or "recovery_auroc.saliency" in have, (name, have)
 assert 0 <= metric("exit_fraction")["exit-t0.9"] <= 1
+# The early-exit teacher's final output is its own row (no rows exit; its exit head adds parameters).
+assert "teacher-exit" not in metric("exit_fraction") and ratio["teacher-exit"] < 1, ratio
 # Motif discovery (config `motifs`): deepshap maps -> TF-MoDISco -> Tomtom -> gkd-score motifs,
 # one row per embedded motif and model, plus the other / none rows.
 import json

@@ -141,7 +141,9 @@ def compared_models(study):
         return ["teacher", "scratch"] + dis_students()
     if study == "compression":
         cmp = config["compression"]
-        return ["teacher"] + cmp_students() + cmp_compressed() + [f"opt-{o['name']}" for o in cmp["optimizers"]] + cmp_exits()
+        # The early-exit teacher's own (final) output beside its predictions at each threshold.
+        exits = (["teacher-exit"] if cmp["early_exit"] else []) + cmp_exits()
+        return ["teacher"] + cmp_students() + cmp_compressed() + [f"opt-{o['name']}" for o in cmp["optimizers"]] + exits
     return trained_models(study)
 
 
@@ -229,8 +231,8 @@ def model_methods(study, model):
     if study == "distillation":
         return config["distillation"]["attribution"]["methods"]
     if study == "compression":
-        # Early-exit predictions are scored for accuracy and speed, not explained.
-        return [] if model.startswith("exit-t") else config["compression"]["attribution"]["methods"]
+        # The early-exit teacher and its predictions are scored for accuracy and speed, not explained.
+        return [] if model.startswith(("exit-t", "teacher-exit")) else config["compression"]["attribution"]["methods"]
     spec = next(m for m in config[study]["models"] if m["name"] == model)
     return spec.get("methods") or config[study]["attribution"]["methods"]
 
