@@ -140,3 +140,50 @@ fn sigterm_makes_gkd_train_checkpoint_between_batches_and_resume_finishes_the_sa
         assert!(same, "{file} differs after a stop between batches and --resume");
     }
 }
+
+/// Start `tool` in `d`, let it compute for `after`, check that it is still computing, send it
+/// SIGTERM and require it to end within 2 s with exit 143 and no output left.
+fn stops_within_two_seconds(d: &Path, tool: &str, args: &[&str], after: Duration) {
+    let before = listing(d);
+    let mut child = Command::new(bin(tool)).args(args).current_dir(d).stderr(Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(after);
+    assert!(child.try_wait().unwrap().is_none(), "{tool} {args:?} ended before SIGTERM: make its work longer");
+    terminate(child.id());
+    let sent = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(sent.elapsed() < Duration::from_secs(2), "{tool} {args:?} still running 2 s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{tool}: {stderr}");
+    assert_eq!(listing(d), before, "{tool} left partial output behind");
+}
+
+#[test]
+fn the_long_numeric_phases_stop_within_two_seconds_of_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let synth: Vec<String> = synth_args(3000, "t.{split}.npz");
+    run_ok(d, "gkd-synth", &synth.iter().map(String::as_str).collect::<Vec<_>>());
+    let train = ["--arch", "koo-cnn-shallow", "--train", "t.train.npz", "--valid", "t.valid.npz", "--epochs", "1"];
+    run_ok(d, "gkd-train", &[&train[..], &["-q", "-o", "m"]].concat());
+    let warm = Duration::from_millis(1500);
+    // Attribution: IG (many steps) and naive ISM (every mutant through the whole network).
+    let ig = ["--model", "m", "--data", "t.train.npz", "--method", "ig", "--steps", "400", "-q", "-o", "ig.npz"];
+    stops_within_two_seconds(d, "gkd-attribute", &ig, warm);
+    let ism = ["--model", "m", "--data", "t.train.npz", "--method", "ism", "--engine", "burn", "-q", "-o", "ism.npz"];
+    stops_within_two_seconds(d, "gkd-attribute", &ism, warm);
+    // Compression: ADMM pruning, whose retraining is most of its time.
+    let admm = ["prune", "--method", "admm", "--ratio", "3", "--admm-epochs", "200", "--model", "m"];
+    stops_within_two_seconds(
+        d,
+        "gkd-compress",
+        &[&admm[..], &["--train", "t.train.npz", "--valid", "t.valid.npz", "-q", "-o", "c"]].concat(),
+        warm,
+    );
+    // A genome scan with per-base attribution tracks.
+    let fasta = data("fasta/dm3_chr2L_1-10050.fa");
+    let scan = ["--model", "m", "--fasta", fasta.to_str().unwrap(), "--stride", "1", "--attribution", "ism", "-q", "-o", "s"];
+    stops_within_two_seconds(d, "gkd-scan", &scan, warm);
+}

@@ -68,6 +68,7 @@ pub fn score(
     let mut rows = Vec::with_capacity(inputs.len());
     for ((label, _), (parameters, weights)) in inputs.iter().zip(sizes) {
         let bytes = std::fs::read(&weights).with_path(&weights)?;
+        gkd_io::weights::check_finite(&bytes, &weights)?;
         let (ms, exit) = match timings.iter().find(|(l, _)| l == label) {
             Some((_, path)) => {
                 let (ms, exit) = timing(path)?;

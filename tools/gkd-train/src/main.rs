@@ -290,6 +290,17 @@ fn train(args: &Args) -> Result<()> {
         min_lr: args.min_lr,
         seed: args.seed,
     };
+    // Initial weights are read and checked (names, shapes, finite values) before the work
+    // directory exists, so a bad file leaves nothing behind.
+    let initial = match &args.init_weights {
+        Some(path) => {
+            let bytes = std::fs::read(path).with_path(path)?;
+            let network = spec.build(&device).map_err(|e| Error::usage(e.0))?;
+            store::weights_from_safetensors(network, bytes.clone(), path)?;
+            Some((bytes, path.clone()))
+        }
+        None => None,
+    };
     let work = gkd_io::atomic::sibling(output, "partial");
     let _lock = lock_work_dir(&work, output)?;
     log::info!(
@@ -319,10 +330,6 @@ fn train(args: &Args) -> Result<()> {
         // SIGTERM (a scheduler's time limit) or Ctrl-C: finish the batch, checkpoint, exit.
         stop: Some(gkd_cli::graceful_stop()),
         hook: None,
-    };
-    let initial = match &args.init_weights {
-        Some(path) => Some((std::fs::read(path).with_path(path)?, path.clone())),
-        None => None,
     };
     let result = trainer.run(args.resume, initial)?;
     let distilled = !args.teacher.is_empty() || !args.soft_targets.is_empty();

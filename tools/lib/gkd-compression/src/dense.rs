@@ -159,7 +159,7 @@ pub fn factorise_model(
                 (None, None) => unreachable!("clap requires --ratio or --rank"),
             };
             for (m, &r) in matrices.iter().zip(&ranks) {
-                let (a, b) = crate::factorize::low_rank(&m.values, m.rows, m.cols, r);
+                let (a, b) = crate::factorize::low_rank(&m.values, m.rows, m.cols, r, &m.name())?;
                 match m.slot {
                     Slot::Dense(i) => {
                         values.push((format!("dense.{i}.factor.weight"), a));
@@ -204,7 +204,7 @@ pub fn factorise_model(
                     }
                     (None, None) => unreachable!("clap requires --ratio or --bond"),
                 };
-                let tt = crate::factorize::tensor_train(&m.values, &inputs, &outputs, bond);
+                let tt = crate::factorize::tensor_train(&m.values, &inputs, &outputs, bond, &m.name())?;
                 detail.push(LayerCompression {
                     name: m.name(),
                     before: m.rows * m.cols,
@@ -291,7 +291,7 @@ mod tests {
     fn burn_mpo_contracts_to_the_tensor_train_matrix() {
         let (inputs, outputs) = ([3usize, 2, 2], [2usize, 4, 1]);
         let w: Vec<f32> = (0..12 * 8).map(|i| ((i * 31 % 17) as f32 - 8.0) / 7.0).collect();
-        let tt = crate::factorize::tensor_train(&w, &inputs, &outputs, 100);
+        let tt = crate::factorize::tensor_train(&w, &inputs, &outputs, 100, "w").unwrap();
         let device = Device::flex();
         let mut mpo = Mpo::new(&inputs, &outputs, &tt.bonds, false, &device);
         for (param, values) in mpo.cores.iter_mut().zip(&tt.cores) {

@@ -3,12 +3,33 @@
 //! (Oseledets 2011; as an MPO of a weight matrix, Gao et al. 2019). Both in float64 with
 //! nalgebra.
 
+use gkd_io::error::{Error, Result};
 use nalgebra::DMatrix;
 
+/// Sweeps nalgebra's SVD may take per row or column of the matrix before it is declared not to
+/// converge. On finite matrices it needs a few per singular value; its own default is no limit,
+/// and a non-finite entry then makes it loop forever.
+const SVD_SWEEPS_PER_DIMENSION: usize = 100;
+
+/// The SVD of `m` (U and Vᵀ computed), refused for a matrix that is not finite and capped in
+/// iterations; `what` names the matrix in errors.
+fn svd(m: DMatrix<f64>, what: &str) -> Result<nalgebra::SVD<f64, nalgebra::Dyn, nalgebra::Dyn>> {
+    if let Some(i) = m.iter().position(|v| !v.is_finite()) {
+        let (row, col) = (i % m.nrows(), i / m.nrows());
+        return Err(Error::runtime(format!("cannot factorise {what}: entry [{row}, {col}] is {}", m[i])));
+    }
+    let cap = SVD_SWEEPS_PER_DIMENSION * m.nrows().max(m.ncols()).max(1);
+    let (rows, cols) = m.shape();
+    m.try_svd(true, true, f64::EPSILON, cap).ok_or_else(|| {
+        Error::runtime(format!("cannot factorise {what}: the SVD of the {rows} x {cols} matrix did not converge in {cap} iterations"))
+    })
+}
+
 /// W (rows × cols, row-major) ≈ A·B with A rows × r = U_r·√S_r and B r × cols = √S_r·V_rᵀ.
-pub fn low_rank(w: &[f32], rows: usize, cols: usize, rank: usize) -> (Vec<f32>, Vec<f32>) {
+/// `what` names the matrix in errors (a non-finite entry, no convergence).
+pub fn low_rank(w: &[f32], rows: usize, cols: usize, rank: usize, what: &str) -> Result<(Vec<f32>, Vec<f32>)> {
     let m = DMatrix::from_row_slice(rows, cols, &w.iter().map(|&v| v as f64).collect::<Vec<_>>());
-    let svd = m.svd(true, true);
+    let svd = svd(m, what)?;
     let (u, v_t) = (svd.u.expect("U requested"), svd.v_t.expect("Vt requested"));
     // nalgebra does not promise sorted singular values: take the r largest.
     let mut order: Vec<usize> = (0..svd.singular_values.len()).collect();
@@ -25,7 +46,7 @@ pub fn low_rank(w: &[f32], rows: usize, cols: usize, rank: usize) -> (Vec<f32>, 
             b[k * cols + j] = (v_t[(s, j)] * root) as f32;
         }
     }
-    (a, b)
+    Ok((a, b))
 }
 
 /// The largest rank whose two factors hold at most `budget` entries (0 if none fits).
@@ -119,8 +140,9 @@ impl TensorTrain {
 }
 
 /// Tensor-train SVD of W (rows × cols, row-major) over the given modes, every inner bond at
-/// most `max_bond` (the exact decomposition when `max_bond` is large enough).
-pub fn tensor_train(w: &[f32], inputs: &[usize], outputs: &[usize], max_bond: usize) -> TensorTrain {
+/// most `max_bond` (the exact decomposition when `max_bond` is large enough); `what` names the
+/// matrix in errors.
+pub fn tensor_train(w: &[f32], inputs: &[usize], outputs: &[usize], max_bond: usize, what: &str) -> Result<TensorTrain> {
     let n = inputs.len();
     let cols: usize = outputs.iter().product();
     // Reorder W[(i_1..i_n), (o_1..o_n)] into T[i_1, o_1, i_2, o_2, ..., i_n, o_n].
@@ -150,7 +172,7 @@ pub fn tensor_train(w: &[f32], inputs: &[usize], outputs: &[usize], max_bond: us
         let rows = bond * inputs[k] * outputs[k];
         let width = rest.len() / rows;
         let m = DMatrix::from_row_slice(rows, width, &rest);
-        let svd = m.svd(true, true);
+        let svd = svd(m, what)?;
         let (u, v_t) = (svd.u.expect("U requested"), svd.v_t.expect("Vt requested"));
         let mut order: Vec<usize> = (0..svd.singular_values.len()).collect();
         order.sort_by(|&a, &b| svd.singular_values[b].total_cmp(&svd.singular_values[a]));
@@ -174,7 +196,7 @@ pub fn tensor_train(w: &[f32], inputs: &[usize], outputs: &[usize], max_bond: us
         rest = next;
     }
     cores.push(rest.iter().map(|&v| v as f32).collect());
-    TensorTrain { inputs: inputs.to_vec(), outputs: outputs.to_vec(), bonds, cores }
+    Ok(TensorTrain { inputs: inputs.to_vec(), outputs: outputs.to_vec(), bonds, cores })
 }
 
 /// Entries of an MPO with these modes and every inner bond `bond` (capped at the exact ranks).
@@ -204,7 +226,7 @@ mod tests {
     fn full_rank_factors_reproduce_the_matrix_and_rank_one_is_the_outer_product() {
         let (rows, cols) = (6, 4);
         let w = matrix(rows, cols);
-        let (a, b) = low_rank(&w, rows, cols, 4);
+        let (a, b) = low_rank(&w, rows, cols, 4, "w").unwrap();
         for i in 0..rows {
             for j in 0..cols {
                 let p: f32 = (0..4).map(|k| a[i * 4 + k] * b[k * cols + j]).sum();
@@ -214,7 +236,7 @@ mod tests {
         // A rank-1 matrix u vᵀ is recovered exactly at rank 1.
         let (u, v) = ([1.0f32, -2.0, 0.5], [3.0f32, 1.0]);
         let outer: Vec<f32> = u.iter().flat_map(|x| v.iter().map(move |y| x * y)).collect();
-        let (a, b) = low_rank(&outer, 3, 2, 1);
+        let (a, b) = low_rank(&outer, 3, 2, 1, "outer").unwrap();
         for i in 0..3 {
             for j in 0..2 {
                 assert!((a[i] * b[j] - outer[i * 2 + j]).abs() < 1e-5);
@@ -227,7 +249,7 @@ mod tests {
         // Eckart–Young: ‖W − W_r‖_F² = Σ_{k > r} σ_k².
         let (rows, cols, r) = (8, 5, 2);
         let w = matrix(rows, cols);
-        let (a, b) = low_rank(&w, rows, cols, r);
+        let (a, b) = low_rank(&w, rows, cols, r, "w").unwrap();
         let err: f64 = (0..rows * cols)
             .map(|e| {
                 let (i, j) = (e / cols, e % cols);
@@ -247,13 +269,13 @@ mod tests {
         let (inputs, outputs) = ([4usize, 3, 2], [2usize, 2, 3]);
         let (rows, cols) = (24, 12);
         let w = matrix(rows, cols);
-        let tt = tensor_train(&w, &inputs, &outputs, 1000);
+        let tt = tensor_train(&w, &inputs, &outputs, 1000, "w").unwrap();
         let back = tt.matrix();
         for (e, v) in back.iter().enumerate() {
             assert!((v - w[e] as f64).abs() < 1e-4, "entry {e}: {v} vs {}", w[e]);
         }
         assert_eq!(tt.parameters(), mpo_parameters(&inputs, &outputs, 1000));
-        let small = tensor_train(&w, &inputs, &outputs, 2);
+        let small = tensor_train(&w, &inputs, &outputs, 2, "w").unwrap();
         assert_eq!(small.bonds, vec![2, 2]);
         assert_eq!(small.parameters(), 8 * 2 + 2 * 6 * 2 + 2 * 6);
         assert_eq!(small.parameters(), mpo_parameters(&inputs, &outputs, 2));
@@ -266,5 +288,15 @@ mod tests {
         for n in [96, 384, 625, 1000, 37] {
             assert_eq!(modes(n, 3).iter().product::<usize>(), n);
         }
+    }
+
+    #[test]
+    fn a_non_finite_matrix_is_refused_instead_of_looping() {
+        let mut w = matrix(5, 3);
+        w[7] = f32::NAN; // row 2, column 1
+        let message = low_rank(&w, 5, 3, 2, "dense.0.linear.weight").unwrap_err().to_string();
+        assert!(message.contains("cannot factorise dense.0.linear.weight: entry [2, 1] is NaN"), "{message}");
+        w[7] = f32::INFINITY;
+        assert!(tensor_train(&w, &[5, 1], &[3, 1], 2, "m").is_err());
     }
 }

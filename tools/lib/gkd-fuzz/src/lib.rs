@@ -195,12 +195,18 @@ pub fn dataset(data: &[u8]) -> bool {
 
 /// A model directory: model.json and model.safetensors.
 pub fn model_dir(data: &[u8]) -> bool {
+    model_dir_error(data).is_none()
+}
+
+/// Why the model directory of `data` (model.json and model.safetensors) is refused, or `None`
+/// when it loads.
+pub fn model_dir_error(data: &[u8]) -> Option<String> {
     let [card, weights] = parts::<2>(data);
     let dir = scratch().join("model");
     std::fs::create_dir_all(&dir).expect("scratch model directory");
     std::fs::write(dir.join(gkd_nn::store::CARD_FILE), card).expect("scratch file is writable");
     std::fs::write(dir.join(gkd_nn::store::WEIGHTS_FILE), weights).expect("scratch file is writable");
-    gkd_nn::store::load_model(&dir, &gkd_nn::device::DeviceChoice::Cpu.device().expect("the CPU")).is_ok()
+    gkd_nn::store::load_model(&dir, &gkd_nn::device::DeviceChoice::Cpu.device().expect("the CPU")).err().map(|e| e.to_string())
 }
 
 /// Attribution maps: NPZ, JSON sidecar and rows TSV.

@@ -4,8 +4,8 @@
 //! (outputs that appear whole or not at all), [`input`] (opening plain, gzip or BGZF inputs),
 //! [`npz`] (NumPy `.npz`/`.npy` tensors, read by rows) and [`dtype`] (their element types), [`manifest`] (the JSON beside each dataset split),
 //! [`table`] (row-identity and other TSV tables), the tool outputs ([`dataset`], [`predictions`],
-//! [`attributions`], [`scores`], [`scan_manifest`], [`patterns`]), [`progress`] (how library work reports progress) and [`stop`]
-//! (a request to stop early, e.g. on SIGTERM). Command-line
+//! [`attributions`], [`scores`], [`scan_manifest`], [`patterns`]), [`progress`] (how library work reports progress), [`stop`]
+//! (a request to stop early, e.g. on SIGTERM) and [`weights`] (finite, well-shaped safetensors). Command-line
 //! plumbing lives in `gkd-cli`, which only the tools use.
 
 pub mod atomic;
@@ -23,5 +23,6 @@ pub mod scan_manifest;
 pub mod scores;
 pub mod stop;
 pub mod table;
+pub mod weights;
 
 pub use error::{Error, Result};

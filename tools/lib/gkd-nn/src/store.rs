@@ -10,6 +10,7 @@ use burn::tensor::Device;
 use gkd_io::atomic::StagedDir;
 use gkd_io::error::{Error, IoResultExt, Result};
 use gkd_io::manifest::{DatasetKind, TaskKind};
+use gkd_io::weights;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -86,8 +87,16 @@ pub fn write_network_dir(
     state: Option<&TrainState>,
     extra: &[(&str, Vec<u8>)],
 ) -> Result<()> {
+    let bytes = weights_to_safetensors(network)?;
+    // Never a model directory that every later tool would have to refuse.
+    if let Some(bad) = weights::first_non_finite(&weights::parse(&bytes, dir)?) {
+        return Err(Error::runtime(format!(
+            "not writing {}: the weights are not finite ({bad}); the last good checkpoint, if any, is kept",
+            dir.display()
+        )));
+    }
     let staged = StagedDir::create(dir, "staging")?;
-    staged.write(WEIGHTS_FILE, &weights_to_safetensors(network)?)?;
+    staged.write(WEIGHTS_FILE, &bytes)?;
     staged.write(CARD_FILE, (serde_json::to_string_pretty(card).expect("card serialises") + "\n").as_bytes())?;
     if let Some(state) = state {
         let mut history = String::from(EpochRecord::HEADER);
@@ -297,6 +306,11 @@ pub fn matching_weights_from_safetensors(network: Network, bytes: Vec<u8>, sourc
 }
 
 fn load_safetensors(mut network: Network, bytes: Vec<u8>, source: &Path, whole: bool) -> Result<Network> {
+    // Shapes first (a clear message naming the tensor instead of burn's), then values: a NaN in a
+    // model file would otherwise flow silently into every prediction and map.
+    let expected = weights_to_safetensors(&network)?;
+    weights::check_shapes(&bytes, source, &weights::shapes(&weights::parse(&expected, source)?))?;
+    weights::check_finite(&bytes, source)?;
     let mut store = SafetensorsStore::from_bytes(Some(bytes))
         .with_from_adapter(PyTorchToBurnAdapter)
         .skip_enum_variants(true)
@@ -372,6 +386,7 @@ pub fn load_model(dir: &Path, device: &Device) -> Result<LoadedModel> {
     let weights_path = dir.join(if int8 { INT8_WEIGHTS_FILE } else { WEIGHTS_FILE });
     let mut bytes = std::fs::read(&weights_path).with_path(&weights_path)?;
     if int8 {
+        weights::check_finite(&bytes, &weights_path)?;
         bytes = dequantized_weights(&bytes, &weights_path)?;
     }
     let network = weights_from_safetensors(network, bytes, &weights_path)?;

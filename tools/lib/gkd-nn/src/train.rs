@@ -401,6 +401,14 @@ impl Checkpoints {
         Ok(Some(dir))
     }
 
+    /// What is left for --resume, for messages when training stops on an error.
+    fn kept_message(&self) -> Result<String> {
+        Ok(match self.latest()? {
+            Some(dir) => format!("the last good checkpoint ({}) is kept for --resume", dir.display()),
+            None => "no epoch had completed, so there is no checkpoint".to_owned(),
+        })
+    }
+
     /// Write a complete checkpoint directory, then point `latest` at it, then drop older ones.
     /// `best` is `None` only for a checkpoint within the first epoch.
     fn save(
@@ -411,6 +419,15 @@ impl Checkpoints {
         optim: &ModuleOptimizer,
     ) -> Result<()> {
         let final_dir = self.dir_for(state);
+        // A checkpoint is what --resume and the model directory come from: never one of weights
+        // that every later tool would refuse.
+        if let Some(bad) = crate::finite::non_finite_weight(network)? {
+            return Err(Error::runtime(format!(
+                "training produced non-finite weights ({bad}) by {}; stopped without writing it, and {}. Try a lower --lr",
+                final_dir.file_name().unwrap_or_default().to_string_lossy(),
+                self.kept_message()?
+            )));
+        }
         // burn's RunningState holds a batch's BatchNorm update apart until the statistics are
         // read; `valid()` folds it in (at an epoch's end validation has done so already).
         let _ = network.valid();
@@ -714,9 +731,14 @@ impl Trainer<'_> {
         // overwrite) one set of BatchNorm running statistics.
         let load = |file: &str| {
             let path = dir.join(file);
-            self.fresh_network(device)?
+            let network = self
+                .fresh_network(device)?
                 .try_load_file(&path)
-                .map_err(|e| Error::in_file(&path, format!("cannot read checkpoint: {e}")))
+                .map_err(|e| Error::in_file(&path, format!("cannot read checkpoint: {e}")))?;
+            match crate::finite::non_finite_weight(&network)? {
+                Some(bad) => Err(Error::in_file(&path, format!("is not a usable checkpoint: {bad}"))),
+                None => Ok(network),
+            }
         };
         // A checkpoint within the first epoch has no kept network yet.
         let best = if dir.join("best.bpk").exists() { Some(load("best.bpk")?.valid()) } else { None };
@@ -772,6 +794,8 @@ impl Trainer<'_> {
             }
             None => (0, 0.0),
         };
+        let mut last_finite =
+            state.history.last().map(|r| format!("{:.6}, the mean of epoch {}", r.train_loss, r.epoch));
         for (b, rows) in order.chunks(self.config.batch_size).enumerate().skip(skip) {
             let x = gather3(&self.train.x, rows, autodiff);
             let y = gather2(&self.train.y, rows, autodiff);
@@ -798,16 +822,18 @@ impl Trainer<'_> {
             if self.diverge_at_epoch.is_some_and(|e| epoch >= e) {
                 total = f64::NAN;
             }
-            if !total.is_finite() {
+            // Divergence stops training with the place and the last finite loss named.
+            let diverged = |what: String| -> Result<EpochEnd> {
                 bar.finish();
-                let kept = match checkpoints.latest()? {
-                    Some(dir) => format!("the last good checkpoint ({}) is kept for --resume", dir.display()),
-                    None => "no epoch had completed, so there is no checkpoint".to_owned(),
-                };
-                return Err(Error::runtime(format!(
-                    "training loss became {total} at epoch {epoch}, batch {} of {batches}; stopped. {kept}. Try a lower --lr, a relu first layer, or check the inputs' scale",
-                    b + 1
-                )));
+                Err(Error::runtime(format!(
+                    "{what} at epoch {epoch}, batch {} of {batches} (last finite loss: {}); stopped, and {}. Try a lower --lr, a relu first layer, or check the inputs' scale",
+                    b + 1,
+                    last_finite.as_deref().unwrap_or("none yet"),
+                    checkpoints.kept_message()?
+                )))
+            };
+            if !total.is_finite() {
+                return diverged(format!("training loss became {total}"));
             }
             let weight = rows.len() as f64;
             let hard = parts.hard.clone().into_scalar::<f32>() as f64;
@@ -827,6 +853,10 @@ impl Trainer<'_> {
                 });
             }
             let mut grads = GradientsParams::from_grads(objective.backward(), &network);
+            if let Some(name) = crate::finite::non_finite_gradient(&network, &grads) {
+                return diverged(format!("the gradient of {name} became non-finite (loss {total:.6})"));
+            }
+            last_finite = Some(format!("{total:.6} at epoch {epoch}, batch {}", b + 1));
             if self.config.optimizer == Optimizer::PathSgd {
                 let scales = crate::path_sgd::path_scales(&self.spec, &network).expect("checked before training");
                 grads = crate::path_sgd::precondition(&scales, grads);
