@@ -12,7 +12,11 @@ const MOTIFS: &str = "motifs/koo_eddy_12tf_jaspar2016.jaspar";
 /// A 1-epoch koo-cnn-shallow on 300 synthetic task-1 rows in `dir/model`.
 fn small_model(d: &Path) {
     let m = data(MOTIFS);
-    run_ok(d, "gkd-synth", &["task1", "--motifs", m.to_str().unwrap(), "--n", "300", "--seed", "4", "-o", "t.{split}.npz"]);
+    run_ok(
+        d,
+        "gkd-synth",
+        &["task1", "--motifs", m.to_str().unwrap(), "--n", "300", "--seed", "4", "-o", "t.{split}.npz"],
+    );
     let args = ["--arch", "koo-cnn-shallow", "--train", "t.train.npz", "--valid", "t.valid.npz", "--epochs", "1"];
     run_ok(d, "gkd-train", &[&args[..], &["--batch-size", "50", "-q", "-o", "model"]].concat());
 }
@@ -46,12 +50,16 @@ fn a_nan_weight_is_refused_by_every_tool_that_loads_the_model() {
     let d = dir.path();
     small_model(d);
     corrupt_copy(d, "model", "broken", "dense.0.linear.weight", 15, f32::NAN);
-    let named: &[&str] = &["broken/model.safetensors", "tensor dense.0.linear.weight holds NaN at element 15 (index [0, 15])"];
+    let named: &[&str] =
+        &["broken/model.safetensors", "tensor dense.0.linear.weight holds NaN at element 15 (index [0, 15])"];
     let fasta = data("fasta/dm3_chr2L_1-10050.fa");
     let runs: [(&str, Vec<&str>); 7] = [
         ("gkd-predict", vec!["--model", "broken", "--data", "t.test.npz", "-o", "p.npz"]),
         ("gkd-attribute", vec!["--model", "broken", "--data", "t.test.npz", "--method", "saliency", "-o", "a.npz"]),
-        ("gkd-attribute", vec!["--model", "broken", "--data", "t.test.npz", "--method", "ism", "--engine", "burn", "-o", "a.npz"]),
+        (
+            "gkd-attribute",
+            vec!["--model", "broken", "--data", "t.test.npz", "--method", "ism", "--engine", "burn", "-o", "a.npz"],
+        ),
         ("gkd-compress", vec!["low-rank", "--rank", "4", "--model", "broken", "-o", "c"]),
         ("gkd-scan", vec!["--model", "broken", "--fasta", fasta.to_str().unwrap(), "-o", "s"]),
         (
@@ -103,10 +111,7 @@ fn an_infinite_batchnorm_statistic_and_a_wrong_shape_are_named() {
         d,
         "gkd-predict",
         &["--model", "shape", "--data", "t.test.npz", "-o", "p.npz"],
-        &[
-            "shape/model.safetensors",
-            "tensor output.bias has shape [12]; the architecture in model.json needs [3]",
-        ],
+        &["shape/model.safetensors", "tensor output.bias has shape [12]; the architecture in model.json needs [3]"],
     );
 }
 
@@ -129,7 +134,11 @@ fn a_diverging_learning_rate_stops_training_keeps_the_checkpoint_and_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let m = data(MOTIFS);
-    run_ok(d, "gkd-synth", &["task1", "--motifs", m.to_str().unwrap(), "--n", "400", "--seed", "2", "-o", "t.{split}.npz"]);
+    run_ok(
+        d,
+        "gkd-synth",
+        &["task1", "--motifs", m.to_str().unwrap(), "--n", "400", "--seed", "2", "-o", "t.{split}.npz"],
+    );
     // An exponential first layer without BatchNorm at a learning rate far too high: epoch 1 ends
     // with finite (huge) weights, epoch 2 overflows exp().
     let args = [
@@ -167,8 +176,14 @@ fn a_diverging_learning_rate_stops_training_keeps_the_checkpoint_and_resumes() {
     resumed[9] = epochs.to_string();
     resumed.push("--resume".into());
     run_ok(d, "gkd-train", &resumed.iter().map(String::as_str).collect::<Vec<_>>());
-    let r = run_ok(d, "gkd-predict", &["--model", "m", "--data", "t.test.npz", "-o", "p.npz", "--metrics"]);
-    assert!(!r.stdout.contains("NaN") && !r.stderr.contains("NaN"));
+    let r =
+        run_ok(d, "gkd-predict", &["--model", "m", "--data", "t.test.npz", "-o", "p.npz", "--metrics", "metrics.tsv"]);
+    assert!(!r.stderr.contains("NaN"), "{}", r.stderr);
+    let metrics = std::fs::read_to_string(d.join("metrics.tsv")).unwrap();
+    let macro_row: Vec<&str> = metrics.lines().last().unwrap().split('\t').collect();
+    assert_eq!(macro_row[0], "macro");
+    let auroc: f64 = macro_row[3].parse().expect("a numeric macro AUROC from the resumed model");
+    assert!((0.0..=1.0).contains(&auroc), "{metrics}");
     let (_, p) = npz(&d.join("p.npz"), "probabilities");
     assert!(p.iter().all(|v| v.is_finite()));
 }

@@ -184,6 +184,7 @@ fn the_long_numeric_phases_stop_within_two_seconds_of_sigterm() {
     );
     // A genome scan with per-base attribution tracks.
     let fasta = data("fasta/dm3_chr2L_1-10050.fa");
-    let scan = ["--model", "m", "--fasta", fasta.to_str().unwrap(), "--stride", "1", "--attribution", "ism", "-q", "-o", "s"];
+    let scan =
+        ["--model", "m", "--fasta", fasta.to_str().unwrap(), "--stride", "1", "--attribution", "ism", "-q", "-o", "s"];
     stops_within_two_seconds(d, "gkd-scan", &scan, warm);
 }

@@ -360,6 +360,7 @@ fn a_diverging_loss_stops_and_names_the_last_good_checkpoint() {
         progress: &gkd_io::progress::Silent,
         stop: None,
         hook: None,
+        learner: None,
     };
     let message = trainer.run(false, None).err().expect("a NaN loss stops training").to_string();
     assert!(message.contains("loss became NaN at epoch 2, batch 1 of"), "{message}");

@@ -330,6 +330,7 @@ fn train(args: &Args) -> Result<()> {
         // SIGTERM (a scheduler's time limit) or Ctrl-C: finish the batch, checkpoint, exit.
         stop: Some(gkd_cli::graceful_stop()),
         hook: None,
+        learner: None,
     };
     let result = trainer.run(args.resume, initial)?;
     let distilled = !args.teacher.is_empty() || !args.soft_targets.is_empty();

@@ -21,7 +21,9 @@ fn svd(m: DMatrix<f64>, what: &str) -> Result<nalgebra::SVD<f64, nalgebra::Dyn, 
     let cap = SVD_SWEEPS_PER_DIMENSION * m.nrows().max(m.ncols()).max(1);
     let (rows, cols) = m.shape();
     m.try_svd(true, true, f64::EPSILON, cap).ok_or_else(|| {
-        Error::runtime(format!("cannot factorise {what}: the SVD of the {rows} x {cols} matrix did not converge in {cap} iterations"))
+        Error::runtime(format!(
+            "cannot factorise {what}: the SVD of the {rows} x {cols} matrix did not converge in {cap} iterations"
+        ))
     })
 }
 
@@ -142,7 +144,13 @@ impl TensorTrain {
 /// Tensor-train SVD of W (rows × cols, row-major) over the given modes, every inner bond at
 /// most `max_bond` (the exact decomposition when `max_bond` is large enough); `what` names the
 /// matrix in errors.
-pub fn tensor_train(w: &[f32], inputs: &[usize], outputs: &[usize], max_bond: usize, what: &str) -> Result<TensorTrain> {
+pub fn tensor_train(
+    w: &[f32],
+    inputs: &[usize],
+    outputs: &[usize],
+    max_bond: usize,
+    what: &str,
+) -> Result<TensorTrain> {
     let n = inputs.len();
     let cols: usize = outputs.iter().product();
     // Reorder W[(i_1..i_n), (o_1..o_n)] into T[i_1, o_1, i_2, o_2, ..., i_n, o_n].

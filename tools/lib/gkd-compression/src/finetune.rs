@@ -186,6 +186,7 @@ impl Tuner {
             progress: self.args.progress,
             stop: None,
             hook,
+            learner: None,
         };
         let initial = store::weights_to_safetensors(network)?;
         let result = trainer.run(false, Some((initial, PathBuf::from("the compressed network"))))?;

@@ -11,6 +11,9 @@
 //!   the copy), with the batch's rows laid end to end so that one GEMM covers the sub-batch.
 //! - Buffers are kept per worker and reused across batches; sub-batches run in parallel on the
 //!   rayon pool (gkd's `--threads`).
+//!
+//! [`train`] adds a training step for the same models (training-mode BatchNorm, dropout,
+//! gradients of every parameter, Adam and SGD), which gkd-train uses by default on the CPU.
 
 mod deeplift;
 pub mod int8;
@@ -20,6 +23,7 @@ mod matmul;
 mod pass;
 pub mod runner;
 mod scan;
+pub mod train;
 
 use std::sync::Mutex;
 
@@ -31,6 +35,7 @@ pub use deeplift::DeepLift;
 pub use layers::{ConvLayer, DenseLayer, ExitLayer, Layers};
 pub use matmul::{MatRef, matmul};
 pub use runner::{EngineChoice, Runner};
+pub use train::EngineTrainer;
 
 use pass::Workspace;
 

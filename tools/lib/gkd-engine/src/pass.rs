@@ -14,7 +14,7 @@ use crate::matmul::{MatRef, matmul};
 
 /// How the first layer reads a padded input position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Column {
+pub(crate) enum Column {
     /// Exactly one channel is 1, the others 0: the base.
     Base(u8),
     /// Every channel is 0 (padding, or an unknown base encoded as zeros).
@@ -55,6 +55,66 @@ pub struct Workspace {
     /// Gradient buffers.
     grad_a: Vec<f32>,
     grad_b: Vec<f32>,
+}
+
+/// How the first layer reads each 4-channel position of `input`: a base, zeros, or numbers.
+pub(crate) fn classify_columns(input: &[f32], columns: &mut Vec<Column>) {
+    columns.clear();
+    columns.extend(input.chunks_exact(4).map(|v| {
+        let ones = v.iter().filter(|&&x| x == 1.0).count();
+        let zeros = v.iter().filter(|&&x| x == 0.0).count();
+        match (ones, zeros) {
+            (1, 3) => Column::Base(v.iter().position(|&x| x == 1.0).expect("one 1") as u8),
+            (0, 4) => Column::Zero,
+            _ => Column::Mixed,
+        }
+    }));
+}
+
+/// The shape of a first-layer convolution over `rows` padded rows laid end to end.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GatherShape {
+    /// Filters.
+    pub cout: usize,
+    /// Filter width.
+    pub kernel: usize,
+    /// Padded positions per row.
+    pub padded: usize,
+    /// Output positions per row.
+    pub outputs: usize,
+    /// Rows.
+    pub rows: usize,
+}
+
+/// The first convolution on one-hot DNA as a gather-add: output row `r · padded + l` (l below
+/// `outputs`) is the sum over the window of the weight rows (`kernel · 4 + base`) its bases
+/// pick; positions that are not one-hot are multiplied out. `weight` is (kernel · 4) × cout;
+/// `out` is added to.
+pub(crate) fn gather_conv(weight: &[f32], shape: GatherShape, input: &[f32], columns: &[Column], out: &mut [f32]) {
+    let GatherShape { cout, kernel, padded, outputs, rows } = shape;
+    for r in 0..rows {
+        for l in 0..outputs {
+            let out_row = r * padded + l;
+            let acc = &mut out[out_row * cout..(out_row + 1) * cout];
+            for t in 0..kernel {
+                let p = out_row + t;
+                match columns[p] {
+                    Column::Base(b) => {
+                        let w = &weight[(t * 4 + b as usize) * cout..][..cout];
+                        acc.iter_mut().zip(w).for_each(|(a, w)| *a += w);
+                    }
+                    Column::Zero => {}
+                    Column::Mixed => {
+                        for c in 0..4 {
+                            let v = input[p * 4 + c];
+                            let w = &weight[(t * 4 + c) * cout..][..cout];
+                            acc.iter_mut().zip(w).for_each(|(a, w)| *a += v * w);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 pub(crate) fn resize(buffer: &mut Vec<f32>, len: usize) {
@@ -204,42 +264,10 @@ impl Workspace {
     /// numbers. Writes the same rows a GEMM would into `scratch`.
     fn first_layer(&mut self, layer: &ConvLayer, rows: usize) {
         let (lp, k, cout) = (layer.padded_length(), layer.kernel, layer.cout);
-        let input = &self.inputs[0];
-        self.columns.clear();
-        self.columns.extend(input.chunks_exact(4).map(|v| {
-            let ones = v.iter().filter(|&&x| x == 1.0).count();
-            let zeros = v.iter().filter(|&&x| x == 0.0).count();
-            match (ones, zeros) {
-                (1, 3) => Column::Base(v.iter().position(|&x| x == 1.0).expect("one 1") as u8),
-                (0, 4) => Column::Zero,
-                _ => Column::Mixed,
-            }
-        }));
-        let m = rows * lp + 1 - k;
-        resize(&mut self.scratch, m * cout);
-        for r in 0..rows {
-            for l in 0..layer.conv_length() {
-                let out_row = r * lp + l;
-                let acc = &mut self.scratch[out_row * cout..(out_row + 1) * cout];
-                for t in 0..k {
-                    let p = out_row + t;
-                    match self.columns[p] {
-                        Column::Base(b) => {
-                            let w = &layer.forward[(t * 4 + b as usize) * cout..][..cout];
-                            acc.iter_mut().zip(w).for_each(|(a, w)| *a += w);
-                        }
-                        Column::Zero => {}
-                        Column::Mixed => {
-                            for c in 0..4 {
-                                let v = input[p * 4 + c];
-                                let w = &layer.forward[(t * 4 + c) * cout..][..cout];
-                                acc.iter_mut().zip(w).for_each(|(a, w)| *a += v * w);
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        classify_columns(&self.inputs[0], &mut self.columns);
+        resize(&mut self.scratch, (rows * lp + 1 - k) * cout);
+        let shape = GatherShape { cout, kernel: k, padded: lp, outputs: layer.conv_length(), rows };
+        gather_conv(&layer.forward, shape, &self.inputs[0], &self.columns, &mut self.scratch);
     }
 
     /// Gradients of Σ_r logit[r, class_of(r)] with respect to every input value, channel-major

@@ -206,7 +206,9 @@ pub fn model_dir_error(data: &[u8]) -> Option<String> {
     std::fs::create_dir_all(&dir).expect("scratch model directory");
     std::fs::write(dir.join(gkd_nn::store::CARD_FILE), card).expect("scratch file is writable");
     std::fs::write(dir.join(gkd_nn::store::WEIGHTS_FILE), weights).expect("scratch file is writable");
-    gkd_nn::store::load_model(&dir, &gkd_nn::device::DeviceChoice::Cpu.device().expect("the CPU")).err().map(|e| e.to_string())
+    gkd_nn::store::load_model(&dir, &gkd_nn::device::DeviceChoice::Cpu.device().expect("the CPU"))
+        .err()
+        .map(|e| e.to_string())
 }
 
 /// Attribution maps: NPZ, JSON sidecar and rows TSV.

@@ -26,7 +26,14 @@ pub struct NonFinite {
 impl std::fmt::Display for NonFinite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let index: Vec<String> = self.index.iter().map(usize::to_string).collect();
-        write!(f, "tensor {} holds {} at element {} (index [{}])", self.tensor, self.value, self.element, index.join(", "))
+        write!(
+            f,
+            "tensor {} holds {} at element {} (index [{}])",
+            self.tensor,
+            self.value,
+            self.element,
+            index.join(", ")
+        )
     }
 }
 
@@ -58,7 +65,9 @@ pub fn check_finite(bytes: &[u8], source: &Path) -> Result<()> {
         None => Ok(()),
         Some(bad) => Err(Error::in_file(
             source,
-            format!("{bad}; a model's weights, BatchNorm statistics and scales must be finite (was the file damaged, or did training diverge?)"),
+            format!(
+                "{bad}; a model's weights, BatchNorm statistics and scales must be finite (was the file damaged, or did training diverge?)"
+            ),
         )),
     }
 }
@@ -147,7 +156,11 @@ mod tests {
         assert_eq!((bad.tensor.as_str(), bad.element, bad.index.as_slice()), ("b.weight", 23, &[1usize, 2, 3][..]));
         assert!(bad.value.is_nan());
         let message = check_finite(&bytes, Path::new("dir/model.safetensors")).unwrap_err().to_string();
-        assert!(message.contains("dir/model.safetensors") && message.contains("b.weight holds NaN at element 23 (index [1, 2, 3])"), "{message}");
+        assert!(
+            message.contains("dir/model.safetensors")
+                && message.contains("b.weight holds NaN at element 23 (index [1, 2, 3])"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -155,9 +168,11 @@ mod tests {
         let inf16 = half::f16::INFINITY.to_le_bytes().to_vec();
         let ninf_bf16 = half::bf16::NEG_INFINITY.to_le_bytes().to_vec();
         let inf64 = f64::INFINITY.to_le_bytes().to_vec();
-        for (dtype, data, value) in
-            [(Dtype::F16, inf16, f64::INFINITY), (Dtype::BF16, ninf_bf16, f64::NEG_INFINITY), (Dtype::F64, inf64, f64::INFINITY)]
-        {
+        for (dtype, data, value) in [
+            (Dtype::F16, inf16, f64::INFINITY),
+            (Dtype::BF16, ninf_bf16, f64::NEG_INFINITY),
+            (Dtype::F64, inf64, f64::INFINITY),
+        ] {
             let bytes = file(&[("t", dtype, vec![1], data)]);
             let bad = first_non_finite(&parse(&bytes, Path::new("m")).unwrap()).unwrap();
             assert_eq!((bad.element, bad.value), (0, value), "{dtype:?}");
@@ -172,7 +187,10 @@ mod tests {
         let bytes = file(&[("dense.weight", Dtype::F32, vec![2, 3], f32s(&[0.0; 6]))]);
         let expected = BTreeMap::from([("dense.weight".to_owned(), vec![3, 2]), ("other".to_owned(), vec![1])]);
         let message = check_shapes(&bytes, Path::new("m.safetensors"), &expected).unwrap_err().to_string();
-        assert!(message.contains("tensor dense.weight has shape [2, 3]; the architecture in model.json needs [3, 2]"), "{message}");
+        assert!(
+            message.contains("tensor dense.weight has shape [2, 3]; the architecture in model.json needs [3, 2]"),
+            "{message}"
+        );
         let right = BTreeMap::from([("dense.weight".to_owned(), vec![2, 3])]);
         assert!(check_shapes(&bytes, Path::new("m"), &right).is_ok());
     }

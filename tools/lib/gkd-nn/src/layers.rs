@@ -12,6 +12,7 @@ use burn::nn::{Linear, LinearConfig, PaddingConfig1d};
 use burn::tensor::activation::{relu, sigmoid, softmax, tanh};
 use burn::tensor::{Device, Tensor, TensorData};
 use gkd_genomics::rng::SeededRng;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::factorized::{DenseMapSpec, Mpo};
@@ -93,6 +94,28 @@ impl DropoutStream {
     fn rng(seed: u64) -> SeededRng {
         SeededRng::new(seed, 0xD0)
     }
+
+    /// The next `n` mask values of inverted dropout with probability `prob`, in the order they
+    /// are drawn (row-major over the tensor the layer sees): 0 with probability `prob`, else
+    /// 1/(1 − prob), from 32 random bits each. Every dropout layer of every training back end
+    /// draws its masks here, so burn and gkd-engine see the same masks. Long masks are drawn in
+    /// parallel pieces from the stream's positions (ChaCha seeks), the same values as one pass.
+    pub fn mask(&self, n: usize, prob: f64) -> Vec<f32> {
+        const PIECE: usize = 1 << 16;
+        let keep = 1.0 - prob;
+        let threshold = (keep * 4_294_967_296.0) as u64;
+        let scale = (1.0 / keep) as f32;
+        let mut rng = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let start = rng.position();
+        let mut mask = vec![0f32; n];
+        mask.par_chunks_mut(PIECE).enumerate().for_each(|(i, piece)| {
+            let mut local = rng.clone();
+            local.set_position(start + (i * PIECE) as u128);
+            piece.iter_mut().for_each(|m| *m = if (local.next_u32() as u64) < threshold { scale } else { 0.0 });
+        });
+        rng.set_position(start + n as u128);
+        mask
+    }
 }
 
 impl Default for DropoutStream {
@@ -130,13 +153,7 @@ impl Dropout {
             return x;
         }
         let shape = x.shape();
-        let n = shape.num_elements();
-        let keep = 1.0 - self.prob;
-        let threshold = (keep * 4_294_967_296.0) as u64;
-        let scale = (1.0 / keep) as f32;
-        let mut rng = self.stream.0.lock().unwrap_or_else(|e| e.into_inner());
-        let mask: Vec<f32> = (0..n).map(|_| if (rng.next_u32() as u64) < threshold { scale } else { 0.0 }).collect();
-        drop(rng);
+        let mask = self.stream.mask(shape.num_elements(), self.prob);
         let mask = Tensor::<D>::from_data(TensorData::new(mask, shape), &x.device());
         x * mask
     }

@@ -3,7 +3,7 @@
 //! [`arch`] names the architectures and writes each as its paper's layer plan; [`layers`] holds
 //! the building blocks; [`model`] builds networks from a [`model::ModelSpec`]; [`loss`] holds the
 //! hard and distillation losses; [`data`] loads dataset splits; [`train`] is the training loop
-//! with checkpoints ([`finite`] refuses non-finite gradients and weights in it); [`teacher`] gives a student its teacher's logits; [`predict`] runs batched
+//! with checkpoints, driving burn or a [`learner`] back end ([`finite`] refuses non-finite gradients and weights in it); [`teacher`] gives a student its teacher's logits; [`predict`] runs batched
 //! inference; [`store`] reads and writes model directories; [`device`] picks the back end.
 
 pub mod arch;
@@ -13,6 +13,7 @@ pub mod factorized;
 pub mod finite;
 pub mod init;
 pub mod layers;
+pub mod learner;
 pub mod loss;
 pub mod model;
 pub mod norm;

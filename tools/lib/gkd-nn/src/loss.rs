@@ -97,6 +97,44 @@ pub fn training_loss(
     }
 }
 
+/// A training loss and its gradient with respect to the logits (rows × classes, row-major).
+pub struct LogitLoss {
+    /// What is minimised.
+    pub total: f64,
+    /// The hard term.
+    pub hard: f64,
+    /// The soft term (without T²); NaN without distillation.
+    pub soft: f64,
+    /// d total / d logits.
+    pub gradient: Vec<f32>,
+}
+
+/// [`training_loss`] of `logits` and its gradient, for back ends that compute the network's own
+/// gradients (gkd-engine's trainer): the loss is the same definition, evaluated on burn's CPU
+/// autodiff over the (rows × classes) logits only.
+pub fn loss_and_logit_gradient(
+    head: Head,
+    logits: &[f32],
+    targets: &[f32],
+    classes: usize,
+    teacher: Option<(&[f32], Distillation)>,
+) -> LogitLoss {
+    use burn::tensor::{Device, TensorData};
+    let device = Device::flex().autodiff();
+    let rows = logits.len() / classes.max(1);
+    let tensor = |v: &[f32]| Tensor::<2>::from_data(TensorData::new(v.to_vec(), [rows, classes]), &device);
+    let z = tensor(logits).require_grad();
+    let teacher = teacher.map(|(t, kd)| (tensor(t), kd));
+    let parts = training_loss(head, z.clone(), tensor(targets), teacher);
+    let scalar = |t: Tensor<1>| t.into_scalar::<f32>() as f64;
+    let (total, hard) = (scalar(parts.total.clone()), scalar(parts.hard));
+    let soft = parts.soft.map(scalar).unwrap_or(f64::NAN);
+    let grads = parts.total.backward();
+    let gradient =
+        z.grad(&grads).expect("the logits take part in the loss").into_data().try_to_vec::<f32>().expect("f32");
+    LogitLoss { total, hard, soft, gradient }
+}
+
 /// Whether one row's logits are confident at `threshold` (an early exit accepts them): under a
 /// sigmoid head every class's probability is at least `threshold` or at most 1 − `threshold`;
 /// under a softmax head the largest probability is at least `threshold`.

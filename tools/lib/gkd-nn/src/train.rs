@@ -28,6 +28,8 @@ use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{ResidentDataset, gather2, gather3};
+use crate::layers::DropoutStream;
+use crate::learner::{Batch, BatchLearner, BatchLosses, Diverged, LearnerFactory};
 use crate::loss::{Distillation, Head, hard_loss, probabilities, training_loss};
 use crate::model::{ModelSpec, Network};
 use crate::predict;
@@ -287,10 +289,46 @@ pub struct TrainState {
     pub history: Vec<EpochRecord>,
     /// Seconds per epoch (kept apart from history: timings are not reproducible).
     pub seconds: Vec<f64>,
+    /// The back end that trains (`burn`, or a [`LearnerFactory`]'s name): a run resumes on the
+    /// back end it started on.
+    #[serde(default = "burn_backend")]
+    pub backend: String,
     /// The epoch under way when training was stopped between two of its batches (a checkpoint
     /// taken within an epoch); `None` at an epoch boundary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partial: Option<PartialEpoch>,
+}
+
+fn burn_backend() -> String {
+    BURN.to_owned()
+}
+
+/// The name of burn's autodiff back end in [`TrainState::backend`].
+pub const BURN: &str = "burn";
+
+/// The network being trained, on burn's autodiff or on a [`BatchLearner`].
+enum Model {
+    /// burn: the network on the autodiff device and its optimiser.
+    Burn(Network, ModuleOptimizer),
+    /// Another back end.
+    Learner(Box<dyn BatchLearner>),
+}
+
+impl Model {
+    /// The current weights as a network (the training network itself on burn).
+    fn network(&self, device: &Device) -> Result<Network> {
+        match self {
+            Model::Burn(network, _) => Ok(network.clone()),
+            Model::Learner(learner) => learner.network(device),
+        }
+    }
+
+    fn dropout_stream(&self) -> Option<&DropoutStream> {
+        match self {
+            Model::Burn(network, _) => network.dropout_stream(),
+            Model::Learner(learner) => Some(learner.dropout_stream()),
+        }
+    }
 }
 
 /// How far into an epoch training was when it stopped: enough to continue it exactly.
@@ -309,10 +347,10 @@ pub struct PartialEpoch {
 
 /// How an epoch ended.
 enum EpochEnd {
-    /// Every batch trained: the network and the mean losses (total, hard, soft).
-    Done(Network, [f64; 3]),
+    /// Every batch trained: the mean losses (total, hard, soft).
+    Done([f64; 3]),
     /// Stopped between batches on request.
-    Stopped(Network, PartialEpoch, i32),
+    Stopped(PartialEpoch, i32),
 }
 
 /// One optimiser step (gkd-train `--step-log`).
@@ -411,13 +449,8 @@ impl Checkpoints {
 
     /// Write a complete checkpoint directory, then point `latest` at it, then drop older ones.
     /// `best` is `None` only for a checkpoint within the first epoch.
-    fn save(
-        &self,
-        state: &TrainState,
-        network: &Network,
-        best: Option<&Network>,
-        optim: &ModuleOptimizer,
-    ) -> Result<()> {
+    fn save(&self, state: &TrainState, model: &Model, best: Option<&Network>, device: &Device) -> Result<()> {
+        let network = &model.network(device)?;
         let final_dir = self.dir_for(state);
         // A checkpoint is what --resume and the model directory come from: never one of weights
         // that every later tool would refuse.
@@ -439,7 +472,12 @@ impl Checkpoints {
         if let Some(best) = best {
             best.clone().save_file(staging.join("best.bpk")).map_err(|e| record_error("best model", &e))?;
         }
-        optim.save(staging.join("optim.bpk")).map_err(|e| record_error("optimizer", &e))?;
+        match model {
+            Model::Burn(_, optim) => {
+                optim.save(staging.join("optim.bpk")).map_err(|e| record_error("optimizer", &e))?
+            }
+            Model::Learner(learner) => learner.save_optimizer(&staging.join(learner.optimizer_file()))?,
+        }
         staged.write("state.json", serde_json::to_string_pretty(state).expect("state serialises").as_bytes())?;
         staged.commit()?;
         let name = final_dir.file_name().expect("epoch dir has a name").to_string_lossy().into_owned();
@@ -484,6 +522,9 @@ pub struct Trainer<'a> {
     pub stop: Option<&'a StopRequest>,
     /// A compression method's additions to training (`None` for plain training).
     pub hook: Option<&'a dyn TrainingHook>,
+    /// A faster back end for the models it trains (gkd-engine on the CPU); burn trains the
+    /// others, and every model when `None`.
+    pub learner: Option<&'a dyn LearnerFactory>,
 }
 
 /// The error of a run stopped on request, naming what was kept.
@@ -546,8 +587,56 @@ impl Trainer<'_> {
             stopped_early: false,
             history: Vec::new(),
             seconds: Vec::new(),
+            backend: BURN.to_owned(),
             partial: None,
         }
+    }
+
+    /// The learner that trains this run, or `None` for burn (with the reason logged).
+    fn choose_learner(&self, network: &Network) -> Option<Box<dyn BatchLearner>> {
+        let factory = self.learner?;
+        let why_not = if self.hook.is_some() {
+            Err("a compression method's training additions run on burn".to_owned())
+        } else if self.config.optimizer == Optimizer::PathSgd {
+            Err("Path-SGD runs on burn".to_owned())
+        } else {
+            factory.learner(&self.spec, &self.config, self.head, network)
+        };
+        match why_not {
+            Ok(learner) => {
+                log::info!("training on {}", factory.name());
+                Some(learner)
+            }
+            Err(reason) => {
+                log::info!("training on burn: {reason}");
+                None
+            }
+        }
+    }
+
+    /// The back end's checkpointed model: `network` (on the autodiff device) as the learner's
+    /// starting point, or with burn's optimiser (read from `optim` when given).
+    fn model_from(&self, network: Network, backend: &str, optim: Option<&Path>) -> Result<Model> {
+        if backend == BURN {
+            let optimizer = match optim {
+                Some(path) => self
+                    .optimizer()
+                    .load(path)
+                    .map_err(|e| Error::in_file(path, format!("cannot read optimizer state: {e}")))?,
+                None => self.optimizer(),
+            };
+            return Ok(Model::Burn(network, optimizer));
+        }
+        let factory = self.learner.filter(|f| f.name() == backend).ok_or_else(|| {
+            Error::usage(format!("--resume: the checkpoint was trained on {backend}; resume it with --engine auto"))
+        })?;
+        let mut learner = factory
+            .learner(&self.spec, &self.config, self.head, &network)
+            .map_err(|e| Error::runtime(format!("{backend} cannot continue this checkpoint: {e}")))?;
+        if let Some(path) = optim {
+            learner.load_optimizer(path)?;
+        }
+        Ok(Model::Learner(learner))
     }
 
     /// Train; `resume` continues from the newest checkpoint when there is one, and `initial`
@@ -574,7 +663,7 @@ impl Trainer<'_> {
         std::fs::create_dir_all(&checkpoints.dir).with_path(&checkpoints.dir)?;
 
         autodiff.seed(self.config.seed);
-        let (mut network, mut best, mut optim, mut state) = match existing {
+        let (mut model, mut best, mut state) = match existing {
             Some(dir) => self.load_checkpoint(&dir, &autodiff)?,
             None => {
                 let mut network = self.fresh_network(&autodiff)?;
@@ -590,7 +679,15 @@ impl Trainer<'_> {
                 // No kept network before the first epoch: `valid()` on a network whose lazily
                 // initialised parameters have not been used yet would initialise them, shared with
                 // this network, on the plain device, and training could no longer track them.
-                (network, None, self.optimizer(), self.fresh_state())
+                let mut state = self.fresh_state();
+                let model = match self.choose_learner(&network) {
+                    Some(learner) => {
+                        state.backend = self.learner.map(|f| f.name()).unwrap_or(BURN).to_owned();
+                        Model::Learner(learner)
+                    }
+                    None => Model::Burn(network, self.optimizer()),
+                };
+                (model, None, state)
             }
         };
         let mut steps = Vec::new();
@@ -601,17 +698,16 @@ impl Trainer<'_> {
         while state.epochs_done < self.config.epochs && !state.stopped_early {
             let epoch = state.epochs_done + 1;
             let started = Instant::now();
-            let (trained, losses) =
-                match self.train_epoch(network, &mut optim, &state, &autodiff, &checkpoints, &mut steps)? {
-                    EpochEnd::Done(network, losses) => (network, losses),
-                    EpochEnd::Stopped(network, partial, signal) => {
-                        let batch = partial.batches_done;
-                        state.partial = Some(partial);
-                        checkpoints.save(&state, &network, best.as_ref(), &optim)?;
-                        return Err(stopped(signal, epoch, Some(batch), &checkpoints));
-                    }
-                };
-            network = trained;
+            let losses = match self.train_epoch(&mut model, &state, &autodiff, &checkpoints, &mut steps)? {
+                EpochEnd::Done(losses) => losses,
+                EpochEnd::Stopped(partial, signal) => {
+                    let batch = partial.batches_done;
+                    state.partial = Some(partial);
+                    checkpoints.save(&state, &model, best.as_ref(), &self.device)?;
+                    return Err(stopped(signal, epoch, Some(batch), &checkpoints));
+                }
+            };
+            let network = model.network(&self.device)?;
             if let Some(hook) = self.hook {
                 hook.after_epoch(&network);
             }
@@ -672,7 +768,7 @@ impl Trainer<'_> {
                     state.stopped_early = true;
                 }
             }
-            checkpoints.save(&state, &network, best.as_ref(), &optim)?;
+            checkpoints.save(&state, &model, best.as_ref(), &self.device)?;
             if let Some(signal) = self.stop.and_then(StopRequest::requested) {
                 return Err(stopped(signal, epoch, None, &checkpoints));
             }
@@ -685,11 +781,7 @@ impl Trainer<'_> {
         Ok(TrainResult { network: best.valid(), state, kept_epoch, steps })
     }
 
-    fn load_checkpoint(
-        &self,
-        dir: &Path,
-        device: &Device,
-    ) -> Result<(Network, Option<Network>, ModuleOptimizer, TrainState)> {
+    fn load_checkpoint(&self, dir: &Path, device: &Device) -> Result<(Model, Option<Network>, TrainState)> {
         let state_path = dir.join("state.json");
         let text = std::fs::read_to_string(&state_path).with_path(&state_path)?;
         let state: TrainState = serde_json::from_str(&text)
@@ -743,20 +835,16 @@ impl Trainer<'_> {
         // A checkpoint within the first epoch has no kept network yet.
         let best = if dir.join("best.bpk").exists() { Some(load("best.bpk")?.valid()) } else { None };
         let network = load("model.bpk")?;
-        let optim_path = dir.join("optim.bpk");
-        let optim = self
-            .optimizer()
-            .load(&optim_path)
-            .map_err(|e| Error::in_file(&optim_path, format!("cannot read optimizer state: {e}")))?;
-        Ok((network, best, optim, state))
+        let optim_file = if state.backend == BURN { "optim.bpk" } else { "optim.safetensors" };
+        let model = self.model_from(network, &state.backend, Some(&dir.join(optim_file)))?;
+        Ok((model, best, state))
     }
 
     /// One pass over the training rows (epoch `state.epochs_done + 1`); returns the network and
     /// mean [total, hard, soft].
     fn train_epoch(
         &self,
-        mut network: Network,
-        optim: &mut ModuleOptimizer,
+        model: &mut Model,
         state: &TrainState,
         autodiff: &Device,
         checkpoints: &Checkpoints,
@@ -774,7 +862,7 @@ impl Trainer<'_> {
         SeededRng::new(self.config.seed, epoch as u64).shuffle(&mut order);
         let seed = epoch_seed(self.config.seed, epoch);
         autodiff.seed(seed);
-        if let Some(stream) = network.dropout_stream() {
+        if let Some(stream) = model.dropout_stream() {
             stream.reseed(seed);
         }
         let batches = n.div_ceil(self.config.batch_size);
@@ -786,7 +874,7 @@ impl Trainer<'_> {
         let (skip, earlier_seconds) = match &state.partial {
             Some(p) => {
                 sums = p.sums;
-                if let Some(stream) = network.dropout_stream() {
+                if let Some(stream) = model.dropout_stream() {
                     stream.set_position(p.dropout_position);
                 }
                 bar.advance(p.batches_done as u64);
@@ -797,31 +885,6 @@ impl Trainer<'_> {
         let mut last_finite =
             state.history.last().map(|r| format!("{:.6}, the mean of epoch {}", r.train_loss, r.epoch));
         for (b, rows) in order.chunks(self.config.batch_size).enumerate().skip(skip) {
-            let x = gather3(&self.train.x, rows, autodiff);
-            let y = gather2(&self.train.y, rows, autodiff);
-            let teacher = self.teacher.as_ref().map(|t| (gather2(&t.logits, rows, autodiff), t.distillation));
-            let (logits, exit_logits) = match &network {
-                Network::Conv(net) => net.forward_with_exit(x),
-                other => (other.forward(x), None),
-            };
-            let exit_loss = exit_logits.map(|z| training_loss(self.head, z, y.clone(), teacher.clone()).total);
-            let parts = training_loss(self.head, logits, y, teacher);
-            let mut objective = match network.kernel_sum_of_squares() {
-                Some(squares) if self.config.kernel_l2 > 0.0 => {
-                    parts.total.clone() + squares.mul_scalar(self.config.kernel_l2)
-                }
-                _ => parts.total.clone(),
-            };
-            if let (Some(exit), Some(spec)) = (exit_loss, &self.spec.early_exit) {
-                objective = objective + exit.mul_scalar(spec.weight);
-            }
-            if let Some(penalty) = self.hook.and_then(|h| h.penalty(&network)) {
-                objective = objective + penalty;
-            }
-            let mut total = objective.clone().into_scalar::<f32>() as f64;
-            if self.diverge_at_epoch.is_some_and(|e| epoch >= e) {
-                total = f64::NAN;
-            }
             // Divergence stops training with the place and the last finite loss named.
             let diverged = |what: String| -> Result<EpochEnd> {
                 bar.finish();
@@ -832,12 +895,26 @@ impl Trainer<'_> {
                     checkpoints.kept_message()?
                 )))
             };
-            if !total.is_finite() {
-                return diverged(format!("training loss became {total}"));
+            if self.diverge_at_epoch.is_some_and(|e| epoch >= e) {
+                return diverged("training loss became NaN".to_owned());
             }
+            let outcome = match model {
+                Model::Burn(network, optim) => self.burn_step(network, optim, rows, lr, autodiff),
+                Model::Learner(learner) => {
+                    let teacher = self.teacher.as_ref().map(|t| (&t.logits, t.distillation));
+                    let batch = Batch { x: &self.train.x, y: &self.train.y, teacher, rows };
+                    learner.step(&batch, lr)
+                }
+            };
+            let BatchLosses { total, hard, soft } = match outcome {
+                Ok(losses) => losses,
+                Err(Diverged::Loss(total)) => return diverged(format!("training loss became {total}")),
+                Err(Diverged::Gradient { parameter, loss }) => {
+                    return diverged(format!("the gradient of {parameter} became non-finite (loss {loss:.6})"));
+                }
+            };
+            last_finite = Some(format!("{total:.6} at epoch {epoch}, batch {}", b + 1));
             let weight = rows.len() as f64;
-            let hard = parts.hard.clone().into_scalar::<f32>() as f64;
-            let soft = parts.soft.map(|s| s.into_scalar::<f32>() as f64).unwrap_or(f64::NAN);
             sums[0] += total * weight;
             sums[1] += hard * weight;
             sums[2] += soft * weight;
@@ -852,19 +929,6 @@ impl Trainer<'_> {
                     rows: rows.to_vec(),
                 });
             }
-            let mut grads = GradientsParams::from_grads(objective.backward(), &network);
-            if let Some(name) = crate::finite::non_finite_gradient(&network, &grads) {
-                return diverged(format!("the gradient of {name} became non-finite (loss {total:.6})"));
-            }
-            last_finite = Some(format!("{total:.6} at epoch {epoch}, batch {}", b + 1));
-            if self.config.optimizer == Optimizer::PathSgd {
-                let scales = crate::path_sgd::path_scales(&self.spec, &network).expect("checked before training");
-                grads = crate::path_sgd::precondition(&scales, grads);
-            }
-            network = optim.step(lr, network, grads);
-            if let Some(hook) = self.hook {
-                network = hook.after_step(network);
-            }
             let seen = (b * self.config.batch_size + rows.len()) as f64;
             bar.message(format!("loss {:.4}{last_validation}", sums[0] / seen));
             bar.advance(1);
@@ -872,14 +936,66 @@ impl Trainer<'_> {
                 && b + 1 < batches
             {
                 bar.finish();
-                let dropout_position = network.dropout_stream().map_or(0, |s| s.position());
+                let dropout_position = model.dropout_stream().map_or(0, |s| s.position());
                 let seconds = earlier_seconds + started.elapsed().as_secs_f64();
                 let partial = PartialEpoch { batches_done: b + 1, sums, dropout_position, seconds };
-                return Ok(EpochEnd::Stopped(network, partial, signal));
+                return Ok(EpochEnd::Stopped(partial, signal));
             }
         }
         bar.finish();
-        Ok(EpochEnd::Done(network, sums.map(|s| s / n as f64)))
+        Ok(EpochEnd::Done(sums.map(|s| s / n as f64)))
+    }
+
+    /// One step on burn: forward, loss, autodiff backward and the optimiser, in place.
+    fn burn_step(
+        &self,
+        network: &mut Network,
+        optim: &mut ModuleOptimizer,
+        rows: &[usize],
+        lr: f64,
+        autodiff: &Device,
+    ) -> std::result::Result<BatchLosses, Diverged> {
+        let x = gather3(&self.train.x, rows, autodiff);
+        let y = gather2(&self.train.y, rows, autodiff);
+        let teacher = self.teacher.as_ref().map(|t| (gather2(&t.logits, rows, autodiff), t.distillation));
+        let (logits, exit_logits) = match &*network {
+            Network::Conv(net) => net.forward_with_exit(x),
+            other => (other.forward(x), None),
+        };
+        let exit_loss = exit_logits.map(|z| training_loss(self.head, z, y.clone(), teacher.clone()).total);
+        let parts = training_loss(self.head, logits, y, teacher);
+        let mut objective = match network.kernel_sum_of_squares() {
+            Some(squares) if self.config.kernel_l2 > 0.0 => {
+                parts.total.clone() + squares.mul_scalar(self.config.kernel_l2)
+            }
+            _ => parts.total.clone(),
+        };
+        if let (Some(exit), Some(spec)) = (exit_loss, &self.spec.early_exit) {
+            objective = objective + exit.mul_scalar(spec.weight);
+        }
+        if let Some(penalty) = self.hook.and_then(|h| h.penalty(network)) {
+            objective = objective + penalty;
+        }
+        let total = objective.clone().into_scalar::<f32>() as f64;
+        if !total.is_finite() {
+            return Err(Diverged::Loss(total));
+        }
+        let hard = parts.hard.into_scalar::<f32>() as f64;
+        let soft = parts.soft.map(|s| s.into_scalar::<f32>() as f64).unwrap_or(f64::NAN);
+        let mut grads = GradientsParams::from_grads(objective.backward(), &*network);
+        if let Some(parameter) = crate::finite::non_finite_gradient(network, &grads) {
+            return Err(Diverged::Gradient { parameter, loss: total });
+        }
+        if self.config.optimizer == Optimizer::PathSgd {
+            let scales = crate::path_sgd::path_scales(&self.spec, network).expect("checked before training");
+            grads = crate::path_sgd::precondition(&scales, grads);
+        }
+        let mut stepped = optim.step(lr, network.clone(), grads);
+        if let Some(hook) = self.hook {
+            stepped = hook.after_step(stepped);
+        }
+        *network = stepped;
+        Ok(BatchLosses { total, hard, soft })
     }
 
     /// Hard loss, macro AUROC and macro AUPR on the validation split.

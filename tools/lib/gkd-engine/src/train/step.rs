@@ -1,0 +1,647 @@
+//! The forward pass in training mode and the backward pass to every parameter, over one
+//! mini-batch.
+//!
+//! Layout as in inference (crate::pass): activations are position-major (rows, positions,
+//! channels), each row's 'same' padding stored as zero positions, and a convolution over a chunk
+//! of rows is one GEMM reading its input in place. Training adds:
+//! - BatchNorm with the batch's statistics (biased variance in the output, the running
+//!   statistics updated as the model's settings say); its backward needs Σ dy and Σ dy·x̂ per
+//!   channel over the batch;
+//! - dropout masks from the network's seeded stream, drawn in the order and shape burn's layers
+//!   draw them (row-major over (rows, channels, positions)) and stored position-major;
+//! - weight gradients: dW = X_colᵀ · dZ per convolution, X_col read in place again (a
+//!   scatter-add of dZ rows on one-hot input for the first layer), and dW = Xᵀ · dY per dense
+//!   layer.
+//!
+//! A batch is cut into chunks of a size that depends on the batch size only; sums over the batch
+//! (statistics, gradients) add the chunks' partial sums in chunk order, so a step gives the same
+//! bytes whatever the thread count.
+
+use gkd_nn::layers::{Activation, DropoutStream};
+use rayon::prelude::*;
+
+use super::net::{Conv, Dense, Net, Norm};
+use crate::matmul::{MatRef, matmul};
+use crate::pass::{Column, GatherShape, activate, classify_columns, gather_conv, resize};
+
+/// Rows per parallel chunk of a batch of `rows` rows (a function of the batch size alone).
+fn chunk_rows(rows: usize) -> usize {
+    rows.div_ceil(8).max(1)
+}
+
+/// What a convolution block keeps from the forward pass for the backward pass.
+#[derive(Debug, Default)]
+pub(crate) struct ConvTape {
+    /// GEMM rows (rows · padded, cout): the convolution's output, x̂ under BatchNorm.
+    z: Vec<f32>,
+    /// (rows, conv positions, cout) after the activation, before dropout.
+    act: Vec<f32>,
+    /// The dropout mask, position-major over the tensor it applies to; empty without dropout.
+    mask: Vec<f32>,
+    /// Per pooled value, its position within the pool window.
+    argmax: Vec<u32>,
+    /// Per channel, 1/√(σ² + ε) of the batch.
+    invstd: Vec<f32>,
+    /// How the first layer reads each padded input position (one-hot input).
+    columns: Vec<Column>,
+}
+
+/// What a dense layer keeps.
+#[derive(Debug, Default)]
+pub(crate) struct DenseTape {
+    /// Its input (rows, inputs).
+    input: Vec<f32>,
+    /// x̂ under BatchNorm (rows, outputs).
+    xhat: Vec<f32>,
+    /// After the ReLU, before dropout.
+    act: Vec<f32>,
+    /// The dropout mask (rows, outputs); empty without dropout.
+    mask: Vec<f32>,
+    /// Per unit, 1/√(σ² + ε) of the batch.
+    invstd: Vec<f32>,
+}
+
+/// The buffers of one step, kept from step to step.
+#[derive(Debug, Default)]
+pub(crate) struct Tape {
+    /// Per convolution block its padded input; the last holds the last block's pooled output.
+    inputs: Vec<Vec<f32>>,
+    convs: Vec<ConvTape>,
+    /// Under a global max: where each feature came from.
+    feature_argmax: Vec<u32>,
+    /// The reduction's dropout mask, in the engine's feature order.
+    reduce_mask: Vec<f32>,
+    dense: Vec<DenseTape>,
+}
+
+/// Batch statistics of one BatchNorm: per channel the mean and biased variance of `count`
+/// values, and the running statistics moved towards them.
+fn batch_statistics(norm: &Norm, sums: &[f64], count: f64, stats: &mut [f32], invstd: &mut Vec<f32>) -> Vec<f32> {
+    let channels = sums.len() / 2;
+    let m = norm.spec.momentum;
+    let unbiased = norm.spec.running_variance == gkd_nn::norm::RunningVariance::Unbiased && count > 1.0;
+    let mut means = vec![0f32; channels];
+    invstd.clear();
+    for f in 0..channels {
+        let mean = sums[f] / count;
+        let var = (sums[channels + f] / count - mean * mean).max(0.0);
+        let running_var = if unbiased { var * count / (count - 1.0) } else { var };
+        let (rm, rv) = (norm.mean.start + f, norm.var.start + f);
+        stats[rm] = ((1.0 - m) * stats[rm] as f64 + m * mean) as f32;
+        stats[rv] = ((1.0 - m) * stats[rv] as f64 + m * running_var) as f32;
+        means[f] = mean as f32;
+        invstd.push((1.0 / (var + norm.spec.epsilon).sqrt()) as f32);
+    }
+    means
+}
+
+/// Add per-chunk partial sums in chunk order.
+fn add_in_order(partials: Vec<Vec<f64>>, len: usize) -> Vec<f64> {
+    partials.into_iter().fold(vec![0.0; len], |mut acc, p| {
+        acc.iter_mut().zip(&p).for_each(|(a, b)| *a += b);
+        acc
+    })
+}
+
+/// A dropout mask for a tensor of `rows × channels × positions` drawn in burn's order
+/// (row-major over (rows, channels, positions)), returned position-major.
+fn position_major_mask(stream: &DropoutStream, prob: f64, rows: usize, channels: usize, positions: usize) -> Vec<f32> {
+    let drawn = stream.mask(rows * channels * positions, prob);
+    let mut out = vec![0f32; drawn.len()];
+    let width = channels * positions;
+    out.par_chunks_mut(width.max(1)).zip(drawn.par_chunks(width.max(1))).for_each(|(out, drawn)| {
+        for c in 0..channels {
+            for p in 0..positions {
+                out[p * channels + c] = drawn[c * positions + p];
+            }
+        }
+    });
+    out
+}
+
+/// Training-mode forward pass of `rows` rows of `x` (rows, channels, positions); updates the
+/// BatchNorm running statistics in `stats` and returns the logits (rows × classes).
+pub(crate) fn forward(
+    net: &Net,
+    params: &[f32],
+    stats: &mut [f32],
+    x: &[f32],
+    rows: usize,
+    stream: &DropoutStream,
+    tape: &mut Tape,
+) -> Vec<f32> {
+    let blocks = net.convs.len();
+    tape.inputs.resize_with(blocks + 1, Vec::new);
+    tape.convs.resize_with(blocks, ConvTape::default);
+    tape.dense.resize_with(net.dense.len(), DenseTape::default);
+    load_input(net, x, rows, &mut tape.inputs[0]);
+    for (i, conv) in net.convs.iter().enumerate() {
+        let next_pad = net.convs.get(i + 1).map_or((0, 0), |n| (n.pad_left, n.pad_right));
+        let (done, rest) = tape.inputs.split_at_mut(i + 1);
+        let one_hot = i == 0 && net.one_hot;
+        conv_forward(conv, one_hot, params, stats, &done[i], &mut rest[0], next_pad, rows, stream, &mut tape.convs[i]);
+    }
+    // The reduction: the last block's pooled output is (rows, positions, channels), already flat.
+    let last = net.convs.last().expect("a convolution block");
+    let (c, l) = (last.cout, last.pooled());
+    let pooled = &tape.inputs[blocks];
+    let mut features = if net.global_max {
+        let mut features = vec![0f32; rows * c];
+        tape.feature_argmax.clear();
+        tape.feature_argmax.resize(rows * c, 0);
+        for r in 0..rows {
+            for ch in 0..c {
+                let (mut best, mut at) = (f32::NEG_INFINITY, 0u32);
+                for p in 0..l {
+                    let v = pooled[(r * l + p) * c + ch];
+                    if v > best {
+                        (best, at) = (v, p as u32);
+                    }
+                }
+                features[r * c + ch] = best;
+                tape.feature_argmax[r * c + ch] = at;
+            }
+        }
+        features
+    } else {
+        pooled[..rows * c * l].to_vec()
+    };
+    tape.reduce_mask.clear();
+    if net.reduce_dropout > 0.0 {
+        // burn draws over (rows, features) with a flatten's features channel-major.
+        tape.reduce_mask = if net.global_max {
+            stream.mask(rows * c, net.reduce_dropout)
+        } else {
+            position_major_mask(stream, net.reduce_dropout, rows, c, l)
+        };
+        features.iter_mut().zip(&tape.reduce_mask).for_each(|(v, m)| *v *= m);
+    }
+    for (dense, t) in net.dense.iter().zip(tape.dense.iter_mut()) {
+        features = dense_forward(dense, params, stats, features, rows, stream, t);
+    }
+    features
+}
+
+/// The first block's padded, position-major input from (rows, channels, positions).
+fn load_input(net: &Net, x: &[f32], rows: usize, input: &mut Vec<f32>) {
+    let (c0, l0) = (net.channels, net.length);
+    let first = &net.convs[0];
+    let (pl, lp) = (first.pad_left, first.padded());
+    resize(input, rows * lp * c0);
+    input.par_chunks_mut(lp * c0).zip(x.par_chunks(c0 * l0)).for_each(|(to, from)| {
+        for c in 0..c0 {
+            for (p, v) in from[c * l0..(c + 1) * l0].iter().enumerate() {
+                to[(pl + p) * c0 + c] = *v;
+            }
+        }
+    });
+}
+
+#[allow(clippy::too_many_arguments)]
+fn conv_forward(
+    conv: &Conv,
+    one_hot: bool,
+    params: &[f32],
+    stats: &mut [f32],
+    input: &[f32],
+    next: &mut Vec<f32>,
+    next_pad: (usize, usize),
+    rows: usize,
+    stream: &DropoutStream,
+    t: &mut ConvTape,
+) {
+    let (lp, lc, lq, cin, cout, k) =
+        (conv.padded(), conv.conv_length(), conv.pooled(), conv.cin, conv.cout, conv.kernel);
+    let per = chunk_rows(rows);
+    let weight = &params[conv.weight.clone()];
+    resize(&mut t.z, rows * lp * cout);
+    if one_hot {
+        classify_columns(input, &mut t.columns);
+    }
+    let columns = &t.columns;
+    // The convolution, one GEMM (or gather-add) per chunk of rows.
+    t.z.par_chunks_mut(per * lp * cout).zip(input.par_chunks(per * lp * cin)).enumerate().for_each(|(c, (z, x))| {
+        let n = z.len() / (lp * cout);
+        if one_hot {
+            let shape = GatherShape { cout, kernel: k, padded: lp, outputs: lc, rows: n };
+            gather_conv(weight, shape, x, &columns[c * per * lp..][..n * lp], z);
+        } else {
+            let m = n * lp + 1 - k;
+            matmul(&mut z[..m * cout], MatRef::strided(x, m, k * cin, cin), MatRef::dense(weight, k * cin, cout));
+        }
+    });
+    // BatchNorm's batch statistics (per row in f32, across rows in f64).
+    let means = conv.norm.as_ref().map(|norm| {
+        let partials: Vec<Vec<f64>> =
+            t.z.par_chunks(per * lp * cout)
+                .map(|z| {
+                    let mut sums = vec![0f64; 2 * cout];
+                    let (mut s, mut q) = (vec![0f32; cout], vec![0f32; cout]);
+                    for r in 0..z.len() / (lp * cout) {
+                        s.fill(0.0);
+                        q.fill(0.0);
+                        for l in 0..lc {
+                            let row = &z[(r * lp + l) * cout..][..cout];
+                            for f in 0..cout {
+                                s[f] += row[f];
+                                q[f] += row[f] * row[f];
+                            }
+                        }
+                        for f in 0..cout {
+                            sums[f] += s[f] as f64;
+                            sums[cout + f] += q[f] as f64;
+                        }
+                    }
+                    sums
+                })
+                .collect();
+        let sums = add_in_order(partials, 2 * cout);
+        batch_statistics(norm, &sums, (rows * lc) as f64, stats, &mut t.invstd)
+    });
+    let dropped = if conv.dropout_after_pool { lq } else { lc };
+    t.mask =
+        if conv.dropout > 0.0 { position_major_mask(stream, conv.dropout, rows, cout, dropped) } else { Vec::new() };
+    // Normalise, activate, drop out and pool into the next block's padded input.
+    let nl = lq + next_pad.0 + next_pad.1;
+    resize(next, rows * nl * cout);
+    resize(&mut t.act, rows * lc * cout);
+    t.argmax.clear();
+    t.argmax.resize(rows * lq * cout, 0);
+    let (scale, shift): (Vec<f32>, Vec<f32>) = match (&conv.norm, &conv.bias) {
+        (Some(norm), _) => (params[norm.gamma.clone()].to_vec(), params[norm.beta.clone()].to_vec()),
+        (None, Some(bias)) => (vec![1.0; cout], params[bias.clone()].to_vec()),
+        (None, None) => (vec![1.0; cout], vec![0.0; cout]),
+    };
+    let (invstd, mask, activation, pool) = (&t.invstd, &t.mask, conv.activation, conv.pool);
+    let drop_before = !mask.is_empty() && !conv.dropout_after_pool;
+    let drop_after = !mask.is_empty() && conv.dropout_after_pool;
+    t.z.par_chunks_mut(per * lp * cout)
+        .zip(t.act.par_chunks_mut(per * lc * cout))
+        .zip(next.par_chunks_mut(per * nl * cout))
+        .zip(t.argmax.par_chunks_mut(per * lq * cout))
+        .enumerate()
+        .for_each(|(c, (((z, act), next), argmax))| {
+            let mut window = vec![0f32; cout];
+            for r in 0..act.len() / (lc * cout) {
+                let row = c * per + r;
+                for l in 0..lc {
+                    let zr = &mut z[(r * lp + l) * cout..][..cout];
+                    let ar = &mut act[(r * lc + l) * cout..][..cout];
+                    for f in 0..cout {
+                        let y = match &means {
+                            Some(mean) => {
+                                let xhat = (zr[f] - mean[f]) * invstd[f];
+                                zr[f] = xhat;
+                                xhat * scale[f] + shift[f]
+                            }
+                            None => zr[f] + shift[f],
+                        };
+                        ar[f] = activate(activation, y);
+                    }
+                }
+                for q in 0..lq {
+                    let out = &mut next[(r * nl + next_pad.0 + q) * cout..][..cout];
+                    let at = &mut argmax[(r * lq + q) * cout..][..cout];
+                    out.fill(f32::NEG_INFINITY);
+                    for j in 0..pool {
+                        let l = q * pool + j;
+                        let a = &act[(r * lc + l) * cout..][..cout];
+                        if drop_before {
+                            let m = &mask[(row * lc + l) * cout..][..cout];
+                            window.iter_mut().zip(a).zip(m).for_each(|((w, a), m)| *w = a * m);
+                        } else {
+                            window.copy_from_slice(a);
+                        }
+                        for f in 0..cout {
+                            if window[f] > out[f] {
+                                (out[f], at[f]) = (window[f], j as u32);
+                            }
+                        }
+                    }
+                    if drop_after {
+                        let m = &mask[(row * lq + q) * cout..][..cout];
+                        out.iter_mut().zip(m).for_each(|(o, m)| *o *= m);
+                    }
+                }
+            }
+        });
+}
+
+/// linear → (BatchNorm) → ReLU → (dropout), or the output layer's linear map.
+fn dense_forward(
+    dense: &Dense,
+    params: &[f32],
+    stats: &mut [f32],
+    input: Vec<f32>,
+    rows: usize,
+    stream: &DropoutStream,
+    t: &mut DenseTape,
+) -> Vec<f32> {
+    let (inputs, outputs) = (dense.inputs, dense.outputs);
+    let mut y = vec![0f32; rows * outputs];
+    matmul(&mut y, MatRef::dense(&input, rows, inputs), MatRef::dense(&params[dense.weight.clone()], inputs, outputs));
+    t.input = input;
+    if let Some(bias) = &dense.bias {
+        let b = &params[bias.clone()];
+        y.chunks_mut(outputs).for_each(|row| row.iter_mut().zip(b).for_each(|(v, b)| *v += b));
+    }
+    if !dense.relu {
+        return y;
+    }
+    if let Some(norm) = &dense.norm {
+        let mut sums = vec![0f64; 2 * outputs];
+        for row in y.chunks(outputs) {
+            for (f, v) in row.iter().enumerate() {
+                sums[f] += *v as f64;
+                sums[outputs + f] += (*v as f64) * (*v as f64);
+            }
+        }
+        let mean = batch_statistics(norm, &sums, rows as f64, stats, &mut t.invstd);
+        let (gamma, beta) = (&params[norm.gamma.clone()], &params[norm.beta.clone()]);
+        for row in y.chunks_mut(outputs) {
+            for f in 0..outputs {
+                row[f] = (row[f] - mean[f]) * t.invstd[f];
+            }
+        }
+        t.xhat.clone_from(&y);
+        for row in y.chunks_mut(outputs) {
+            for f in 0..outputs {
+                row[f] = row[f] * gamma[f] + beta[f];
+            }
+        }
+    }
+    y.iter_mut().for_each(|v| *v = v.max(0.0));
+    t.act.clone_from(&y);
+    t.mask = if dense.dropout > 0.0 { stream.mask(rows * outputs, dense.dropout) } else { Vec::new() };
+    y.iter_mut().zip(&t.mask).for_each(|(v, m)| *v *= m);
+    y
+}
+
+/// BatchNorm's backward over `count` values per channel: given Σ g and Σ g·x̂, the gradient
+/// γ/σ · (g − Σg/count − x̂ · Σg·x̂/count) of one value.
+#[inline]
+fn norm_input_gradient(g: f32, xhat: f32, gamma_invstd: f32, mean_g: f32, mean_gx: f32) -> f32 {
+    gamma_invstd * (g - mean_g - xhat * mean_gx)
+}
+
+/// The gradients of every parameter into `grads`, given d loss / d logits, after [`forward`]
+/// on the same rows.
+pub(crate) fn backward(net: &Net, params: &[f32], tape: &Tape, rows: usize, dlogits: &[f32], grads: &mut [f32]) {
+    let mut g = dlogits.to_vec();
+    for (dense, t) in net.dense.iter().zip(&tape.dense).rev() {
+        g = dense_backward(dense, params, t, rows, g, grads);
+    }
+    g.iter_mut().zip(&tape.reduce_mask).for_each(|(g, m)| *g *= m);
+    let last = net.convs.last().expect("a convolution block");
+    let (c, l) = (last.cout, last.pooled());
+    if net.global_max {
+        let mut pooled = vec![0f32; rows * l * c];
+        for r in 0..rows {
+            for ch in 0..c {
+                let p = tape.feature_argmax[r * c + ch] as usize;
+                pooled[(r * l + p) * c + ch] = g[r * c + ch];
+            }
+        }
+        g = pooled;
+    }
+    for (i, conv) in net.convs.iter().enumerate().rev() {
+        let one_hot = i == 0 && net.one_hot;
+        g = conv_backward(conv, one_hot, params, &tape.convs[i], &tape.inputs[i], &g, rows, grads, i > 0);
+    }
+}
+
+fn dense_backward(
+    dense: &Dense,
+    params: &[f32],
+    t: &DenseTape,
+    rows: usize,
+    mut g: Vec<f32>,
+    grads: &mut [f32],
+) -> Vec<f32> {
+    let (inputs, outputs) = (dense.inputs, dense.outputs);
+    if dense.relu {
+        g.iter_mut().zip(&t.mask).for_each(|(g, m)| *g *= m);
+        g.iter_mut().zip(&t.act).for_each(|(g, a)| *g = if *a > 0.0 { *g } else { 0.0 });
+    }
+    let mut sums = vec![0f64; 2 * outputs];
+    for (r, row) in g.chunks(outputs).enumerate() {
+        for f in 0..outputs {
+            sums[f] += row[f] as f64;
+            if dense.norm.is_some() {
+                sums[outputs + f] += (row[f] * t.xhat[r * outputs + f]) as f64;
+            }
+        }
+    }
+    match (&dense.norm, &dense.bias) {
+        (Some(norm), _) => {
+            for f in 0..outputs {
+                grads[norm.beta.start + f] = sums[f] as f32;
+                grads[norm.gamma.start + f] = sums[outputs + f] as f32;
+            }
+            let gamma = &params[norm.gamma.clone()];
+            let n = rows as f64;
+            for (r, row) in g.chunks_mut(outputs).enumerate() {
+                for f in 0..outputs {
+                    let (mean_g, mean_gx) = ((sums[f] / n) as f32, (sums[outputs + f] / n) as f32);
+                    row[f] =
+                        norm_input_gradient(row[f], t.xhat[r * outputs + f], gamma[f] * t.invstd[f], mean_g, mean_gx);
+                }
+            }
+        }
+        (None, Some(bias)) => {
+            for f in 0..outputs {
+                grads[bias.start + f] = sums[f] as f32;
+            }
+        }
+        (None, None) => {}
+    }
+    matmul(
+        &mut grads[dense.weight.clone()],
+        MatRef::transpose_of(&t.input, rows, inputs),
+        MatRef::dense(&g, rows, outputs),
+    );
+    let mut below = vec![0f32; rows * inputs];
+    matmul(
+        &mut below,
+        MatRef::dense(&g, rows, outputs),
+        MatRef::transpose_of(&params[dense.weight.clone()], inputs, outputs),
+    );
+    below
+}
+
+/// The backward pass of one convolution block from the gradient of its pooled output
+/// (rows, pooled positions, cout); returns the gradient of its unpadded input when asked.
+#[allow(clippy::too_many_arguments)]
+fn conv_backward(
+    conv: &Conv,
+    one_hot: bool,
+    params: &[f32],
+    t: &ConvTape,
+    input: &[f32],
+    g_out: &[f32],
+    rows: usize,
+    grads: &mut [f32],
+    input_gradient: bool,
+) -> Vec<f32> {
+    let (lp, lc, lq, cin, cout, k) =
+        (conv.padded(), conv.conv_length(), conv.pooled(), conv.cin, conv.cout, conv.kernel);
+    let per = chunk_rows(rows);
+    let (mask, pool) = (&t.mask, conv.pool);
+    let drop_before = !mask.is_empty() && !conv.dropout_after_pool;
+    let drop_after = !mask.is_empty() && conv.dropout_after_pool;
+    // dZ in GEMM rows: through dropout, the pool's argmax and the activation's slope; rows that
+    // straddle two input rows stay 0.
+    let mut dz = vec![0f32; rows * lp * cout];
+    let partials: Vec<Vec<f64>> = dz
+        .par_chunks_mut(per * lp * cout)
+        .enumerate()
+        .map(|(c, dz)| {
+            let mut sums = vec![0f64; 2 * cout];
+            for r in 0..dz.len() / (lp * cout) {
+                let row = c * per + r;
+                for q in 0..lq {
+                    for f in 0..cout {
+                        let at = (row * lq + q) * cout + f;
+                        let mut g = g_out[at];
+                        if drop_after {
+                            g *= mask[at];
+                        }
+                        let l = q * pool + t.argmax[at] as usize;
+                        if drop_before {
+                            g *= mask[(row * lc + l) * cout + f];
+                        }
+                        let a = t.act[(row * lc + l) * cout + f];
+                        let slope = match conv.activation {
+                            Activation::Relu => (a > 0.0) as u8 as f32,
+                            Activation::Exponential => a,
+                            Activation::Identity => 1.0,
+                        };
+                        dz[(r * lp + l) * cout + f] = g * slope;
+                    }
+                }
+                for l in 0..lc {
+                    let at = (r * lp + l) * cout;
+                    for f in 0..cout {
+                        let g = dz[at + f];
+                        sums[f] += g as f64;
+                        if conv.norm.is_some() {
+                            sums[cout + f] += (g * t.z[(c * per * lp) * cout + at + f]) as f64;
+                        }
+                    }
+                }
+            }
+            sums
+        })
+        .collect();
+    let sums = add_in_order(partials, 2 * cout);
+    match (&conv.norm, &conv.bias) {
+        (Some(norm), _) => {
+            for f in 0..cout {
+                grads[norm.beta.start + f] = sums[f] as f32;
+                grads[norm.gamma.start + f] = sums[cout + f] as f32;
+            }
+            let n = (rows * lc) as f64;
+            let gamma = &params[norm.gamma.clone()];
+            let scale: Vec<f32> = (0..cout).map(|f| gamma[f] * t.invstd[f]).collect();
+            let mean_g: Vec<f32> = (0..cout).map(|f| (sums[f] / n) as f32).collect();
+            let mean_gx: Vec<f32> = (0..cout).map(|f| (sums[cout + f] / n) as f32).collect();
+            dz.par_chunks_mut(per * lp * cout).zip(t.z.par_chunks(per * lp * cout)).for_each(|(dz, xhat)| {
+                for r in 0..dz.len() / (lp * cout) {
+                    for l in 0..lc {
+                        let at = (r * lp + l) * cout;
+                        for f in 0..cout {
+                            dz[at + f] = norm_input_gradient(dz[at + f], xhat[at + f], scale[f], mean_g[f], mean_gx[f]);
+                        }
+                    }
+                }
+            });
+        }
+        (None, Some(bias)) => {
+            for f in 0..cout {
+                grads[bias.start + f] = sums[f] as f32;
+            }
+        }
+        (None, None) => {}
+    }
+    // dW = X_colᵀ · dZ per chunk, added in chunk order.
+    let width = k * cin * cout;
+    let columns = &t.columns;
+    let partials: Vec<Vec<f32>> = dz
+        .par_chunks(per * lp * cout)
+        .zip(input.par_chunks(per * lp * cin))
+        .enumerate()
+        .map(|(c, (dz, x))| {
+            let n = dz.len() / (lp * cout);
+            let mut dw = vec![0f32; width];
+            if one_hot {
+                let columns = &columns[c * per * lp..][..n * lp];
+                for r in 0..n {
+                    for l in 0..lc {
+                        let out_row = r * lp + l;
+                        let g = &dz[out_row * cout..][..cout];
+                        for tap in 0..k {
+                            let p = out_row + tap;
+                            match columns[p] {
+                                Column::Base(b) => {
+                                    let w = &mut dw[(tap * 4 + b as usize) * cout..][..cout];
+                                    w.iter_mut().zip(g).for_each(|(w, g)| *w += g);
+                                }
+                                Column::Zero => {}
+                                Column::Mixed => {
+                                    for ch in 0..4 {
+                                        let v = x[p * 4 + ch];
+                                        let w = &mut dw[(tap * 4 + ch) * cout..][..cout];
+                                        w.iter_mut().zip(g).for_each(|(w, g)| *w += v * g);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            } else {
+                let m = n * lp + 1 - k;
+                // X_colᵀ (k·cin × m) read in place: element (i, j) = x[j·cin + i].
+                let x_col_t = MatRef { data: x, rows: k * cin, cols: m, row_stride: cin, transposed: true };
+                matmul(&mut dw, x_col_t, MatRef::dense(&dz[..m * cout], m, cout));
+            }
+            dw
+        })
+        .collect();
+    let dw = &mut grads[conv.weight.clone()];
+    dw.fill(0.0);
+    for partial in partials {
+        dw.iter_mut().zip(&partial).for_each(|(a, b)| *a += b);
+    }
+    if !input_gradient {
+        return Vec::new();
+    }
+    // The input gradient: dZ with k − 1 zero positions around each row, convolved ('valid')
+    // with the flipped kernel, as in inference's backward pass.
+    let weight = &params[conv.weight.clone()];
+    let mut flipped = vec![0f32; width];
+    for tap in 0..k {
+        for ch in 0..cin {
+            for f in 0..cout {
+                flipped[((k - 1 - tap) * cout + f) * cin + ch] = weight[(tap * cin + ch) * cout + f];
+            }
+        }
+    }
+    let span = lc + 2 * (k - 1);
+    let length_in = conv.length_in;
+    let mut g_in = vec![0f32; rows * length_in * cin];
+    g_in.par_chunks_mut(per * length_in * cin).zip(dz.par_chunks(per * lp * cout)).for_each(|(g_in, dz)| {
+        let n = dz.len() / (lp * cout);
+        let mut spread = vec![0f32; n * span * cout];
+        for r in 0..n {
+            spread[(r * span + k - 1) * cout..][..lc * cout].copy_from_slice(&dz[r * lp * cout..][..lc * cout]);
+        }
+        let m = n * span + 1 - k;
+        let mut out = vec![0f32; m * cin];
+        matmul(&mut out, MatRef::strided(&spread, m, k * cout, cout), MatRef::dense(&flipped, k * cout, cin));
+        for r in 0..n {
+            g_in[r * length_in * cin..][..length_in * cin]
+                .copy_from_slice(&out[(r * span + conv.pad_left) * cin..][..length_in * cin]);
+        }
+    });
+    g_in
+}
