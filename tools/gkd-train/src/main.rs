@@ -152,8 +152,9 @@ struct Args {
     /// Compute device.
     #[arg(long, value_parser = choice::<DeviceChoice>(), default_value = "cpu")]
     device: DeviceChoice,
-    /// What computes --teacher models' logits on the CPU: gkd's engine (auto, as gkd-predict)
-    /// or burn. Training itself always runs on burn.
+    /// What trains and computes --teacher models' logits on the CPU: gkd's engine for the
+    /// convolutional models (auto; burn for the recurrent and attention models, Path-SGD and
+    /// early exits) or burn for everything.
     #[arg(long, value_parser = choice::<EngineChoice>(), default_value = "auto")]
     engine: EngineChoice,
     /// With --describe and no --train: input channels [default: 4 for DNA, 5 for histone].
@@ -315,6 +316,8 @@ fn train(args: &Args) -> Result<()> {
             String::new()
         }
     );
+    let on_cpu = !device.is_autodiff() && device == burn::tensor::Device::flex();
+    let engine_trainer = (args.engine == EngineChoice::Auto && on_cpu).then_some(gkd_engine::EngineTrainer);
     let trainer = Trainer {
         spec: spec.clone(),
         head,
@@ -330,7 +333,7 @@ fn train(args: &Args) -> Result<()> {
         // SIGTERM (a scheduler's time limit) or Ctrl-C: finish the batch, checkpoint, exit.
         stop: Some(gkd_cli::graceful_stop()),
         hook: None,
-        learner: None,
+        learner: engine_trainer.as_ref().map(|t| t as &dyn gkd_nn::learner::LearnerFactory),
     };
     let result = trainer.run(args.resume, initial)?;
     let distilled = !args.teacher.is_empty() || !args.soft_targets.is_empty();

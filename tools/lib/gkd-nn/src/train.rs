@@ -680,6 +680,10 @@ impl Trainer<'_> {
                 // initialised parameters have not been used yet would initialise them, shared with
                 // this network, on the plain device, and training could no longer track them.
                 let mut state = self.fresh_state();
+                // burn draws lazily initialised weights at their first use, in the first batch
+                // of epoch 1 after the device is seeded for it: reading them for a learner here
+                // draws them from the same seed, in the same (forward) order.
+                autodiff.seed(epoch_seed(self.config.seed, 1));
                 let model = match self.choose_learner(&network) {
                     Some(learner) => {
                         state.backend = self.learner.map(|f| f.name()).unwrap_or(BURN).to_owned();

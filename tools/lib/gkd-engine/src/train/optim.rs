@@ -144,8 +144,9 @@ impl Optim {
             let view = tensors.tensor(name).map_err(|e| bad(format!("{name}: {e}")))?;
             let values: Vec<f32> =
                 view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-            if view.dtype() != Dtype::F32 || values.len() != n || values.iter().any(|v| !v.is_finite()) {
-                return Err(bad(format!("{name} is not {n} finite float32 values")));
+            // A squared gradient may have overflowed to +inf (its step is then 0); NaN is never valid.
+            if view.dtype() != Dtype::F32 || values.len() != n || values.iter().any(|v| v.is_nan()) {
+                return Err(bad(format!("{name} is not {n} float32 values without NaN")));
             }
             Ok(values)
         };

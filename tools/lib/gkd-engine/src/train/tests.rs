@@ -87,9 +87,12 @@ fn assert_close(what: &str, engine: &[f32], burn: &[f32], tolerance: f32) {
 }
 
 fn compare(arch: Arch, first: Activation, head: Head, classes: usize, distill: bool) {
+    compare_rows(arch, first, head, classes, distill, 24)
+}
+
+fn compare_rows(arch: Arch, first: Activation, head: Head, classes: usize, distill: bool, rows: usize) {
     let one_hot = arch.input_kind() == gkd_nn::arch::InputKind::Sequence;
     let (channels, length) = if one_hot { (4, 200) } else { (5, 100) };
-    let rows = 24;
     let device = Device::flex().autodiff();
     device.seed(3);
     let spec = ModelSpec::new(arch, channels, length, classes, first);
@@ -174,4 +177,9 @@ fn demo_cnn_exponential_softmax_step_equals_burn() {
 #[test]
 fn deepchrome_step_equals_burn() {
     compare(Arch::Deepchrome, Activation::Relu, Head::Sigmoid, 1, false);
+}
+
+#[test]
+fn koo_cnn_deep_exponential_small_batch_step_equals_burn() {
+    compare_rows(Arch::KooCnnDeep, Activation::Exponential, Head::Sigmoid, 12, false, 10);
 }
