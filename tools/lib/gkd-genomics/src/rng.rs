@@ -4,6 +4,13 @@
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 
+/// The bytes of a word slice (u32 has no padding and any byte pattern is a valid u32).
+fn bytemuck_words(words: &mut [u32]) -> &mut [u8] {
+    // SAFETY: the byte slice covers exactly the words' memory, u8 has alignment 1, and every
+    // byte pattern written through it is a valid u32.
+    unsafe { std::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), std::mem::size_of_val(words)) }
+}
+
 /// A reproducible random stream: `(seed, stream)` pairs are independent, so rows can be drawn
 /// in parallel and still give output that does not depend on the thread count.
 #[derive(Debug, Clone)]
@@ -30,6 +37,16 @@ impl SeededRng {
     /// 32 uniformly random bits.
     pub fn next_u32(&mut self) -> u32 {
         self.0.next_u32()
+    }
+
+    /// The next `out.len()` 32-bit words, as that many [`next_u32`](Self::next_u32) calls would
+    /// give them (one bulk read of the stream).
+    pub fn fill_u32(&mut self, out: &mut [u32]) {
+        let bytes: &mut [u8] = bytemuck_words(out);
+        self.0.fill_bytes(bytes);
+        for w in out.iter_mut() {
+            *w = u32::from_le(*w);
+        }
     }
 
     /// Uniform in [0, 1) with 53 random bits.
@@ -97,6 +114,18 @@ impl SeededRng {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bulk_words_are_the_stream_of_single_words() {
+        let mut one = SeededRng::new(5, 3);
+        one.set_position(7);
+        let mut bulk = one.clone();
+        let expected: Vec<u32> = (0..1000).map(|_| one.next_u32()).collect();
+        let mut words = vec![0u32; 1000];
+        bulk.fill_u32(&mut words);
+        assert_eq!(words, expected);
+        assert_eq!(bulk.position(), one.position());
+    }
 
     #[test]
     fn same_seed_same_stream() {

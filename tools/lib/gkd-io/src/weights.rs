@@ -145,7 +145,7 @@ mod tests {
     #[test]
     fn the_first_bad_element_is_named_with_its_index() {
         let mut values = vec![0.5f32; 2 * 3 * 4];
-        values[1 * 12 + 2 * 4 + 3] = f32::NAN; // [1, 2, 3] = element 23
+        values[12 + 2 * 4 + 3] = f32::NAN; // [1, 2, 3] = element 1·12 + 2·4 + 3 = 23
         values[0] = 1.0;
         let bytes = file(&[
             ("b.weight", Dtype::F32, vec![2, 3, 4], f32s(&values)),

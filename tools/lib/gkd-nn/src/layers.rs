@@ -101,20 +101,51 @@ impl DropoutStream {
     /// draws its masks here, so burn and gkd-engine see the same masks. Long masks are drawn in
     /// parallel pieces from the stream's positions (ChaCha seeks), the same values as one pass.
     pub fn mask(&self, n: usize, prob: f64) -> Vec<f32> {
+        let mut mask = Vec::new();
+        self.mask_into(&mut mask, n, prob);
+        mask
+    }
+
+    /// [`mask`](Self::mask) into a buffer kept by the caller.
+    pub fn mask_into(&self, mask: &mut Vec<f32>, n: usize, prob: f64) {
         const PIECE: usize = 1 << 16;
+        mask.resize(n, 0.0);
+        self.draw(mask, PIECE, prob, &|j| j);
+    }
+
+    /// A mask of `rows` rows of `width` values drawn in order (row-major), with the `j`-th value
+    /// of each row stored at `place(j)` within its row (`place` permutes `0..width`): a layer that
+    /// keeps its activations in another layout than burn's gets burn's masks in its own layout.
+    pub fn mask_rows(
+        &self,
+        mask: &mut Vec<f32>,
+        rows: usize,
+        width: usize,
+        prob: f64,
+        place: &(dyn Fn(usize) -> usize + Sync),
+    ) {
+        mask.resize(rows * width, 0.0);
+        self.draw(mask, width, prob, place);
+    }
+
+    /// Fill `out` piece by piece (`piece` values each, the last shorter), each piece from its
+    /// own position of the stream, in parallel; the stream then stands after `out.len()` words.
+    fn draw(&self, out: &mut [f32], piece: usize, prob: f64, place: &(dyn Fn(usize) -> usize + Sync)) {
         let keep = 1.0 - prob;
         let threshold = (keep * 4_294_967_296.0) as u64;
         let scale = (1.0 / keep) as f32;
         let mut rng = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let start = rng.position();
-        let mut mask = vec![0f32; n];
-        mask.par_chunks_mut(PIECE).enumerate().for_each(|(i, piece)| {
+        out.par_chunks_mut(piece.max(1)).enumerate().for_each(|(i, values)| {
             let mut local = rng.clone();
-            local.set_position(start + (i * PIECE) as u128);
-            piece.iter_mut().for_each(|m| *m = if (local.next_u32() as u64) < threshold { scale } else { 0.0 });
+            local.set_position(start + (i * piece) as u128);
+            let mut words = vec![0u32; values.len()];
+            local.fill_u32(&mut words);
+            for (j, w) in words.iter().enumerate() {
+                values[place(j)] = if (*w as u64) < threshold { scale } else { 0.0 };
+            }
         });
-        rng.set_position(start + n as u128);
-        mask
+        rng.set_position(start + out.len() as u128);
     }
 }
 

@@ -306,7 +306,9 @@ fn burn_backend() -> String {
 /// The name of burn's autodiff back end in [`TrainState::backend`].
 pub const BURN: &str = "burn";
 
-/// The network being trained, on burn's autodiff or on a [`BatchLearner`].
+/// The network being trained, on burn's autodiff or on a [`BatchLearner`] (one per run: the
+/// variants' sizes do not matter).
+#[allow(clippy::large_enum_variant)]
 enum Model {
     /// burn: the network on the autodiff device and its optimiser.
     Burn(Network, ModuleOptimizer),

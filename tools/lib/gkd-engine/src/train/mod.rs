@@ -218,7 +218,7 @@ impl BatchLearner for EngineLearner {
         if !total.is_finite() {
             return Err(Diverged::Loss(total));
         }
-        step::backward(&self.net, &self.params, &self.tape, batch.rows.len(), &loss.gradient, &mut self.grads);
+        step::backward(&self.net, &self.params, &mut self.tape, batch.rows.len(), &loss.gradient, &mut self.grads);
         if self.kernel_l2 > 0.0 {
             let twice = (2.0 * self.kernel_l2) as f32;
             for range in &self.net.penalised {

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use super::net::{Conv, Dense, Net, Norm};
 use crate::matmul::{MatRef, matmul};
-use crate::pass::{Column, GatherShape, activate, classify_columns, gather_conv, resize};
+use crate::pass::{Column, GatherShape, classify_columns, gather_conv, resize};
 
 /// Rows per parallel chunk of a batch of `rows` rows (a function of the batch size alone).
 fn chunk_rows(rows: usize) -> usize {
@@ -44,6 +44,23 @@ pub(crate) struct ConvTape {
     invstd: Vec<f32>,
     /// How the first layer reads each padded input position (one-hot input).
     columns: Vec<Column>,
+    /// Backward: dZ in GEMM rows.
+    dz: Vec<f32>,
+    /// Backward: the input gradient handed to the block below.
+    g_in: Vec<f32>,
+    /// Backward: per chunk of rows, its buffers.
+    chunks: Vec<ChunkScratch>,
+}
+
+/// The backward pass's buffers of one chunk of rows.
+#[derive(Debug, Default)]
+struct ChunkScratch {
+    /// dZ spread with zero positions around each row.
+    spread: Vec<f32>,
+    /// The input-gradient GEMM's rows.
+    out: Vec<f32>,
+    /// The chunk's share of dW.
+    dw: Vec<f32>,
 }
 
 /// What a dense layer keeps.
@@ -103,20 +120,16 @@ fn add_in_order(partials: Vec<Vec<f64>>, len: usize) -> Vec<f64> {
     })
 }
 
-/// A dropout mask for a tensor of `rows × channels × positions` drawn in burn's order
-/// (row-major over (rows, channels, positions)), returned position-major.
-fn position_major_mask(stream: &DropoutStream, prob: f64, rows: usize, channels: usize, positions: usize) -> Vec<f32> {
-    let drawn = stream.mask(rows * channels * positions, prob);
-    let mut out = vec![0f32; drawn.len()];
-    let width = channels * positions;
-    out.par_chunks_mut(width.max(1)).zip(drawn.par_chunks(width.max(1))).for_each(|(out, drawn)| {
-        for c in 0..channels {
-            for p in 0..positions {
-                out[p * channels + c] = drawn[c * positions + p];
-            }
-        }
-    });
-    out
+/// A dropout mask for a tensor of `rows × channels × positions`, drawn in burn's order (row-major
+/// over (rows, channels, positions)) and stored position-major.
+fn position_major_mask(
+    stream: &DropoutStream,
+    prob: f64,
+    (rows, channels, positions): (usize, usize, usize),
+    out: &mut Vec<f32>,
+) {
+    let place = |j: usize| (j % positions) * channels + j / positions;
+    stream.mask_rows(out, rows, channels * positions, prob, &place);
 }
 
 /// Training-mode forward pass of `rows` rows of `x` (rows, channels, positions); updates the
@@ -169,11 +182,11 @@ pub(crate) fn forward(
     tape.reduce_mask.clear();
     if net.reduce_dropout > 0.0 {
         // burn draws over (rows, features) with a flatten's features channel-major.
-        tape.reduce_mask = if net.global_max {
-            stream.mask(rows * c, net.reduce_dropout)
+        if net.global_max {
+            stream.mask_into(&mut tape.reduce_mask, rows * c, net.reduce_dropout);
         } else {
-            position_major_mask(stream, net.reduce_dropout, rows, c, l)
-        };
+            position_major_mask(stream, net.reduce_dropout, (rows, c, l), &mut tape.reduce_mask);
+        }
         features.iter_mut().zip(&tape.reduce_mask).for_each(|(v, m)| *v *= m);
     }
     for (dense, t) in net.dense.iter().zip(tape.dense.iter_mut()) {
@@ -259,8 +272,10 @@ fn conv_forward(
         batch_statistics(norm, &sums, (rows * lc) as f64, stats, &mut t.invstd)
     });
     let dropped = if conv.dropout_after_pool { lq } else { lc };
-    t.mask =
-        if conv.dropout > 0.0 { position_major_mask(stream, conv.dropout, rows, cout, dropped) } else { Vec::new() };
+    t.mask.clear();
+    if conv.dropout > 0.0 {
+        position_major_mask(stream, conv.dropout, (rows, cout, dropped), &mut t.mask);
+    }
     // Normalise, activate, drop out and pool into the next block's padded input.
     let nl = lq + next_pad.0 + next_pad.1;
     resize(next, rows * nl * cout);
@@ -287,16 +302,21 @@ fn conv_forward(
                 for l in 0..lc {
                     let zr = &mut z[(r * lp + l) * cout..][..cout];
                     let ar = &mut act[(r * lc + l) * cout..][..cout];
-                    for f in 0..cout {
-                        let y = match &means {
-                            Some(mean) => {
-                                let xhat = (zr[f] - mean[f]) * invstd[f];
-                                zr[f] = xhat;
-                                xhat * scale[f] + shift[f]
+                    match &means {
+                        Some(mean) => {
+                            let per_channel = mean.iter().zip(invstd.iter()).zip(scale.iter().zip(&shift));
+                            for ((zv, av), ((m, is), (sc, sh))) in zr.iter_mut().zip(ar.iter_mut()).zip(per_channel) {
+                                let xhat = (*zv - m) * is;
+                                *zv = xhat;
+                                *av = xhat * sc + sh;
                             }
-                            None => zr[f] + shift[f],
-                        };
-                        ar[f] = activate(activation, y);
+                        }
+                        None => ar.iter_mut().zip(zr.iter()).zip(&shift).for_each(|((a, z), b)| *a = z + b),
+                    }
+                    match activation {
+                        Activation::Relu => ar.iter_mut().for_each(|a| *a = a.max(0.0)),
+                        Activation::Exponential => ar.iter_mut().for_each(|a| *a = a.exp()),
+                        Activation::Identity => {}
                     }
                 }
                 for q in 0..lq {
@@ -312,9 +332,9 @@ fn conv_forward(
                         } else {
                             window.copy_from_slice(a);
                         }
-                        for f in 0..cout {
-                            if window[f] > out[f] {
-                                (out[f], at[f]) = (window[f], j as u32);
+                        for ((o, a), w) in out.iter_mut().zip(at.iter_mut()).zip(&window) {
+                            if *w > *o {
+                                (*o, *a) = (*w, j as u32);
                             }
                         }
                     }
@@ -372,7 +392,10 @@ fn dense_forward(
     }
     y.iter_mut().for_each(|v| *v = v.max(0.0));
     t.act.clone_from(&y);
-    t.mask = if dense.dropout > 0.0 { stream.mask(rows * outputs, dense.dropout) } else { Vec::new() };
+    t.mask.clear();
+    if dense.dropout > 0.0 {
+        stream.mask_into(&mut t.mask, rows * outputs, dense.dropout);
+    }
     y.iter_mut().zip(&t.mask).for_each(|(v, m)| *v *= m);
     y
 }
@@ -386,7 +409,7 @@ fn norm_input_gradient(g: f32, xhat: f32, gamma_invstd: f32, mean_g: f32, mean_g
 
 /// The gradients of every parameter into `grads`, given d loss / d logits, after [`forward`]
 /// on the same rows.
-pub(crate) fn backward(net: &Net, params: &[f32], tape: &Tape, rows: usize, dlogits: &[f32], grads: &mut [f32]) {
+pub(crate) fn backward(net: &Net, params: &[f32], tape: &mut Tape, rows: usize, dlogits: &[f32], grads: &mut [f32]) {
     let mut g = dlogits.to_vec();
     for (dense, t) in net.dense.iter().zip(&tape.dense).rev() {
         g = dense_backward(dense, params, t, rows, g, grads);
@@ -404,9 +427,20 @@ pub(crate) fn backward(net: &Net, params: &[f32], tape: &Tape, rows: usize, dlog
         }
         g = pooled;
     }
+    let mut owner: Option<usize> = None;
     for (i, conv) in net.convs.iter().enumerate().rev() {
         let one_hot = i == 0 && net.one_hot;
-        g = conv_backward(conv, one_hot, params, &tape.convs[i], &tape.inputs[i], &g, rows, grads, i > 0);
+        let below = conv_backward(conv, one_hot, params, &mut tape.convs[i], &tape.inputs[i], &g, rows, grads, i > 0);
+        // Each block's input gradient lives in that block's buffer; it goes back there once the
+        // block below has read it.
+        match owner {
+            Some(o) => tape.convs[o].g_in = std::mem::replace(&mut g, below),
+            None => g = below,
+        }
+        owner = Some(i);
+    }
+    if let Some(o) = owner {
+        tape.convs[o].g_in = g;
     }
 }
 
@@ -476,7 +510,7 @@ fn conv_backward(
     conv: &Conv,
     one_hot: bool,
     params: &[f32],
-    t: &ConvTape,
+    t: &mut ConvTape,
     input: &[f32],
     g_out: &[f32],
     rows: usize,
@@ -486,48 +520,66 @@ fn conv_backward(
     let (lp, lc, lq, cin, cout, k) =
         (conv.padded(), conv.conv_length(), conv.pooled(), conv.cin, conv.cout, conv.kernel);
     let per = chunk_rows(rows);
-    let (mask, pool) = (&t.mask, conv.pool);
+    let ConvTape { z, act, mask, argmax, invstd, columns, dz, g_in, chunks, .. } = t;
+    let pool = conv.pool;
     let drop_before = !mask.is_empty() && !conv.dropout_after_pool;
     let drop_after = !mask.is_empty() && conv.dropout_after_pool;
     // dZ in GEMM rows: through dropout, the pool's argmax and the activation's slope; rows that
     // straddle two input rows stay 0.
-    let mut dz = vec![0f32; rows * lp * cout];
+    resize(dz, rows * lp * cout);
+    chunks.resize_with(rows.div_ceil(per), ChunkScratch::default);
     let partials: Vec<Vec<f64>> = dz
         .par_chunks_mut(per * lp * cout)
         .enumerate()
         .map(|(c, dz)| {
             let mut sums = vec![0f64; 2 * cout];
+            let (mut g, mut s, mut sx) = (vec![0f32; cout], vec![0f32; cout], vec![0f32; cout]);
+            let norm = conv.norm.is_some();
             for r in 0..dz.len() / (lp * cout) {
                 let row = c * per + r;
+                s.fill(0.0);
+                sx.fill(0.0);
                 for q in 0..lq {
-                    for f in 0..cout {
-                        let at = (row * lq + q) * cout + f;
-                        let mut g = g_out[at];
-                        if drop_after {
-                            g *= mask[at];
+                    let at = (row * lq + q) * cout;
+                    g.copy_from_slice(&g_out[at..at + cout]);
+                    if drop_after {
+                        g.iter_mut().zip(&mask[at..at + cout]).for_each(|(g, m)| *g *= m);
+                    }
+                    let chosen = &argmax[at..at + cout];
+                    for j in 0..pool {
+                        let l = q * pool + j;
+                        let a = &act[(row * lc + l) * cout..][..cout];
+                        let d = &mut dz[(r * lp + l) * cout..][..cout];
+                        let picked = d.iter_mut().zip(a).zip(g.iter().zip(chosen));
+                        match conv.activation {
+                            Activation::Relu => picked.for_each(|((d, a), (g, k))| {
+                                *d = if *k == j as u32 && *a > 0.0 { *g } else { 0.0 };
+                            }),
+                            Activation::Exponential => picked.for_each(|((d, a), (g, k))| {
+                                *d = if *k == j as u32 { g * a } else { 0.0 };
+                            }),
+                            Activation::Identity => picked.for_each(|((d, _), (g, k))| {
+                                *d = if *k == j as u32 { *g } else { 0.0 };
+                            }),
                         }
-                        let l = q * pool + t.argmax[at] as usize;
                         if drop_before {
-                            g *= mask[(row * lc + l) * cout + f];
+                            d.iter_mut().zip(&mask[(row * lc + l) * cout..][..cout]).for_each(|(d, m)| *d *= m);
                         }
-                        let a = t.act[(row * lc + l) * cout + f];
-                        let slope = match conv.activation {
-                            Activation::Relu => (a > 0.0) as u8 as f32,
-                            Activation::Exponential => a,
-                            Activation::Identity => 1.0,
-                        };
-                        dz[(r * lp + l) * cout + f] = g * slope;
                     }
                 }
+                // Σ dZ and Σ dZ·x̂ per channel (x̂ sits in z at the same place).
                 for l in 0..lc {
                     let at = (r * lp + l) * cout;
-                    for f in 0..cout {
-                        let g = dz[at + f];
-                        sums[f] += g as f64;
-                        if conv.norm.is_some() {
-                            sums[cout + f] += (g * t.z[(c * per * lp) * cout + at + f]) as f64;
-                        }
+                    let d = &dz[at..at + cout];
+                    s.iter_mut().zip(d).for_each(|(s, d)| *s += d);
+                    if norm {
+                        let x = &z[(c * per * lp) * cout + at..][..cout];
+                        sx.iter_mut().zip(d).zip(x).for_each(|((s, d), x)| *s += d * x);
                     }
+                }
+                for f in 0..cout {
+                    sums[f] += s[f] as f64;
+                    sums[cout + f] += sx[f] as f64;
                 }
             }
             sums
@@ -542,10 +594,10 @@ fn conv_backward(
             }
             let n = (rows * lc) as f64;
             let gamma = &params[norm.gamma.clone()];
-            let scale: Vec<f32> = (0..cout).map(|f| gamma[f] * t.invstd[f]).collect();
+            let scale: Vec<f32> = (0..cout).map(|f| gamma[f] * invstd[f]).collect();
             let mean_g: Vec<f32> = (0..cout).map(|f| (sums[f] / n) as f32).collect();
             let mean_gx: Vec<f32> = (0..cout).map(|f| (sums[cout + f] / n) as f32).collect();
-            dz.par_chunks_mut(per * lp * cout).zip(t.z.par_chunks(per * lp * cout)).for_each(|(dz, xhat)| {
+            dz.par_chunks_mut(per * lp * cout).zip(z.par_chunks(per * lp * cout)).for_each(|(dz, xhat)| {
                 for r in 0..dz.len() / (lp * cout) {
                     for l in 0..lc {
                         let at = (r * lp + l) * cout;
@@ -565,14 +617,15 @@ fn conv_backward(
     }
     // dW = X_colᵀ · dZ per chunk, added in chunk order.
     let width = k * cin * cout;
-    let columns = &t.columns;
-    let partials: Vec<Vec<f32>> = dz
-        .par_chunks(per * lp * cout)
+    let columns = &*columns;
+    dz.par_chunks(per * lp * cout)
         .zip(input.par_chunks(per * lp * cin))
+        .zip(chunks.par_iter_mut())
         .enumerate()
-        .map(|(c, (dz, x))| {
+        .for_each(|(c, ((dz, x), scratch))| {
             let n = dz.len() / (lp * cout);
-            let mut dw = vec![0f32; width];
+            let dw = &mut scratch.dw;
+            resize(dw, width);
             if one_hot {
                 let columns = &columns[c * per * lp..][..n * lp];
                 for r in 0..n {
@@ -602,15 +655,13 @@ fn conv_backward(
                 let m = n * lp + 1 - k;
                 // X_colᵀ (k·cin × m) read in place: element (i, j) = x[j·cin + i].
                 let x_col_t = MatRef { data: x, rows: k * cin, cols: m, row_stride: cin, transposed: true };
-                matmul(&mut dw, x_col_t, MatRef::dense(&dz[..m * cout], m, cout));
+                matmul(dw, x_col_t, MatRef::dense(&dz[..m * cout], m, cout));
             }
-            dw
-        })
-        .collect();
+        });
     let dw = &mut grads[conv.weight.clone()];
     dw.fill(0.0);
-    for partial in partials {
-        dw.iter_mut().zip(&partial).for_each(|(a, b)| *a += b);
+    for scratch in chunks.iter() {
+        dw.iter_mut().zip(&scratch.dw).for_each(|(a, b)| *a += b);
     }
     if !input_gradient {
         return Vec::new();
@@ -628,20 +679,25 @@ fn conv_backward(
     }
     let span = lc + 2 * (k - 1);
     let length_in = conv.length_in;
-    let mut g_in = vec![0f32; rows * length_in * cin];
-    g_in.par_chunks_mut(per * length_in * cin).zip(dz.par_chunks(per * lp * cout)).for_each(|(g_in, dz)| {
-        let n = dz.len() / (lp * cout);
-        let mut spread = vec![0f32; n * span * cout];
-        for r in 0..n {
-            spread[(r * span + k - 1) * cout..][..lc * cout].copy_from_slice(&dz[r * lp * cout..][..lc * cout]);
-        }
-        let m = n * span + 1 - k;
-        let mut out = vec![0f32; m * cin];
-        matmul(&mut out, MatRef::strided(&spread, m, k * cout, cout), MatRef::dense(&flipped, k * cout, cin));
-        for r in 0..n {
-            g_in[r * length_in * cin..][..length_in * cin]
-                .copy_from_slice(&out[(r * span + conv.pad_left) * cin..][..length_in * cin]);
-        }
-    });
+    let mut g_in = std::mem::take(g_in);
+    resize(&mut g_in, rows * length_in * cin);
+    let rows_of = |g: &[f32]| g.len() / (length_in * cin);
+    g_in.par_chunks_mut(per * length_in * cin).zip(dz.par_chunks(per * lp * cout)).zip(chunks.par_iter_mut()).for_each(
+        |((g_in, dz), scratch)| {
+            let n = rows_of(g_in);
+            let ChunkScratch { spread, out, .. } = scratch;
+            resize(spread, n * span * cout);
+            for r in 0..n {
+                spread[(r * span + k - 1) * cout..][..lc * cout].copy_from_slice(&dz[r * lp * cout..][..lc * cout]);
+            }
+            let m = n * span + 1 - k;
+            out.resize(m * cin, 0.0);
+            matmul(out, MatRef::strided(spread, m, k * cout, cout), MatRef::dense(&flipped, k * cout, cin));
+            for r in 0..n {
+                g_in[r * length_in * cin..][..length_in * cin]
+                    .copy_from_slice(&out[(r * span + conv.pad_left) * cin..][..length_in * cin]);
+            }
+        },
+    );
     g_in
 }
