@@ -110,30 +110,31 @@ impl DropoutStream {
     pub fn mask_into(&self, mask: &mut Vec<f32>, n: usize, prob: f64) {
         const PIECE: usize = 1 << 16;
         mask.resize(n, 0.0);
-        self.draw(mask, PIECE, prob, &|j| j);
+        self.draw(mask, PIECE, prob, None);
     }
 
-    /// A mask of `rows` rows of `width` values drawn in order (row-major), with the `j`-th value
-    /// of each row stored at `place(j)` within its row (`place` permutes `0..width`): a layer that
-    /// keeps its activations in another layout than burn's gets burn's masks in its own layout.
-    pub fn mask_rows(
+    /// The mask of a (rows, channels, positions) tensor, drawn in burn's order (row-major) and
+    /// stored position-major, (rows, positions, channels): the layout of gkd-engine's
+    /// activations.
+    pub fn mask_position_major(
         &self,
         mask: &mut Vec<f32>,
-        rows: usize,
-        width: usize,
+        (rows, channels, positions): (usize, usize, usize),
         prob: f64,
-        place: &(dyn Fn(usize) -> usize + Sync),
     ) {
-        mask.resize(rows * width, 0.0);
-        self.draw(mask, width, prob, place);
+        mask.resize(rows * channels * positions, 0.0);
+        self.draw(mask, channels * positions, prob, Some((channels, positions)));
     }
 
     /// Fill `out` piece by piece (`piece` values each, the last shorter), each piece from its
-    /// own position of the stream, in parallel; the stream then stands after `out.len()` words.
-    fn draw(&self, out: &mut [f32], piece: usize, prob: f64, place: &(dyn Fn(usize) -> usize + Sync)) {
+    /// own position of the stream, in parallel; with `transpose` = (channels, positions) each
+    /// piece is one row, drawn channel-major and stored position-major. The stream then stands
+    /// after `out.len()` words.
+    fn draw(&self, out: &mut [f32], piece: usize, prob: f64, transpose: Option<(usize, usize)>) {
         let keep = 1.0 - prob;
         let threshold = (keep * 4_294_967_296.0) as u64;
         let scale = (1.0 / keep) as f32;
+        let value = |w: u32| if (w as u64) < threshold { scale } else { 0.0 };
         let mut rng = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let start = rng.position();
         out.par_chunks_mut(piece.max(1)).enumerate().for_each(|(i, values)| {
@@ -141,8 +142,15 @@ impl DropoutStream {
             local.set_position(start + (i * piece) as u128);
             let mut words = vec![0u32; values.len()];
             local.fill_u32(&mut words);
-            for (j, w) in words.iter().enumerate() {
-                values[place(j)] = if (*w as u64) < threshold { scale } else { 0.0 };
+            match transpose {
+                None => values.iter_mut().zip(&words).for_each(|(v, w)| *v = value(*w)),
+                Some((channels, positions)) => {
+                    for (c, drawn) in words.chunks_exact(positions).enumerate() {
+                        for (p, w) in drawn.iter().enumerate() {
+                            values[p * channels + c] = value(*w);
+                        }
+                    }
+                }
             }
         });
         rng.set_position(start + out.len() as u128);

@@ -276,6 +276,9 @@ impl Net {
                 bias,
                 norm,
             };
+            if conv.pool > 256 {
+                return Err(format!("{name}: max-pools wider than 256 positions train on burn"));
+            }
             if conv.padded() < conv.kernel || conv.pooled() == 0 {
                 return Err(format!("{name}: input length {} is too short", spec.length));
             }

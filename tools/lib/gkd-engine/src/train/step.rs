@@ -39,7 +39,7 @@ pub(crate) struct ConvTape {
     /// The dropout mask, position-major over the tensor it applies to; empty without dropout.
     mask: Vec<f32>,
     /// Per pooled value, its position within the pool window.
-    argmax: Vec<u32>,
+    argmax: Vec<u8>,
     /// Per channel, 1/√(σ² + ε) of the batch.
     invstd: Vec<f32>,
     /// How the first layer reads each padded input position (one-hot input).
@@ -122,14 +122,8 @@ fn add_in_order(partials: Vec<Vec<f64>>, len: usize) -> Vec<f64> {
 
 /// A dropout mask for a tensor of `rows × channels × positions`, drawn in burn's order (row-major
 /// over (rows, channels, positions)) and stored position-major.
-fn position_major_mask(
-    stream: &DropoutStream,
-    prob: f64,
-    (rows, channels, positions): (usize, usize, usize),
-    out: &mut Vec<f32>,
-) {
-    let place = |j: usize| (j % positions) * channels + j / positions;
-    stream.mask_rows(out, rows, channels * positions, prob, &place);
+fn position_major_mask(stream: &DropoutStream, prob: f64, shape: (usize, usize, usize), out: &mut Vec<f32>) {
+    stream.mask_position_major(out, shape, prob);
 }
 
 /// Training-mode forward pass of `rows` rows of `x` (rows, channels, positions); updates the
@@ -334,7 +328,7 @@ fn conv_forward(
                         }
                         for ((o, a), w) in out.iter_mut().zip(at.iter_mut()).zip(&window) {
                             if *w > *o {
-                                (*o, *a) = (*w, j as u32);
+                                (*o, *a) = (*w, j as u8);
                             }
                         }
                     }
@@ -553,28 +547,24 @@ fn conv_backward(
                         let picked = d.iter_mut().zip(a).zip(g.iter().zip(chosen));
                         match conv.activation {
                             Activation::Relu => picked.for_each(|((d, a), (g, k))| {
-                                *d = if *k == j as u32 && *a > 0.0 { *g } else { 0.0 };
+                                *d = if *k == j as u8 && *a > 0.0 { *g } else { 0.0 };
                             }),
                             Activation::Exponential => picked.for_each(|((d, a), (g, k))| {
-                                *d = if *k == j as u32 { g * a } else { 0.0 };
+                                *d = if *k == j as u8 { g * a } else { 0.0 };
                             }),
                             Activation::Identity => picked.for_each(|((d, _), (g, k))| {
-                                *d = if *k == j as u32 { *g } else { 0.0 };
+                                *d = if *k == j as u8 { *g } else { 0.0 };
                             }),
                         }
                         if drop_before {
                             d.iter_mut().zip(&mask[(row * lc + l) * cout..][..cout]).for_each(|(d, m)| *d *= m);
                         }
-                    }
-                }
-                // Σ dZ and Σ dZ·x̂ per channel (x̂ sits in z at the same place).
-                for l in 0..lc {
-                    let at = (r * lp + l) * cout;
-                    let d = &dz[at..at + cout];
-                    s.iter_mut().zip(d).for_each(|(s, d)| *s += d);
-                    if norm {
-                        let x = &z[(c * per * lp) * cout + at..][..cout];
-                        sx.iter_mut().zip(d).zip(x).for_each(|((s, d), x)| *s += d * x);
+                        // Σ dZ and Σ dZ·x̂ per channel (x̂ sits in z at the same place).
+                        s.iter_mut().zip(d.iter()).for_each(|(s, d)| *s += d);
+                        if norm {
+                            let x = &z[(c * per * lp + r * lp + l) * cout..][..cout];
+                            sx.iter_mut().zip(d.iter()).zip(x).for_each(|((s, d), x)| *s += d * x);
+                        }
                     }
                 }
                 for f in 0..cout {
