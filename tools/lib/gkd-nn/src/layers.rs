@@ -96,8 +96,8 @@ impl DropoutStream {
     }
 
     /// The next `n` mask values of inverted dropout with probability `prob`, in the order they
-    /// are drawn (row-major over the tensor the layer sees): 0 with probability `prob`, else
-    /// 1/(1 − prob), from 32 random bits each. Every dropout layer of every training back end
+    /// are drawn (row-major over the tensor the layer sees): 0 with probability `prob` (to
+    /// 1/65,536), else 1/(1 − prob), from 16 random bits each. Every dropout layer of every training back end
     /// draws its masks here, so burn and gkd-engine see the same masks. Long masks are drawn in
     /// parallel pieces from the stream's positions (ChaCha seeks), the same values as one pass.
     pub fn mask(&self, n: usize, prob: f64) -> Vec<f32> {
@@ -128,32 +128,41 @@ impl DropoutStream {
 
     /// Fill `out` piece by piece (`piece` values each, the last shorter), each piece from its
     /// own position of the stream, in parallel; with `transpose` = (channels, positions) each
-    /// piece is one row, drawn channel-major and stored position-major. The stream then stands
-    /// after `out.len()` words.
+    /// piece is one row, drawn channel-major and stored position-major. Each value takes 16
+    /// random bits: value j of the mask is half j % 2 (the low half first) of word j / 2, and the
+    /// stream then stands ⌈len/2⌉ words further on.
     fn draw(&self, out: &mut [f32], piece: usize, prob: f64, transpose: Option<(usize, usize)>) {
+        let piece = piece.max(1);
         let keep = 1.0 - prob;
-        let threshold = (keep * 4_294_967_296.0) as u64;
+        let threshold = (keep * 65_536.0) as u32;
         let scale = (1.0 / keep) as f32;
-        let value = |w: u32| if (w as u64) < threshold { scale } else { 0.0 };
+        // Value j of the whole mask is half j % 2 of word j / 2 after `start`, whichever piece
+        // draws it.
         let mut rng = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let start = rng.position();
-        out.par_chunks_mut(piece.max(1)).enumerate().for_each(|(i, values)| {
+        out.par_chunks_mut(piece).enumerate().for_each(|(i, values)| {
+            let first = i * piece;
             let mut local = rng.clone();
-            local.set_position(start + (i * piece) as u128);
-            let mut words = vec![0u32; values.len()];
+            local.set_position(start + (first / 2) as u128);
+            let mut words = vec![0u32; (first + values.len()).div_ceil(2) - first / 2];
             local.fill_u32(&mut words);
+            let value = |j: usize| {
+                let at = first + j;
+                let bits = (words[at / 2 - first / 2] >> (16 * (at % 2))) & 0xFFFF;
+                if bits < threshold { scale } else { 0.0 }
+            };
             match transpose {
-                None => values.iter_mut().zip(&words).for_each(|(v, w)| *v = value(*w)),
+                None => values.iter_mut().enumerate().for_each(|(j, v)| *v = value(j)),
                 Some((channels, positions)) => {
-                    for (c, drawn) in words.chunks_exact(positions).enumerate() {
-                        for (p, w) in drawn.iter().enumerate() {
-                            values[p * channels + c] = value(*w);
+                    for c in 0..channels {
+                        for p in 0..positions {
+                            values[p * channels + c] = value(c * positions + p);
                         }
                     }
                 }
             }
         });
-        rng.set_position(start + out.len() as u128);
+        rng.set_position(start + out.len().div_ceil(2) as u128);
     }
 }
 
@@ -163,7 +172,7 @@ impl Default for DropoutStream {
     }
 }
 
-/// Inverted dropout whose masks come from a ChaCha8 stream (32 random bits per element) instead
+/// Inverted dropout whose masks come from a ChaCha8 stream (16 random bits per element) instead
 /// of the back end's float sampler, which took ~8% of a koo-cnn-deep training step on `flex`;
 /// the masks are also the same on every back end. Active only while training: the module's
 /// training flag is on (`valid()` turns it off) and the input is on an autodiff device.
@@ -660,5 +669,57 @@ impl AttentionPool {
         let alpha = softmax(scores, 1);
         let pooled = (states * alpha.clone().unsqueeze_dim::<3>(2)).sum_dim(1).reshape([batch, dim]);
         (pooled, alpha)
+    }
+}
+
+#[cfg(test)]
+mod dropout_tests {
+    use super::*;
+
+    /// The definition, one value at a time: 16 bits each, the low half of a word first.
+    fn by_hand(seed: u64, n: usize, prob: f64) -> Vec<f32> {
+        let mut rng = SeededRng::new(seed, 0xD0);
+        let threshold = ((1.0 - prob) * 65_536.0) as u32;
+        let scale = (1.0 / (1.0 - prob)) as f32;
+        let mut out = Vec::new();
+        while out.len() < n {
+            let w = rng.next_u32();
+            for half in [w & 0xFFFF, w >> 16] {
+                if out.len() < n {
+                    out.push(if half < threshold { scale } else { 0.0 });
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn masks_in_parallel_pieces_and_layouts_are_the_sequential_definition() {
+        let stream = DropoutStream::new();
+        stream.reseed(9);
+        // Longer than one parallel piece and odd: two masks in a row continue the stream.
+        let (n, m) = ((1 << 16) * 2 + 3, 1001);
+        let first = stream.mask(n, 0.3);
+        let second = stream.mask(m, 0.3);
+        let expected = by_hand(9, n + 1 + m, 0.3); // the odd mask leaves half a word unused
+        assert_eq!(first, expected[..n]);
+        assert_eq!(second, expected[n + 1..]);
+        let dropped = first.iter().filter(|v| **v == 0.0).count() as f64 / n as f64;
+        assert!((dropped - 0.3).abs() < 0.01, "{dropped}");
+        // Position-major: the same values, transposed within each row.
+        let (rows, channels, positions) = (3, 5, 7);
+        stream.reseed(4);
+        let drawn = stream.mask(rows * channels * positions, 0.5);
+        stream.reseed(4);
+        let mut placed = Vec::new();
+        stream.mask_position_major(&mut placed, (rows, channels, positions), 0.5);
+        for r in 0..rows {
+            for c in 0..channels {
+                for p in 0..positions {
+                    let w = channels * positions;
+                    assert_eq!(placed[r * w + p * channels + c], drawn[r * w + c * positions + p]);
+                }
+            }
+        }
     }
 }
