@@ -105,10 +105,7 @@ impl Layers {
         let mut convs = Vec::new();
         let (mut channels, mut length) = (spec.channels, spec.length);
         for (block_spec, block) in plan.convs.iter().zip(&net.blocks) {
-            let (pad_left, pad_right) = match block_spec.padding {
-                Padding::Same => ((block_spec.kernel - 1) / 2, block_spec.kernel - 1 - (block_spec.kernel - 1) / 2),
-                Padding::Valid => (0, 0),
-            };
+            let (pad_left, pad_right) = padding(block_spec.padding, block_spec.kernel);
             let layer =
                 conv_layer(block, channels, length, pad_left, pad_right, block_spec.activation, block_spec.pool)?;
             channels = layer.cout;
@@ -190,17 +187,15 @@ fn conv_layer(
         (None, Some(b)) => (vec![1.0; cout], values(b.val())),
         (None, None) => (vec![1.0; cout], vec![0.0; cout]),
     };
-    let at = |f: usize, c: usize, k: usize| w[(f * cin + c) * kernel + k] * scale[f];
     let mut forward = vec![0.0; kernel * cin * cout];
-    let mut backward = vec![0.0; kernel * cout * cin];
     for f in 0..cout {
         for c in 0..cin {
             for k in 0..kernel {
-                forward[(k * cin + c) * cout + f] = at(f, c, k);
-                backward[((kernel - 1 - k) * cout + f) * cin + c] = at(f, c, k);
+                forward[(k * cin + c) * cout + f] = w[(f * cin + c) * kernel + k] * scale[f];
             }
         }
     }
+    let backward = flipped_kernel(&forward, cin, cout, kernel);
     Some(ConvLayer {
         cin,
         cout,
@@ -214,6 +209,29 @@ fn conv_layer(
         pool: pool.max(1),
         length_in,
     })
+}
+
+/// Zero positions before and after the input of a convolution with this padding and width.
+pub(crate) fn padding(padding: Padding, kernel: usize) -> (usize, usize) {
+    match padding {
+        Padding::Same => ((kernel - 1) / 2, kernel - 1 - (kernel - 1) / 2),
+        Padding::Valid => (0, 0),
+    }
+}
+
+/// The flipped kernel an input gradient is a convolution with: from a forward kernel laid out
+/// (kernel · cin) × cout (row `k · cin + c` holds W[·, c, k]) to (kernel · cout) × cin, row
+/// `k · cout + f` holding W[f, ·, kernel − 1 − k].
+pub(crate) fn flipped_kernel(forward: &[f32], cin: usize, cout: usize, kernel: usize) -> Vec<f32> {
+    let mut backward = vec![0.0; kernel * cout * cin];
+    for k in 0..kernel {
+        for c in 0..cin {
+            for f in 0..cout {
+                backward[((kernel - 1 - k) * cout + f) * cin + c] = forward[(k * cin + c) * cout + f];
+            }
+        }
+    }
+    backward
 }
 
 /// (weight inputs × outputs, bias) of a linear map, burn's `[d_input, d_output]` layout.

@@ -117,6 +117,32 @@ pub(crate) fn gather_conv(weight: &[f32], shape: GatherShape, input: &[f32], col
     }
 }
 
+/// The maximum over positions of each channel of `rows` position-major rows (rows, positions,
+/// channels) into `features` (rows, channels), with the position each came from.
+pub(crate) fn global_max(
+    pooled: &[f32],
+    (rows, positions, channels): (usize, usize, usize),
+    features: &mut Vec<f32>,
+    argmax: &mut Vec<u32>,
+) {
+    resize(features, rows * channels);
+    argmax.clear();
+    argmax.resize(rows * channels, 0);
+    for r in 0..rows {
+        for ch in 0..channels {
+            let (mut best, mut at) = (f32::NEG_INFINITY, 0u32);
+            for p in 0..positions {
+                let v = pooled[(r * positions + p) * channels + ch];
+                if v > best {
+                    (best, at) = (v, p as u32);
+                }
+            }
+            features[r * channels + ch] = best;
+            argmax[r * channels + ch] = at;
+        }
+    }
+}
+
 pub(crate) fn resize(buffer: &mut Vec<f32>, len: usize) {
     buffer.clear();
     buffer.resize(len, 0.0);
@@ -187,22 +213,7 @@ impl Workspace {
         let last = &self.inputs[layers.convs.len()];
         let (c, l) = layers.convs.last().map_or((c0, l0), |c| (c.cout, c.pooled_length()));
         if layers.global_max {
-            resize(&mut self.features, rows * c);
-            self.feature_argmax.clear();
-            self.feature_argmax.resize(rows * c, 0);
-            for r in 0..rows {
-                for ch in 0..c {
-                    let (mut best, mut at) = (f32::NEG_INFINITY, 0u32);
-                    for p in 0..l {
-                        let v = last[(r * l + p) * c + ch];
-                        if v > best {
-                            (best, at) = (v, p as u32);
-                        }
-                    }
-                    self.features[r * c + ch] = best;
-                    self.feature_argmax[r * c + ch] = at;
-                }
-            }
+            global_max(last, (rows, l, c), &mut self.features, &mut self.feature_argmax);
         } else {
             resize(&mut self.features, rows * c * l);
             self.features.copy_from_slice(&last[..rows * c * l]);

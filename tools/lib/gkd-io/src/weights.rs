@@ -3,9 +3,10 @@
 //! the shape the architecture in model.json needs. A model directory is input like any other file:
 //! a colleague's model, a compressed one, or a checkpoint left by a job that diverged or was killed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 
 use crate::error::{Error, Result};
@@ -72,6 +73,28 @@ pub fn check_finite(bytes: &[u8], source: &Path) -> Result<()> {
     }
 }
 
+/// The values of a float32 tensor (the caller has checked its dtype).
+pub fn f32_values(view: &TensorView<'_>) -> Vec<f32> {
+    view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+}
+
+/// safetensors bytes of float32 tensors given as (name, shape, values), with `metadata`.
+pub fn serialize_f32(
+    tensors: &[(String, Vec<usize>, Vec<f32>)],
+    metadata: Option<HashMap<String, String>>,
+) -> Result<Vec<u8>> {
+    let bytes: Vec<Vec<u8>> =
+        tensors.iter().map(|(_, _, v)| v.iter().flat_map(|x| x.to_le_bytes()).collect()).collect();
+    let views: Vec<(String, TensorView<'_>)> = tensors
+        .iter()
+        .zip(&bytes)
+        .map(|((name, shape, _), data)| {
+            (name.clone(), TensorView::new(Dtype::F32, shape.clone(), data).expect("shape fits the values"))
+        })
+        .collect();
+    safetensors::serialize(views, metadata).map_err(|e| Error::runtime(format!("cannot serialise tensors: {e}")))
+}
+
 /// Name → shape of every tensor in `tensors`.
 pub fn shapes(tensors: &SafeTensors<'_>) -> BTreeMap<String, Vec<usize>> {
     tensors.tensors().into_iter().map(|(name, view)| (name, view.shape().to_vec())).collect()
@@ -126,7 +149,6 @@ fn unravel(mut flat: usize, shape: &[usize]) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use safetensors::tensor::TensorView;
 
     fn file(tensors: &[(&str, Dtype, Vec<usize>, Vec<u8>)]) -> Vec<u8> {
         let views: Vec<(String, TensorView<'_>)> = tensors

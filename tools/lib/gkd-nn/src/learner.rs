@@ -64,11 +64,10 @@ pub trait BatchLearner: Send {
     fn save_optimizer(&self, path: &Path) -> Result<()>;
     /// Continue from an optimiser state written by [`save_optimizer`](Self::save_optimizer).
     fn load_optimizer(&mut self, path: &Path) -> Result<()>;
-    /// The file name of the optimiser state in a checkpoint.
-    fn optimizer_file(&self) -> &'static str {
-        "optim.safetensors"
-    }
 }
+
+/// The file a [`BatchLearner`]'s optimiser state has in a checkpoint (burn's is `optim.bpk`).
+pub const OPTIMIZER_FILE: &str = "optim.safetensors";
 
 /// Makes [`BatchLearner`]s for the models its back end trains.
 pub trait LearnerFactory: Sync {

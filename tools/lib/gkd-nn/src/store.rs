@@ -410,8 +410,7 @@ pub fn int8_weights(bytes: &[u8], names: &[String]) -> Result<Vec<u8>> {
             owned.push((name, view.dtype(), shape, view.data().to_vec()));
             continue;
         }
-        let values: Vec<f32> =
-            view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        let values = weights::f32_values(&view);
         let rows = shape.first().copied().unwrap_or(1).max(1);
         let width = values.len() / rows;
         let mut levels = Vec::with_capacity(values.len());
@@ -456,8 +455,7 @@ pub fn dequantized_weights(bytes: &[u8], source: &Path) -> Result<Vec<u8>> {
         let scales = tensors
             .tensor(&scale_name)
             .map_err(|_| Error::in_file(source, format!("int8 tensor {name} has no {scale_name}")))?;
-        let scales: Vec<f32> =
-            scales.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        let scales = weights::f32_values(&scales);
         let levels = view.data();
         let width = levels.len() / scales.len().max(1);
         if scales.is_empty() || width * scales.len() != levels.len() {

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{ResidentDataset, gather2, gather3};
 use crate::layers::DropoutStream;
-use crate::learner::{Batch, BatchLearner, BatchLosses, Diverged, LearnerFactory};
+use crate::learner::{Batch, BatchLearner, BatchLosses, Diverged, LearnerFactory, OPTIMIZER_FILE};
 use crate::loss::{Distillation, Head, hard_loss, probabilities, training_loss};
 use crate::model::{ModelSpec, Network};
 use crate::predict;
@@ -306,6 +306,9 @@ fn burn_backend() -> String {
 /// The name of burn's autodiff back end in [`TrainState::backend`].
 pub const BURN: &str = "burn";
 
+/// The file of burn's optimiser state in a checkpoint.
+const BURN_OPTIMIZER_FILE: &str = "optim.bpk";
+
 /// The network being trained, on burn's autodiff or on a [`BatchLearner`] (one per run: the
 /// variants' sizes do not matter).
 #[allow(clippy::large_enum_variant)]
@@ -449,10 +452,10 @@ impl Checkpoints {
         })
     }
 
-    /// Write a complete checkpoint directory, then point `latest` at it, then drop older ones.
-    /// `best` is `None` only for a checkpoint within the first epoch.
-    fn save(&self, state: &TrainState, model: &Model, best: Option<&Network>, device: &Device) -> Result<()> {
-        let network = &model.network(device)?;
+    /// Write a complete checkpoint directory, then point `latest` at it, then drop older ones:
+    /// `network` (the model's current weights, as [`Model::network`] gives them), the kept
+    /// `best` (`None` only within the first epoch) and the model's optimiser state.
+    fn save(&self, state: &TrainState, network: &Network, model: &Model, best: Option<&Network>) -> Result<()> {
         let final_dir = self.dir_for(state);
         // A checkpoint is what --resume and the model directory come from: never one of weights
         // that every later tool would refuse.
@@ -476,9 +479,9 @@ impl Checkpoints {
         }
         match model {
             Model::Burn(_, optim) => {
-                optim.save(staging.join("optim.bpk")).map_err(|e| record_error("optimizer", &e))?
+                optim.save(staging.join(BURN_OPTIMIZER_FILE)).map_err(|e| record_error("optimizer", &e))?
             }
-            Model::Learner(learner) => learner.save_optimizer(&staging.join(learner.optimizer_file()))?,
+            Model::Learner(learner) => learner.save_optimizer(&staging.join(OPTIMIZER_FILE))?,
         }
         staged.write("state.json", serde_json::to_string_pretty(state).expect("state serialises").as_bytes())?;
         staged.commit()?;
@@ -594,8 +597,9 @@ impl Trainer<'_> {
         }
     }
 
-    /// The learner that trains this run, or `None` for burn (with the reason logged).
-    fn choose_learner(&self, network: &Network) -> Option<Box<dyn BatchLearner>> {
+    /// The back end that trains this run and its learner, or `None` for burn (the reason
+    /// logged).
+    fn choose_learner(&self, network: &Network) -> Option<(&'static str, Box<dyn BatchLearner>)> {
         let factory = self.learner?;
         let why_not = if self.hook.is_some() {
             Err("a compression method's training additions run on burn".to_owned())
@@ -607,7 +611,7 @@ impl Trainer<'_> {
         match why_not {
             Ok(learner) => {
                 log::info!("training on {}", factory.name());
-                Some(learner)
+                Some((factory.name(), learner))
             }
             Err(reason) => {
                 log::info!("training on burn: {reason}");
@@ -616,17 +620,15 @@ impl Trainer<'_> {
         }
     }
 
-    /// The back end's checkpointed model: `network` (on the autodiff device) as the learner's
-    /// starting point, or with burn's optimiser (read from `optim` when given).
-    fn model_from(&self, network: Network, backend: &str, optim: Option<&Path>) -> Result<Model> {
+    /// A checkpoint's model on `backend`: `network` (on the autodiff device) with the optimiser
+    /// state read from checkpoint directory `dir`.
+    fn model_from(&self, network: Network, backend: &str, dir: &Path) -> Result<Model> {
         if backend == BURN {
-            let optimizer = match optim {
-                Some(path) => self
-                    .optimizer()
-                    .load(path)
-                    .map_err(|e| Error::in_file(path, format!("cannot read optimizer state: {e}")))?,
-                None => self.optimizer(),
-            };
+            let path = dir.join(BURN_OPTIMIZER_FILE);
+            let optimizer = self
+                .optimizer()
+                .load(&path)
+                .map_err(|e| Error::in_file(&path, format!("cannot read optimizer state: {e}")))?;
             return Ok(Model::Burn(network, optimizer));
         }
         let factory = self.learner.filter(|f| f.name() == backend).ok_or_else(|| {
@@ -635,9 +637,7 @@ impl Trainer<'_> {
         let mut learner = factory
             .learner(&self.spec, &self.config, self.head, &network)
             .map_err(|e| Error::runtime(format!("{backend} cannot continue this checkpoint: {e}")))?;
-        if let Some(path) = optim {
-            learner.load_optimizer(path)?;
-        }
+        learner.load_optimizer(&dir.join(OPTIMIZER_FILE))?;
         Ok(Model::Learner(learner))
     }
 
@@ -687,8 +687,8 @@ impl Trainer<'_> {
                 // draws them from the same seed, in the same (forward) order.
                 autodiff.seed(epoch_seed(self.config.seed, 1));
                 let model = match self.choose_learner(&network) {
-                    Some(learner) => {
-                        state.backend = self.learner.map(|f| f.name()).unwrap_or(BURN).to_owned();
+                    Some((backend, learner)) => {
+                        state.backend = backend.to_owned();
                         Model::Learner(learner)
                     }
                     None => Model::Burn(network, self.optimizer()),
@@ -709,7 +709,7 @@ impl Trainer<'_> {
                 EpochEnd::Stopped(partial, signal) => {
                     let batch = partial.batches_done;
                     state.partial = Some(partial);
-                    checkpoints.save(&state, &model, best.as_ref(), &self.device)?;
+                    checkpoints.save(&state, &model.network(&self.device)?, &model, best.as_ref())?;
                     return Err(stopped(signal, epoch, Some(batch), &checkpoints));
                 }
             };
@@ -774,7 +774,7 @@ impl Trainer<'_> {
                     state.stopped_early = true;
                 }
             }
-            checkpoints.save(&state, &model, best.as_ref(), &self.device)?;
+            checkpoints.save(&state, &network, &model, best.as_ref())?;
             if let Some(signal) = self.stop.and_then(StopRequest::requested) {
                 return Err(stopped(signal, epoch, None, &checkpoints));
             }
@@ -841,13 +841,12 @@ impl Trainer<'_> {
         // A checkpoint within the first epoch has no kept network yet.
         let best = if dir.join("best.bpk").exists() { Some(load("best.bpk")?.valid()) } else { None };
         let network = load("model.bpk")?;
-        let optim_file = if state.backend == BURN { "optim.bpk" } else { "optim.safetensors" };
-        let model = self.model_from(network, &state.backend, Some(&dir.join(optim_file)))?;
+        let model = self.model_from(network, &state.backend, dir)?;
         Ok((model, best, state))
     }
 
-    /// One pass over the training rows (epoch `state.epochs_done + 1`); returns the network and
-    /// mean [total, hard, soft].
+    /// One pass over the training rows (epoch `state.epochs_done + 1`), stepping `model`; returns
+    /// the mean [total, hard, soft], or where it stopped on request.
     fn train_epoch(
         &self,
         model: &mut Model,

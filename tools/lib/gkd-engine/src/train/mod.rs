@@ -10,7 +10,6 @@ mod net;
 mod optim;
 mod step;
 
-use std::borrow::Cow;
 use std::path::Path;
 
 use burn::tensor::Device;
@@ -22,8 +21,7 @@ use gkd_nn::loss::{Head, loss_and_logit_gradient};
 use gkd_nn::model::{ModelSpec, Network};
 use gkd_nn::store;
 use gkd_nn::train::TrainConfig;
-use ndarray::Axis;
-use safetensors::tensor::{Dtype, TensorView};
+use safetensors::tensor::Dtype;
 
 use net::{Net, Store};
 use optim::Optim;
@@ -73,8 +71,7 @@ impl EngineLearner {
         head: Head,
         network: &Network,
     ) -> std::result::Result<Self, String> {
-        let net = Net::new(spec)?;
-        let net = if config.dropout { net } else { net.without_dropout() };
+        let net = Net::new(spec, config.dropout)?;
         let optim = Optim::new(config, net.params)?;
         let bytes = store::weights_to_safetensors(network).map_err(|e| e.to_string())?;
         let tensors = weights::parse(&bytes, Path::new("network")).map_err(|e| e.to_string())?;
@@ -101,8 +98,7 @@ impl EngineLearner {
                     slot.shape
                 ));
             }
-            let torch: Vec<f32> =
-                view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+            let torch = weights::f32_values(&view);
             let target = match slot.store {
                 Store::Params => &mut params,
                 Store::Stats => &mut stats,
@@ -126,7 +122,7 @@ impl EngineLearner {
 
     /// The weights as model.safetensors bytes (PyTorch's names and layouts).
     pub fn safetensors(&self) -> Result<Vec<u8>> {
-        let data: Vec<(String, Vec<usize>, Vec<u8>)> = self
+        let tensors: Vec<(String, Vec<usize>, Vec<f32>)> = self
             .net
             .slots
             .iter()
@@ -135,37 +131,22 @@ impl EngineLearner {
                     Store::Params => &self.params[slot.range.clone()],
                     Store::Stats => &self.stats[slot.range.clone()],
                 };
-                let bytes = slot.to_torch(values).iter().flat_map(|v| v.to_le_bytes()).collect();
-                (slot.name.clone(), slot.shape.clone(), bytes)
+                (slot.name.clone(), slot.shape.clone(), slot.to_torch(values))
             })
             .collect();
-        let views: Vec<(String, TensorView<'_>)> = data
-            .iter()
-            .map(|(name, shape, bytes)| {
-                (name.clone(), TensorView::new(Dtype::F32, shape.clone(), bytes).expect("shape fits the bytes"))
-            })
-            .collect();
-        safetensors::serialize(views, None).map_err(|e| Error::runtime(format!("cannot serialise the weights: {e}")))
+        weights::serialize_f32(&tensors, None)
     }
 
-    /// Logits of `batch` in training mode (dropout and batch statistics, running statistics
-    /// updated), and the loss with its gradient, without the optimiser step.
-    fn forward_and_loss(&mut self, batch: &Batch<'_>) -> (Vec<f32>, gkd_nn::loss::LogitLoss) {
+    /// The training-mode forward pass of `batch` (dropout and batch statistics, running
+    /// statistics updated), and the loss with its gradient with respect to the logits.
+    fn forward_and_loss(&mut self, batch: &Batch<'_>) -> gkd_nn::loss::LogitLoss {
         let rows = batch.rows;
-        let x = gather(batch.x, rows);
         let logits =
-            step::forward(&self.net, &self.params, &mut self.stats, &x, rows.len(), &self.stream, &mut self.tape);
-        let k = self.net.classes();
+            step::forward(&self.net, &self.params, &mut self.stats, batch.x, rows, &self.stream, &mut self.tape);
         let targets = gather_rows(batch.y, rows);
         let teacher = batch.teacher.map(|(t, kd)| (gather_rows(t, rows), kd));
-        let loss = loss_and_logit_gradient(
-            self.head,
-            &logits,
-            &targets,
-            k,
-            teacher.as_ref().map(|(t, kd)| (t.as_slice(), *kd)),
-        );
-        (logits, loss)
+        let teacher = teacher.as_ref().map(|(t, kd)| (t.as_slice(), *kd));
+        loss_and_logit_gradient(self.head, &logits, &targets, self.net.classes(), teacher)
     }
 
     /// λ·Σw² over the convolution and hidden dense kernels.
@@ -186,34 +167,14 @@ impl EngineLearner {
     }
 }
 
-/// Rows of (N, C, L) inputs end to end.
-fn gather(x: &ndarray::Array3<f32>, rows: &[usize]) -> Vec<f32> {
-    let (_, c, l) = x.dim();
-    let mut out = Vec::with_capacity(rows.len() * c * l);
-    for &r in rows {
-        let row = x.index_axis(Axis(0), r);
-        match row.as_slice() {
-            Some(values) => out.extend_from_slice(values),
-            None => out.extend(row.iter()),
-        }
-    }
-    out
-}
-
 /// Rows of an (N, K) array end to end.
 fn gather_rows(y: &ndarray::Array2<f32>, rows: &[usize]) -> Vec<f32> {
-    let mut out = Vec::with_capacity(rows.len() * y.ncols());
-    for &r in rows {
-        let row = y.row(r);
-        let values: Cow<'_, [f32]> = row.as_slice().map(Cow::Borrowed).unwrap_or_else(|| Cow::Owned(row.to_vec()));
-        out.extend_from_slice(&values);
-    }
-    out
+    rows.iter().flat_map(|&r| y.row(r).to_vec()).collect()
 }
 
 impl BatchLearner for EngineLearner {
     fn step(&mut self, batch: &Batch<'_>, lr: f64) -> std::result::Result<BatchLosses, Diverged> {
-        let (_, loss) = self.forward_and_loss(batch);
+        let loss = self.forward_and_loss(batch);
         let total = loss.total + self.penalty();
         if !total.is_finite() {
             return Err(Diverged::Loss(total));

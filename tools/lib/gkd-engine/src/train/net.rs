@@ -6,7 +6,7 @@
 use std::ops::Range;
 
 use gkd_nn::arch::{InputKind, Plan, Reduce};
-use gkd_nn::layers::{Activation, Padding};
+use gkd_nn::layers::Activation;
 use gkd_nn::model::ModelSpec;
 use gkd_nn::norm::NormSpec;
 
@@ -48,54 +48,29 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
+    /// The engine's index of each PyTorch-layout element, in PyTorch's order.
+    fn engine_indices(&self) -> Vec<usize> {
+        match self.layout {
+            Layout::Same => (0..self.range.len()).collect(),
+            Layout::ConvKernel { cout, cin, kernel } => (0..cout * cin * kernel)
+                .map(|i| ((i % kernel) * cin + (i / kernel) % cin) * cout + i / (kernel * cin))
+                .collect(),
+            Layout::Linear { inputs, outputs, flattened } => {
+                (0..outputs * inputs).map(|i| engine_input(i % inputs, flattened) * outputs + i / inputs).collect()
+            }
+        }
+    }
+
     /// PyTorch-layout values → the engine's layout.
     pub fn to_engine(&self, torch: &[f32]) -> Vec<f32> {
         let mut out = vec![0.0; torch.len()];
-        match self.layout {
-            Layout::Same => out.copy_from_slice(torch),
-            Layout::ConvKernel { cout, cin, kernel } => {
-                for f in 0..cout {
-                    for c in 0..cin {
-                        for t in 0..kernel {
-                            out[(t * cin + c) * cout + f] = torch[(f * cin + c) * kernel + t];
-                        }
-                    }
-                }
-            }
-            Layout::Linear { inputs, outputs, flattened } => {
-                for o in 0..outputs {
-                    for i in 0..inputs {
-                        out[engine_input(i, flattened) * outputs + o] = torch[o * inputs + i];
-                    }
-                }
-            }
-        }
+        self.engine_indices().into_iter().zip(torch).for_each(|(e, v)| out[e] = *v);
         out
     }
 
     /// The engine's values → PyTorch's layout.
     pub fn to_torch(&self, engine: &[f32]) -> Vec<f32> {
-        let mut out = vec![0.0; engine.len()];
-        match self.layout {
-            Layout::Same => out.copy_from_slice(engine),
-            Layout::ConvKernel { cout, cin, kernel } => {
-                for f in 0..cout {
-                    for c in 0..cin {
-                        for t in 0..kernel {
-                            out[(f * cin + c) * kernel + t] = engine[(t * cin + c) * cout + f];
-                        }
-                    }
-                }
-            }
-            Layout::Linear { inputs, outputs, flattened } => {
-                for o in 0..outputs {
-                    for i in 0..inputs {
-                        out[o * inputs + i] = engine[engine_input(i, flattened) * outputs + o];
-                    }
-                }
-            }
-        }
-        out
+        self.engine_indices().into_iter().map(|e| engine[e]).collect()
     }
 }
 
@@ -176,7 +151,6 @@ pub(crate) struct Dense {
 #[derive(Debug, Clone)]
 pub(crate) struct Net {
     pub channels: usize,
-    pub length: usize,
     /// One-hot DNA input: the first layer runs as a gather-add.
     pub one_hot: bool,
     pub convs: Vec<Conv>,
@@ -230,10 +204,12 @@ impl Builder {
 }
 
 impl Net {
-    /// The network of `spec`, or why the engine does not train it.
-    pub fn new(spec: &ModelSpec) -> Result<Self, String> {
+    /// The network of `spec` (every dropout probability 0 without `dropout`, as gkd-train
+    /// `--no-dropout` builds it), or why the engine does not train it.
+    pub fn new(spec: &ModelSpec, dropout: bool) -> Result<Self, String> {
         let name = spec.arch.name();
-        let Plan::Conv(plan) = spec.plan() else {
+        let plan = if dropout { spec.plan() } else { spec.plan().without_dropout() };
+        let Plan::Conv(plan) = plan else {
             return Err(format!("{name} is recurrent or attention-based"));
         };
         if spec.is_factorised() {
@@ -250,10 +226,7 @@ impl Net {
         let (mut channels, mut length) = (spec.channels, spec.length);
         let mut convs = Vec::new();
         for (i, c) in plan.convs.iter().enumerate() {
-            let (pad_left, pad_right) = match c.padding {
-                Padding::Same => ((c.kernel - 1) / 2, c.kernel - 1 - (c.kernel - 1) / 2),
-                Padding::Valid => (0, 0),
-            };
+            let (pad_left, pad_right) = crate::layers::padding(c.padding, c.kernel);
             let prefix = format!("blocks.{i}");
             let layout = Layout::ConvKernel { cout: c.filters, cin: channels, kernel: c.kernel };
             let weight =
@@ -307,7 +280,6 @@ impl Net {
         dense.push(Dense { inputs: width, outputs: spec.classes, weight, bias, norm: None, relu: false, dropout: 0.0 });
         Ok(Self {
             channels: spec.channels,
-            length: spec.length,
             one_hot: spec.arch.input_kind() == InputKind::Sequence && spec.channels == 4,
             convs,
             global_max,
@@ -323,14 +295,6 @@ impl Net {
     /// Logits per row.
     pub fn classes(&self) -> usize {
         self.dense.last().map_or(0, |d| d.outputs)
-    }
-
-    /// The same network with every dropout probability 0 (`--no-dropout`).
-    pub fn without_dropout(mut self) -> Self {
-        self.convs.iter_mut().for_each(|c| c.dropout = 0.0);
-        self.dense.iter_mut().for_each(|d| d.dropout = 0.0);
-        self.reduce_dropout = 0.0;
-        self
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::Path;
 use gkd_io::error::{Error, IoResultExt, Result};
 use gkd_nn::train::{Optimizer, TrainConfig};
 use rayon::prelude::*;
-use safetensors::tensor::{Dtype, TensorView};
+use safetensors::tensor::Dtype;
 
 const BETA_1: f32 = 0.9;
 const BETA_2: f32 = 0.999;
@@ -104,32 +104,24 @@ impl Optim {
 
     /// The state as safetensors (tensors of moments or velocity, the step count in metadata).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let mut tensors: Vec<(&str, &[f32])> = Vec::new();
+        let mut tensors: Vec<(String, Vec<usize>, Vec<f32>)> = Vec::new();
+        let mut add = |name: &str, v: &[f32]| tensors.push((name.to_owned(), vec![v.len()], v.to_vec()));
         let mut meta = HashMap::new();
         match self {
             Optim::Adam { moment_1, moment_2, time, .. } => {
                 meta.insert("optimizer".to_owned(), "adam".to_owned());
                 meta.insert("time".to_owned(), time.to_string());
-                tensors.push(("moment_1", moment_1));
-                tensors.push(("moment_2", moment_2));
+                add("moment_1", moment_1);
+                add("moment_2", moment_2);
             }
             Optim::Sgd { velocity, .. } => {
                 meta.insert("optimizer".to_owned(), "sgd".to_owned());
                 if let Some(v) = velocity {
-                    tensors.push(("velocity", v));
+                    add("velocity", v);
                 }
             }
         }
-        let bytes: Vec<(String, Vec<u8>, usize)> = tensors
-            .iter()
-            .map(|(name, v)| (name.to_string(), v.iter().flat_map(|x| x.to_le_bytes()).collect(), v.len()))
-            .collect();
-        let views: Vec<(String, TensorView<'_>)> = bytes
-            .iter()
-            .map(|(name, b, n)| (name.clone(), TensorView::new(Dtype::F32, vec![*n], b).expect("shape fits the bytes")))
-            .collect();
-        let data = safetensors::serialize(views, Some(meta))
-            .map_err(|e| Error::runtime(format!("cannot serialise the optimizer state: {e}")))?;
+        let data = gkd_io::weights::serialize_f32(&tensors, Some(meta))?;
         std::fs::write(path, data).with_path(path)
     }
 
@@ -142,8 +134,7 @@ impl Optim {
         let meta = header.metadata().clone().unwrap_or_default();
         let vector = |name: &str, n: usize| -> Result<Vec<f32>> {
             let view = tensors.tensor(name).map_err(|e| bad(format!("{name}: {e}")))?;
-            let values: Vec<f32> =
-                view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+            let values = gkd_io::weights::f32_values(&view);
             // A squared gradient may have overflowed to +inf (its step is then 0); NaN is never valid.
             if view.dtype() != Dtype::F32 || values.len() != n || values.iter().any(|v| v.is_nan()) {
                 return Err(bad(format!("{name} is not {n} float32 values without NaN")));

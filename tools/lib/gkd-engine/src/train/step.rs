@@ -21,8 +21,10 @@ use gkd_nn::layers::{Activation, DropoutStream};
 use rayon::prelude::*;
 
 use super::net::{Conv, Dense, Net, Norm};
+use crate::layers::flipped_kernel;
 use crate::matmul::{MatRef, matmul};
-use crate::pass::{Column, GatherShape, classify_columns, gather_conv, resize};
+use crate::pass::{Column, GatherShape, classify_columns, gather_conv, global_max, resize};
+use ndarray::{Array3, Axis};
 
 /// Rows per parallel chunk of a batch of `rows` rows (a function of the batch size alone).
 fn chunk_rows(rows: usize) -> usize {
@@ -120,28 +122,23 @@ fn add_in_order(partials: Vec<Vec<f64>>, len: usize) -> Vec<f64> {
     })
 }
 
-/// A dropout mask for a tensor of `rows × channels × positions`, drawn in burn's order (row-major
-/// over (rows, channels, positions)) and stored position-major.
-fn position_major_mask(stream: &DropoutStream, prob: f64, shape: (usize, usize, usize), out: &mut Vec<f32>) {
-    stream.mask_position_major(out, shape, prob);
-}
-
-/// Training-mode forward pass of `rows` rows of `x` (rows, channels, positions); updates the
+/// Training-mode forward pass of rows `batch` of `x` (N, channels, positions); updates the
 /// BatchNorm running statistics in `stats` and returns the logits (rows × classes).
 pub(crate) fn forward(
     net: &Net,
     params: &[f32],
     stats: &mut [f32],
-    x: &[f32],
-    rows: usize,
+    x: &Array3<f32>,
+    batch: &[usize],
     stream: &DropoutStream,
     tape: &mut Tape,
 ) -> Vec<f32> {
+    let rows = batch.len();
     let blocks = net.convs.len();
     tape.inputs.resize_with(blocks + 1, Vec::new);
     tape.convs.resize_with(blocks, ConvTape::default);
     tape.dense.resize_with(net.dense.len(), DenseTape::default);
-    load_input(net, x, rows, &mut tape.inputs[0]);
+    load_input(net, x, batch, &mut tape.inputs[0]);
     for (i, conv) in net.convs.iter().enumerate() {
         let next_pad = net.convs.get(i + 1).map_or((0, 0), |n| (n.pad_left, n.pad_right));
         let (done, rest) = tape.inputs.split_at_mut(i + 1);
@@ -152,35 +149,18 @@ pub(crate) fn forward(
     let last = net.convs.last().expect("a convolution block");
     let (c, l) = (last.cout, last.pooled());
     let pooled = &tape.inputs[blocks];
-    let mut features = if net.global_max {
-        let mut features = vec![0f32; rows * c];
-        tape.feature_argmax.clear();
-        tape.feature_argmax.resize(rows * c, 0);
-        for r in 0..rows {
-            for ch in 0..c {
-                let (mut best, mut at) = (f32::NEG_INFINITY, 0u32);
-                for p in 0..l {
-                    let v = pooled[(r * l + p) * c + ch];
-                    if v > best {
-                        (best, at) = (v, p as u32);
-                    }
-                }
-                features[r * c + ch] = best;
-                tape.feature_argmax[r * c + ch] = at;
-            }
-        }
-        features
+    let mut features = Vec::new();
+    if net.global_max {
+        global_max(pooled, (rows, l, c), &mut features, &mut tape.feature_argmax);
     } else {
-        pooled[..rows * c * l].to_vec()
-    };
+        features.extend_from_slice(&pooled[..rows * c * l]);
+    }
     tape.reduce_mask.clear();
     if net.reduce_dropout > 0.0 {
-        // burn draws over (rows, features) with a flatten's features channel-major.
-        if net.global_max {
-            stream.mask_into(&mut tape.reduce_mask, rows * c, net.reduce_dropout);
-        } else {
-            position_major_mask(stream, net.reduce_dropout, (rows, c, l), &mut tape.reduce_mask);
-        }
+        // burn draws over (rows, features), a flatten's features channel-major (a global max
+        // leaves one position per channel).
+        let positions = if net.global_max { 1 } else { l };
+        stream.mask_position_major(&mut tape.reduce_mask, (rows, c, positions), net.reduce_dropout);
         features.iter_mut().zip(&tape.reduce_mask).for_each(|(v, m)| *v *= m);
     }
     for (dense, t) in net.dense.iter().zip(tape.dense.iter_mut()) {
@@ -189,15 +169,16 @@ pub(crate) fn forward(
     features
 }
 
-/// The first block's padded, position-major input from (rows, channels, positions).
-fn load_input(net: &Net, x: &[f32], rows: usize, input: &mut Vec<f32>) {
-    let (c0, l0) = (net.channels, net.length);
+/// The first block's padded, position-major input from rows `batch` of `x` (N, channels,
+/// positions).
+fn load_input(net: &Net, x: &Array3<f32>, batch: &[usize], input: &mut Vec<f32>) {
+    let c0 = net.channels;
     let first = &net.convs[0];
     let (pl, lp) = (first.pad_left, first.padded());
-    resize(input, rows * lp * c0);
-    input.par_chunks_mut(lp * c0).zip(x.par_chunks(c0 * l0)).for_each(|(to, from)| {
-        for c in 0..c0 {
-            for (p, v) in from[c * l0..(c + 1) * l0].iter().enumerate() {
+    resize(input, batch.len() * lp * c0);
+    input.par_chunks_mut(lp * c0).zip(batch.par_iter()).for_each(|(to, &r)| {
+        for (c, channel) in x.index_axis(Axis(0), r).outer_iter().enumerate() {
+            for (p, v) in channel.iter().enumerate() {
                 to[(pl + p) * c0 + c] = *v;
             }
         }
@@ -268,7 +249,7 @@ fn conv_forward(
     let dropped = if conv.dropout_after_pool { lq } else { lc };
     t.mask.clear();
     if conv.dropout > 0.0 {
-        position_major_mask(stream, conv.dropout, (rows, cout, dropped), &mut t.mask);
+        stream.mask_position_major(&mut t.mask, (rows, cout, dropped), conv.dropout);
     }
     // Normalise, activate, drop out and pool into the next block's padded input.
     let nl = lq + next_pad.0 + next_pad.1;
@@ -658,23 +639,14 @@ fn conv_backward(
     }
     // The input gradient: dZ with k − 1 zero positions around each row, convolved ('valid')
     // with the flipped kernel, as in inference's backward pass.
-    let weight = &params[conv.weight.clone()];
-    let mut flipped = vec![0f32; width];
-    for tap in 0..k {
-        for ch in 0..cin {
-            for f in 0..cout {
-                flipped[((k - 1 - tap) * cout + f) * cin + ch] = weight[(tap * cin + ch) * cout + f];
-            }
-        }
-    }
+    let flipped = flipped_kernel(&params[conv.weight.clone()], cin, cout, k);
     let span = lc + 2 * (k - 1);
     let length_in = conv.length_in;
     let mut g_in = std::mem::take(g_in);
     resize(&mut g_in, rows * length_in * cin);
-    let rows_of = |g: &[f32]| g.len() / (length_in * cin);
     g_in.par_chunks_mut(per * length_in * cin).zip(dz.par_chunks(per * lp * cout)).zip(chunks.par_iter_mut()).for_each(
         |((g_in, dz), scratch)| {
-            let n = rows_of(g_in);
+            let n = g_in.len() / (length_in * cin);
             let ChunkScratch { spread, out, .. } = scratch;
             resize(spread, n * span * cout);
             for r in 0..n {

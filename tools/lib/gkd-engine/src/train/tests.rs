@@ -12,7 +12,7 @@ use gkd_nn::arch::Arch;
 use gkd_nn::layers::Activation;
 use gkd_nn::loss::{Distillation, training_loss};
 use gkd_nn::train::{Keep, Monitor, Optimizer};
-use ndarray::{Array2, Array3};
+use ndarray::{Array2, Array3, Axis};
 
 use super::*;
 
@@ -51,13 +51,7 @@ impl ModuleMapper for Gradients<'_> {
 
 fn named(bytes: &[u8]) -> BTreeMap<String, Vec<f32>> {
     let tensors = weights::parse(bytes, Path::new("t")).unwrap();
-    tensors
-        .tensors()
-        .into_iter()
-        .map(|(name, view)| {
-            (name, view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
-        })
-        .collect()
+    tensors.tensors().into_iter().map(|(name, view)| (name, weights::f32_values(&view))).collect()
 }
 
 /// Random inputs: one-hot DNA with a few N columns (0.25 each), or histone-like counts.
