@@ -100,7 +100,9 @@ fn two_runs_into_one_directory_do_not_disturb_each_other() {
 fn sigterm_makes_gkd_train_checkpoint_between_batches_and_resume_finishes_the_same() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let synth: Vec<String> = synth_args(3000, "t.{split}.npz");
+    // 8,400 training rows in batches of 20: an epoch is about a second on the engine, so a stop
+    // sent just after the first checkpoint lands among the second epoch's batches.
+    let synth: Vec<String> = synth_args(12_000, "t.{split}.npz");
     run_ok(d, "gkd-synth", &synth.iter().map(String::as_str).collect::<Vec<_>>());
     let train = |out: &str| -> Vec<String> {
         ["--arch", "koo-cnn-local", "--train", "t.train.npz", "--valid", "t.valid.npz", "--epochs", "4"]
@@ -114,14 +116,14 @@ fn sigterm_makes_gkd_train_checkpoint_between_batches_and_resume_finishes_the_sa
 
     let child =
         Command::new(bin("gkd-train")).args(train("stopped")).current_dir(d).stderr(Stdio::piped()).spawn().unwrap();
-    // Into the second epoch: after the first checkpoint, then a little more.
+    // Into the second epoch: just after the first checkpoint.
     let latest = d.join("stopped.partial/checkpoint/latest");
     let start = Instant::now();
     while !latest.exists() {
         assert!(start.elapsed() < Duration::from_secs(300), "no checkpoint appeared");
         std::thread::sleep(Duration::from_millis(5));
     }
-    std::thread::sleep(Duration::from_millis(300));
+    std::thread::sleep(Duration::from_millis(50));
     terminate(child.id());
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
