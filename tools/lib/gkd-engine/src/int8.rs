@@ -16,6 +16,7 @@ use ndarray::{Array2, ArrayView3};
 use rayon::prelude::*;
 
 use crate::layers::Layers;
+use crate::qgemm::{self, PackedLevels};
 
 /// The calibrated input quantisation of one layer.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,19 +36,20 @@ impl InputQuant {
         Self { scale: if top > 0.0 { top / levels } else { 1.0 }, signed }
     }
 
+    /// The nearest level (ties to even, as `torch.round`), clamped to the range.
     #[inline(always)]
     fn quantise(&self, x: f32) -> i16 {
         let (lo, hi) = if self.signed { (-127.0, 127.0) } else { (0.0, 255.0) };
-        (x / self.scale).round().clamp(lo, hi) as i16
+        (x / self.scale).round_ties_even().clamp(lo, hi) as i16
     }
 }
 
-/// A layer's int8 weights, one row of `width` levels per output channel.
+/// A layer's int8 weights, one row of `width` levels per output channel, packed for the
+/// integer product, and their per-channel scales.
 #[derive(Debug, Clone)]
 struct QuantWeights {
-    levels: Vec<i16>,
+    levels: PackedLevels,
     scales: Vec<f32>,
-    width: usize,
 }
 
 /// Per output column f of a (width × outputs) row-major matrix: its levels (transposed) and scale.
@@ -64,7 +66,7 @@ fn quantise_columns(w: &[f32], width: usize, outputs: usize) -> QuantWeights {
             }
         }
     }
-    QuantWeights { levels, scales, width }
+    QuantWeights { levels: PackedLevels::new(levels, width, outputs), scales }
 }
 
 /// How a pass computes each layer.
@@ -88,18 +90,46 @@ pub struct Int8Network {
 /// Observed input range of each layer: (min, max).
 pub type Ranges = Vec<(f32, f32)>;
 
+/// Rows one task computes: their dense layers run as one integer product over the rows.
+const CHUNK_ROWS: usize = 32;
+
+/// `values[i] = act(values[i])` for the whole slice, the activation chosen once.
 #[inline(always)]
-fn integer_dot(a: &[i16], b: &[i16]) -> i32 {
-    a.iter().zip(b).map(|(&x, &w)| x as i32 * w as i32).sum()
+fn activate_all(activation: Activation, values: &mut [f32]) {
+    match activation {
+        Activation::Relu => values.iter_mut().for_each(|v| *v = v.max(0.0)),
+        Activation::Exponential => values.iter_mut().for_each(|v| *v = v.exp()),
+        Activation::Identity => {}
+    }
 }
 
-#[inline(always)]
-fn activate(activation: Activation, y: f32) -> f32 {
-    match activation {
-        Activation::Relu => y.max(0.0),
-        Activation::Exponential => y.exp(),
-        Activation::Identity => y,
+/// `out[p, f] = Σ_j input[p·stride + j] · w[j, f] + bias[f]` in float32 for `positions` rows
+/// (the calibration and reference path; `w` is width × outputs, row-major).
+fn float_product(out: &mut [f32], input: &[f32], positions: usize, stride: usize, w: &[f32], bias: &[f32]) {
+    let outputs = bias.len();
+    let width = w.len() / outputs;
+    for (p, row) in out.chunks_exact_mut(outputs).take(positions).enumerate() {
+        row.copy_from_slice(bias);
+        for (j, v) in input[p * stride..p * stride + width].iter().enumerate() {
+            row.iter_mut().zip(&w[j * outputs..(j + 1) * outputs]).for_each(|(o, w)| *o += v * w);
+        }
     }
+}
+
+/// Buffers one task reuses from layer to layer and row to row.
+#[derive(Default)]
+struct Scratch {
+    act: Vec<f32>,
+    out: Vec<f32>,
+    padded: Vec<f32>,
+    levels: Vec<i16>,
+    sums: Vec<i32>,
+}
+
+/// `buffer` resized to `len` values (contents unspecified past the old length).
+fn sized<T: Copy + Default>(buffer: &mut Vec<T>, len: usize) -> &mut [T] {
+    buffer.resize(len, T::default());
+    &mut buffer[..len]
 }
 
 impl Int8Network {
@@ -125,13 +155,12 @@ impl Int8Network {
         let unit = InputQuant { scale: 1.0, signed: true };
         let net = Self::new(layers.clone(), vec![unit; count]).expect("one per layer");
         let x = x.as_standard_layout();
-        let (n, c, l) = x.dim();
+        let (_, c, l) = x.dim();
         let data = x.as_slice().expect("standard layout");
-        (0..n)
-            .into_par_iter()
-            .map(|r| {
+        data.par_chunks(CHUNK_ROWS * c * l)
+            .map(|rows| {
                 let mut ranges = vec![(f32::INFINITY, f32::NEG_INFINITY); count];
-                net.forward_row(&data[r * c * l..(r + 1) * c * l], Mode::Float, Some(&mut ranges));
+                net.forward_rows(rows, rows.len() / (c * l), Mode::Float, Some(&mut ranges));
                 ranges
             })
             .reduce(
@@ -146,42 +175,74 @@ impl Int8Network {
         let (n, c, l) = x.dim();
         let data = x.as_slice().expect("standard layout");
         let k = self.layers.classes();
-        let rows: Vec<Vec<f32>> =
-            (0..n).into_par_iter().map(|r| self.forward_row(&data[r * c * l..(r + 1) * c * l], mode, None)).collect();
-        Array2::from_shape_vec((n, k), rows.concat()).expect("N x K")
+        let chunks: Vec<Vec<f32>> = data
+            .par_chunks(CHUNK_ROWS * c * l)
+            .map(|rows| self.forward_rows(rows, rows.len() / (c * l), mode, None))
+            .collect();
+        Array2::from_shape_vec((n, k), chunks.concat()).expect("N x K")
+    }
+}
+
+impl Int8Network {
+    /// One layer's product over `positions` rows `stride` apart of `input` (float), in `mode`,
+    /// into `out` (positions × outputs) with the bias added; the input range is recorded first.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn layer_product(
+        &self,
+        scratch_levels: &mut Vec<i16>,
+        scratch_sums: &mut Vec<i32>,
+        out: &mut [f32],
+        input: &[f32],
+        positions: usize,
+        stride: usize,
+        (weights, q, bias): (&[f32], &QuantWeights, &[f32]),
+        slot: usize,
+        mode: Mode,
+    ) {
+        let outputs = bias.len();
+        match mode {
+            Mode::Float => float_product(out, input, positions, stride, weights, bias),
+            Mode::Int8 => {
+                let iq = self.inputs[slot];
+                let len = qgemm::input_len(positions, stride, &q.levels).max(input.len());
+                let levels = sized(scratch_levels, len);
+                for (dst, &v) in levels.iter_mut().zip(input) {
+                    *dst = iq.quantise(v);
+                }
+                levels[input.len()..].fill(0);
+                let sums = sized(scratch_sums, positions * outputs);
+                qgemm::product(sums, levels, positions, stride, &q.levels);
+                for (row_sums, row) in sums.chunks_exact(outputs).zip(out.chunks_exact_mut(outputs)) {
+                    for (((o, &s), &scale), &b) in row.iter_mut().zip(row_sums).zip(&q.scales).zip(bias) {
+                        *o = s as f32 * (iq.scale * scale) + b;
+                    }
+                }
+            }
+        }
     }
 
-    /// One row (C, L) → logits, observing each layer's input range when asked. The loops are
-    /// compiled twice: for the baseline target, and with AVX2 (chosen at run time), where the
-    /// integer dot products become 16-lane multiply-adds. (An AVX-512 VNNI build measured slower
-    /// on this engine's short dot products.)
-    fn forward_row(&self, x: &[f32], mode: Mode, observe: Option<&mut Ranges>) -> Vec<f32> {
+    /// Rows (n, C, L) → logits (n × K), observing each layer's input range when asked. The loops
+    /// are compiled twice: for the baseline target, and with AVX2 (chosen at run time).
+    fn forward_rows(&self, x: &[f32], n: usize, mode: Mode, observe: Option<&mut Ranges>) -> Vec<f32> {
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2 (checked just above).
-            return unsafe { self.forward_row_avx2(x, mode, observe) };
+            return unsafe { self.forward_rows_avx2(x, n, mode, observe) };
         }
-        self.forward_row_portable(x, mode, observe)
+        self.forward_rows_portable(x, n, mode, observe)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn forward_row_avx2(&self, x: &[f32], mode: Mode, observe: Option<&mut Ranges>) -> Vec<f32> {
-        self.forward_row_portable(x, mode, observe)
+    unsafe fn forward_rows_avx2(&self, x: &[f32], n: usize, mode: Mode, observe: Option<&mut Ranges>) -> Vec<f32> {
+        self.forward_rows_portable(x, n, mode, observe)
     }
 
     #[inline(always)]
-    fn forward_row_portable(&self, x: &[f32], mode: Mode, mut observe: Option<&mut Ranges>) -> Vec<f32> {
+    fn forward_rows_portable(&self, x: &[f32], n: usize, mode: Mode, mut observe: Option<&mut Ranges>) -> Vec<f32> {
         let layers = &self.layers;
         let (c0, l0) = (layers.channels, layers.length);
-        // Position-major input (L, C).
-        let mut act: Vec<f32> = vec![0.0; c0 * l0];
-        for c in 0..c0 {
-            for p in 0..l0 {
-                act[p * c0 + c] = x[c * l0 + p];
-            }
-        }
-        let mut slot = 0;
         let mut record = |values: &[f32], slot: usize| {
             if let Some(ranges) = observe.as_deref_mut() {
                 let (lo, hi) = &mut ranges[slot];
@@ -191,90 +252,63 @@ impl Int8Network {
                 }
             }
         };
-        for (conv, q) in layers.convs.iter().zip(&self.convs) {
-            record(&act, slot);
-            let (cin, cout, kernel) = (conv.cin, conv.cout, conv.kernel);
-            let padded = conv.padded_length();
-            let conv_len = conv.conv_length();
-            let mut out = vec![0.0f32; conv_len * cout];
-            match mode {
-                Mode::Float => {
-                    let mut input = vec![0.0f32; padded * cin];
-                    input[conv.pad_left * cin..(conv.pad_left + conv.length_in) * cin].copy_from_slice(&act);
-                    for p in 0..conv_len {
-                        let window = &input[p * cin..(p + kernel) * cin];
-                        for f in 0..cout {
-                            let mut sum = 0.0f32;
-                            for (j, v) in window.iter().enumerate() {
-                                sum += v * conv.forward[j * cout + f];
-                            }
-                            out[p * cout + f] = activate(conv.activation, sum + conv.bias[f]);
-                        }
-                    }
-                }
-                Mode::Int8 => {
-                    let iq = self.inputs[slot];
-                    let mut input = vec![0i16; padded * cin];
-                    for (dst, &v) in input[conv.pad_left * cin..].iter_mut().zip(&act) {
-                        *dst = iq.quantise(v);
-                    }
-                    for p in 0..conv_len {
-                        let window = &input[p * cin..(p + kernel) * cin];
-                        for f in 0..cout {
-                            let acc = integer_dot(window, &q.levels[f * q.width..(f + 1) * q.width]);
-                            let y = acc as f32 * (iq.scale * q.scales[f]) + conv.bias[f];
-                            out[p * cout + f] = activate(conv.activation, y);
-                        }
-                    }
-                }
-            }
-            // Max-pool, stride = size, rounding the length down.
-            let pooled = conv.pooled_length();
-            act = if conv.pool > 1 {
-                let mut next = vec![f32::NEG_INFINITY; pooled * cout];
-                for p in 0..pooled * conv.pool {
-                    for f in 0..cout {
-                        let v = &mut next[(p / conv.pool) * cout + f];
-                        *v = v.max(out[p * cout + f]);
-                    }
-                }
-                next
-            } else {
-                out
-            };
-            slot += 1;
-        }
+        let mut s = Scratch::default();
         let (c, l) = layers.convs.last().map_or((c0, l0), |c| (c.cout, c.pooled_length()));
-        let mut h: Vec<f32> = if layers.global_max {
-            (0..c).map(|ch| (0..l).map(|p| act[p * c + ch]).fold(f32::NEG_INFINITY, f32::max)).collect()
-        } else {
-            act
-        };
-        for (dense, q) in layers.dense.iter().zip(&self.dense) {
-            record(&h, slot);
-            let mut out = vec![0.0f32; dense.outputs];
-            match mode {
-                Mode::Float => {
-                    for (i, v) in h.iter().enumerate() {
-                        let row = &dense.weight[i * dense.outputs..(i + 1) * dense.outputs];
-                        out.iter_mut().zip(row).for_each(|(o, w)| *o += v * w);
-                    }
-                    out.iter_mut().zip(&dense.bias).for_each(|(o, b)| *o += b);
-                }
-                Mode::Int8 => {
-                    let iq = self.inputs[slot];
-                    let levels: Vec<i16> = h.iter().map(|&v| iq.quantise(v)).collect();
-                    for (f, o) in out.iter_mut().enumerate() {
-                        let acc = integer_dot(&levels, &q.levels[f * q.width..(f + 1) * q.width]);
-                        *o = acc as f32 * (iq.scale * q.scales[f]) + dense.bias[f];
-                    }
+        let features = if layers.global_max { c } else { c * l };
+        let mut h = vec![0.0f32; n * features];
+        for (r, row_features) in h.chunks_exact_mut(features).enumerate() {
+            // Position-major input (L, C).
+            let x = &x[r * c0 * l0..(r + 1) * c0 * l0];
+            let act = sized(&mut s.act, c0 * l0);
+            for c in 0..c0 {
+                for p in 0..l0 {
+                    act[p * c0 + c] = x[c * l0 + p];
                 }
             }
+            for (slot, (conv, q)) in layers.convs.iter().zip(&self.convs).enumerate() {
+                record(&s.act, slot);
+                let (cin, cout) = (conv.cin, conv.cout);
+                let conv_len = conv.conv_length();
+                let padded = sized(&mut s.padded, conv.padded_length() * cin);
+                padded.fill(0.0);
+                padded[conv.pad_left * cin..(conv.pad_left + conv.length_in) * cin].copy_from_slice(&s.act);
+                let out = sized(&mut s.out, conv_len * cout);
+                let layer = (&conv.forward[..], q, &conv.bias[..]);
+                self.layer_product(&mut s.levels, &mut s.sums, out, padded, conv_len, cin, layer, slot, mode);
+                activate_all(conv.activation, out);
+                // Max-pool, stride = size, rounding the length down.
+                if conv.pool > 1 {
+                    let pooled = conv.pooled_length();
+                    let next = sized(&mut s.act, pooled * cout);
+                    next.fill(f32::NEG_INFINITY);
+                    for (p, values) in out.chunks_exact(cout).take(pooled * conv.pool).enumerate() {
+                        let target = &mut next[(p / conv.pool) * cout..(p / conv.pool + 1) * cout];
+                        target.iter_mut().zip(values).for_each(|(t, &v)| *t = t.max(v));
+                    }
+                } else {
+                    std::mem::swap(&mut s.act, &mut s.out);
+                    s.act.truncate(conv_len * cout);
+                }
+            }
+            if layers.global_max {
+                row_features.fill(f32::NEG_INFINITY);
+                for values in s.act.chunks_exact(c) {
+                    row_features.iter_mut().zip(values).for_each(|(t, &v)| *t = t.max(v));
+                }
+            } else {
+                row_features.copy_from_slice(&s.act[..features]);
+            }
+        }
+        let convs = layers.convs.len();
+        for (i, (dense, q)) in layers.dense.iter().zip(&self.dense).enumerate() {
+            record(&h, convs + i);
+            let mut out = vec![0.0f32; n * dense.outputs];
+            let layer = (&dense.weight[..], q, &dense.bias[..]);
+            self.layer_product(&mut s.levels, &mut s.sums, &mut out, &h, n, dense.inputs, layer, convs + i, mode);
             if dense.relu {
                 out.iter_mut().for_each(|v| *v = v.max(0.0));
             }
             h = out;
-            slot += 1;
         }
         h
     }
@@ -303,9 +337,9 @@ mod tests {
         // 2 × 3, row-major (width × outputs).
         let w = [0.5f32, -2.0, 0.0, -0.25, 1.0, 0.0];
         let q = quantise_columns(&w, 2, 3);
-        assert_eq!(q.levels[..2], [127, -64]);
-        assert_eq!(q.levels[2..4], [-127, 64]);
-        assert_eq!(q.levels[4..], [0, 0]);
+        assert_eq!(q.levels.row(0), [127, -64]);
+        assert_eq!(q.levels.row(1), [-127, 64]);
+        assert_eq!(q.levels.row(2), [0, 0]);
         assert!((q.scales[1] - 2.0 / 127.0).abs() < 1e-9);
         assert_eq!(q.scales[2], 0.0);
     }

@@ -21,6 +21,7 @@ mod ism;
 mod layers;
 mod matmul;
 mod pass;
+mod qgemm;
 pub mod runner;
 mod scan;
 pub mod train;
