@@ -16,6 +16,7 @@
 //! gradients of every parameter, Adam and SGD), which gkd-train uses by default on the CPU.
 
 mod deeplift;
+mod dispatch;
 pub mod int8;
 mod ism;
 mod layers;

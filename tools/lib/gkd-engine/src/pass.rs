@@ -9,6 +9,7 @@
 
 use gkd_nn::layers::Activation;
 
+use crate::dispatch::avx2_dispatch;
 use crate::layers::{ConvLayer, DenseLayer, Layers};
 use crate::matmul::{MatRef, matmul};
 
@@ -86,6 +87,7 @@ pub(crate) struct GatherShape {
     pub rows: usize,
 }
 
+avx2_dispatch! {
 /// The first convolution on one-hot DNA as a gather-add: output row `r · padded + l` (l below
 /// `outputs`) is the sum over the window of the weight rows (`kernel · 4 + base`) its bases
 /// pick; positions that are not one-hot are multiplied out. `weight` is (kernel · 4) × cout;
@@ -115,6 +117,7 @@ pub(crate) fn gather_conv(weight: &[f32], shape: GatherShape, input: &[f32], col
             }
         }
     }
+}
 }
 
 /// The maximum over positions of each channel of `rows` position-major rows (rows, positions,
@@ -386,6 +389,7 @@ struct ConvOutputs<'a> {
     pre: Option<&'a mut Vec<f32>>,
 }
 
+avx2_dispatch! {
 /// Bias, activation and max-pool of a convolution's GEMM rows `scratch` into the next layer's
 /// input, padded by `next_pad`.
 fn finish_conv(layer: &ConvLayer, rows: usize, scratch: &[f32], next_pad: (usize, usize), out: ConvOutputs<'_>) {
@@ -401,16 +405,19 @@ fn finish_conv(layer: &ConvLayer, rows: usize, scratch: &[f32], next_pad: (usize
     argmax.clear();
     argmax.resize(rows * lq * cout, 0);
     for r in 0..rows {
-        for l in 0..lc {
-            let from = &scratch[(r * lp + l) * cout..][..cout];
-            let to = &mut act[(r * lc + l) * cout..][..cout];
-            for ((a, z), b) in to.iter_mut().zip(from).zip(&layer.bias) {
-                *a = activate(layer.activation, z + b);
-            }
-            if let Some(pre) = pre.as_deref_mut() {
-                let kept = &mut pre[(r * lc + l) * cout..][..cout];
-                kept.iter_mut().zip(from).zip(&layer.bias).for_each(|((p, z), b)| *p = z + b);
-            }
+        let from = &scratch[r * lp * cout..][..lc * cout];
+        let to = &mut act[r * lc * cout..][..lc * cout];
+        for (to, from) in to.chunks_exact_mut(cout).zip(from.chunks_exact(cout)) {
+            to.iter_mut().zip(from).zip(&layer.bias).for_each(|((a, z), b)| *a = z + b);
+        }
+        if let Some(pre) = pre.as_deref_mut() {
+            pre[r * lc * cout..][..lc * cout].copy_from_slice(to);
+        }
+        // The activation chosen once per row, so that the loops vectorise.
+        match layer.activation {
+            Activation::Relu => to.iter_mut().for_each(|a| *a = a.max(0.0)),
+            Activation::Exponential => to.iter_mut().for_each(|a| *a = a.exp()),
+            Activation::Identity => {}
         }
         for q in 0..lq {
             let out = &mut next[(r * next_len + next_pad.0 + q) * cout..][..cout];
@@ -418,14 +425,16 @@ fn finish_conv(layer: &ConvLayer, rows: usize, scratch: &[f32], next_pad: (usize
             out.copy_from_slice(&act[(r * lc + q * pool) * cout..][..cout]);
             for j in 1..pool {
                 let window = &act[(r * lc + q * pool + j) * cout..][..cout];
-                for ((o, a), v) in out.iter_mut().zip(at.iter_mut()).zip(window) {
-                    if *v > *o {
-                        (*o, *a) = (*v, j as u32);
-                    }
+                // Branch-free: the first maximum wins (strictly greater replaces).
+                for ((o, a), &v) in out.iter_mut().zip(at.iter_mut()).zip(window) {
+                    let greater = v > *o;
+                    *a = if greater { j as u32 } else { *a };
+                    *o = if greater { v } else { *o };
                 }
             }
         }
     }
+}
 }
 
 pub(crate) fn activate(activation: Activation, z: f32) -> f32 {

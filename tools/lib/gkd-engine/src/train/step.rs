@@ -21,6 +21,7 @@ use gkd_nn::layers::{Activation, DropoutStream};
 use rayon::prelude::*;
 
 use super::net::{Conv, Dense, Net, Norm};
+use crate::dispatch::avx2_dispatch;
 use crate::layers::flipped_kernel;
 use crate::matmul::{MatRef, matmul};
 use crate::pass::{Column, GatherShape, classify_columns, gather_conv, global_max, resize};
@@ -265,61 +266,103 @@ fn conv_forward(
     let (invstd, mask, activation, pool) = (&t.invstd, &t.mask, conv.activation, conv.pool);
     let drop_before = !mask.is_empty() && !conv.dropout_after_pool;
     let drop_after = !mask.is_empty() && conv.dropout_after_pool;
+    let pass = FinishPass {
+        means: means.as_deref(),
+        invstd,
+        scale: &scale,
+        shift: &shift,
+        mask,
+        activation,
+        pool,
+        drop_before,
+        drop_after,
+        per,
+        lengths: (lp, lc, lq, nl),
+        cout,
+        pad_left: next_pad.0,
+    };
     t.z.par_chunks_mut(per * lp * cout)
         .zip(t.act.par_chunks_mut(per * lc * cout))
         .zip(next.par_chunks_mut(per * nl * cout))
         .zip(t.argmax.par_chunks_mut(per * lq * cout))
         .enumerate()
-        .for_each(|(c, (((z, act), next), argmax))| {
-            let mut window = vec![0f32; cout];
-            for r in 0..act.len() / (lc * cout) {
-                let row = c * per + r;
-                for l in 0..lc {
-                    let zr = &mut z[(r * lp + l) * cout..][..cout];
-                    let ar = &mut act[(r * lc + l) * cout..][..cout];
-                    match &means {
-                        Some(mean) => {
-                            let per_channel = mean.iter().zip(invstd.iter()).zip(scale.iter().zip(&shift));
-                            for ((zv, av), ((m, is), (sc, sh))) in zr.iter_mut().zip(ar.iter_mut()).zip(per_channel) {
-                                let xhat = (*zv - m) * is;
-                                *zv = xhat;
-                                *av = xhat * sc + sh;
-                            }
-                        }
-                        None => ar.iter_mut().zip(zr.iter()).zip(&shift).for_each(|((a, z), b)| *a = z + b),
-                    }
-                    match activation {
-                        Activation::Relu => ar.iter_mut().for_each(|a| *a = a.max(0.0)),
-                        Activation::Exponential => ar.iter_mut().for_each(|a| *a = a.exp()),
-                        Activation::Identity => {}
+        .for_each(|(c, (((z, act), next), argmax))| finish_chunk(&pass, c, z, act, next, argmax));
+}
+
+/// What the normalise → activate → drop out → pool pass of a convolution block reads.
+struct FinishPass<'a> {
+    means: Option<&'a [f32]>,
+    invstd: &'a [f32],
+    scale: &'a [f32],
+    shift: &'a [f32],
+    mask: &'a [f32],
+    activation: Activation,
+    pool: usize,
+    drop_before: bool,
+    drop_after: bool,
+    per: usize,
+    /// Padded, convolved, pooled and next block's padded lengths.
+    lengths: (usize, usize, usize, usize),
+    cout: usize,
+    pad_left: usize,
+}
+
+avx2_dispatch! {
+/// The pass over chunk `c` of rows: x̂ into `z`, the activations into `act`, the pooled (and
+/// dropped-out) values into the next block's padded input, the pool's choice into `argmax`.
+fn finish_chunk(p: &FinishPass<'_>, c: usize, z: &mut [f32], act: &mut [f32], next: &mut [f32], argmax: &mut [u8]) {
+    let FinishPass { means, invstd, scale, shift, mask, activation, pool, drop_before, drop_after, per, .. } = *p;
+    let ((lp, lc, lq, nl), cout) = (p.lengths, p.cout);
+    let mut window = vec![0f32; cout];
+    for r in 0..act.len() / (lc * cout) {
+        let row = c * per + r;
+        for l in 0..lc {
+            let zr = &mut z[(r * lp + l) * cout..][..cout];
+            let ar = &mut act[(r * lc + l) * cout..][..cout];
+            match means {
+                Some(mean) => {
+                    let per_channel = mean.iter().zip(invstd).zip(scale.iter().zip(shift));
+                    for ((zv, av), ((m, is), (sc, sh))) in zr.iter_mut().zip(ar.iter_mut()).zip(per_channel) {
+                        let xhat = (*zv - m) * is;
+                        *zv = xhat;
+                        *av = xhat * sc + sh;
                     }
                 }
-                for q in 0..lq {
-                    let out = &mut next[(r * nl + next_pad.0 + q) * cout..][..cout];
-                    let at = &mut argmax[(r * lq + q) * cout..][..cout];
-                    out.fill(f32::NEG_INFINITY);
-                    for j in 0..pool {
-                        let l = q * pool + j;
-                        let a = &act[(r * lc + l) * cout..][..cout];
-                        if drop_before {
-                            let m = &mask[(row * lc + l) * cout..][..cout];
-                            window.iter_mut().zip(a).zip(m).for_each(|((w, a), m)| *w = a * m);
-                        } else {
-                            window.copy_from_slice(a);
-                        }
-                        for ((o, a), w) in out.iter_mut().zip(at.iter_mut()).zip(&window) {
-                            if *w > *o {
-                                (*o, *a) = (*w, j as u8);
-                            }
-                        }
-                    }
-                    if drop_after {
-                        let m = &mask[(row * lq + q) * cout..][..cout];
-                        out.iter_mut().zip(m).for_each(|(o, m)| *o *= m);
-                    }
+                None => ar.iter_mut().zip(zr.iter()).zip(shift).for_each(|((a, z), b)| *a = z + b),
+            }
+            match activation {
+                Activation::Relu => ar.iter_mut().for_each(|a| *a = a.max(0.0)),
+                Activation::Exponential => ar.iter_mut().for_each(|a| *a = a.exp()),
+                Activation::Identity => {}
+            }
+        }
+        for q in 0..lq {
+            let out = &mut next[(r * nl + p.pad_left + q) * cout..][..cout];
+            let at = &mut argmax[(r * lq + q) * cout..][..cout];
+            out.fill(f32::NEG_INFINITY);
+            for j in 0..pool {
+                let l = q * pool + j;
+                let a = &act[(r * lc + l) * cout..][..cout];
+                if drop_before {
+                    let m = &mask[(row * lc + l) * cout..][..cout];
+                    window.iter_mut().zip(a).zip(m).for_each(|((w, a), m)| *w = a * m);
+                } else {
+                    window.copy_from_slice(a);
+                }
+                // Branch-free: the first maximum wins (strictly greater replaces).
+                for ((o, a), &w) in out.iter_mut().zip(at.iter_mut()).zip(&window) {
+                    let greater = w > *o;
+                    *a = if greater { j as u8 } else { *a };
+                    *o = if greater { w } else { *o };
                 }
             }
-        });
+            if drop_after {
+                let m = &mask[(row * lq + q) * cout..][..cout];
+                out.iter_mut().zip(m).for_each(|(o, m)| *o *= m);
+            }
+        }
+    }
+}
 }
 
 /// linear → (BatchNorm) → ReLU → (dropout), or the output layer's linear map.
@@ -377,7 +420,7 @@ fn dense_forward(
 
 /// BatchNorm's backward over `count` values per channel: given Σ g and Σ g·x̂, the gradient
 /// γ/σ · (g − Σg/count − x̂ · Σg·x̂/count) of one value.
-#[inline]
+#[inline(always)]
 fn norm_input_gradient(g: f32, xhat: f32, gamma_invstd: f32, mean_g: f32, mean_gx: f32) -> f32 {
     gamma_invstd * (g - mean_g - xhat * mean_gx)
 }
@@ -503,59 +546,23 @@ fn conv_backward(
     // straddle two input rows stay 0.
     resize(dz, rows * lp * cout);
     chunks.resize_with(rows.div_ceil(per), ChunkScratch::default);
-    let partials: Vec<Vec<f64>> = dz
-        .par_chunks_mut(per * lp * cout)
-        .enumerate()
-        .map(|(c, dz)| {
-            let mut sums = vec![0f64; 2 * cout];
-            let (mut g, mut s, mut sx) = (vec![0f32; cout], vec![0f32; cout], vec![0f32; cout]);
-            let norm = conv.norm.is_some();
-            for r in 0..dz.len() / (lp * cout) {
-                let row = c * per + r;
-                s.fill(0.0);
-                sx.fill(0.0);
-                for q in 0..lq {
-                    let at = (row * lq + q) * cout;
-                    g.copy_from_slice(&g_out[at..at + cout]);
-                    if drop_after {
-                        g.iter_mut().zip(&mask[at..at + cout]).for_each(|(g, m)| *g *= m);
-                    }
-                    let chosen = &argmax[at..at + cout];
-                    for j in 0..pool {
-                        let l = q * pool + j;
-                        let a = &act[(row * lc + l) * cout..][..cout];
-                        let d = &mut dz[(r * lp + l) * cout..][..cout];
-                        let picked = d.iter_mut().zip(a).zip(g.iter().zip(chosen));
-                        match conv.activation {
-                            Activation::Relu => picked.for_each(|((d, a), (g, k))| {
-                                *d = if *k == j as u8 && *a > 0.0 { *g } else { 0.0 };
-                            }),
-                            Activation::Exponential => picked.for_each(|((d, a), (g, k))| {
-                                *d = if *k == j as u8 { g * a } else { 0.0 };
-                            }),
-                            Activation::Identity => picked.for_each(|((d, _), (g, k))| {
-                                *d = if *k == j as u8 { *g } else { 0.0 };
-                            }),
-                        }
-                        if drop_before {
-                            d.iter_mut().zip(&mask[(row * lc + l) * cout..][..cout]).for_each(|(d, m)| *d *= m);
-                        }
-                        // Σ dZ and Σ dZ·x̂ per channel (x̂ sits in z at the same place).
-                        s.iter_mut().zip(d.iter()).for_each(|(s, d)| *s += d);
-                        if norm {
-                            let x = &z[(c * per * lp + r * lp + l) * cout..][..cout];
-                            sx.iter_mut().zip(d.iter()).zip(x).for_each(|((s, d), x)| *s += d * x);
-                        }
-                    }
-                }
-                for f in 0..cout {
-                    sums[f] += s[f] as f64;
-                    sums[cout + f] += sx[f] as f64;
-                }
-            }
-            sums
-        })
-        .collect();
+    let pass = SlopePass {
+        g_out,
+        mask,
+        argmax,
+        act,
+        z,
+        activation: conv.activation,
+        pool,
+        drop_before,
+        drop_after,
+        norm: conv.norm.is_some(),
+        per,
+        lengths: (lp, lc, lq),
+        cout,
+    };
+    let partials: Vec<Vec<f64>> =
+        dz.par_chunks_mut(per * lp * cout).enumerate().map(|(c, dz)| slope_chunk(&pass, c, dz)).collect();
     let sums = add_in_order(partials, 2 * cout);
     match (&conv.norm, &conv.bias) {
         (Some(norm), _) => {
@@ -568,16 +575,10 @@ fn conv_backward(
             let scale: Vec<f32> = (0..cout).map(|f| gamma[f] * invstd[f]).collect();
             let mean_g: Vec<f32> = (0..cout).map(|f| (sums[f] / n) as f32).collect();
             let mean_gx: Vec<f32> = (0..cout).map(|f| (sums[cout + f] / n) as f32).collect();
-            dz.par_chunks_mut(per * lp * cout).zip(z.par_chunks(per * lp * cout)).for_each(|(dz, xhat)| {
-                for r in 0..dz.len() / (lp * cout) {
-                    for l in 0..lc {
-                        let at = (r * lp + l) * cout;
-                        for f in 0..cout {
-                            dz[at + f] = norm_input_gradient(dz[at + f], xhat[at + f], scale[f], mean_g[f], mean_gx[f]);
-                        }
-                    }
-                }
-            });
+            let per_channel = (&scale[..], &mean_g[..], &mean_gx[..]);
+            dz.par_chunks_mut(per * lp * cout)
+                .zip(z.par_chunks(per * lp * cout))
+                .for_each(|(dz, xhat)| norm_backward_chunk(dz, xhat, (lp, lc, cout), per_channel));
         }
         (None, Some(bias)) => {
             for f in 0..cout {
@@ -662,4 +663,94 @@ fn conv_backward(
         },
     );
     g_in
+}
+
+/// What the pass from a block's output gradient to dZ reads.
+struct SlopePass<'a> {
+    g_out: &'a [f32],
+    mask: &'a [f32],
+    argmax: &'a [u8],
+    act: &'a [f32],
+    z: &'a [f32],
+    activation: Activation,
+    pool: usize,
+    drop_before: bool,
+    drop_after: bool,
+    norm: bool,
+    per: usize,
+    /// Padded, convolved and pooled lengths.
+    lengths: (usize, usize, usize),
+    cout: usize,
+}
+
+avx2_dispatch! {
+/// BatchNorm's input gradient over a chunk of rows in GEMM rows (`per_channel`: γ/σ, mean of
+/// dZ, mean of dZ·x̂).
+fn norm_backward_chunk(dz: &mut [f32], xhat: &[f32], lengths: (usize, usize, usize), per_channel: (&[f32], &[f32], &[f32])) {
+    let ((lp, lc, cout), (scale, mean_g, mean_gx)) = (lengths, per_channel);
+    for r in 0..dz.len() / (lp * cout) {
+        for l in 0..lc {
+            let at = (r * lp + l) * cout;
+            let (d, x) = (&mut dz[at..at + cout], &xhat[at..at + cout]);
+            for f in 0..cout {
+                d[f] = norm_input_gradient(d[f], x[f], scale[f], mean_g[f], mean_gx[f]);
+            }
+        }
+    }
+}
+}
+
+avx2_dispatch! {
+/// dZ of chunk `c` of rows in GEMM rows: through dropout, the pool's argmax and the
+/// activation's slope; returns Σ dZ and Σ dZ·x̂ per channel (f64, rows added in order).
+fn slope_chunk(p: &SlopePass<'_>, c: usize, dz: &mut [f32]) -> Vec<f64> {
+    let SlopePass { g_out, mask, argmax, act, z, pool, drop_before, drop_after, norm, per, cout, .. } = *p;
+    let (lp, lc, lq) = p.lengths;
+    let mut sums = vec![0f64; 2 * cout];
+    let (mut g, mut s, mut sx) = (vec![0f32; cout], vec![0f32; cout], vec![0f32; cout]);
+    for r in 0..dz.len() / (lp * cout) {
+        let row = c * per + r;
+        s.fill(0.0);
+        sx.fill(0.0);
+        for q in 0..lq {
+            let at = (row * lq + q) * cout;
+            g.copy_from_slice(&g_out[at..at + cout]);
+            if drop_after {
+                g.iter_mut().zip(&mask[at..at + cout]).for_each(|(g, m)| *g *= m);
+            }
+            let chosen = &argmax[at..at + cout];
+            for j in 0..pool {
+                let l = q * pool + j;
+                let a = &act[(row * lc + l) * cout..][..cout];
+                let d = &mut dz[(r * lp + l) * cout..][..cout];
+                let picked = d.iter_mut().zip(a).zip(g.iter().zip(chosen));
+                match p.activation {
+                    Activation::Relu => picked.for_each(|((d, a), (g, k))| {
+                        *d = if *k == j as u8 && *a > 0.0 { *g } else { 0.0 };
+                    }),
+                    Activation::Exponential => picked.for_each(|((d, a), (g, k))| {
+                        *d = if *k == j as u8 { g * a } else { 0.0 };
+                    }),
+                    Activation::Identity => picked.for_each(|((d, _), (g, k))| {
+                        *d = if *k == j as u8 { *g } else { 0.0 };
+                    }),
+                }
+                if drop_before {
+                    d.iter_mut().zip(&mask[(row * lc + l) * cout..][..cout]).for_each(|(d, m)| *d *= m);
+                }
+                // Σ dZ and Σ dZ·x̂ per channel (x̂ sits in z at the same place).
+                s.iter_mut().zip(d.iter()).for_each(|(s, d)| *s += d);
+                if norm {
+                    let x = &z[(c * per * lp + r * lp + l) * cout..][..cout];
+                    sx.iter_mut().zip(d.iter()).zip(x).for_each(|((s, d), x)| *s += d * x);
+                }
+            }
+        }
+        for f in 0..cout {
+            sums[f] += s[f] as f64;
+            sums[cout + f] += sx[f] as f64;
+        }
+    }
+    sums
+}
 }
