@@ -20,6 +20,9 @@ pub(crate) enum Column {
     Base(u8),
     /// Every channel is 0 (padding, or an unknown base encoded as zeros).
     Zero,
+    /// One channel nonzero, not 1 (a one-hot input scaled, as on IG's path from a zero
+    /// baseline): read as that one number.
+    Scaled(u8),
     /// Anything else (0.25s for N, interpolated inputs): read as numbers.
     Mixed,
 }
@@ -67,6 +70,7 @@ pub(crate) fn classify_columns(input: &[f32], columns: &mut Vec<Column>) {
         match (ones, zeros) {
             (1, 3) => Column::Base(v.iter().position(|&x| x == 1.0).expect("one 1") as u8),
             (0, 4) => Column::Zero,
+            (0, 3) => Column::Scaled(v.iter().position(|&x| x != 0.0).expect("one nonzero") as u8),
             _ => Column::Mixed,
         }
     }));
@@ -106,6 +110,12 @@ pub(crate) fn gather_conv(weight: &[f32], shape: GatherShape, input: &[f32], col
                         acc.iter_mut().zip(w).for_each(|(a, w)| *a += w);
                     }
                     Column::Zero => {}
+                    // Adding the other channels' zero products would change nothing.
+                    Column::Scaled(b) => {
+                        let v = input[p * 4 + b as usize];
+                        let w = &weight[(t * 4 + b as usize) * cout..][..cout];
+                        acc.iter_mut().zip(w).for_each(|(a, w)| *a += v * w);
+                    }
                     Column::Mixed => {
                         for c in 0..4 {
                             let v = input[p * 4 + c];
@@ -459,5 +469,39 @@ fn dense_linear(layer: &DenseLayer, input: &[f32], rows: usize, out: &mut Vec<f3
     matmul(out, MatRef::dense(input, rows, layer.inputs), MatRef::dense(&layer.weight, layer.inputs, layer.outputs));
     for row in out.chunks_mut(layer.outputs) {
         row.iter_mut().zip(&layer.bias).for_each(|(y, b)| *y += b);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The gather-add equals the convolution written out, for every kind of column: a base, zero
+    /// padding, a scaled base (IG from a zero baseline) and a mixture (N as 0.25s).
+    #[test]
+    fn the_gather_equals_the_convolution_for_every_kind_of_column() {
+        let (cout, kernel, padded) = (3, 2, 5);
+        #[rustfmt::skip]
+        let input = [
+            0.0, 1.0, 0.0, 0.0,   0.0, 0.0, 0.0, 0.0,   0.0, 0.0, 0.3, 0.0,
+            0.25, 0.25, 0.25, 0.25,   0.0, 0.0, 0.0, -2.0,
+        ];
+        let weight: Vec<f32> = (0..kernel * 4 * cout).map(|i| (i as f32 * 0.37).sin()).collect();
+        let mut columns = Vec::new();
+        classify_columns(&input, &mut columns);
+        assert_eq!(columns, [Column::Base(1), Column::Zero, Column::Scaled(2), Column::Mixed, Column::Scaled(3)]);
+        let outputs = padded + 1 - kernel;
+        let mut out = vec![0.0f32; padded * cout];
+        let shape = GatherShape { cout, kernel, padded, outputs, rows: 1 };
+        gather_conv(&weight, shape, &input, &columns, &mut out);
+        for l in 0..outputs {
+            for f in 0..cout {
+                let by_hand: f32 = (0..kernel)
+                    .flat_map(|t| (0..4).map(move |c| (t, c)))
+                    .map(|(t, c)| input[(l + t) * 4 + c] * weight[(t * 4 + c) * cout + f])
+                    .sum();
+                assert!((out[l * cout + f] - by_hand).abs() < 1e-6, "position {l}, filter {f}");
+            }
+        }
     }
 }

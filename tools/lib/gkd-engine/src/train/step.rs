@@ -612,7 +612,7 @@ fn conv_backward(
                                     w.iter_mut().zip(g).for_each(|(w, g)| *w += g);
                                 }
                                 Column::Zero => {}
-                                Column::Mixed => {
+                                Column::Scaled(_) | Column::Mixed => {
                                     for ch in 0..4 {
                                         let v = x[p * 4 + ch];
                                         let w = &mut dw[(tap * 4 + ch) * cout..][..cout];
