@@ -101,33 +101,58 @@ pub(crate) fn gather_conv(weight: &[f32], shape: GatherShape, input: &[f32], col
     for r in 0..rows {
         for l in 0..outputs {
             let out_row = r * padded + l;
-            let acc = &mut out[out_row * cout..(out_row + 1) * cout];
-            for t in 0..kernel {
-                let p = out_row + t;
-                match columns[p] {
-                    Column::Base(b) => {
-                        let w = &weight[(t * 4 + b as usize) * cout..][..cout];
-                        acc.iter_mut().zip(w).for_each(|(a, w)| *a += w);
-                    }
-                    Column::Zero => {}
-                    // Adding the other channels' zero products would change nothing.
-                    Column::Scaled(b) => {
-                        let v = input[p * 4 + b as usize];
-                        let w = &weight[(t * 4 + b as usize) * cout..][..cout];
-                        acc.iter_mut().zip(w).for_each(|(a, w)| *a += v * w);
-                    }
-                    Column::Mixed => {
-                        for c in 0..4 {
-                            let v = input[p * 4 + c];
-                            let w = &weight[(t * 4 + c) * cout..][..cout];
-                            acc.iter_mut().zip(w).for_each(|(a, w)| *a += v * w);
-                        }
-                    }
-                }
+            let row = &mut out[out_row * cout..(out_row + 1) * cout];
+            // Blocks of 32 filters summed in registers over the window, stored once.
+            let mut f0 = 0;
+            while f0 + GATHER_BLOCK <= cout {
+                let block: &mut [f32; GATHER_BLOCK] = (&mut row[f0..f0 + GATHER_BLOCK]).try_into().expect("a block");
+                let mut acc = *block;
+                gather_window(&mut acc, weight, cout, f0, kernel, &columns[out_row..], &input[out_row * 4..]);
+                *block = acc;
+                f0 += GATHER_BLOCK;
+            }
+            if f0 < cout {
+                gather_window(&mut row[f0..], weight, cout, f0, kernel, &columns[out_row..], &input[out_row * 4..]);
             }
         }
     }
 }
+}
+
+/// Filters one gather block sums in registers.
+const GATHER_BLOCK: usize = 32;
+
+/// `acc[i] += Σ_t (what window column t contributes to filter f0 + i)` over the `kernel`
+/// columns starting at `columns[0]` (their values from `input[0..]`), taps in order.
+#[inline(always)]
+fn gather_window(
+    acc: &mut [f32],
+    weight: &[f32],
+    cout: usize,
+    f0: usize,
+    kernel: usize,
+    columns: &[Column],
+    input: &[f32],
+) {
+    let width = acc.len();
+    for t in 0..kernel {
+        let w_of = |c: usize| &weight[(t * 4 + c) * cout + f0..][..width];
+        match columns[t] {
+            Column::Base(b) => acc.iter_mut().zip(w_of(b as usize)).for_each(|(a, w)| *a += w),
+            Column::Zero => {}
+            // Adding the other channels' zero products would change nothing.
+            Column::Scaled(b) => {
+                let v = input[t * 4 + b as usize];
+                acc.iter_mut().zip(w_of(b as usize)).for_each(|(a, w)| *a += v * w);
+            }
+            Column::Mixed => {
+                for c in 0..4 {
+                    let v = input[t * 4 + c];
+                    acc.iter_mut().zip(w_of(c)).for_each(|(a, w)| *a += v * w);
+                }
+            }
+        }
+    }
 }
 
 /// The maximum over positions of each channel of `rows` position-major rows (rows, positions,

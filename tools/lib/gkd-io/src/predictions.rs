@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
+use rayon::prelude::*;
 
 use crate::atomic::AtomicFile;
 use crate::error::{Error, IoResultExt, Result};
@@ -46,11 +47,27 @@ pub fn stage(
         let path = tsv.path().to_path_buf();
         let mut w = tsv.buffered();
         writeln!(w, "id\tclass\tlogit\tprobability").with_path(&path)?;
-        for (i, id) in predictions.ids.iter().enumerate() {
-            for (k, class) in predictions.classes.iter().enumerate() {
-                // `{}` prints the shortest decimal that reads back as the same f32.
-                writeln!(w, "{id}\t{class}\t{}\t{}", predictions.logits[[i, k]], probabilities[[i, k]])
-                    .with_path(&path)?;
+        // Blocks of rows formatted in parallel, written in order (the same bytes as one loop).
+        let block = |rows: std::ops::Range<usize>| {
+            let mut text = String::new();
+            for i in rows {
+                let id = &predictions.ids[i];
+                for (k, class) in predictions.classes.iter().enumerate() {
+                    // `{}` prints the shortest decimal that reads back as the same f32.
+                    let (z, p) = (predictions.logits[[i, k]], probabilities[[i, k]]);
+                    std::fmt::Write::write_fmt(&mut text, format_args!("{id}\t{class}\t{z}\t{p}\n"))
+                        .expect("formatting into a String");
+                }
+            }
+            text
+        };
+        const ROWS_PER_BLOCK: usize = 1024;
+        let n = predictions.ids.len();
+        for blocks in (0..n.div_ceil(ROWS_PER_BLOCK)).collect::<Vec<_>>().chunks(16) {
+            let texts: Vec<String> =
+                blocks.par_iter().map(|&b| block(b * ROWS_PER_BLOCK..((b + 1) * ROWS_PER_BLOCK).min(n))).collect();
+            for text in texts {
+                w.write_all(text.as_bytes()).with_path(&path)?;
             }
         }
         w.flush().with_path(&path)?;
