@@ -16,6 +16,7 @@ use ndarray::{Array2, ArrayView3};
 use rayon::prelude::*;
 
 use crate::layers::Layers;
+use crate::pass::{Column, classify_columns};
 use crate::qgemm::{self, PackedLevels};
 
 /// The calibrated input quantisation of one layer.
@@ -36,11 +37,12 @@ impl InputQuant {
         Self { scale: if top > 0.0 { top / levels } else { 1.0 }, signed }
     }
 
-    /// The nearest level (ties to even, as `torch.round`), clamped to the range.
+    /// The nearest level (ties to even, as `torch.round`), clamped to the range (through i32,
+    /// which vectorises; the clamp keeps it in range).
     #[inline(always)]
     fn quantise(&self, x: f32) -> i16 {
         let (lo, hi) = if self.signed { (-127.0, 127.0) } else { (0.0, 255.0) };
-        (x / self.scale).round_ties_even().clamp(lo, hi) as i16
+        (x / self.scale).round_ties_even().clamp(lo, hi) as i32 as i16
     }
 }
 
@@ -50,6 +52,9 @@ impl InputQuant {
 struct QuantWeights {
     levels: PackedLevels,
     scales: Vec<f32>,
+    /// The first layer's levels as (width × outputs) i32, row j = input j's weights (the
+    /// one-hot gather's layout); empty for the other layers.
+    by_input: Vec<i32>,
 }
 
 /// Per output column f of a (width × outputs) row-major matrix: its levels (transposed) and scale.
@@ -66,7 +71,7 @@ fn quantise_columns(w: &[f32], width: usize, outputs: usize) -> QuantWeights {
             }
         }
     }
-    QuantWeights { levels: PackedLevels::new(levels, width, outputs), scales }
+    QuantWeights { levels: PackedLevels::new(levels, width, outputs), scales, by_input: Vec::new() }
 }
 
 /// How a pass computes each layer.
@@ -116,6 +121,37 @@ fn float_product(out: &mut [f32], input: &[f32], positions: usize, stride: usize
     }
 }
 
+/// The first layer's integer sums on one-hot input, gathered: a window's sum is `one` times the
+/// sum of the weight levels its bases pick, exactly what the product computes from levels
+/// `one` and 0. `input` is the padded (positions + kernel − 1) × 4 float input; `false` (and
+/// nothing written) when a position is not one-hot or all zero.
+#[inline(always)]
+fn one_hot_sums(sums: &mut [i32], input: &[f32], positions: usize, q: &QuantWeights, one: i16) -> bool {
+    let mut columns = Vec::with_capacity(input.len() / 4);
+    classify_columns(input, &mut columns);
+    if columns.iter().any(|c| !matches!(c, Column::Base(_) | Column::Zero)) {
+        return false;
+    }
+    let (by_input, outputs) = (&q.by_input, q.scales.len());
+    let kernel = by_input.len() / (4 * outputs);
+    const BLOCK: usize = 32;
+    for (p, row) in sums.chunks_exact_mut(outputs).take(positions).enumerate() {
+        // Blocks of 32 filters summed in registers over the window.
+        for f0 in (0..outputs).step_by(BLOCK) {
+            let width = BLOCK.min(outputs - f0);
+            let mut acc = [0i32; BLOCK];
+            for (t, column) in columns[p..p + kernel].iter().enumerate() {
+                if let Column::Base(b) = *column {
+                    let w = &by_input[(t * 4 + b as usize) * outputs + f0..][..width];
+                    acc.iter_mut().zip(w).for_each(|(s, w)| *s += w);
+                }
+            }
+            row[f0..f0 + width].iter_mut().zip(&acc).for_each(|(s, a)| *s = a * one as i32);
+        }
+    }
+    true
+}
+
 /// Buffers one task reuses from layer to layer and row to row.
 #[derive(Default)]
 struct Scratch {
@@ -139,7 +175,12 @@ impl Int8Network {
         if inputs.len() != layers.convs.len() + layers.dense.len() {
             return None;
         }
-        let convs = layers.convs.iter().map(|c| quantise_columns(&c.forward, c.kernel * c.cin, c.cout)).collect();
+        let mut convs: Vec<QuantWeights> =
+            layers.convs.iter().map(|c| quantise_columns(&c.forward, c.kernel * c.cin, c.cout)).collect();
+        if let (Some(first), Some(q)) = (layers.convs.first(), convs.first_mut()) {
+            let (width, outputs) = (first.kernel * first.cin, first.cout);
+            q.by_input = (0..width * outputs).map(|i| q.levels.row(i % outputs)[i / outputs] as i32).collect();
+        }
         let dense = layers.dense.iter().map(|d| quantise_columns(&d.weight, d.inputs, d.outputs)).collect();
         Some(Self { layers, convs, dense, inputs })
     }
@@ -212,7 +253,11 @@ impl Int8Network {
                 }
                 levels[input.len()..].fill(0);
                 let sums = sized(scratch_sums, positions * outputs);
-                qgemm::product(sums, levels, positions, stride, &q.levels);
+                if slot == 0 && self.layers.one_hot && one_hot_sums(sums, input, positions, q, iq.quantise(1.0)) {
+                    // One-hot DNA: the same integer sums, gathered.
+                } else {
+                    qgemm::product(sums, levels, positions, stride, &q.levels);
+                }
                 for (row_sums, row) in sums.chunks_exact(outputs).zip(out.chunks_exact_mut(outputs)) {
                     for (((o, &s), &scale), &b) in row.iter_mut().zip(row_sums).zip(&q.scales).zip(bias) {
                         *o = s as f32 * (iq.scale * scale) + b;
