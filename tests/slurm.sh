@@ -4,7 +4,7 @@
 # runtime; the outputs equal a local run's. Then a training job given a Slurm time limit shorter
 # than it needs: Slurm's SIGTERM makes gkd-train checkpoint between batches, and the rerun resumes
 # and ends with the same weights as an uninterrupted run. Opt-in (root, installs Debian packages,
-# about 15 minutes on 2 cores); README "Workflows" says how to run it.
+# about 15 minutes on 2 cores); docs/tools.md "Workflows" says how to run it.
 #   CARGO_TARGET_DIR   where the tools were built (release profile)
 #   GKD_SNAKE_VENV     venv for Snakemake (default: ~/.cache/gkd/snake-venv)
 set -euo pipefail

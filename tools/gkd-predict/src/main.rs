@@ -162,7 +162,15 @@ fn run(args: &Args) -> Result<()> {
     let tsv = args.tsv.clone().unwrap_or_else(|| predictions::tsv_path_for(&args.output));
     let mut files = predictions::stage(&args.output, &tsv, &predictions, &probs)?;
     if let Some(path) = &args.metrics {
-        files.push(metrics_table(path, &predictions.classes, &probs, &data.y)?);
+        let link = card.head.link();
+        files.push(metrics_table(
+            path,
+            &predictions.classes,
+            &predictions.logits,
+            link,
+            args.temperature as f32,
+            &data.y,
+        )?);
     }
     if let Some(path) = &args.stats {
         let text = serde_json::to_string_pretty(&serde_json::json!({ "models": stats })).expect("json") + "\n";
@@ -179,24 +187,27 @@ fn run(args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// Per-class and macro AUROC / AUPR of probabilities against labels, as a TSV.
+/// Per-class and macro AUROC / AUPR of the probabilities (at `temperature`) against labels, as
+/// a TSV, ranked from the logits ([`gkd_metrics::predictive`]).
 fn metrics_table(
     path: &std::path::Path,
     classes: &[String],
-    probs: &Array2<f32>,
+    logits: &Array2<f32>,
+    link: gkd_metrics::Link,
+    temperature: f32,
     labels: &Array2<f32>,
 ) -> Result<AtomicFile> {
-    let scores: Vec<f32> = probs.iter().copied().collect();
+    let z: Vec<f32> = logits.iter().copied().collect();
     let truth: Vec<f32> = labels.iter().copied().collect();
-    let ranks = gkd_metrics::per_class(&scores, &truth, classes.len());
+    let ranks = gkd_metrics::predictive(link, &z, &truth, classes.len(), temperature);
     let cell = |v: Option<f64>| v.map(|x| format!("{x:.6}")).unwrap_or_else(|| "NA".to_owned());
     let mut text = String::from("class\tpositives\trows\tauroc\taupr\n");
     for (k, (class, rank)) in classes.iter().zip(&ranks).enumerate() {
         let positives = labels.column(k).iter().filter(|&&v| v > 0.5).count();
         text += &format!("{class}\t{positives}\t{}\t{}\t{}\n", labels.nrows(), cell(rank.auroc), cell(rank.aupr));
     }
-    let macro_auroc = gkd_metrics::macro_mean(ranks.iter().map(|r| r.auroc));
-    let macro_aupr = gkd_metrics::macro_mean(ranks.iter().map(|r| r.aupr));
+    let total = gkd_metrics::macro_ranking(&ranks);
+    let (macro_auroc, macro_aupr) = (total.auroc, total.aupr);
     let positives = labels.iter().filter(|&&v| v > 0.5).count();
     text += &format!("macro\t{positives}\t{}\t{}\t{}\n", labels.nrows(), cell(macro_auroc), cell(macro_aupr));
     log::info!("macro AUROC {} AUPR {}", cell(macro_auroc), cell(macro_aupr));

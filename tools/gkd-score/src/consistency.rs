@@ -9,7 +9,7 @@ use gkd_io::error::{Error, Result};
 use gkd_io::scores::ConsistencyRow;
 use ndarray::{ArrayD, Axis};
 
-use crate::mean_sd;
+use gkd_metrics::mean_sd;
 
 fn same_rows(a: &AttributionReader, b: &AttributionReader) -> bool {
     a.len() == b.len()

@@ -185,17 +185,6 @@ fn main() {
     })
 }
 
-/// Mean and sample standard deviation (n − 1) of `values`; `None` when empty (sd: when < 2 values).
-pub(crate) fn mean_sd(values: impl IntoIterator<Item = f64>) -> (Option<f64>, Option<f64>) {
-    let v: Vec<f64> = values.into_iter().collect();
-    if v.is_empty() {
-        return (None, None);
-    }
-    let mean = v.iter().sum::<f64>() / v.len() as f64;
-    let sd = (v.len() > 1).then(|| (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt());
-    (Some(mean), sd)
-}
-
 /// `NAME=FILE` (or FILE, labelled by its file stem) pairs; labels must differ.
 fn labelled(inputs: &[String]) -> Result<Vec<(String, PathBuf)>> {
     let mut out: Vec<(String, PathBuf)> = Vec::new();
@@ -320,23 +309,30 @@ fn predictive(data_path: &Path, inputs: &[(String, PathBuf)], reference: Option<
     }
     let softmax = data.manifest.task == TaskKind::Multiclass;
     let scores: Vec<Vec<f32>> =
-        inputs.iter().map(|(_, path)| row_scores(&data, data_path, path, softmax)).collect::<Result<_>>()?;
+        inputs.iter().map(|(_, path)| row_logits(&data, data_path, path)).collect::<Result<_>>()?;
+    let k = classes.len();
     let probabilities = |s: &[f32]| -> Vec<f64> {
         if softmax {
-            s.iter().map(|&v| f64::from(v)).collect()
+            s.chunks_exact(k.max(1))
+                .flat_map(|z| {
+                    let max = z.iter().map(|&v| f64::from(v)).fold(f64::NEG_INFINITY, f64::max);
+                    let total: f64 = z.iter().map(|&v| (f64::from(v) - max).exp()).sum();
+                    z.iter().map(move |&v| (f64::from(v) - max).exp() / total)
+                })
+                .collect()
         } else {
             s.iter().map(|&v| 1.0 / (1.0 + (-f64::from(v)).exp())).collect()
         }
     };
+    let link = if softmax { gkd_metrics::Link::Softmax } else { gkd_metrics::Link::Sigmoid };
     let reference = reference.map(|r| probabilities(&scores[r]));
     let truth: Vec<f32> = data.y.iter().copied().collect();
-    let k = classes.len();
     let mut out = Vec::new();
     for ((label, _), scores) in inputs.iter().zip(&scores) {
         // |p − p_ref| per row and class (row-major, as the scores), with a reference.
         let diffs: Option<Vec<f64>> =
             reference.as_ref().map(|r| probabilities(scores).iter().zip(r).map(|(a, b)| (a - b).abs()).collect());
-        let ranks = gkd_metrics::per_class(scores, &truth, k);
+        let ranks = gkd_metrics::predictive(link, scores, &truth, k, 1.0);
         for (class, (name, rank)) in classes.iter().zip(&ranks).enumerate() {
             out.push(PredictiveRow {
                 model: label.clone(),
@@ -361,10 +357,9 @@ fn predictive(data_path: &Path, inputs: &[(String, PathBuf)], reference: Option<
     Ok(out)
 }
 
-/// One input's scores in the dataset's row order (N × K, row-major): softmax probabilities for
-/// multiclass data, logits otherwise (σ is monotone, so logits rank rows exactly as
-/// probabilities do, and do not saturate into ties in float32).
-fn row_scores(data: &Dataset, data_path: &Path, path: &Path, softmax: bool) -> Result<Vec<f32>> {
+/// One input's logits in the dataset's row order (N × K, row-major), which
+/// [`gkd_metrics::predictive`] ranks.
+fn row_logits(data: &Dataset, data_path: &Path, path: &Path) -> Result<Vec<f32>> {
     let classes = &data.manifest.classes;
     let p = predictions::read(path)?;
     if p.classes != *classes {
@@ -379,15 +374,7 @@ fn row_scores(data: &Dataset, data_path: &Path, path: &Path, softmax: bool) -> R
         let &r = index.get(id).ok_or_else(|| {
             Error::in_file(path, format!("has no prediction for row '{id}' of {}", data_path.display()))
         })?;
-        let z = p.logits.row(r);
-        if softmax {
-            // A class's softmax probability ranks rows differently from its logit.
-            let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let total: f32 = z.iter().map(|v| (v - max).exp()).sum();
-            scores.extend(z.iter().map(|v| (v - max).exp() / total));
-        } else {
-            scores.extend(z.iter().copied());
-        }
+        scores.extend(p.logits.row(r).iter().copied());
     }
     Ok(scores)
 }

@@ -18,7 +18,7 @@ use gkd_io::scores::RecoveryRow;
 use gkd_metrics::recovery::{PositionScore, motif_positions, position_scores, recovery, signal_to_noise};
 use ndarray::Axis;
 
-use crate::mean_sd;
+use gkd_metrics::mean_sd;
 
 /// One scored sequence.
 pub struct SequenceScore {

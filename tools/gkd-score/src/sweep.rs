@@ -10,7 +10,7 @@ use gkd_io::error::{Error, IoResultExt, Result};
 use gkd_io::scores::{ScoreReport, ScoreRows, SweepRow};
 use gkd_metrics::paired::sign_test;
 
-use crate::mean_sd;
+use gkd_metrics::mean_sd;
 
 /// The teacher kind, T and α of a distilled student's label `KIND_T{T}_a{alpha}`.
 pub fn parse_setting(label: &str) -> Option<(String, f64, f64)> {

@@ -5,6 +5,10 @@
 //! score, so tied scores form one step) and [`aupr`] is `average_precision_score`
 //! (Σ (Rₙ − Rₙ₋₁)·Pₙ over distinct thresholds, no interpolation). [`recovery`] scores
 //! attribution maps against synthetic ground truth.
+//!
+//! A model's predictive AUROC/AUPR is computed once, by [`predictive`], from its logits: every
+//! gkd tool that reports them (gkd-train's validation, `gkd-predict --metrics`, `gkd-score
+//! predictive`) calls it, so the same predictions get the same numbers everywhere.
 
 pub mod paired;
 pub mod recovery;
@@ -19,7 +23,7 @@ pub struct Ranking {
 }
 
 /// Cumulative true/false positive counts at each distinct threshold, scores descending.
-fn threshold_counts(scores: &[f32], positive: &[bool]) -> Vec<(f64, f64)> {
+fn threshold_counts(scores: &[f64], positive: &[bool]) -> Vec<(f64, f64)> {
     let mut order: Vec<usize> = (0..scores.len()).collect();
     // NaN scores rank last (treated as the lowest score) instead of poisoning the sort.
     order.sort_by(|&a, &b| {
@@ -44,6 +48,12 @@ fn threshold_counts(scores: &[f32], positive: &[bool]) -> Vec<(f64, f64)> {
 
 /// AUROC and AUPR of `scores` against `labels` (> 0.5 is positive).
 pub fn rank(scores: &[f32], labels: &[f32]) -> Ranking {
+    // float32 → float64 is exact and one-to-one, so ties are the same.
+    rank_f64(&scores.iter().map(|&v| f64::from(v)).collect::<Vec<_>>(), labels)
+}
+
+/// [`rank`] of float64 scores.
+pub fn rank_f64(scores: &[f64], labels: &[f32]) -> Ranking {
     assert_eq!(scores.len(), labels.len(), "scores and labels differ in length");
     let positive: Vec<bool> = labels.iter().map(|&l| l > 0.5).collect();
     let n_pos = positive.iter().filter(|&&p| p).count() as f64;
@@ -80,17 +90,58 @@ pub fn aupr(scores: &[f32], labels: &[f32]) -> Option<f64> {
     rank(scores, labels).aupr
 }
 
-/// Per-class rankings of an (N, K) score matrix against (N, K) labels, both row-major.
-pub fn per_class(scores: &[f32], labels: &[f32], classes: usize) -> Vec<Ranking> {
-    assert_eq!(scores.len(), labels.len());
-    let rows = scores.len().checked_div(classes).unwrap_or(0);
+/// How a model's logits become probabilities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// Independent classes: p = σ(z / T) per class (multi-label, binary).
+    Sigmoid,
+    /// Exclusive classes: p = softmax(z / T) over the row.
+    Softmax,
+}
+
+/// Per-class AUROC/AUPR of a model's (N, K) logits (row-major) against (N, K) labels, ranked as
+/// its probabilities at temperature `temperature` rank rows, without their rounding: a sigmoid
+/// head ranks by the logit itself (σ is increasing; in float32 σ rounds to exactly 1.0 above
+/// a logit of about 16.6, which would tie rows the logits order), a softmax head by the log
+/// probability z_k/T − log Σ_j exp(z_j/T), computed in float64.
+pub fn predictive(link: Link, logits: &[f32], labels: &[f32], classes: usize, temperature: f32) -> Vec<Ranking> {
+    assert_eq!(logits.len(), labels.len(), "logits and labels differ in length");
+    let rows = logits.len().checked_div(classes).unwrap_or(0);
+    let scores: Vec<f64> = match link {
+        Link::Sigmoid => logits.iter().map(|&z| f64::from(z)).collect(),
+        Link::Softmax => logits
+            .chunks_exact(classes.max(1))
+            .flat_map(|z| {
+                let t = f64::from(temperature);
+                let max = z.iter().map(|&v| f64::from(v) / t).fold(f64::NEG_INFINITY, f64::max);
+                let log_total = max + z.iter().map(|&v| (f64::from(v) / t - max).exp()).sum::<f64>().ln();
+                z.iter().map(move |&v| f64::from(v) / t - log_total)
+            })
+            .collect(),
+    };
     (0..classes)
         .map(|k| {
-            let s: Vec<f32> = (0..rows).map(|i| scores[i * classes + k]).collect();
+            let s: Vec<f64> = (0..rows).map(|i| scores[i * classes + k]).collect();
             let l: Vec<f32> = (0..rows).map(|i| labels[i * classes + k]).collect();
-            rank(&s, &l)
+            rank_f64(&s, &l)
         })
         .collect()
+}
+
+/// The macro averages (over the classes where each is defined) of per-class rankings.
+pub fn macro_ranking(rankings: &[Ranking]) -> Ranking {
+    Ranking { auroc: macro_mean(rankings.iter().map(|r| r.auroc)), aupr: macro_mean(rankings.iter().map(|r| r.aupr)) }
+}
+
+/// Mean and sample standard deviation (n − 1) of `values`; `None` when empty (sd: when < 2 values).
+pub fn mean_sd(values: impl IntoIterator<Item = f64>) -> (Option<f64>, Option<f64>) {
+    let v: Vec<f64> = values.into_iter().collect();
+    if v.is_empty() {
+        return (None, None);
+    }
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    let sd = (v.len() > 1).then(|| (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt());
+    (Some(mean), sd)
 }
 
 /// Mean of the defined values, `None` when none is defined.
@@ -102,6 +153,50 @@ pub fn macro_mean(values: impl IntoIterator<Item = Option<f64>>) -> Option<f64> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Logits above 17.3, where float32 sigmoid probabilities are all exactly 1.0: ranked by
+    /// probability every row ties (AUROC 0.5); [`predictive`] ranks them by the logits.
+    #[test]
+    fn large_logits_rank_by_the_logit_not_the_rounded_probability() {
+        let logits = [18.0f32, 21.0, 19.0, 25.0];
+        let labels = [0.0f32, 1.0, 0.0, 1.0];
+        let rounded: Vec<f32> = logits.iter().map(|&z| 1.0 / (1.0 + (-z).exp())).collect();
+        assert!(rounded.iter().all(|&p| p == 1.0));
+        assert_eq!(rank(&rounded, &labels).auroc, Some(0.5));
+        let r = predictive(Link::Sigmoid, &logits, &labels, 1, 1.0);
+        assert_eq!((r[0].auroc, r[0].aupr), (Some(1.0), Some(1.0)));
+    }
+
+    /// A softmax head ranks each class by its probability (computed here in float64 by hand),
+    /// at the temperature given; the logits alone would rank class 0 otherwise.
+    #[test]
+    fn softmax_heads_rank_by_the_probability_at_the_temperature() {
+        // Two classes, three rows: class 0's logit is highest in row 0, its probability in row 1.
+        let logits = [3.0f32, 4.0, 2.0, -1.0, 1.0, 0.5];
+        let labels = [0.0f32, 1.0, 1.0, 0.0, 0.0, 1.0];
+        for t in [1.0f32, 4.0] {
+            let p0: Vec<f64> = logits
+                .chunks(2)
+                .map(|z| {
+                    let e: Vec<f64> = z.iter().map(|&v| (f64::from(v) / f64::from(t)).exp()).collect();
+                    e[0] / (e[0] + e[1])
+                })
+                .collect();
+            let by_hand = rank_f64(&p0, &[labels[0], labels[2], labels[4]]);
+            assert_eq!(predictive(Link::Softmax, &logits, &labels, 2, t)[0], by_hand);
+        }
+        let by_logit = rank(&[3.0, 2.0, 1.0], &[0.0, 1.0, 0.0]);
+        assert_ne!(predictive(Link::Softmax, &logits, &labels, 2, 1.0)[0], by_logit);
+    }
+
+    #[test]
+    fn mean_and_sample_sd_by_hand() {
+        let (m, sd) = mean_sd([2.0, 4.0, 9.0]);
+        assert_eq!(m, Some(5.0));
+        assert!((sd.unwrap() - 13.0f64.sqrt()).abs() < 1e-12);
+        assert_eq!(mean_sd([1.5]), (Some(1.5), None));
+        assert_eq!(mean_sd(std::iter::empty()), (None, None));
+    }
 
     /// Brute force: AUROC = P(score_pos > score_neg) + ½ P(tie), over all pairs.
     fn pairwise_auroc(scores: &[f32], labels: &[f32]) -> f64 {
@@ -149,11 +244,13 @@ mod tests {
     }
 
     #[test]
-    fn per_class_reads_columns() {
-        let scores = [0.9, 0.1, 0.2, 0.8, 0.3, 0.7];
+    fn predictive_reads_columns() {
+        let logits = [0.9, 0.1, 0.2, 0.8, 0.3, 0.7];
         let labels = [1.0, 0.0, 0.0, 1.0, 0.0, 1.0];
-        let r = per_class(&scores, &labels, 2);
+        let r = predictive(Link::Sigmoid, &logits, &labels, 2, 1.0);
         assert_eq!(r[0].auroc, Some(1.0));
         assert_eq!(r[1].auroc, Some(1.0));
+        // Column 1 scored against column 0's labels would be perfectly wrong.
+        assert_eq!(rank(&[0.1, 0.8, 0.7], &[1.0, 0.0, 0.0]).auroc, Some(0.0));
     }
 }

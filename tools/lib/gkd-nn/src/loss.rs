@@ -18,6 +18,16 @@ pub enum Head {
     Softmax,
 }
 
+impl Head {
+    /// How gkd-metrics ranks this head's logits ([`gkd_metrics::predictive`]).
+    pub fn link(self) -> gkd_metrics::Link {
+        match self {
+            Head::Sigmoid => gkd_metrics::Link::Sigmoid,
+            Head::Softmax => gkd_metrics::Link::Softmax,
+        }
+    }
+}
+
 /// Temperature and weight of the distillation loss.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Distillation {

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::{ResidentDataset, gather2, gather3};
 use crate::layers::DropoutStream;
 use crate::learner::{Batch, BatchLearner, BatchLosses, Diverged, LearnerFactory, OPTIMIZER_FILE};
-use crate::loss::{Distillation, Head, hard_loss, probabilities, training_loss};
+use crate::loss::{Distillation, Head, hard_loss, training_loss};
 use crate::model::{ModelSpec, Network};
 use crate::predict;
 
@@ -1013,12 +1013,10 @@ impl Trainer<'_> {
 /// Hard loss, macro AUROC and macro AUPR (NaN when undefined) of logits against labels.
 pub fn validation_metrics(head: Head, logits: &Array2<f32>, labels: &Array2<f32>, device: &Device) -> (f64, f64, f64) {
     let rows: Vec<usize> = (0..logits.nrows()).collect();
-    let z = gather2(logits, &rows, device);
-    let loss = hard_loss(head, z.clone(), gather2(labels, &rows, device)).into_scalar::<f32>() as f64;
-    let p: Vec<f32> = probabilities(head, z, 1.0).into_data().try_to_vec::<f32>().expect("float32");
-    let y: Vec<f32> = labels.iter().copied().collect();
-    let ranks = gkd_metrics::per_class(&p, &y, logits.ncols());
-    let auroc = gkd_metrics::macro_mean(ranks.iter().map(|r| r.auroc)).unwrap_or(f64::NAN);
-    let aupr = gkd_metrics::macro_mean(ranks.iter().map(|r| r.aupr)).unwrap_or(f64::NAN);
-    (loss, auroc, aupr)
+    let loss =
+        hard_loss(head, gather2(logits, &rows, device), gather2(labels, &rows, device)).into_scalar::<f32>() as f64;
+    let (z, y): (Vec<f32>, Vec<f32>) = (logits.iter().copied().collect(), labels.iter().copied().collect());
+    let ranks = gkd_metrics::predictive(head.link(), &z, &y, logits.ncols(), 1.0);
+    let total = gkd_metrics::macro_ranking(&ranks);
+    (loss, total.auroc.unwrap_or(f64::NAN), total.aupr.unwrap_or(f64::NAN))
 }
