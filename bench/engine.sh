@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The CPU engine against PyTorch and the Python tools (issue 16), side by side in one run, $THREADS (2)
+# The CPU engine against PyTorch and the Python tools, side by side in one run, $THREADS (2)
 # threads everywhere, batches of 256: gkd-predict on koo-cnn-deep and koo-cnn-shallow vs PyTorch
 # inference (the 44,000 rows of a test split); saliency vs PyTorch autograd input gradients ($N_SALIENCY); integrated
 # gradients (50 steps, zero baseline) vs Captum ($N_IG); naive and fast ISM vs tangermeme's

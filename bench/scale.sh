@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Peak memory (RSS) and time against the number of windows N for gkd-onehot, gkd-predict and
-# gkd-attribute (saliency), on N 1-kb windows tiled over a generated 10-Mb genome (issue 14).
+# gkd-attribute (saliency), on N 1-kb windows tiled over a generated 10-Mb genome.
 #
 #   bash bench/scale.sh [N ...]            # default: 10000 100000 1000000
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# gkd-scan's shared layers (issue 16) against computing every window on its own with the same engine
+# gkd-scan's shared layers against computing every window on its own with the same engine
 # (gkd-scan --per-window) and against a PyTorch sliding-window loop (bench/scan_torch.py), for
 # koo-cnn-deep and koo-cnn-shallow (200-bp windows, 12 classes, trained one epoch): over the bundled
 # dm3 chr2L FASTA (10,050 bp) at strides 1, 10 and 100, and over a 10-Mb random chromosome at strides

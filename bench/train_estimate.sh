@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Would a hand-written training step on the CPU engine reach PyTorch? (issue 16, item 5.) A
+# Would a hand-written training step on the CPU engine reach PyTorch? A
 # measured estimate, not an implementation: tools/lib/gkd-engine/examples/train_estimate.rs times
 # each part of a training step with the engine's kernels on the model's real shapes (forward +
 # backward to the input, weight-gradient GEMMs, training-mode BatchNorm/dropout passes, Adam) and

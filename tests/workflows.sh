@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The bundled Snakemake workflow end to end (issue 6): `snakemake --lint`, the tiny test
+# The bundled Snakemake workflow end to end: `snakemake --lint`, the tiny test
 # configuration (sequence, histone, distillation and compression studies on bundled data) with
 # assertions on the scores it produces, the compression study on task 3 reusing the sequence
 # study's models, the histone study from real tracks (config/test-tracks.yaml), `--report`, the
@@ -96,6 +96,24 @@ for model in ("teacher", "distilled"):
     assert [(t["content"], t["file"]) for t in m["tracks"]] == [
         ("probability", f"{model}.positive.bw"), ("saliency", f"{model}.positive.saliency.bw")], m
 print("scores ok")
+PY
+# The predictive table against scikit-learn on the same predictions (the tests' venv has it).
+"${GKD_VENV:-$HOME/.cache/gkd/venv}/bin/python" - "$W/a" <<'PY'
+import csv, sys
+import numpy as np
+from sklearn.metrics import average_precision_score, roc_auc_score
+seed = f"{sys.argv[1]}/sequence/seed1"
+with open(f"{seed}/scores/predictive.tsv") as f:
+    table = {(r["model"], r["class"]): r for r in csv.DictReader(f, delimiter="\t")}
+y = np.load(f"{seed}/data/d.test.npz")["y"]
+for model in ("teacher", "scratch", "distilled"):
+    z = np.load(f"{seed}/preds/{model}.test.npz")["logits"]
+    aurocs = [roc_auc_score(y[:, k], z[:, k]) for k in range(y.shape[1]) if 0 < y[:, k].sum() < len(y)]
+    auprs = [average_precision_score(y[:, k], z[:, k]) for k in range(y.shape[1]) if y[:, k].sum() > 0]
+    row = table[(model, "macro")]
+    assert abs(float(row["auroc"]) - np.mean(aurocs)) < 1e-5, (model, row, np.mean(aurocs))
+    assert abs(float(row["aupr"]) - np.mean(auprs)) < 1e-5, (model, row, np.mean(auprs))
+print("predictive scores equal scikit-learn's")
 PY
 
 echo "== compression study on task 3, reusing the sequence study's data and models =="

@@ -1,4 +1,4 @@
-"""Every Nextflow module's command line is accepted by the real gkd binary (issue 6): the
+"""Every Nextflow module's command line is accepted by the real gkd binary: the
 `script:` command of each workflows/nextflow/modules/local/gkd/*/main.nf is taken from the file,
 its ${...} expressions replaced by the values Nextflow would give them on tiny real data, and run.
 A module that gains an expression this test does not know fails the test."""

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Real-data motif check (issue 17): PUM2 eCLIP sites (concise's data/RBP/PUM2_{train,valid,test}.csv)
+# Real-data motif check: PUM2 eCLIP sites (concise's data/RBP/PUM2_{train,valid,test}.csv)
 # -> koo-cnn-local (exponential first layer) -> DeepSHAP on the test binding sites -> TF-MoDISco ->
 # Tomtom against JASPAR 2016 core vertebrates plus PUM2's consensus UGUAHAUA (as DNA, TGTAHATA)
 # -> gkd-score motifs. RESULTS.md reports what it found.

@@ -213,7 +213,9 @@ fn request(args: &Args) -> Result<Request> {
             seed: args.seed,
             keep_references: args.keep_references,
             delta_threshold: args.delta_threshold,
-            hypothetical: true,
+            // Not the caller's choice: the run sets it from the data kind (sequence maps are
+            // hypothetical scores, every base at every position).
+            hypothetical: false,
         },
         class_optimization: ClassOptimizationRequest {
             lambda: args.lambda,

@@ -29,7 +29,7 @@ Examples:
   # Softened probabilities (logits are always written unscaled):
   gkd-predict --model models/teacher --data task1.test.npz --temperature 15 -o preds/soft.npz
   # An ensemble teacher (the mean of three models' logits):
-  gkd-predict --model models/teacher1 --model models/teacher2 --model models/teacher3 \
+  gkd-predict --model models/teacher1 --model models/teacher2 --model models/teacher3 \\
               --data task1.train.npz -o preds/ensemble.train.npz";
 
 /// Predict with a trained model: logits and probabilities for every row of a dataset split.

@@ -27,7 +27,7 @@ Examples:
            --class CTCF --class GATA1 --value logit -o tracks/peaks
 
   # Saliency and ISM tracks too (one value per base, averaged over the windows covering it):
-  gkd-scan --model models/teacher --fasta genome.fa --bed peaks.bed --stride 50 \
+  gkd-scan --model models/teacher --fasta genome.fa --bed peaks.bed --stride 50 \\
            --attribution saliency --attribution ism -o tracks/peaks
   # Scatter/gather: four shards (run anywhere, in any order), then one merge:
   for i in 1 2 3 4; do gkd-scan --model models/teacher --fasta genome.fa --shard $i/4 -o parts/s$i; done

@@ -36,7 +36,7 @@ Examples:
   gkd-score motifs --data task3.test.npz --input teacher.deepshap=teacher.patterns.json -o motifs.tsv
   # A distillation sweep over seeds: mean +/- sd per model and metric, paired differences from the
   # scratch student with a sign test (students labelled KIND_T{T}_a{alpha}):
-  gkd-score sweep --report seed1/predictive.json --report seed1/recovery.json \
+  gkd-score sweep --report seed1/predictive.json --report seed1/recovery.json \\
             --report seed2/predictive.json --report seed2/recovery.json --reference scratch -o sweep.tsv";
 
 /// Score predictions and attribution maps.

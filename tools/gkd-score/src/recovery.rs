@@ -129,12 +129,7 @@ pub fn score(
             let r = row.dataset_row.filter(|&r| r < data.len() && data.ids[r] == row.id).ok_or_else(|| {
                 Error::in_file(path, format!("map {} ('{}') is not a row of {}", i + 1, row.id, data_path.display()))
             })?;
-            let k = data.manifest.classes.iter().position(|c| *c == row.class).ok_or_else(|| {
-                Error::in_file(
-                    path,
-                    format!("explains class '{}', which {} does not label", row.class, data_path.display()),
-                )
-            })?;
+            let k = explained_class(&data, data_path, path, &row.class)?;
             if data.y[[r, k]] <= 0.5 {
                 continue;
             }
@@ -217,6 +212,13 @@ enum CellScore {
     Attention,
 }
 
+/// The index of the class a map explains among the dataset's labels, or an error naming both files.
+fn explained_class(data: &Dataset, data_path: &Path, path: &Path, class: &str) -> Result<usize> {
+    data.manifest.classes.iter().position(|c| c == class).ok_or_else(|| {
+        Error::in_file(path, format!("explains class '{class}', which {} does not label", data_path.display()))
+    })
+}
+
 /// Histone data from `gkd-synth histone`: per gene (the first N positive ones), AUROC / AUPR of
 /// the map's cells against the truth cells (the rule's marks and bins); for attention maps also a
 /// row for β, AUROC over the marks against the marks the rule uses (`attention-beta`).
@@ -265,7 +267,7 @@ fn score_histone(
             let r = row.dataset_row.filter(|&r| r < data.len() && data.ids[r] == row.id).ok_or_else(|| {
                 Error::in_file(path, format!("map {} ('{}') is not a row of {}", i + 1, row.id, data_path.display()))
             })?;
-            let k = data.manifest.classes.iter().position(|c| *c == row.class).unwrap_or(0);
+            let k = explained_class(data, data_path, path, &row.class)?;
             if data.y[[r, k]] <= 0.5 {
                 continue;
             }

@@ -1,5 +1,5 @@
-//! A measured estimate of what a hand-written training step on the engine would cost (issue 16,
-//! item 5), without writing one: every part of a training step is timed on this machine with the
+//! A measured estimate of what a hand-written training step on the engine would cost, made
+//! before it was written: every part of a training step is timed on this machine with the
 //! engine's own kernels and the model's real shapes, and the parts are added.
 //!
 //! - forward + backward to the input: the engine's saliency pass on a batch (it already runs every

@@ -18,7 +18,6 @@
 use std::fs::File;
 use std::io::{Cursor, Read, Seek, Write};
 use std::ops::Range;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -325,6 +324,36 @@ impl NpzFile {
     }
 }
 
+/// `buf.len()` bytes (or fewer) of `file` from `offset`, without a shared cursor, so that several
+/// readers of one archive can read it at once.
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, offset)
+}
+
+/// `buf.len()` bytes (or fewer) of `file` from `offset` (Windows moves the handle's cursor, which
+/// no reader here relies on).
+#[cfg(windows)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
+}
+
+/// Fill `buf` from `file` at `offset`, or fail on a short file.
+fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        match read_at(file, buf, offset) {
+            Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// Reads a member's bytes at absolute file offsets (shared by every reader of one archive).
 struct ReadAt {
     file: Arc<File>,
@@ -339,7 +368,7 @@ impl Read for ReadAt {
         if want == 0 {
             return Ok(0);
         }
-        let n = self.file.read_at(&mut buf[..want], self.pos)?;
+        let n = read_at(&self.file, &mut buf[..want], self.pos)?;
         self.pos += n as u64;
         Ok(n)
     }
@@ -491,8 +520,7 @@ impl NpyArray {
             // Stored members lie inside the file (checked on open), so `wanted` is bounded by it.
             bytes.resize(wanted as usize, 0);
             let offset = self.entry.data_start + self.header_len + range.start as u64 * row_bytes as u64;
-            self.file
-                .read_exact_at(&mut bytes, offset)
+            read_exact_at(&self.file, &mut bytes, offset)
                 .map_err(|e| self.error(format!("cannot read rows {}..{}: {e}", range.start + 1, range.end)))?;
         }
         out.clear();

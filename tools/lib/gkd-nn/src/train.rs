@@ -34,24 +34,34 @@ use crate::loss::{Distillation, Head, hard_loss, training_loss};
 use crate::model::{ModelSpec, Network};
 use crate::predict;
 
+/// A setting chosen by name, on the command line (strum) and in model.json (serde, with its JSON
+/// Schema): the same kebab-case names in both.
+macro_rules! setting_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($body:tt)* }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            Serialize,
+            Deserialize,
+            schemars::JsonSchema,
+            strum::EnumString,
+            strum::IntoStaticStr,
+            strum::VariantArray,
+            strum::EnumMessage,
+            strum::EnumProperty,
+        )]
+        #[strum(serialize_all = "kebab-case")]
+        #[serde(rename_all = "kebab-case")]
+        $vis enum $name { $($body)* }
+    };
+}
+
+setting_enum! {
 /// What early stopping and the plateau rule watch on the validation split.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::VariantArray,
-    strum::EnumMessage,
-    strum::EnumProperty,
-)]
-#[strum(serialize_all = "kebab-case")]
-#[serde(rename_all = "lowercase")]
 pub enum Monitor {
     /// Macro-averaged average precision (higher is better).
     Aupr,
@@ -60,25 +70,10 @@ pub enum Monitor {
     /// Hard loss (lower is better).
     Loss,
 }
+}
 
+setting_enum! {
 /// The optimiser.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::VariantArray,
-    strum::EnumMessage,
-    strum::EnumProperty,
-)]
-#[strum(serialize_all = "kebab-case")]
-#[serde(rename_all = "lowercase")]
 pub enum Optimizer {
     /// Adam (β = 0.9, 0.999; ε as `adam_epsilon`), as `torch.optim.Adam`.
     Adam,
@@ -86,8 +81,8 @@ pub enum Optimizer {
     Sgd,
     /// Path-SGD (Neyshabur et al. 2015): SGD with each weight's step divided by its path-norm
     /// scale (crate::path_sgd), for the feed-forward convolutional architectures.
-    #[serde(rename = "path-sgd")]
     PathSgd,
+}
 }
 
 /// What a compression method adds to training (gkd-compress): a penalty on the weights added to
@@ -105,30 +100,15 @@ pub trait TrainingHook {
     fn after_epoch(&self, _network: &Network) {}
 }
 
+setting_enum! {
 /// Which epoch's weights become the model.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::VariantArray,
-    strum::EnumMessage,
-    strum::EnumProperty,
-)]
-#[strum(serialize_all = "kebab-case")]
-#[serde(rename_all = "lowercase")]
 pub enum Keep {
     /// The epoch with the best monitored validation score.
     Best,
     /// The last epoch run (Keras's `EarlyStopping(restore_best_weights=False)`, as in the Koo
     /// lab's scripts).
     Last,
+}
 }
 
 /// Training settings (recorded in model.json).
