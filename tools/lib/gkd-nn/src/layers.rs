@@ -13,30 +13,13 @@ use burn::tensor::activation::{relu, sigmoid, softmax, tanh};
 use burn::tensor::{Device, Tensor, TensorData};
 use gkd_genomics::rng::SeededRng;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::factorized::{DenseMapSpec, Mpo};
 use crate::init::WeightInit;
 use crate::norm::{BatchNorm, NormSpec};
 
+crate::setting::setting_enum! {
 /// The non-linearity after a layer.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::VariantArray,
-    strum::EnumMessage,
-    strum::EnumProperty,
-)]
-#[strum(serialize_all = "kebab-case")]
-#[serde(rename_all = "lowercase")]
 pub enum Activation {
     /// max(0, x).
     Relu,
@@ -45,6 +28,7 @@ pub enum Activation {
     /// No non-linearity.
     #[strum(props(cli = "hidden"))]
     Identity,
+}
 }
 
 impl Activation {

@@ -15,29 +15,14 @@ use burn::tensor::Tensor;
 use burn::tensor::{Device, module::batch_norm, module::batch_norm_train};
 use serde::{Deserialize, Serialize};
 
+crate::setting::setting_enum! {
 /// Which batch variance is folded into the running variance.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::VariantArray,
-    strum::EnumMessage,
-    strum::EnumProperty,
-)]
-#[strum(serialize_all = "kebab-case")]
-#[serde(rename_all = "lowercase")]
 pub enum RunningVariance {
     /// Σ(x − mean)² / n, as Keras and burn do.
     Biased,
     /// Σ(x − mean)² / (n − 1), as PyTorch does.
     Unbiased,
+}
 }
 
 /// BatchNorm settings of a model (model.json `spec.batch_norm`).

@@ -34,33 +34,7 @@ use crate::loss::{Distillation, Head, hard_loss, training_loss};
 use crate::model::{ModelSpec, Network};
 use crate::predict;
 
-/// A setting chosen by name, on the command line (strum) and in model.json (serde, with its JSON
-/// Schema): the same kebab-case names in both.
-macro_rules! setting_enum {
-    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($body:tt)* }) => {
-        $(#[$meta])*
-        #[derive(
-            Debug,
-            Clone,
-            Copy,
-            PartialEq,
-            Eq,
-            Serialize,
-            Deserialize,
-            schemars::JsonSchema,
-            strum::EnumString,
-            strum::IntoStaticStr,
-            strum::VariantArray,
-            strum::EnumMessage,
-            strum::EnumProperty,
-        )]
-        #[strum(serialize_all = "kebab-case")]
-        #[serde(rename_all = "kebab-case")]
-        $vis enum $name { $($body)* }
-    };
-}
-
-setting_enum! {
+crate::setting::setting_enum! {
 /// What early stopping and the plateau rule watch on the validation split.
 pub enum Monitor {
     /// Macro-averaged average precision (higher is better).
@@ -72,7 +46,7 @@ pub enum Monitor {
 }
 }
 
-setting_enum! {
+crate::setting::setting_enum! {
 /// The optimiser.
 pub enum Optimizer {
     /// Adam (β = 0.9, 0.999; ε as `adam_epsilon`), as `torch.optim.Adam`.
@@ -100,7 +74,7 @@ pub trait TrainingHook {
     fn after_epoch(&self, _network: &Network) {}
 }
 
-setting_enum! {
+crate::setting::setting_enum! {
 /// Which epoch's weights become the model.
 pub enum Keep {
     /// The epoch with the best monitored validation score.
