@@ -1,5 +1,6 @@
 //! The JSON Schemas in schemas/ are generated from the Rust types; this test fails when a type
-//! changes without its committed schema (run with GKD_UPDATE_SCHEMAS=1 to rewrite them), and
+//! changes without its committed schema (GKD_UPDATE_SCHEMAS=1 rewrites the stale ones and fails
+//! that run, so that a passing run always compared the types with committed files), and
 //! checks that what the tools write validates against the committed schemas (attribution and
 //! score files: tests/attribute.rs and tests/python/test_attribution_crosscheck.py).
 
@@ -21,7 +22,13 @@ fn committed(name: &str) -> serde_json::Value {
             "scan.v1.schema.json" => ScanManifest::json_schema(),
             other => panic!("no generator for {other}"),
         };
-        std::fs::write(&path, serde_json::to_string_pretty(&value).unwrap() + "\n").unwrap();
+        // Rewriting a schema cannot pass its own comparison: a changed file fails this run, and
+        // the next run without GKD_UPDATE_SCHEMAS compares the types with what was committed.
+        let text = serde_json::to_string_pretty(&value).unwrap() + "\n";
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            std::fs::write(&path, text).unwrap();
+            panic!("{} rewritten from the type: review it, then rerun without GKD_UPDATE_SCHEMAS", path.display());
+        }
     }
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
 }
