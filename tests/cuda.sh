@@ -7,7 +7,7 @@
 #      with "no CUDA device: ...", no panic and no output, for all three tools; `--device auto`
 #      must fall back to the CPU with a warning and write what the CPU build writes, byte for byte;
 #   4. where there is a GPU: trains koo-cnn-deep on task 1 on cuda and checks that CUDA and CPU
-#      predictions of that model agree to 1e-4 (bench/gpu.sh measures speed against PyTorch).
+#      predictions of that model agree to 1e-4 (tests/gpu/run.sh measures speed against PyTorch).
 #   usage: bash tests/cuda.sh [WORK_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
