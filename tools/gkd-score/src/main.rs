@@ -311,20 +311,8 @@ fn predictive(data_path: &Path, inputs: &[(String, PathBuf)], reference: Option<
     let scores: Vec<Vec<f32>> =
         inputs.iter().map(|(_, path)| row_logits(&data, data_path, path)).collect::<Result<_>>()?;
     let k = classes.len();
-    let probabilities = |s: &[f32]| -> Vec<f64> {
-        if softmax {
-            s.chunks_exact(k.max(1))
-                .flat_map(|z| {
-                    let max = z.iter().map(|&v| f64::from(v)).fold(f64::NEG_INFINITY, f64::max);
-                    let total: f64 = z.iter().map(|&v| (f64::from(v) - max).exp()).sum();
-                    z.iter().map(move |&v| (f64::from(v) - max).exp() / total)
-                })
-                .collect()
-        } else {
-            s.iter().map(|&v| 1.0 / (1.0 + (-f64::from(v)).exp())).collect()
-        }
-    };
     let link = if softmax { gkd_metrics::Link::Softmax } else { gkd_metrics::Link::Sigmoid };
+    let probabilities = |z: &[f32]| gkd_metrics::probabilities(link, z, k);
     let reference = reference.map(|r| probabilities(&scores[r]));
     let truth: Vec<f32> = data.y.iter().copied().collect();
     let mut out = Vec::new();

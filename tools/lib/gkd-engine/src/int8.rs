@@ -11,12 +11,12 @@
 //! Calibration runs the same loops in float32 (`Mode::Float`), recording each layer's input
 //! range, so the float32 and int8 paths differ only by the rounding they are meant to measure.
 
-use gkd_nn::layers::Activation;
 use ndarray::{Array2, ArrayView3};
 use rayon::prelude::*;
 
+use crate::dispatch::avx2_dispatch;
 use crate::layers::Layers;
-use crate::pass::{Column, classify_columns};
+use crate::pass::{Column, activate_all, classify_columns};
 use crate::qgemm::{self, PackedLevels};
 
 /// The calibrated input quantisation of one layer.
@@ -98,16 +98,6 @@ pub type Ranges = Vec<(f32, f32)>;
 /// Rows one task computes: their dense layers run as one integer product over the rows.
 const CHUNK_ROWS: usize = 32;
 
-/// `values[i] = act(values[i])` for the whole slice, the activation chosen once.
-#[inline(always)]
-fn activate_all(activation: Activation, values: &mut [f32]) {
-    match activation {
-        Activation::Relu => values.iter_mut().for_each(|v| *v = v.max(0.0)),
-        Activation::Exponential => values.iter_mut().for_each(|v| *v = v.exp()),
-        Activation::Identity => {}
-    }
-}
-
 /// `out[p, f] = Σ_j input[p·stride + j] · w[j, f] + bias[f]` in float32 for `positions` rows
 /// (the calibration and reference path; `w` is width × outputs, row-major).
 fn float_product(out: &mut [f32], input: &[f32], positions: usize, stride: usize, w: &[f32], bias: &[f32]) {
@@ -124,11 +114,17 @@ fn float_product(out: &mut [f32], input: &[f32], positions: usize, stride: usize
 /// The first layer's integer sums on one-hot input, gathered: a window's sum is `one` times the
 /// sum of the weight levels its bases pick, exactly what the product computes from levels
 /// `one` and 0. `input` is the padded (positions + kernel − 1) × 4 float input; `false` (and
-/// nothing written) when a position is not one-hot or all zero.
+/// nothing written) when a position is not one-hot or all zero. `columns` is scratch.
 #[inline(always)]
-fn one_hot_sums(sums: &mut [i32], input: &[f32], positions: usize, q: &QuantWeights, one: i16) -> bool {
-    let mut columns = Vec::with_capacity(input.len() / 4);
-    classify_columns(input, &mut columns);
+fn one_hot_sums(
+    sums: &mut [i32],
+    columns: &mut Vec<Column>,
+    input: &[f32],
+    positions: usize,
+    q: &QuantWeights,
+    one: i16,
+) -> bool {
+    classify_columns(input, columns);
     if columns.iter().any(|c| !matches!(c, Column::Base(_) | Column::Zero)) {
         return false;
     }
@@ -158,8 +154,15 @@ struct Scratch {
     act: Vec<f32>,
     out: Vec<f32>,
     padded: Vec<f32>,
+    integer: IntegerScratch,
+}
+
+/// The buffers of one layer's integer product.
+#[derive(Default)]
+struct IntegerScratch {
     levels: Vec<i16>,
     sums: Vec<i32>,
+    columns: Vec<Column>,
 }
 
 /// `buffer` resized to `len` values (contents unspecified past the old length).
@@ -201,7 +204,7 @@ impl Int8Network {
         data.par_chunks(CHUNK_ROWS * c * l)
             .map(|rows| {
                 let mut ranges = vec![(f32::INFINITY, f32::NEG_INFINITY); count];
-                net.forward_rows(rows, rows.len() / (c * l), Mode::Float, Some(&mut ranges));
+                forward_rows(&net, rows, rows.len() / (c * l), Mode::Float, Some(&mut ranges));
                 ranges
             })
             .reduce(
@@ -218,7 +221,7 @@ impl Int8Network {
         let k = self.layers.classes();
         let chunks: Vec<Vec<f32>> = data
             .par_chunks(CHUNK_ROWS * c * l)
-            .map(|rows| self.forward_rows(rows, rows.len() / (c * l), mode, None))
+            .map(|rows| forward_rows(self, rows, rows.len() / (c * l), mode, None))
             .collect();
         Array2::from_shape_vec((n, k), chunks.concat()).expect("N x K")
     }
@@ -226,13 +229,12 @@ impl Int8Network {
 
 impl Int8Network {
     /// One layer's product over `positions` rows `stride` apart of `input` (float), in `mode`,
-    /// into `out` (positions × outputs) with the bias added; the input range is recorded first.
+    /// into `out` (positions × outputs) with the bias added.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn layer_product(
         &self,
-        scratch_levels: &mut Vec<i16>,
-        scratch_sums: &mut Vec<i32>,
+        scratch: &mut IntegerScratch,
         out: &mut [f32],
         input: &[f32],
         positions: usize,
@@ -246,16 +248,19 @@ impl Int8Network {
             Mode::Float => float_product(out, input, positions, stride, weights, bias),
             Mode::Int8 => {
                 let iq = self.inputs[slot];
-                let len = qgemm::input_len(positions, stride, &q.levels).max(input.len());
-                let levels = sized(scratch_levels, len);
-                for (dst, &v) in levels.iter_mut().zip(input) {
-                    *dst = iq.quantise(v);
-                }
-                levels[input.len()..].fill(0);
-                let sums = sized(scratch_sums, positions * outputs);
-                if slot == 0 && self.layers.one_hot && one_hot_sums(sums, input, positions, q, iq.quantise(1.0)) {
-                    // One-hot DNA: the same integer sums, gathered.
-                } else {
+                let IntegerScratch { levels, sums, columns } = scratch;
+                let sums = sized(sums, positions * outputs);
+                // One-hot DNA into the first layer: the same integer sums, gathered.
+                let gathered = slot == 0
+                    && self.layers.one_hot
+                    && one_hot_sums(sums, columns, input, positions, q, iq.quantise(1.0));
+                if !gathered {
+                    let len = qgemm::input_len(positions, stride, &q.levels).max(input.len());
+                    let levels = sized(levels, len);
+                    for (dst, &v) in levels.iter_mut().zip(input) {
+                        *dst = iq.quantise(v);
+                    }
+                    levels[input.len()..].fill(0);
                     qgemm::product(sums, levels, positions, stride, &q.levels);
                 }
                 for (row_sums, row) in sums.chunks_exact(outputs).zip(out.chunks_exact_mut(outputs)) {
@@ -267,23 +272,8 @@ impl Int8Network {
         }
     }
 
-    /// Rows (n, C, L) → logits (n × K), observing each layer's input range when asked. The loops
-    /// are compiled twice: for the baseline target, and with AVX2 (chosen at run time).
-    fn forward_rows(&self, x: &[f32], n: usize, mode: Mode, observe: Option<&mut Ranges>) -> Vec<f32> {
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            return unsafe { self.forward_rows_avx2(x, n, mode, observe) };
-        }
-        self.forward_rows_portable(x, n, mode, observe)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn forward_rows_avx2(&self, x: &[f32], n: usize, mode: Mode, observe: Option<&mut Ranges>) -> Vec<f32> {
-        self.forward_rows_portable(x, n, mode, observe)
-    }
-
+    /// Rows (n, C, L) → logits (n × K), observing each layer's input range when asked (compiled
+    /// into [`forward_rows`]'s baseline and AVX2 builds).
     #[inline(always)]
     fn forward_rows_portable(&self, x: &[f32], n: usize, mode: Mode, mut observe: Option<&mut Ranges>) -> Vec<f32> {
         let layers = &self.layers;
@@ -319,7 +309,7 @@ impl Int8Network {
                 padded[conv.pad_left * cin..(conv.pad_left + conv.length_in) * cin].copy_from_slice(&s.act);
                 let out = sized(&mut s.out, conv_len * cout);
                 let layer = (&conv.forward[..], q, &conv.bias[..]);
-                self.layer_product(&mut s.levels, &mut s.sums, out, padded, conv_len, cin, layer, slot, mode);
+                self.layer_product(&mut s.integer, out, padded, conv_len, cin, layer, slot, mode);
                 activate_all(conv.activation, out);
                 // Max-pool, stride = size, rounding the length down.
                 if conv.pool > 1 {
@@ -349,7 +339,7 @@ impl Int8Network {
             record(&h, convs + i);
             let mut out = vec![0.0f32; n * dense.outputs];
             let layer = (&dense.weight[..], q, &dense.bias[..]);
-            self.layer_product(&mut s.levels, &mut s.sums, &mut out, &h, n, dense.inputs, layer, convs + i, mode);
+            self.layer_product(&mut s.integer, &mut out, &h, n, dense.inputs, layer, convs + i, mode);
             if dense.relu {
                 out.iter_mut().for_each(|v| *v = v.max(0.0));
             }
@@ -357,6 +347,13 @@ impl Int8Network {
         }
         h
     }
+}
+
+avx2_dispatch! {
+/// Rows (n, C, L) → logits (n × K) of `net`, observing each layer's input range when asked.
+fn forward_rows(net: &Int8Network, x: &[f32], n: usize, mode: Mode, observe: Option<&mut Ranges>) -> Vec<f32> {
+    net.forward_rows_portable(x, n, mode, observe)
+}
 }
 
 #[cfg(test)]

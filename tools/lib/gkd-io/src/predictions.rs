@@ -61,11 +61,17 @@ pub fn stage(
             }
             text
         };
+        // 16 blocks of 1,024 rows in memory at a time (a few MB of text).
         const ROWS_PER_BLOCK: usize = 1024;
+        const ROWS_AT_ONCE: usize = 16 * ROWS_PER_BLOCK;
         let n = predictions.ids.len();
-        for blocks in (0..n.div_ceil(ROWS_PER_BLOCK)).collect::<Vec<_>>().chunks(16) {
-            let texts: Vec<String> =
-                blocks.par_iter().map(|&b| block(b * ROWS_PER_BLOCK..((b + 1) * ROWS_PER_BLOCK).min(n))).collect();
+        for start in (0..n).step_by(ROWS_AT_ONCE) {
+            let end = (start + ROWS_AT_ONCE).min(n);
+            let texts: Vec<String> = (start..end)
+                .into_par_iter()
+                .step_by(ROWS_PER_BLOCK)
+                .map(|b| block(b..(b + ROWS_PER_BLOCK).min(end)))
+                .collect();
             for text in texts {
                 w.write_all(text.as_bytes()).with_path(&path)?;
             }

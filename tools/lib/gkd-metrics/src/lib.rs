@@ -128,6 +128,21 @@ pub fn predictive(link: Link, logits: &[f32], labels: &[f32], classes: usize, te
         .collect()
 }
 
+/// The probabilities (float64) of (N, K) logits, row-major: σ(z) per value, or a softmax per row.
+pub fn probabilities(link: Link, logits: &[f32], classes: usize) -> Vec<f64> {
+    match link {
+        Link::Sigmoid => logits.iter().map(|&v| 1.0 / (1.0 + (-f64::from(v)).exp())).collect(),
+        Link::Softmax => logits
+            .chunks_exact(classes.max(1))
+            .flat_map(|z| {
+                let max = z.iter().map(|&v| f64::from(v)).fold(f64::NEG_INFINITY, f64::max);
+                let total: f64 = z.iter().map(|&v| (f64::from(v) - max).exp()).sum();
+                z.iter().map(move |&v| (f64::from(v) - max).exp() / total)
+            })
+            .collect(),
+    }
+}
+
 /// The macro averages (over the classes where each is defined) of per-class rankings.
 pub fn macro_ranking(rankings: &[Ranking]) -> Ranking {
     Ranking { auroc: macro_mean(rankings.iter().map(|r| r.auroc)), aupr: macro_mean(rankings.iter().map(|r| r.aupr)) }
@@ -187,6 +202,15 @@ mod tests {
         }
         let by_logit = rank(&[3.0, 2.0, 1.0], &[0.0, 1.0, 0.0]);
         assert_ne!(predictive(Link::Softmax, &logits, &labels, 2, 1.0)[0], by_logit);
+    }
+
+    #[test]
+    fn probabilities_by_hand() {
+        let p = probabilities(Link::Sigmoid, &[0.0, 2.0f32.ln()], 2);
+        assert!((p[0] - 0.5).abs() < 1e-12 && (p[1] - 2.0 / 3.0).abs() < 1e-7);
+        let q = probabilities(Link::Softmax, &[0.0, 3.0f32.ln(), 1000.0, 1000.0], 2);
+        assert!((q[0] - 0.25).abs() < 1e-7 && (q[1] - 0.75).abs() < 1e-7);
+        assert_eq!((q[2], q[3]), (0.5, 0.5));
     }
 
     #[test]

@@ -24,7 +24,7 @@ use super::net::{Conv, Dense, Net, Norm};
 use crate::dispatch::avx2_dispatch;
 use crate::layers::flipped_kernel;
 use crate::matmul::{MatRef, matmul};
-use crate::pass::{Column, GatherShape, classify_columns, gather_conv, global_max, resize};
+use crate::pass::{Column, GatherShape, activate_all, classify_columns, gather_conv, global_max, keep_max, resize};
 use ndarray::{Array3, Axis};
 
 /// Rows per parallel chunk of a batch of `rows` rows (a function of the batch size alone).
@@ -330,11 +330,7 @@ fn finish_chunk(p: &FinishPass<'_>, c: usize, z: &mut [f32], act: &mut [f32], ne
                 }
                 None => ar.iter_mut().zip(zr.iter()).zip(shift).for_each(|((a, z), b)| *a = z + b),
             }
-            match activation {
-                Activation::Relu => ar.iter_mut().for_each(|a| *a = a.max(0.0)),
-                Activation::Exponential => ar.iter_mut().for_each(|a| *a = a.exp()),
-                Activation::Identity => {}
-            }
+            activate_all(activation, ar);
         }
         for q in 0..lq {
             let out = &mut next[(r * nl + p.pad_left + q) * cout..][..cout];
@@ -349,12 +345,7 @@ fn finish_chunk(p: &FinishPass<'_>, c: usize, z: &mut [f32], act: &mut [f32], ne
                 } else {
                     window.copy_from_slice(a);
                 }
-                // Branch-free: the first maximum wins (strictly greater replaces).
-                for ((o, a), &w) in out.iter_mut().zip(at.iter_mut()).zip(&window) {
-                    let greater = w > *o;
-                    *a = if greater { j as u8 } else { *a };
-                    *o = if greater { w } else { *o };
-                }
+                keep_max(out, at, &window, j as u8);
             }
             if drop_after {
                 let m = &mask[(row * lq + q) * cout..][..cout];
