@@ -102,6 +102,45 @@ def fake_report(kind, data, rows, settings=None):
             "settings": settings or {}, "kind": kind, "rows": rows, "tool": "test", "version": "0"}
 
 
+def assert_paired_statistics(row, diff):
+    """The sweep row's paired t-test, 95% CI, Cohen's d_z and Wilcoxon p against scipy."""
+    from scipy.stats import t as student_t, ttest_rel, wilcoxon
+    test = ttest_rel(diff, np.zeros_like(diff))
+    half = student_t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
+    assert abs(row["t_test_p"] - test.pvalue) < 1e-9, (row, test)
+    assert abs(row["diff_ci_low"] - (diff.mean() - half)) < 1e-9
+    assert abs(row["diff_ci_high"] - (diff.mean() + half)) < 1e-9
+    assert abs(row["effect_size"] - diff.mean() / diff.std(ddof=1)) < 1e-12
+    assert abs(row["wilcoxon_p"] - wilcoxon(diff).pvalue) < 1e-9, (row, wilcoxon(diff))
+
+
+def test_paired_tests_equal_scipy_at_ten_and_twenty_seeds_with_ties_and_zeros(tool, tmp_path, schema):
+    """Ten seeds without ties (Wilcoxon exact), ten with a zero and a tie (exact over the sign
+    assignments), twenty with ties (normal approximation): every paired statistic as scipy's."""
+    rng = np.random.default_rng(5)
+    cases = {10: rng.normal(0.01, 0.02, 10), 20: np.round(rng.normal(0.01, 0.02, 20), 2)}
+    tied = np.round(rng.normal(0.01, 0.02, 10), 3)
+    tied[3], tied[7] = 0.0, tied[5]
+    for seeds, diff in [*cases.items(), (10, tied)]:
+        scratch = rng.uniform(0.8, 0.85, seeds)
+        distilled = scratch + diff
+        args = []
+        for s in range(seeds):
+            rows = [{"model": m, "class": "macro", "positives": 1, "rows": 2, "auroc": 0.5, "aupr": float(v),
+                     "mean_abs_diff": None} for m, v in (("scratch", scratch[s]), ("distilled", distilled[s]))]
+            path = tmp_path / f"p{s}.json"
+            report = fake_report("predictive", f"seed{s}/d.test.npz", rows)
+            jsonschema.validate(report, schema("scores.v1.schema.json"))
+            path.write_text(json.dumps(report))
+            args += ["--report", path.name]
+        tool("gkd-score", "sweep", *args, "--reference", "scratch", "-o", "s.tsv", "--json", "s.json", cwd=tmp_path)
+        out = json.loads((tmp_path / "s.json").read_text())
+        jsonschema.validate(out, schema("scores.v1.schema.json"))
+        row = next(r for r in out["rows"] if r["model"] == "distilled" and r["metric"] == "test_aupr")
+        # The differences as gkd-score sees them: the JSON values subtracted in float64.
+        assert_paired_statistics(row, np.array([float(d) - float(c) for d, c in zip(distilled, scratch)]))
+
+
 def test_sweep_summary_equals_numpy_and_scipy(tool, tmp_path, schema):
     rng = np.random.default_rng(0)
     models = ["teacher", "scratch", "teacher_T1_a0.5", "teacher_T15_a0.5", "ensemble_T15_a0.1"]
@@ -143,14 +182,18 @@ def test_sweep_summary_equals_numpy_and_scipy(tool, tmp_path, schema):
             above, below = int((diff > 0).sum()), int((diff < 0).sum())
             assert (r["above"], r["below"]) == (above, below)
             assert abs(r["sign_test_p"] - binomtest(above, above + below).pvalue) < 1e-9
+            assert_paired_statistics(r, diff)
     setting = rows[("ensemble_T15_a0.1", "test_aupr")]
     assert (setting["teacher"], setting["temperature"], setting["alpha"]) == ("ensemble", 15, 0.1)
     assert rows[("scratch", "test_aupr")]["teacher"] is None
 
     tool("gkd-report", "-o", "r.html", "--scores", "sweep.json", cwd=tmp_path)
     html = (tmp_path / "r.html").read_text()
-    # test AUPR and recovery, for each of the two teacher kinds.
-    assert html.count("<svg") == 4 and "α = 0.5" in html and "(ensemble teacher)" in html
+    # Paired differences of test AUPR and recovery (two forest plots), then both metrics' curves
+    # for each of the two teacher kinds.
+    assert html.count("<svg") == 6 and "α = 0.5" in html and "(ensemble teacher)" in html
+    assert html.count("<title>test_aupr: difference from scratch, 95% CI</title>") == 1
+    assert html.count("<title>recovery_auroc.saliency: difference from scratch, 95% CI</title>") == 1
 
 
 def test_seeds_sharing_one_dataset_are_told_apart_by_their_labels(tool, tmp_path):

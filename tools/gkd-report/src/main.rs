@@ -169,7 +169,9 @@ fn score_section(path: &Path) -> Result<String> {
         "recovery" => "Motif recovery against the ground truth",
         "consistency" => "Attribution consistency",
         "cost" => "Model size and prediction speed",
-        "sweep" => "Summary over seeds (paired differences from the reference, sign test)",
+        "sweep" => {
+            "Summary over seeds (paired differences from the reference: 95% CI, paired t, Wilcoxon and sign tests)"
+        }
         other => other,
     };
     let mut s = format!("<section><h2>{}</h2>", escape(heading));

@@ -199,6 +199,82 @@ pub fn bars(title: &str, labels: &[String], values: &[f32]) -> String {
     s + "</svg>"
 }
 
+/// One labelled estimate with its interval, for [`intervals`].
+pub struct Interval {
+    /// Row label.
+    pub label: String,
+    /// The estimate (drawn as a dot).
+    pub estimate: f64,
+    /// Lower and upper ends (drawn as a whisker).
+    pub low: f64,
+    /// Upper end.
+    pub high: f64,
+}
+
+/// A forest plot: one row per estimate with its interval, on a shared x axis that always
+/// includes 0 (drawn as a dashed line: no difference).
+pub fn intervals(title: &str, x_label: &str, rows: &[Interval]) -> String {
+    let (left, top, row_h, width) = (170.0, 26.0, 18.0, 280.0);
+    let h = top + row_h * rows.len() as f64 + 34.0;
+    let values = rows.iter().flat_map(|r| [r.low, r.high, r.estimate]).chain([0.0]);
+    let (lo, hi) = extent(values).unwrap_or((-1.0, 1.0));
+    let pad = (hi - lo) * 0.05;
+    let (lo, hi) = (lo - pad, hi + pad);
+    let x = |v: f64| left + (v - lo) / (hi - lo) * width;
+    let total_w = left + width + 20.0;
+    let mut s = format!(
+        r#"<svg class="chart" width="{total_w}" height="{h:.0}" viewBox="0 0 {total_w} {h:.0}" role="img"><title>{}</title>"#,
+        escape(title)
+    );
+    let _ = write!(s, r#"<text x="4" y="16" class="title">{}</text>"#, escape(title));
+    let bottom = top + row_h * rows.len() as f64;
+    let _ = write!(
+        s,
+        r##"<line x1="{z:.1}" y1="{top}" x2="{z:.1}" y2="{bottom:.1}" stroke="#999" stroke-dasharray="3,3"/>"##,
+        z = x(0.0)
+    );
+    for (i, r) in rows.iter().enumerate() {
+        let y = top + row_h * i as f64 + row_h / 2.0;
+        let _ = write!(
+            s,
+            r#"<text x="{}" y="{:.1}" class="tick" text-anchor="end">{}</text>"#,
+            left - 6.0,
+            y + 3.5,
+            escape(&r.label)
+        );
+        if r.low.is_finite() && r.high.is_finite() {
+            let _ = write!(
+                s,
+                r##"<line x1="{:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#255c99" stroke-width="2"/>"##,
+                x(r.low),
+                x(r.high)
+            );
+        }
+        if r.estimate.is_finite() {
+            let _ = write!(s, r##"<circle cx="{:.1}" cy="{y:.1}" r="3.5" fill="#d62728"/>"##, x(r.estimate));
+        }
+    }
+    let _ =
+        write!(s, r##"<line x1="{left}" y1="{bottom:.1}" x2="{:.1}" y2="{bottom:.1}" stroke="#444"/>"##, left + width);
+    for v in [lo, 0.0, hi] {
+        let _ = write!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" class="tick" text-anchor="middle">{}</text>"#,
+            x(v),
+            bottom + 13.0,
+            tick(v)
+        );
+    }
+    let _ = write!(
+        s,
+        r#"<text x="{:.1}" y="{:.1}" class="tick" text-anchor="middle">{}</text>"#,
+        left + width / 2.0,
+        bottom + 28.0,
+        escape(x_label)
+    );
+    s + "</svg>"
+}
+
 /// A sequence logo: at each position, letters stacked with signed heights (positive above the
 /// axis, negative below, largest nearest the axis on each side). `heights` is channel-major
 /// (C × L); `alphabet` names the channels.

@@ -1,11 +1,12 @@
 //! Figures of a distillation sweep (a gkd-score `sweep` report): for each metric shown (test AUPR
 //! and motif recovery AUROC per attribution method) and each kind of teacher, the metric's mean
 //! over seeds against the temperature T, one line per α, with the reference model (the scratch
-//! student) as a flat line.
+//! student) as a flat line; and for each metric, every model's paired difference from the
+//! reference with its 95% confidence interval (a forest plot).
 
 use std::collections::BTreeMap;
 
-use crate::svg::{Series, line_chart};
+use crate::svg::{Interval, Series, intervals, line_chart};
 
 /// The metrics drawn, when present: test AUPR, then recovery AUROC of each method.
 fn drawn(metric: &str) -> bool {
@@ -40,6 +41,9 @@ pub fn figures(rows: &[serde_json::Value], reference: Option<&str>) -> String {
         }
     }
     let mut s = String::new();
+    if let Some(reference) = reference {
+        s += &paired_differences(rows, reference);
+    }
     for (metric, kinds) in &curves {
         for (kind, alphas) in kinds {
             let mut series: Vec<Series> = alphas
@@ -63,6 +67,38 @@ pub fn figures(rows: &[serde_json::Value], reference: Option<&str>) -> String {
     s
 }
 
+/// Per drawn metric, a forest plot of each model's mean paired difference from `reference` with
+/// its 95% t interval; the label carries the seeds and the paired t-test's p.
+fn paired_differences(rows: &[serde_json::Value], reference: &str) -> String {
+    let mut by_metric: BTreeMap<&str, Vec<Interval>> = BTreeMap::new();
+    for row in rows {
+        let (Some(metric), Some(model), Some(estimate)) =
+            (row["metric"].as_str(), row["model"].as_str(), row["diff_mean"].as_f64())
+        else {
+            continue;
+        };
+        if !drawn(metric) {
+            continue;
+        }
+        let p = row["t_test_p"]
+            .as_f64()
+            .map_or("NA".to_owned(), |p| if p < 1e-3 { format!("{p:.1e}") } else { format!("{p:.3}") });
+        let seeds = row["seeds"].as_u64().unwrap_or(0);
+        by_metric.entry(metric).or_default().push(Interval {
+            label: format!("{model} (n {seeds}, p {p})"),
+            estimate,
+            low: row["diff_ci_low"].as_f64().unwrap_or(f64::NAN),
+            high: row["diff_ci_high"].as_f64().unwrap_or(f64::NAN),
+        });
+    }
+    by_metric
+        .iter()
+        .map(|(metric, rows)| {
+            intervals(&format!("{metric}: difference from {reference}, 95% CI"), "model − reference (paired)", rows)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,7 +119,28 @@ mod tests {
         ];
         let svg = figures(&rows, Some("scratch"));
         assert_eq!(svg.matches("<svg").count(), 2, "test_aupr x {{single, ensemble}}; agreement is not drawn");
+        assert!(!svg.contains("95% CI"), "rows without paired differences draw no forest plot");
         assert!(svg.contains("α = 0.1") && svg.contains("α = 0.5") && svg.contains("scratch"));
         assert!(svg.contains("test_aupr (ensemble teacher)"));
+    }
+
+    #[test]
+    fn paired_differences_are_drawn_with_their_intervals() {
+        let rows = vec![
+            serde_json::json!({"model": "scratch", "metric": "test_aupr", "seeds": 10, "diff_mean": null}),
+            serde_json::json!({"model": "distilled", "metric": "test_aupr", "seeds": 10, "diff_mean": 0.02,
+                               "diff_ci_low": 0.01, "diff_ci_high": 0.03, "t_test_p": 0.004}),
+            serde_json::json!({"model": "distilled", "metric": "agreement.teacher", "seeds": 10, "diff_mean": 0.1,
+                               "diff_ci_low": 0.0, "diff_ci_high": 0.2, "t_test_p": 0.5}),
+        ];
+        let svg = paired_differences(&rows, "scratch");
+        assert_eq!(svg.matches("<svg").count(), 1, "one drawn metric with a difference");
+        assert!(svg.contains("distilled (n 10, p 0.004)"));
+        // The whisker spans 0.01..0.03 and the dot sits halfway along it.
+        let x = |v: f64| {
+            let (lo, hi) = (0.0 - 0.0015, 0.03 + 0.0015);
+            170.0 + (v - lo) / (hi - lo) * 280.0
+        };
+        assert!(svg.contains(&format!("x1=\"{:.1}\"", x(0.01))) && svg.contains(&format!("cx=\"{:.1}\"", x(0.02))));
     }
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use gkd_io::error::{Error, IoResultExt, Result};
 use gkd_io::scores::{ScoreReport, ScoreRows, SweepRow};
-use gkd_metrics::paired::sign_test;
+use gkd_metrics::paired::{paired_t, sign_test, wilcoxon};
 
 use gkd_metrics::mean_sd;
 
@@ -182,6 +182,7 @@ pub fn summarise(reports: &[SeedReport], reference: &str) -> Result<Vec<SweepRow
             let (diff_mean, diff_sd) = mean_sd(diffs.iter().copied());
             let above = diffs.iter().filter(|&&d| d > 0.0).count();
             let below = diffs.iter().filter(|&&d| d < 0.0).count();
+            let t = paired_t(&diffs);
             let setting = parse_setting(model);
             out.push(SweepRow {
                 model: model.clone(),
@@ -197,6 +198,11 @@ pub fn summarise(reports: &[SeedReport], reference: &str) -> Result<Vec<SweepRow
                 above,
                 below,
                 sign_test_p: if diffs.is_empty() { None } else { sign_test(above, below) },
+                diff_ci_low: t.map(|t| t.ci95.0),
+                diff_ci_high: t.map(|t| t.ci95.1),
+                effect_size: t.map(|t| t.effect_size),
+                t_test_p: t.map(|t| t.p),
+                wilcoxon_p: wilcoxon(&diffs),
             });
         }
     }

@@ -12,7 +12,8 @@ use gkd_io::progress::Progress;
 use gkd_nn::arch::{Arch, InputKind};
 use gkd_nn::data::Dataset;
 use gkd_nn::device::DeviceChoice;
-use gkd_nn::layers::Activation;
+use gkd_nn::init::InitScheme;
+use gkd_nn::layers::{Activation, DropoutPlacement};
 use gkd_nn::loss::Distillation;
 use gkd_nn::model::{EarlyExit, ModelSpec};
 use gkd_nn::norm::{NormSpec, RunningVariance};
@@ -101,6 +102,12 @@ struct Args {
     /// Batch variance folded into the BatchNorm running variance [default: biased (Keras) for the Koo CNNs; PyTorch uses unbiased].
     #[arg(long, value_parser = choice::<RunningVariance>())]
     bn_running_variance: Option<RunningVariance>,
+    /// Weight initialisation [default: the source's: keras (he_normal kernels, glorot_uniform output, zero biases) for the Koo CNNs, torch otherwise].
+    #[arg(long, value_parser = choice::<InitScheme>())]
+    init: Option<InitScheme>,
+    /// Where pooled convolution blocks apply dropout [default: the source's: before-pool for the Koo CNNs, after-pool for DeepChrome].
+    #[arg(long, value_parser = choice::<DropoutPlacement>())]
+    dropout_placement: Option<DropoutPlacement>,
     /// Add an early exit after this convolution block (0-based; global max + linear), trained
     /// with the network; gkd-predict --exit-threshold then skips the deeper blocks for rows whose
     /// exit is confident.
@@ -190,7 +197,7 @@ fn describe(args: &Args) -> Result<()> {
                 InputKind::Sequence => (4, 200),
                 InputKind::Histone => (5, 100),
             };
-            with_norm_flags(
+            with_spec_flags(
                 ModelSpec::new(
                     arch,
                     args.channels.unwrap_or(c),
@@ -206,8 +213,8 @@ fn describe(args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// The architecture's BatchNorm settings with the --bn-* flags applied.
-fn with_norm_flags(mut spec: ModelSpec, args: &Args) -> ModelSpec {
+/// The architecture's spec with the --bn-*, --init, --dropout-placement and --early-exit flags applied.
+fn with_spec_flags(mut spec: ModelSpec, args: &Args) -> ModelSpec {
     spec.early_exit = args.early_exit.map(|after| EarlyExit { after, weight: args.exit_weight });
     let NormSpec { epsilon, momentum, running_variance } = spec.batch_norm;
     spec.batch_norm = NormSpec {
@@ -215,6 +222,8 @@ fn with_norm_flags(mut spec: ModelSpec, args: &Args) -> ModelSpec {
         momentum: args.bn_momentum.unwrap_or(momentum),
         running_variance: args.bn_running_variance.unwrap_or(running_variance),
     };
+    spec.init = args.init;
+    spec.dropout_placement = args.dropout_placement;
     spec
 }
 
@@ -231,7 +240,7 @@ fn spec_for(args: &Args, data: &Dataset) -> Result<ModelSpec> {
             format!("holds {} data but {} reads {} data", data.kind().name(), arch.name(), wanted.name()),
         ));
     }
-    let spec = with_norm_flags(ModelSpec::new(arch, data.channels(), data.length(), data.y.ncols(), first), args);
+    let spec = with_spec_flags(ModelSpec::new(arch, data.channels(), data.length(), data.y.ncols(), first), args);
     spec.layers().map_err(|e| Error::in_file(&data.path, format!("does not fit the architecture: {}", e.0)))?;
     Ok(spec)
 }

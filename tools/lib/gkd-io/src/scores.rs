@@ -111,6 +111,16 @@ pub struct SweepRow {
     pub below: usize,
     /// Two-sided exact sign test of above against below (ties left out).
     pub sign_test_p: Option<f64>,
+    /// 95% confidence interval of the mean paired difference (t distribution): lower end.
+    pub diff_ci_low: Option<f64>,
+    /// 95% confidence interval of the mean paired difference: upper end.
+    pub diff_ci_high: Option<f64>,
+    /// Cohen's d_z of the paired differences (mean / sd).
+    pub effect_size: Option<f64>,
+    /// Two-sided paired t-test p-value (scipy.stats.ttest_rel).
+    pub t_test_p: Option<f64>,
+    /// Two-sided Wilcoxon signed-rank p-value (scipy.stats.wilcoxon's defaults).
+    pub wilcoxon_p: Option<f64>,
 }
 
 /// How one model's TF-MoDISco patterns (one attribution method) match the motifs a synthetic

@@ -4,6 +4,26 @@
 use burn::module::{Initializer, Param};
 use burn::tensor::{Device, Distribution, Tensor};
 
+crate::setting::setting_enum! {
+/// A weight initialisation chosen by name instead of the architecture's source
+/// (`gkd-train --init`, model.json `spec.init`).
+pub enum InitScheme {
+    /// Keras as the Koo lab's layers use it ([`WeightInit::Keras`]).
+    Keras,
+    /// PyTorch's defaults ([`WeightInit::Torch`]).
+    Torch,
+}
+}
+
+impl From<InitScheme> for WeightInit {
+    fn from(scheme: InitScheme) -> Self {
+        match scheme {
+            InitScheme::Keras => WeightInit::Keras,
+            InitScheme::Torch => WeightInit::Torch,
+        }
+    }
+}
+
 /// How an architecture's weights start.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum WeightInit {

@@ -31,6 +31,17 @@ pub enum Activation {
 }
 }
 
+crate::setting::setting_enum! {
+/// Where a pooled convolution block applies its dropout (`gkd-train --dropout-placement`,
+/// model.json `spec.dropout_placement`).
+pub enum DropoutPlacement {
+    /// activation → dropout → max-pool (the Koo lab's tfomics layers, the exponential-activation code).
+    BeforePool,
+    /// activation → max-pool → dropout (Koo & Eddy 2019's own script, DeepChrome).
+    AfterPool,
+}
+}
+
 impl Activation {
     /// Apply to a tensor.
     pub fn apply<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {

@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::arch::{Arch, AttentivePlan, ConvPlan, InputKind, Plan, RecurrentPlan, Reduce};
 use crate::factorized::DenseMapSpec;
-use crate::init::WeightInit;
+use crate::init::{InitScheme, WeightInit};
 use crate::layers::{
-    Activation, AttentionPool, BiLstm, ConvBlock, ConvSpec, DenseBlock, Dropout, DropoutStream, LayerContext, linear,
+    Activation, AttentionPool, BiLstm, ConvBlock, ConvSpec, DenseBlock, Dropout, DropoutPlacement, DropoutStream,
+    LayerContext, linear,
 };
 use crate::norm::NormSpec;
 
@@ -30,6 +31,14 @@ pub struct ModelSpec {
     /// when absent).
     #[serde(default = "legacy_norm")]
     pub batch_norm: NormSpec,
+    /// Weight initialisation when it is not the architecture's source's (`gkd-train --init`);
+    /// only training reads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<InitScheme>,
+    /// Where every pooled convolution block applies its dropout when it is not where the
+    /// architecture's source does (`gkd-train --dropout-placement`); only training reads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropout_placement: Option<DropoutPlacement>,
     /// Per hidden dense layer, how its matrix is stored (full, low-rank or MPO); empty for the
     /// architecture as published. Written by `gkd-compress`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -90,6 +99,8 @@ impl ModelSpec {
             classes,
             first_activation,
             batch_norm: arch.batch_norm(),
+            init: None,
+            dropout_placement: None,
             dense_maps: Vec::new(),
             conv_ranks: Vec::new(),
             int8: None,
@@ -97,9 +108,22 @@ impl ModelSpec {
         }
     }
 
-    /// The layer plan, with the factorised dense layers of `dense_maps`.
+    /// How the weights start: `init` when set, else the architecture's source's scheme.
+    pub fn weight_init(&self) -> WeightInit {
+        self.init.map_or_else(|| self.arch.weight_init(), WeightInit::from)
+    }
+
+    /// The layer plan, with the factorised dense layers of `dense_maps` and the dropout
+    /// placement of `dropout_placement` (pooled blocks only: without a pool both orders agree).
     pub fn plan(&self) -> Plan {
         let mut plan = self.arch.plan(self.first_activation);
+        if let (Plan::Conv(ConvPlan { convs, .. }) | Plan::Recurrent(RecurrentPlan { convs, .. }), Some(placement)) =
+            (&mut plan, self.dropout_placement)
+        {
+            for spec in convs.iter_mut().filter(|c| c.pool > 1) {
+                spec.dropout_after_pool = placement == DropoutPlacement::AfterPool;
+            }
+        }
         if let Plan::Conv(conv) = &mut plan {
             for (spec, map) in conv.dense.iter_mut().zip(&self.dense_maps) {
                 spec.map = map.clone();
@@ -276,7 +300,7 @@ impl ModelSpec {
     pub fn build_with(&self, device: &Device, dropout: bool) -> Result<Network, ShapeMismatch> {
         let rows = self.layers()?;
         let plan = if dropout { self.plan() } else { self.plan().without_dropout() };
-        let (norm, weights) = (&self.batch_norm, self.arch.weight_init());
+        let (norm, weights) = (&self.batch_norm, self.weight_init());
         norm.validate().map_err(ShapeMismatch)?;
         let stream = DropoutStream::new();
         let context = LayerContext { norm, weights, dropout: &stream, device };
@@ -327,7 +351,7 @@ impl ModelSpec {
                 norm.epsilon, norm.momentum
             );
         }
-        let _ = writeln!(out, "initialisation: {}", arch.weight_init().description());
+        let _ = writeln!(out, "initialisation: {}", self.weight_init().description());
         let _ = writeln!(
             out,
             "training defaults from the source: Adam epsilon {:e}, kernel L2 {:e}",
