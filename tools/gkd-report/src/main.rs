@@ -4,6 +4,7 @@
 //! beside their ground-truth logo, class-optimization logos, temporal outputs and attention maps.
 
 mod compression;
+mod summary;
 mod svg;
 mod sweep;
 
@@ -15,8 +16,9 @@ use gkd_cli::{CommonArgs, labelled_path, run_main};
 use gkd_io::atomic::AtomicFile;
 use gkd_io::attributions::Attributions;
 use gkd_io::dataset::Dataset;
-use gkd_io::error::{Error, IoResultExt, Result};
+use gkd_io::error::{Error, Result};
 use gkd_io::patterns::PatternSet;
+use gkd_io::scores::ScoreReport;
 use gkd_io::table::TextTable;
 use gkd_metrics::recovery::{PositionScore, information_content, position_scores};
 use ndarray::{Array3, ArrayViewD, Axis};
@@ -80,9 +82,10 @@ fn labelled(item: &str, flag: &str) -> Result<(String, PathBuf)> {
 }
 
 fn run(args: &Args) -> Result<()> {
-    let mut body = String::new();
-    for path in &args.scores {
-        body += &score_section(path)?;
+    let reports: Vec<ScoreReport> = args.scores.iter().map(|p| ScoreReport::read(p)).collect::<Result<_>>()?;
+    let mut body = summary::section(&reports);
+    for report in &reports {
+        body += &score_section(report);
     }
     if !args.model.is_empty() {
         body += "<section><h2>Training curves</h2><div class=\"row\">";
@@ -156,14 +159,12 @@ svg text.title {{ font-size: 12px; font-weight: bold; }} svg text.tick {{ font-s
     )
 }
 
-/// A gkd-score report as a table.
-fn score_section(path: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(path).with_path(path)?;
-    let report: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| Error::in_file(path, format!("is not JSON: {e}")))?;
-    let (Some(kind), Some(rows)) = (report["kind"].as_str(), report["rows"].as_array()) else {
-        return Err(Error::in_file(path, "is not a gkd-score report (no 'kind' and 'rows')"));
-    };
+/// Tables with more rows than this are folded (click to open), as are per-class tables.
+const FOLD_ROWS: usize = 12;
+
+/// A gkd-score report as a table (with a sweep's figures above it).
+fn score_section(report: &ScoreReport) -> String {
+    let kind = report.scores.kind();
     let heading = match kind {
         "predictive" => "Predictive performance (AUROC / AUPR)",
         "recovery" => "Motif recovery against the ground truth",
@@ -174,25 +175,31 @@ fn score_section(path: &Path) -> Result<String> {
         }
         other => other,
     };
+    let value = serde_json::to_value(report).unwrap_or_default();
+    let rows = value["rows"].as_array().cloned().unwrap_or_default();
     let mut s = format!("<section><h2>{}</h2>", escape(heading));
-    if let Some(data) = report["data"].as_str() {
+    if let Some(data) = &report.data {
         let _ = write!(s, "<p class=\"muted\">against {}</p>", escape(data));
     }
     if kind == "sweep" {
-        let reference = report["settings"]["reference"].as_str();
-        if compression::is_compression(rows) {
-            s += &compression::figures(rows, reference);
+        let reference = report.settings.get("reference").and_then(|v| v.as_str());
+        if compression::is_compression(&rows) {
+            s += &compression::figures(&rows, reference);
         } else {
-            s += &sweep::figures(rows, reference);
+            s += &sweep::figures(&rows, reference);
         }
     }
-    let Some(first) = rows.first().and_then(|r| r.as_object()) else { return Ok(s + "</section>") };
+    let Some(first) = rows.first().and_then(|r| r.as_object()) else { return s + "</section>" };
+    let fold = kind == "predictive" || rows.len() > FOLD_ROWS;
+    if fold {
+        let _ = write!(s, "<details><summary>All {} rows</summary>", rows.len());
+    }
     s += "<table><tr>";
     for key in first.keys() {
         let _ = write!(s, "<th>{}</th>", escape(key));
     }
     s += "</tr>";
-    for row in rows {
+    for row in &rows {
         s += "<tr>";
         for key in first.keys() {
             let cell = match &row[key] {
@@ -205,7 +212,11 @@ fn score_section(path: &Path) -> Result<String> {
         }
         s += "</tr>";
     }
-    Ok(s + "</table></section>")
+    s += "</table>";
+    if fold {
+        s += "</details>";
+    }
+    s + "</section>"
 }
 
 /// Hard-label training loss, validation loss and validation AUROC/AUPR per epoch from a model

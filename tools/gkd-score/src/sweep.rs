@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use gkd_io::error::{Error, IoResultExt, Result};
+use gkd_io::error::{Error, Result};
 use gkd_io::scores::{ScoreReport, ScoreRows, SweepRow};
 use gkd_metrics::paired::{paired_t, sign_test, wilcoxon};
 
@@ -81,9 +81,7 @@ impl SeedReport {
 pub fn summarise(reports: &[SeedReport], reference: &str) -> Result<Vec<SweepRow>> {
     let mut table = Table::default();
     for SeedReport { seed: given_seed, path } in reports {
-        let text = std::fs::read_to_string(path).with_path(path)?;
-        let report: ScoreReport = serde_json::from_str(&text)
-            .map_err(|e| Error::in_file(path, format!("is not a gkd-score JSON report: {e}")))?;
+        let report = ScoreReport::read(path)?;
         // A consistency report compares maps, not a dataset: each such report is one seed.
         let own_seed = matches!(report.scores, ScoreRows::Consistency(_)).then(|| path.display().to_string());
         let seed = given_seed
@@ -104,14 +102,7 @@ pub fn summarise(reports: &[SeedReport], reference: &str) -> Result<Vec<SweepRow
             }
             ScoreRows::Recovery(rows) => {
                 for row in rows {
-                    // gkd-score labels maps MODEL.METHOD when they are named after their files.
-                    // (attention-beta rows come from an input labelled MODEL.attention).
-                    let base = row.method.split('-').next().unwrap_or(&row.method);
-                    let model = row
-                        .model
-                        .strip_suffix(&format!(".{}", row.method))
-                        .or_else(|| row.model.strip_suffix(&format!(".{base}")))
-                        .unwrap_or(&row.model);
+                    let model = row.model_name();
                     table.add(path, model, &format!("recovery_auroc.{}", row.method), &seed, row.auroc_mean)?;
                     table.add(path, model, &format!("recovery_aupr.{}", row.method), &seed, row.aupr_mean)?;
                 }

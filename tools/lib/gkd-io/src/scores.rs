@@ -64,6 +64,19 @@ pub struct RecoveryRow {
     pub snr_top10: Option<f64>,
 }
 
+impl RecoveryRow {
+    /// The model the maps explain: gkd-score labels maps MODEL.METHOD when they are named after
+    /// their files (attention-beta rows come from an input labelled MODEL.attention), so the
+    /// method suffix is dropped; a label without one is the model's name.
+    pub fn model_name(&self) -> &str {
+        let base = self.method.split('-').next().unwrap_or(&self.method);
+        self.model
+            .strip_suffix(&format!(".{}", self.method))
+            .or_else(|| self.model.strip_suffix(&format!(".{base}")))
+            .unwrap_or(&self.model)
+    }
+}
+
 /// Consistency of one model's maps with a reference map (DEGU), and across models.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -185,6 +198,20 @@ pub enum ScoreRows {
     Cost(Vec<CostRow>),
 }
 
+impl ScoreRows {
+    /// The report's `kind` as the JSON names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ScoreRows::Predictive(_) => "predictive",
+            ScoreRows::Recovery(_) => "recovery",
+            ScoreRows::Consistency(_) => "consistency",
+            ScoreRows::Sweep(_) => "sweep",
+            ScoreRows::Motifs(_) => "motifs",
+            ScoreRows::Cost(_) => "cost",
+        }
+    }
+}
+
 /// A score report: the JSON written by gkd-score (its rows are also the TSV table).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -219,6 +246,12 @@ pub struct LabelledFile {
 }
 
 impl ScoreReport {
+    /// Read a score report (gkd-score --json), or say which file is not one.
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        serde_json::from_str(&text).map_err(|e| Error::in_file(path, format!("is not a gkd-score JSON report: {e}")))
+    }
+
     /// The JSON Schema of score reports.
     pub fn json_schema() -> serde_json::Value {
         let mut schema = serde_json::to_value(schemars::schema_for!(ScoreReport)).expect("schema serialises");
@@ -306,6 +339,7 @@ mod tests {
         assert_eq!(report.to_tsv(), "model\tclass\tpositives\trows\tauroc\taupr\nt\tmacro\t3\t10\t0.500000\tNA\n");
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["kind"], "predictive");
+        assert_eq!(json["kind"], report.scores.kind());
         assert_eq!(json["rows"][0]["auroc"], 0.5);
     }
 }
