@@ -523,12 +523,15 @@ def macro_auroc(logits, y):
     return float(np.mean([roc_auc_score(y[:, k], logits[:, k]) for k in cols]))
 
 
-def pytorch_whole_run(arch, x, y, xv, yv, batches, init, seed, l2):
+def pytorch_whole_run(arch, x, y, xv, yv, batches, init, seed, l2, after_pool=False):
     """PyTorch's run of gkd-train's batches (its --step-log), dropout on with PyTorch's own masks
-    (seeded by `seed`): the validation macro AUROC after every epoch."""
+    (seeded by `seed`): the validation macro AUROC after every epoch. `after_pool` moves every
+    pooled block's dropout after its max-pool (gkd-train --dropout-placement after-pool)."""
     torch.manual_seed(seed)
     net = ARCHS[arch](y.shape[1], act="relu", dropout=True, norm=dict(eps=1e-3, momentum=0.01, unbiased=False))
     net.load_state_dict(init, strict=False)
+    for block in net.blocks:
+        block.dropout_after_pool = after_pool and block.pool is not None
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)
     curve = []
     for epoch in batches:
@@ -541,8 +544,9 @@ def pytorch_whole_run(arch, x, y, xv, yv, batches, init, seed, l2):
     return np.array(curve)
 
 
-@pytest.mark.parametrize("arch", ["koo-cnn-shallow", "koo-cnn-deep"])
-def test_whole_runs_with_dropout_learn_as_pytorch_does(tool, data, tmp_path, arch):
+@pytest.mark.parametrize("arch,placement", [("koo-cnn-shallow", "before-pool"), ("koo-cnn-deep", "before-pool"),
+                                            ("koo-cnn-shallow", "after-pool")])
+def test_whole_runs_with_dropout_learn_as_pytorch_does(tool, data, tmp_path, arch, placement):
     """Whole training runs with dropout on, a statistical comparison (the masks cannot be shared):
     gkd-train on the engine and PyTorch from the same initial weights on the same batches (gkd's
     --step-log). After every epoch gkd's validation AUROC must lie within the range of three
@@ -561,15 +565,17 @@ def test_whole_runs_with_dropout_learn_as_pytorch_does(tool, data, tmp_path, arc
     epochs = 6
     tool("gkd-train", "--arch", arch, "--train", "w.train.npz", "--valid", "w.valid.npz", "--epochs", epochs,
          "--batch-size", 100, "--patience", 0, "--plateau-patience", 0, "--keep", "last", "--seed", 3,
-         "--init-weights", "init.safetensors", "--step-log", "steps.tsv", "-o", "m", "-q", cwd=tmp_path)
+         "--init-weights", "init.safetensors", "--step-log", "steps.tsv", "--dropout-placement", placement,
+         "-o", "m", "-q", cwd=tmp_path)
     history = (tmp_path / "m" / "history.tsv").read_text().splitlines()[1:]
     ours = np.array([float(line.split("\t")[6]) for line in history])
     steps = read_steps(tmp_path / "steps.tsv")
     per_epoch = len(steps) // epochs
     batches = [[rows for _, rows, _ in steps[e * per_epoch:(e + 1) * per_epoch]] for e in range(epochs)]
-    theirs = np.array([pytorch_whole_run(arch, x, y, xv, yv, batches, init, seed, 1e-6) for seed in (1, 2, 3)])
+    after = placement == "after-pool"
+    theirs = np.array([pytorch_whole_run(arch, x, y, xv, yv, batches, init, seed, 1e-6, after) for seed in (1, 2, 3)])
     low, high = theirs.min(axis=0) - 0.03, theirs.max(axis=0) + 0.03
-    print(f"{arch}: gkd {np.round(ours, 4)}; PyTorch {np.round(theirs, 4).tolist()}")
+    print(f"{arch} ({placement}): gkd {np.round(ours, 4)}; PyTorch {np.round(theirs, 4).tolist()}")
     assert ((ours >= low) & (ours <= high)).all(), (ours, theirs)
     # Both learn: six short epochs raise the AUROC by more than 0.04.
     assert ours[-1] - ours[0] > 0.04 and (theirs[:, -1] - theirs[:, 0]).min() > 0.04, (ours, theirs)

@@ -678,6 +678,58 @@ pub fn trainable_params<M: Module>(module: &M) -> usize {
 mod tests {
     use super::*;
 
+    fn values<const D: usize>(t: Tensor<D>) -> Vec<f64> {
+        t.into_data().try_to_vec::<f32>().unwrap().into_iter().map(f64::from).collect()
+    }
+
+    fn mean_sd(v: &[f64]) -> (f64, f64) {
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        (mean, (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len() as f64).sqrt())
+    }
+
+    #[test]
+    fn init_flag_replaces_the_sources_initialisation() {
+        let device = Device::flex();
+        let first_conv = |spec: &ModelSpec| {
+            device.seed(5);
+            let Network::Conv(net) = spec.build(&device).unwrap() else { unreachable!() };
+            let bias = net.output.bias.as_ref().map(|b| values(b.val())).unwrap();
+            (values(net.blocks[0].conv.weight.val()), bias)
+        };
+        let keras = ModelSpec::new(Arch::KooCnnShallow, 4, 200, 12, Activation::Relu);
+        let torch = ModelSpec { init: Some(InitScheme::Torch), ..keras.clone() };
+        let fan_in: f64 = 4.0 * 19.0;
+        // Keras (the source): he_normal kernels (sd √(2/fan_in)), zero output biases.
+        let (w, bias) = first_conv(&keras);
+        assert!((mean_sd(&w).1 / (2.0 / fan_in).sqrt() - 1.0).abs() < 0.05);
+        assert!(bias.iter().all(|&b| b == 0.0));
+        // PyTorch: U(−1/√fan_in, 1/√fan_in), sd bound/√3; the output bias drawn the same way (fan_in 512).
+        let (w, bias) = first_conv(&torch);
+        let bound = 1.0 / fan_in.sqrt();
+        assert!(w.iter().all(|x| x.abs() <= bound + 1e-7));
+        assert!((mean_sd(&w).1 / (bound / 3f64.sqrt()) - 1.0).abs() < 0.05);
+        assert!(bias.iter().all(|b| b.abs() <= 1.0 / 512f64.sqrt() + 1e-7) && bias.iter().any(|&b| b != 0.0));
+        assert!(torch.describe().unwrap().contains("initialisation: PyTorch/Torch7 defaults"));
+    }
+
+    #[test]
+    fn dropout_placement_moves_dropout_after_every_pool_and_is_recorded() {
+        let source = ModelSpec::new(Arch::KooCnnDeep, 4, 200, 12, Activation::Relu);
+        let after = ModelSpec { dropout_placement: Some(DropoutPlacement::AfterPool), ..source.clone() };
+        let placements = |spec: &ModelSpec| match spec.plan() {
+            Plan::Conv(plan) => plan.convs.iter().map(|c| (c.pool, c.dropout_after_pool)).collect::<Vec<_>>(),
+            _ => unreachable!(),
+        };
+        assert_eq!(placements(&source), [(1, false), (4, false), (4, false), (3, false)]);
+        // The unpooled first block keeps its order (both orders are the same function there).
+        assert_eq!(placements(&after), [(1, false), (4, true), (4, true), (3, true)]);
+        let json = serde_json::to_value(&after).unwrap();
+        assert_eq!(json["dropout_placement"], "after-pool");
+        assert!(serde_json::to_value(&source).unwrap().get("dropout_placement").is_none());
+        assert_eq!(serde_json::from_value::<ModelSpec>(json).unwrap(), after);
+        assert!(after.describe().unwrap().contains("conv 48 k7 same + batchnorm + relu + maxpool 4 + dropout 0.2"));
+    }
+
     #[test]
     fn attentivechrome_attention_is_a_distribution_over_bins_and_marks() {
         let device = Device::flex();
