@@ -136,6 +136,51 @@ fn same_seed_same_bytes_and_predict_tsv_matches_npz() {
 }
 
 #[test]
+fn the_pytorch_recipe_is_its_flags_and_an_explicit_flag_overrides_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    task1(d, 300);
+    let flags = [
+        "--init",
+        "torch",
+        "--dropout-placement",
+        "after-pool",
+        "--bn-momentum",
+        "0.1",
+        "--bn-epsilon",
+        "1e-5",
+        "--bn-running-variance",
+        "unbiased",
+        "--kernel-l2",
+        "0",
+        "--adam-epsilon",
+        "1e-8",
+    ];
+    run_ok(d, "gkd-train", &[&train_args("koo-cnn-shallow", "recipe", "2")[..], &["--recipe", "pytorch"]].concat());
+    run_ok(d, "gkd-train", &[&train_args("koo-cnn-shallow", "flags", "2")[..], &flags[..]].concat());
+    run_ok(d, "gkd-train", &train_args("koo-cnn-shallow", "source", "2"));
+    let weights = |m: &str| std::fs::read(d.join(m).join("model.safetensors")).unwrap();
+    assert_eq!(weights("recipe"), weights("flags"));
+    assert_ne!(weights("recipe"), weights("source"));
+    let spec = |m: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(d.join(m).join("model.json")).unwrap()).unwrap()
+    };
+    let recipe = spec("recipe");
+    assert_eq!(recipe["spec"]["init"], "torch");
+    assert_eq!(recipe["spec"]["dropout_placement"], "after-pool");
+    assert_eq!(recipe["spec"]["batch_norm"]["momentum"], 0.1);
+    assert!(spec("source")["spec"].get("init").is_none());
+    // An explicit flag wins over the recipe's value.
+    run_ok(
+        d,
+        "gkd-train",
+        &[&train_args("koo-cnn-shallow", "mixed", "1")[..], &["--recipe", "pytorch", "--init", "keras"]].concat(),
+    );
+    assert_eq!(spec("mixed")["spec"]["init"], "keras");
+    assert_eq!(spec("mixed")["spec"]["batch_norm"]["epsilon"], 1e-5);
+}
+
+#[test]
 fn resume_after_kill_reaches_the_same_weights() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

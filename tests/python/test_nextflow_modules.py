@@ -195,6 +195,7 @@ def test_nextflow_params_mirror_the_snakemake_defaults():
         "epochs": seq["train"]["epochs"],
         "patience": seq["train"]["patience"],
         "batch_size": seq["train"]["batch_size"],
+        "recipe": seq["train"].get("recipe", "source"),
         "histone_epochs": his["train"]["epochs"],
         "histone_patience": his["train"]["patience"],
         "histone_batch_size": his["train"]["batch_size"],

@@ -46,6 +46,7 @@ params.alpha = 0.5
 params.epochs = 60
 params.patience = 10
 params.batch_size = 100
+params.recipe = 'source'
 params.histone_epochs = 30
 params.histone_patience = 10
 params.histone_batch_size = 10

@@ -17,6 +17,7 @@ use gkd_nn::layers::{Activation, DropoutPlacement};
 use gkd_nn::loss::Distillation;
 use gkd_nn::model::{EarlyExit, ModelSpec};
 use gkd_nn::norm::{NormSpec, RunningVariance};
+use gkd_nn::recipe::Recipe;
 use gkd_nn::store::{self, DistillationRecord};
 use gkd_nn::train::{Keep, Monitor, Optimizer, StepRecord, Teacher, TrainConfig, Trainer};
 use ndarray::Array2;
@@ -102,6 +103,11 @@ struct Args {
     /// Batch variance folded into the BatchNorm running variance [default: biased (Keras) for the Koo CNNs; PyTorch uses unbiased].
     #[arg(long, value_parser = choice::<RunningVariance>())]
     bn_running_variance: Option<RunningVariance>,
+    /// Training defaults: the architecture's source's, or PyTorch's (PyTorch initialisation,
+    /// BatchNorm momentum 0.1 / epsilon 1e-5 / unbiased running variance, no kernel L2, Adam
+    /// epsilon 1e-8, dropout after each max-pool); the flags below override it.
+    #[arg(long, value_parser = choice::<Recipe>(), default_value = "source")]
+    recipe: Recipe,
     /// Weight initialisation [default: the source's: keras (he_normal kernels, glorot_uniform output, zero biases) for the Koo CNNs, torch otherwise].
     #[arg(long, value_parser = choice::<InitScheme>())]
     init: Option<InitScheme>,
@@ -178,7 +184,7 @@ struct Args {
 }
 
 fn main() {
-    let args = Args::parse();
+    let args = Args::parse().with_recipe();
     run_main(TOOL, || {
         args.common.init(TOOL)?;
         if args.describe { describe(&args) } else { train(&args) }
@@ -211,6 +217,23 @@ fn describe(args: &Args) -> Result<()> {
     };
     print!("{}", spec.describe().map_err(|e| Error::usage(e.0))?);
     Ok(())
+}
+
+impl Args {
+    /// Fill the settings not given explicitly from --recipe.
+    fn with_recipe(mut self) -> Self {
+        let r = self.recipe.settings();
+        self.init = self.init.or(r.init);
+        self.dropout_placement = self.dropout_placement.or(r.dropout_placement);
+        self.kernel_l2 = self.kernel_l2.or(r.kernel_l2);
+        self.adam_epsilon = self.adam_epsilon.or(r.adam_epsilon);
+        if let Some(norm) = r.batch_norm {
+            self.bn_epsilon = self.bn_epsilon.or(Some(norm.epsilon));
+            self.bn_momentum = self.bn_momentum.or(Some(norm.momentum));
+            self.bn_running_variance = self.bn_running_variance.or(Some(norm.running_variance));
+        }
+        self
+    }
 }
 
 /// The architecture's spec with the --bn-*, --init, --dropout-placement and --early-exit flags applied.

@@ -19,6 +19,7 @@ pub mod model;
 pub mod norm;
 pub mod path_sgd;
 pub mod predict;
+pub mod recipe;
 mod setting;
 pub mod store;
 pub mod teacher;

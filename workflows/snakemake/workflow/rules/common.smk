@@ -207,6 +207,8 @@ def train_flags(study, model, seed, soft):
     flags.append(f"--batch-size {budget['batch_size']}")
     if budget.get("monitor"):
         flags.append(f"--monitor {budget['monitor']}")
+    if budget.get("recipe"):
+        flags.append(f"--recipe {budget['recipe']}")
     if plan.get("optimizer"):
         flags.append(f"--optimizer {plan['optimizer']} --lr {plan['lr']}")
     if plan.get("early_exit") is not None:
