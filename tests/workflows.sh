@@ -186,6 +186,25 @@ if command -v chromium >/dev/null; then
     if grep -q ':CONSOLE' "$W/chromium.log"; then grep ':CONSOLE' "$W/chromium.log"; exit 1; fi
     [ -s "$ARTIFACTS/report-$study.png" ]
   done
+  # The sequence dashboard opens with the model comparison: its first section is the summary (one
+  # row per model), and the first screen of the screenshot holds it (dark pixels of the title and
+  # the table's text, not an empty page or an unstyled one).
+  "${GKD_VENV:-$HOME/.cache/gkd/venv}/bin/python" - "$W/a/sequence/seed1/report.html" "$ARTIFACTS/report-sequence.png" <<'PY'
+import re, sys
+from PIL import Image
+html = open(sys.argv[1]).read()
+heads = re.findall(r"<h2>(.*?)</h2>", html)
+assert heads[0] == "Summary", heads[:3]
+summary = html[html.index("<h2>Summary</h2>"):].split("</table>")[0]
+models = re.findall(r"<tr><td>([^<]+)</td>", summary)
+assert sorted(models) == ["distilled", "scratch", "teacher"], models
+assert "recovery AUROC (saliency)" in summary and "test AUPR" in summary, summary
+page = Image.open(sys.argv[2]).convert("L")
+first_screen = page.crop((0, 0, page.width, 400)).tobytes()
+dark = sum(1 for p in first_screen if p < 128)
+assert dark > 3000, f"the first 400 px of the dashboard are nearly blank ({dark} dark pixels)"
+print("dashboard summary first:", models, dark, "dark pixels in the first screen")
+PY
   echo "screenshots in $ARTIFACTS"
 else
   msg="dashboards in headless Chromium: chromium is not installed (Debian: apt-get install chromium)"

@@ -98,8 +98,9 @@ pub fn section(reports: &[ScoreReport]) -> String {
     s += "</tr>";
     for row in &summary.rows {
         let _ = write!(s, "<tr><td>{}</td><td>{}</td><td>{}</td>", escape(&row.model), cell(row.auroc), cell(row.aupr));
-        if summary.agreement_with.is_some() {
-            let _ = write!(s, "<td>{}</td>", cell(row.agreement));
+        if let Some(reference) = &summary.agreement_with {
+            let agreement = if *reference == row.model { "reference".to_owned() } else { cell(row.agreement) };
+            let _ = write!(s, "<td>{agreement}</td>");
         }
         for c in 0..summary.methods.len() {
             let _ = write!(s, "<td>{}</td>", cell(row.recovery.get(c).copied().flatten()));
