@@ -9,7 +9,7 @@ use clap::Parser;
 use gkd_cli::{Bar, CommonArgs, choice, run_main};
 use gkd_engine::EngineChoice;
 use gkd_explain::baselines::Baseline;
-use gkd_explain::method::{Method, Settings};
+use gkd_explain::method::{Method, MethodRun, Settings};
 use gkd_explain::run::{ClassOptimizationRequest, Request, RowSelection, RunOutputs};
 use gkd_explain::selection::Shard;
 use gkd_io::atomic::commit_all;
@@ -161,7 +161,7 @@ fn main() {
         }
         check_distinct_outputs(&args)?;
         let output = args.output.clone().expect("clap: --output");
-        if args.modisco.is_some() && args.method.is_some_and(|m| !gkd_explain::modisco::exports(m.name())) {
+        if args.modisco.is_some() && args.method.is_some_and(|m| !gkd_explain::modisco::exports(m)) {
             return Err(Error::usage(
                 "--modisco needs saliency, gradxinput, ig, ism, ism-fast, deeplift or deepshap maps of DNA",
             ));

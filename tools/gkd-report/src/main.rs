@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 use gkd_cli::{CommonArgs, labelled_path, run_main};
 use gkd_io::atomic::AtomicFile;
-use gkd_io::attributions::Attributions;
+use gkd_io::attributions::{Attributions, MapKind};
 use gkd_io::dataset::Dataset;
 use gkd_io::error::{Error, Result};
 use gkd_io::patterns::PatternSet;
@@ -106,16 +106,16 @@ fn run(args: &Args) -> Result<()> {
     let (dna, other): (Vec<_>, Vec<_>) = maps.into_iter().partition(|(_, a)| is_dna(a));
     body += &logo_section(&dna, args.truth.as_deref(), args.show)?;
     for (name, a) in &dna {
-        body += &match a.info.method.as_str() {
-            "classopt" => classopt_section(name, a),
-            "temporal" => temporal_section(name, a, args.show),
+        body += &match a.info.method.map_kind() {
+            MapKind::ClassOptimization => classopt_section(name, a),
+            MapKind::Temporal => temporal_section(name, a, args.show),
             _ => String::new(),
         };
     }
     for (name, a) in &other {
-        body += &match a.info.method.as_str() {
-            "attention" => attention_section(name, a),
-            "temporal" => temporal_section(name, a, args.show),
+        body += &match a.info.method.map_kind() {
+            MapKind::Attention => attention_section(name, a),
+            MapKind::Temporal => temporal_section(name, a, args.show),
             _ => map_heatmap_section(name, a),
         };
     }
@@ -259,7 +259,7 @@ fn read_truth(path: &Path) -> Result<Truth> {
 /// Letter heights of one map: the position score gkd-score ranks (gradient maps: attr·x; ISM: the
 /// L2 norm of the effects over bases) drawn on the observed base.
 fn map_heights(a: &Attributions, i: usize) -> Option<Vec<f32>> {
-    let how = PositionScore::for_method(&a.info.method)?;
+    let how = PositionScore::for_method(a.info.method)?;
     let flat = |v: ArrayViewD<'_, f32>| v.iter().copied().collect::<Vec<f32>>();
     let (attr, x) = (flat(a.attr().index_axis(Axis(0), i)), flat(a.array("x")?.index_axis(Axis(0), i)));
     let (c, l) = (a.info.channels.len(), a.info.length);
@@ -284,7 +284,7 @@ fn pwm_heights(pwm: &[f32], length: usize) -> Vec<f32> {
 /// (PWM × information content) and every file's logo of the same row.
 fn logo_section(maps: &[(String, Attributions)], truth: Option<&Path>, show: usize) -> Result<String> {
     let per_position: Vec<&(String, Attributions)> =
-        maps.iter().filter(|(_, a)| PositionScore::for_method(&a.info.method).is_some()).collect();
+        maps.iter().filter(|(_, a)| PositionScore::for_method(a.info.method).is_some()).collect();
     let Some((_, first)) = per_position.first() else { return Ok(String::new()) };
     let truth = truth.map(read_truth).transpose()?;
     let mut s = String::from(
@@ -312,15 +312,15 @@ fn logo_section(maps: &[(String, Attributions)], truth: Option<&Path>, show: usi
 
 /// Whether maps are over DNA bases (drawn as logos) rather than, say, histone marks (heatmaps).
 fn is_dna(a: &Attributions) -> bool {
-    a.info.channels.iter().map(String::as_str).eq(["A", "C", "G", "T"]) || a.info.method == "temporal"
+    a.info.channels.iter().map(String::as_str).eq(["A", "C", "G", "T"]) || a.info.method.map_kind() == MapKind::Temporal
 }
 
 /// Maps over named channels (histone marks × bins): the mean over maps as a heatmap
 /// (class optimization: the optimised input of each class; gradients: mean |attr|).
 fn map_heatmap_section(name: &str, a: &Attributions) -> String {
     let (c, l) = (a.info.channels.len(), a.info.length);
-    let mut s = format!("<section><h2>{}: {}</h2><div class=\"row\">", escape(&a.info.method), escape(name));
-    if a.info.method == "classopt" {
+    let mut s = format!("<section><h2>{}: {}</h2><div class=\"row\">", escape(a.info.method.name()), escape(name));
+    if a.info.method.map_kind() == MapKind::ClassOptimization {
         for (i, row) in a.rows.iter().enumerate() {
             let values: Vec<f32> = a.attr().index_axis(Axis(0), i).iter().copied().collect();
             s += &heatmap(&format!("class {}: optimised input", row.class), &a.info.channels, l, &values);

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use gkd_io::atomic::AtomicFile;
-use gkd_io::attributions::AttributionReader;
+use gkd_io::attributions::{AttributionReader, MapKind};
 use gkd_io::dataset::Dataset;
 use gkd_io::error::{Error, IoResultExt, Result};
 use gkd_io::manifest::DatasetKind;
@@ -101,10 +101,10 @@ pub fn score(
     let mut sequences = Vec::new();
     for (label, path) in inputs {
         let maps = AttributionReader::open(path)?;
-        let how = PositionScore::for_method(&maps.info.method).ok_or_else(|| {
+        let how = PositionScore::for_method(maps.info.method).ok_or_else(|| {
             Error::in_file(
                 path,
-                format!("holds '{}' maps, which are not scores of the input's positions", maps.info.method),
+                format!("holds '{}' maps, which are not scores of the input's positions", maps.info.method.name()),
             )
         })?;
         if maps.info.channels != data.manifest.channels || maps.info.length != data.length() {
@@ -169,7 +169,7 @@ pub fn score(
             PositionScore::Observed => "observed",
             PositionScore::L2Norm => "l2",
         };
-        let row = summary_row(label, &maps.info.method, position_score, &scored);
+        let row = summary_row(label, maps.info.method.name(), position_score, &scored);
         let auroc_mean = row.auroc_mean;
         rows.push(row);
         log::info!(
@@ -233,11 +233,12 @@ fn score_histone(
     let mut sequences = Vec::new();
     for (label, path) in inputs {
         let maps = AttributionReader::open(path)?;
-        let method = maps.info.method.clone();
-        let how = match method.as_str() {
-            "saliency" | "gradxinput" | "ig" | "deeplift" | "deepshap" => CellScore::Magnitude,
-            "attention" => CellScore::Attention,
-            other => {
+        let method = maps.info.method.name().to_owned();
+        let how = match maps.info.method.map_kind() {
+            MapKind::Gradient | MapKind::Contribution => CellScore::Magnitude,
+            MapKind::Attention => CellScore::Attention,
+            MapKind::Mutagenesis | MapKind::Temporal | MapKind::ClassOptimization => {
+                let other = &method;
                 return Err(Error::in_file(
                     path,
                     format!(

@@ -15,60 +15,28 @@ use crate::classopt::{self, ClassOptimization};
 use crate::gradients::{self, Target};
 use crate::{deeplift, fast_ism, ism, temporal};
 
-/// An attribution method.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::VariantArray,
-    strum::EnumMessage,
-    strum::EnumProperty,
-)]
-#[strum(serialize_all = "kebab-case")]
-pub enum Method {
-    /// ∂(target logit)/∂x, signed, every channel at every position.
-    Saliency,
-    /// Saliency × input.
-    Gradxinput,
-    /// Integrated gradients from --baseline references (--steps intervals).
-    Ig,
-    /// DeepLIFT (rescale rule) against one --baseline reference per row [default: zeros]:
-    /// hypothetical contributions, with each map's convergence delta.
-    Deeplift,
-    /// DeepSHAP: DeepLIFT averaged over --baselines references [default: 20 dinucleotide
-    /// shuffles]: hypothetical contributions, with the convergence deltas.
-    Deepshap,
-    /// In-silico mutagenesis, every single-base mutant through the whole model.
-    Ism,
-    /// In-silico mutagenesis recomputing only the windows a mutation changes (fastISM); runs
-    /// naive ISM, with a warning, on models it does not support.
-    IsmFast,
-    /// DeepMotif temporal output scores: P(target) on every prefix and suffix (recurrent models).
-    Temporal,
-    /// Class optimization: the input that maximises P(target), as a PWM-like logo.
-    Classopt,
-    /// AttentiveChrome's bin attention α (marks × bins); mark attention β in `beta`.
-    Attention,
+/// An attribution method (gkd-io's, so that every tool reading maps names methods the same way).
+pub use gkd_io::attributions::AttributionMethod as Method;
+
+/// How a method runs: what it reads and the maps it computes together.
+pub trait MethodRun {
+    /// Whether the maps explain dataset rows (all but class optimization).
+    fn reads_rows(self) -> bool;
+    /// Maps computed together: the unit of chunking and of sharding, so that a shard computes
+    /// every map exactly as one run does.
+    fn block(self, batch: usize) -> usize;
+    /// The reference inputs the method uses unless told otherwise: (kind, count per row).
+    fn default_baselines(self) -> (Baseline, usize);
+    /// Whether the method reads --baseline / --baselines.
+    fn uses_baselines(self) -> bool;
 }
 
-impl Method {
-    /// The name written in the sidecar (as on the command line).
-    pub fn name(self) -> &'static str {
-        self.into()
-    }
-
-    /// Whether the maps explain dataset rows (all but class optimization).
-    pub fn reads_rows(self) -> bool {
+impl MethodRun for Method {
+    fn reads_rows(self) -> bool {
         self != Method::Classopt
     }
 
-    /// Maps computed together: the unit of chunking and of sharding, so that a shard computes
-    /// every map exactly as one run does.
-    pub fn block(self, batch: usize) -> usize {
+    fn block(self, batch: usize) -> usize {
         match self {
             Method::Ism | Method::IsmFast => ISM_ROWS_PER_BLOCK,
             // Each map's references are seeded by its row: any split computes the same maps.
@@ -77,16 +45,14 @@ impl Method {
         }
     }
 
-    /// The reference inputs the method uses unless told otherwise: (kind, count per row).
-    pub fn default_baselines(self) -> (Baseline, usize) {
+    fn default_baselines(self) -> (Baseline, usize) {
         match self {
             Method::Deepshap => (Baseline::Dinucleotide, 20),
             _ => (Baseline::Zeros, 1),
         }
     }
 
-    /// Whether the method reads --baseline / --baselines.
-    pub fn uses_baselines(self) -> bool {
+    fn uses_baselines(self) -> bool {
         matches!(self, Method::Ig | Method::Deeplift | Method::Deepshap)
     }
 }

@@ -18,15 +18,15 @@
 use std::path::Path;
 
 use gkd_io::atomic::AtomicFile;
-use gkd_io::attributions::AttributionReader;
+use gkd_io::attributions::{AttributionMethod, AttributionReader};
 use gkd_io::dtype::Dtype;
 use gkd_io::error::{Error, Result};
 use gkd_io::npz::NpzWriter;
 use ndarray::{Array3, Axis};
 
-/// Whether maps of `method` can go to TF-MoDISco.
-pub fn exports(method: &str) -> bool {
-    matches!(method, "deeplift" | "deepshap" | "saliency" | "ism" | "ism-fast" | "gradxinput" | "ig")
+/// Whether maps of `method` can go to TF-MoDISco: those that score the input's positions.
+pub fn exports(method: AttributionMethod) -> bool {
+    method.scores_positions()
 }
 
 /// Maps read and written at a time.
@@ -46,13 +46,14 @@ pub fn mean_centre(attr: &mut Array3<f32>) {
 /// attributions.npz, rows.tsv). Returns the staged files.
 pub fn export(maps: &Path, dir: &Path) -> Result<Vec<AtomicFile>> {
     let reader = AttributionReader::open(maps)?;
-    let method = reader.info.method.clone();
-    let centre = match method.as_str() {
-        "deeplift" | "deepshap" | "saliency" => false,
-        "ism" | "ism-fast" => true,
-        "gradxinput" | "ig" => {
+    let method = reader.info.method;
+    let centre = match method {
+        AttributionMethod::Deeplift | AttributionMethod::Deepshap | AttributionMethod::Saliency => false,
+        AttributionMethod::Ism | AttributionMethod::IsmFast => true,
+        AttributionMethod::Gradxinput | AttributionMethod::Ig => {
             log::warn!(
-                "{method} maps are 0 off the observed base, not hypothetical contributions: TF-MoDISco works best with deepshap or saliency maps"
+                "{} maps are 0 off the observed base, not hypothetical contributions: TF-MoDISco works best with deepshap or saliency maps",
+                method.name()
             );
             false
         }
@@ -60,7 +61,8 @@ pub fn export(maps: &Path, dir: &Path) -> Result<Vec<AtomicFile>> {
             return Err(Error::in_file(
                 maps,
                 format!(
-                    "holds {other} maps, which are not scores of DNA positions: TF-MoDISco needs saliency, deeplift, deepshap or ISM maps"
+                    "holds {} maps, which are not scores of DNA positions: TF-MoDISco needs saliency, deeplift, deepshap or ISM maps",
+                    other.name()
                 ),
             ));
         }

@@ -21,7 +21,7 @@ use ndarray::{ArrayD, Axis};
 
 use crate::baselines::Baseline;
 use crate::classopt::ClassOptimization;
-use crate::method::{self, Method, Settings};
+use crate::method::{self, Method, MethodRun, Settings};
 use crate::selection::{self, Shard, TargetSpec};
 use crate::track::MapTrack;
 
@@ -151,7 +151,7 @@ pub fn merge(paths: &[PathBuf], outputs: &RunOutputs) -> Result<(Vec<AtomicFile>
     let mut track = match (&outputs.bigwig, paths.first()) {
         (Some(_), Some(first)) => {
             let info = gkd_io::attributions::AttributionReader::open(first)?.info;
-            Some(MapTrack::new(&info.method, info.length)?)
+            Some(MapTrack::new(info.method, info.length)?)
         }
         _ => None,
     };
@@ -247,7 +247,7 @@ fn explain_rows(
     let info = info(request, parameters, model, Some(data_path), channels, data.length(), pairs.len());
     let identities = read_row_identities(&rows_path_for(data_path))?;
     let mut writer = AttributionWriter::create(&outputs.maps, info.clone())?;
-    let mut track = outputs.bigwig.as_ref().map(|_| MapTrack::new(method.name(), data.length())).transpose()?;
+    let mut track = outputs.bigwig.as_ref().map(|_| MapTrack::new(method, data.length())).transpose()?;
     let mut extra: Vec<(String, Vec<ArrayD<f32>>)> = Vec::new();
     progress.start(method.name(), Some(pairs.len() as u64));
     for chunk in pairs.chunks(MAPS_PER_CHUNK.div_ceil(block) * block) {
@@ -414,7 +414,7 @@ fn info(
 ) -> AttributionInfo {
     AttributionInfo {
         schema: ATTRIBUTION_SCHEMA.to_owned(),
-        method: request.method.name().to_owned(),
+        method: request.method,
         parameters,
         model: ModelRef {
             path: request.model.display().to_string(),

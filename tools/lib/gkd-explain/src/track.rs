@@ -6,7 +6,7 @@ use std::path::Path;
 
 use gkd_genomics::track::{BaseTrack, read_chrom_sizes};
 use gkd_io::atomic::AtomicFile;
-use gkd_io::attributions::MapRow;
+use gkd_io::attributions::{AttributionMethod, MapRow};
 use gkd_io::error::{Error, Result};
 use gkd_io::table::Strand;
 use gkd_metrics::recovery::{PositionScore, position_scores};
@@ -23,9 +23,12 @@ pub struct MapTrack {
 impl MapTrack {
     /// A track for maps of `method` with `length` positions; refused for methods without
     /// per-position scores of the input.
-    pub fn new(method: &str, length: usize) -> Result<Self> {
+    pub fn new(method: AttributionMethod, length: usize) -> Result<Self> {
         let how = PositionScore::for_method(method).ok_or_else(|| {
-            Error::usage(format!("--bigwig needs per-position scores of the input; --method {method} has none"))
+            Error::usage(format!(
+                "--bigwig needs per-position scores of the input; --method {} has none",
+                method.name()
+            ))
         })?;
         Ok(Self { how, length, track: BaseTrack::default() })
     }

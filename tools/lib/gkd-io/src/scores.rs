@@ -42,7 +42,8 @@ pub struct PredictiveRow {
 pub struct RecoveryRow {
     /// Model label (as given: NAME=FILE).
     pub model: String,
-    /// Attribution method of the maps.
+    /// Attribution method of the maps (`attention-beta` for the mark attention β of attention
+    /// maps).
     pub method: String,
     /// How each position was scored: observed (Σ attr·x) or l2 (norm over bases).
     pub position_score: String,

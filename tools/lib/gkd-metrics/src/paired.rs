@@ -49,7 +49,7 @@ pub fn paired_t(d: &[f64]) -> Option<PairedT> {
     }
     let mean = d.iter().sum::<f64>() / n as f64;
     let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
-    if !(sd > 0.0) {
+    if sd.is_nan() || sd <= 0.0 {
         return None;
     }
     let se = sd / (n as f64).sqrt();

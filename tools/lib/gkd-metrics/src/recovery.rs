@@ -3,6 +3,8 @@
 //! Σ_channels attr·x; ISM: the L2 norm over the bases), positions whose generating PWM column has
 //! information content > 0.01 bits are the positives, and the scores are ranked against them.
 
+use gkd_io::attributions::{AttributionMethod, MapKind};
+
 use crate::{Ranking, rank};
 
 /// Information content in bits of a probability column over 4 bases: 2 + Σ p·log2 p.
@@ -21,14 +23,14 @@ pub enum PositionScore {
 
 impl PositionScore {
     /// How maps of a gkd-attribute method are scored: ISM by the L2 norm, gradient maps (saliency,
-    /// grad × input, integrated gradients, DeepLIFT/DeepSHAP hypothetical contributions) on the
-    /// observed base; `None` for maps that are not
-    /// scores of the input's positions (temporal, class optimization, attention).
-    pub fn for_method(method: &str) -> Option<Self> {
-        match method {
-            "ism" | "ism-fast" => Some(PositionScore::L2Norm),
-            "saliency" | "gradxinput" | "ig" | "deeplift" | "deepshap" => Some(PositionScore::Observed),
-            _ => None,
+    /// grad × input, integrated gradients) and DeepLIFT/DeepSHAP hypothetical contributions on
+    /// the observed base; `None` for maps that are not scores of the input's positions
+    /// (temporal, class optimization, attention).
+    pub fn for_method(method: AttributionMethod) -> Option<Self> {
+        match method.map_kind() {
+            MapKind::Mutagenesis => Some(PositionScore::L2Norm),
+            MapKind::Gradient | MapKind::Contribution => Some(PositionScore::Observed),
+            MapKind::Temporal | MapKind::ClassOptimization | MapKind::Attention => None,
         }
     }
 }

@@ -17,9 +17,11 @@ use crate::error::{Error, Result};
 use crate::manifest::sibling_with_suffix;
 use crate::table::{RowIdentity, Strand, TextTable, row_identities};
 
+mod method;
 mod reader;
 mod writer;
 
+pub use method::{AttributionMethod, MapKind};
 pub use reader::AttributionReader;
 pub use writer::{AttributionOutputs, AttributionWriter, Inputs, ReadInputs};
 
@@ -33,8 +35,8 @@ pub struct AttributionInfo {
     /// Schema id.
     #[serde(rename = "$schema")]
     pub schema: String,
-    /// saliency, gradxinput, ig, ism, ism-fast, temporal, classopt or attention.
-    pub method: String,
+    /// The attribution method.
+    pub method: AttributionMethod,
     /// The method's settings (only those that apply to it).
     pub parameters: MethodParameters,
     /// The model explained.
@@ -357,7 +359,7 @@ mod tests {
     fn sample() -> Attributions {
         let info = AttributionInfo {
             schema: ATTRIBUTION_SCHEMA.into(),
-            method: "saliency".into(),
+            method: AttributionMethod::Saliency,
             parameters: MethodParameters { target: "0".into(), batch_size: 8, ..Default::default() },
             model: ModelRef { path: "m".into(), architecture: "koo-cnn-local".into(), classes: vec!["pos".into()] },
             dataset: Some("d.npz".into()),
