@@ -26,7 +26,7 @@ for seed in $SEEDS; do
   for m in scratch distilled; do
     distil=(); [ "$m" = distilled ] && distil=(--teacher "$TEACHER" --temperature 15 --alpha 0.5)
     [ -f "$s/$m/model.json" ] || gkd-train --arch "$ARCH" --train "$DATA.train.npz" --valid "$DATA.valid.npz" \
-      --seed "$seed" --threads "$THREADS" -q -o "$s/$m" "${distil[@]}" "$@"
+      --seed "$seed" --threads "$THREADS" --resume -q -o "$s/$m" "${distil[@]}" "$@"
     [ -f "$s/$m.predictions.npz" ] || gkd-predict --model "$s/$m" --data "$DATA.test.npz" \
       -o "$s/$m.predictions.npz" --threads "$THREADS" -q
     for method in saliency deepshap; do
