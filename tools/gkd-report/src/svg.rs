@@ -256,7 +256,12 @@ pub fn intervals(title: &str, x_label: &str, rows: &[Interval]) -> String {
     }
     let _ =
         write!(s, r##"<line x1="{left}" y1="{bottom:.1}" x2="{:.1}" y2="{bottom:.1}" stroke="#444"/>"##, left + width);
+    // The ends of the axis, and 0 where its label does not run into theirs.
+    let zero_clear = (x(0.0) - x(lo)).min(x(hi) - x(0.0)) > 45.0;
     for v in [lo, 0.0, hi] {
+        if v == 0.0 && !zero_clear {
+            continue;
+        }
         let _ = write!(
             s,
             r#"<text x="{:.1}" y="{:.1}" class="tick" text-anchor="middle">{}</text>"#,
