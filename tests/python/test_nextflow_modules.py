@@ -136,7 +136,12 @@ def test_every_module_is_exercised_and_has_meta_and_stub():
     for m in modules:
         text = (MODULES / m / "main.nf").read_text()
         assert "stub:" in text and "topic: versions" in text and "task.ext.args" in text, m
+        assert "when:\n    task.ext.when == null || task.ext.when\n" in text, f"{m}: no nf-core when: block"
         assert (MODULES / m / "meta.yml").exists(), m
+    # The versions every module emits are collected and published.
+    pipeline = (MODULES.parents[2] / "main.nf").read_text()
+    assert "channel.topic('versions')" in pipeline and "software_versions.yml" in pipeline
+    assert re.search(r"versions \{\s*path 'pipeline_info'", pipeline)
 
 
 def process_io(module):

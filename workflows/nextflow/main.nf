@@ -180,10 +180,17 @@ workflow {
             .map { key, npzs, te -> [[id: "${key}.compressed", key: key], 'predictive', te, npzs] }
     )
 
+    // Every tool's version, as the modules emit them on the `versions` topic: one YAML file.
+    versions = channel.topic('versions')
+        .unique()
+        .map { process, tool, version -> "${process.tokenize(':').last()}:\n  ${tool}: ${version}" }
+        .collectFile(name: 'software_versions.yml', sort: true, newLine: true)
+
     publish:
     reports = DISTILL_STUDY.out.report
     scores = DISTILL_STUDY.out.predictive.mix(DISTILL_STUDY.out.recovery).mix(SCORE_MOTIFS.out.tsv).mix(SCORE_COMPRESSED.out.tsv)
     tracks = GKD_SCANMERGE.out.tracks.map { _meta, files -> files }.flatten()
+    versions = versions
 }
 
 output {
@@ -195,5 +202,8 @@ output {
     }
     tracks {
         path 'tracks'
+    }
+    versions {
+        path 'pipeline_info'
     }
 }

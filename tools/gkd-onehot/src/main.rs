@@ -2,19 +2,22 @@
 //! labels to a one-hot dataset split: `x` (N, 4, L) float32 in A, C, G, T order, `y` (N, K),
 //! a rows TSV and a manifest (docs/data-contracts.md).
 
+mod args;
+
+use args::*;
+
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use gkd_cli::{CommonArgs, choice, run_main};
+use gkd_cli::run_main;
 use gkd_genomics::onehot::{self, CHANNELS, SymbolCounts};
 use gkd_genomics::region_ids::IdConvention;
 use gkd_genomics::sequences::{self, SequenceSet};
 use gkd_genomics::split;
 use gkd_io::atomic::AtomicFile;
 use gkd_io::dataset::{self, SplitData, SplitInputs, SplitWriter};
-use gkd_io::dtype::Dtype;
 use gkd_io::error::{Error, Result};
 use gkd_io::manifest::{DatasetKind, Layout, SourceFile, TaskKind};
 use gkd_io::table::{RowIdentity, TextTable};
@@ -24,101 +27,6 @@ use ndarray::{Array2, Axis};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const TOOL: &str = "gkd-onehot";
-
-const EXAMPLES: &str = "\
-Examples:
-  # FASTA whose headers end in the label (DeepMotif '>1'), 80/10/10 split:
-  gkd-onehot --fasta seqs.fa --header-labels --split train=0.8,valid=0.1,test=0.1 -o data/seqs.{split}.npz
-  # 1-kb windows centred on BED peaks, label from BED column 5, chr8 for validation, chr9 for test:
-  gkd-onehot --fasta hg38.fa --bed peaks.bed --length 1000 --label-columns 5 \\
-             --split-chroms valid=chr8 --split-chroms test=chr9 -o data/peaks.{split}.npz
-  # A CSV with a sequence column (PUM2 eCLIP), TRUE/FALSE labels:
-  gkd-onehot --table PUM2_train.csv.gz --seq-column seq --label-columns binding_site -o pum2.train.npz";
-
-/// One-hot encode DNA sequences and their labels into NPZ dataset splits.
-#[derive(Debug, Parser)]
-#[command(name = TOOL, version, about, after_help = EXAMPLES)]
-struct Args {
-    /// FASTA of sequences; with --bed, the reference to cut windows from (plain, gzip or BGZF; `-` = stdin).
-    #[arg(long, value_name = "FILE", required_unless_present = "table", conflicts_with = "table")]
-    fasta: Option<PathBuf>,
-    /// BED intervals to cut from --fasta (reverse-complemented on '-' strand; uses FASTA.fai when present).
-    #[arg(long, value_name = "FILE", requires = "fasta")]
-    bed: Option<PathBuf>,
-    /// CSV or TSV (gzip ok) with one sequence per row.
-    #[arg(long, value_name = "FILE")]
-    table: Option<PathBuf>,
-    /// Column of --table holding the sequences.
-    #[arg(long, default_value = "seq", value_name = "NAME")]
-    seq_column: String,
-    /// Column of --table holding row ids [default: row1, row2, ...].
-    #[arg(long, value_name = "NAME")]
-    id_column: Option<String>,
-    /// Labels are the last word of each FASTA header (comma-separated for several classes).
-    #[arg(long, requires = "fasta", conflicts_with_all = ["bed", "labels", "label_columns"])]
-    header_labels: bool,
-    /// Label columns: 1-based column numbers of --bed, or column names of --table.
-    #[arg(long, value_delimiter = ',', value_name = "COL")]
-    label_columns: Vec<String>,
-    /// TSV keyed by id: first column ids, every other column one class (header = class names).
-    #[arg(long, value_name = "FILE", conflicts_with = "label_columns")]
-    labels: Option<PathBuf>,
-    /// Class names for the label columns [default: the header names, or class0, class1, ...].
-    #[arg(long, value_delimiter = ',', value_name = "NAME")]
-    class_names: Vec<String>,
-    /// How the labels are read [default: binary/multilabel when all 0/1, else regression].
-    #[arg(long, value_parser = choice::<TaskKind>())]
-    task: Option<TaskKind>,
-    /// Fixed length: BED windows of this size centred on each interval; longer sequences are
-    /// centre-cropped and shorter ones padded with N.
-    #[arg(long, value_name = "L")]
-    length: Option<usize>,
-    /// Value of every channel at N and other IUPAC codes: 0 or 0.25.
-    #[arg(long, default_value = "0", value_parser = parse_n_value, value_name = "V")]
-    n_value: f32,
-    /// Axis order of x.
-    #[arg(long, value_parser = choice::<Layout>(), default_value = "ncl")]
-    layout: Layout,
-    /// Add the reverse complement of every row right after it (column `rc` = 1 in the rows TSV).
-    #[arg(long)]
-    revcomp_augment: bool,
-    /// Split by a seeded permutation, e.g. train=0.7,valid=0.1,test=0.2.
-    #[arg(long, value_name = "NAME=FRAC,...", conflicts_with = "split_chroms")]
-    split: Option<String>,
-    /// Split by chromosome, e.g. valid=chr8 (repeatable); other rows go to --rest-split.
-    #[arg(long, value_name = "NAME=CHR,...")]
-    split_chroms: Vec<String>,
-    /// Split name for rows on chromosomes not named by --split-chroms.
-    #[arg(long, default_value = "train", value_name = "NAME")]
-    rest_split: String,
-    /// Seed of the --split permutation.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Output NPZ; with a split, a template containing {split} (e.g. data/x.{split}.npz).
-    /// The rows TSV (NAME.rows.tsv) and manifest (NAME.json) are written beside it.
-    #[arg(short, long, value_name = "NPZ")]
-    output: PathBuf,
-    /// Also write x alone as .npy (what TF-MoDISco reads with -s); may contain {split}.
-    #[arg(long, value_name = "NPY")]
-    x_npy: Option<PathBuf>,
-    /// Compress the NPZ (numpy.savez_compressed) instead of storing it (numpy.savez).
-    #[arg(long)]
-    compress: bool,
-    /// How x is stored: float32, float16 (half the size) or uint8 (a quarter; exact for
-    /// one-hot DNA and whole-number counts, refused for other values). Models compute in float32.
-    #[arg(long, value_parser = choice::<Dtype>(), default_value = "float32")]
-    dtype: Dtype,
-    #[command(flatten)]
-    common: CommonArgs,
-}
-
-fn parse_n_value(s: &str) -> std::result::Result<f32, String> {
-    match s {
-        "0" | "0.0" => Ok(0.0),
-        "0.25" => Ok(0.25),
-        _ => Err(format!("'{s}': expected 0 or 0.25")),
-    }
-}
 
 fn main() {
     let args = Args::parse();

@@ -13,9 +13,54 @@
 //! the median (balanced classes), then flipped with probability `label_noise`. The truth array
 //! marks each term's cells (mark, bins) with 1.
 
-use ndarray::{Array2, Array3};
+use std::path::PathBuf;
 
+use gkd_io::error::{Error, Result};
+use ndarray::{Array2, Array3, Axis};
+
+use crate::deepchrome::{self, DEEPCHROME_MARKS};
 use crate::rng::SeededRng;
+
+/// The genes of every background file (DeepChrome CSVs) as one pool, genes × marks × bins; an
+/// error naming the file whose marks or bins differ from the first file's.
+pub fn read_backgrounds(paths: &[PathBuf]) -> Result<Array3<f32>> {
+    let mut pools: Vec<Array3<f32>> = Vec::new();
+    for path in paths {
+        let data = deepchrome::read(path)?;
+        if let Some(first) = pools.first().map(|p| p.dim())
+            && (first.1, first.2) != (data.x.shape()[1], data.x.shape()[2])
+        {
+            return Err(Error::in_file(
+                path,
+                format!(
+                    "has {} marks x {} bins; the first background has {} x {}",
+                    data.x.shape()[1],
+                    data.x.shape()[2],
+                    first.1,
+                    first.2
+                ),
+            ));
+        }
+        pools.push(data.x);
+    }
+    let views: Vec<_> = pools.iter().map(|p| p.view()).collect();
+    Ok(ndarray::concatenate(Axis(0), &views).expect("checked: same marks and bins"))
+}
+
+/// The marks' names: the given ones (one per mark), else DeepChrome's five when there are five,
+/// else mark1, mark2, ….
+pub fn mark_names(given: &[String], n_marks: usize) -> std::result::Result<Vec<String>, String> {
+    if !given.is_empty() {
+        if given.len() != n_marks {
+            return Err(format!("--marks names {} marks; the background has {n_marks}", given.len()));
+        }
+        return Ok(given.to_vec());
+    }
+    if n_marks == DEEPCHROME_MARKS.len() {
+        return Ok(DEEPCHROME_MARKS.iter().map(|m| m.to_string()).collect());
+    }
+    Ok((1..=n_marks).map(|k| format!("mark{k}")).collect())
+}
 
 /// One term of a labelling rule.
 #[derive(Debug, Clone, PartialEq)]

@@ -31,4 +31,5 @@ pub mod shuffle;
 pub mod signal;
 pub mod split;
 pub mod synth;
+pub mod synth_tasks;
 pub mod track;

@@ -17,14 +17,30 @@ use crate::error::{Error, IoResultExt, Result};
 /// signal removes them ([`remove_uncommitted`]), since a killed process runs no destructors.
 static UNCOMMITTED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
+/// Set once [`remove_uncommitted`] has run: the process is exiting, and no new temporary output
+/// may appear after the clean-up.
+static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Registers a temporary path in [`UNCOMMITTED`] for as long as it lives.
 #[derive(Debug)]
 struct Tracked(PathBuf);
 
 impl Tracked {
-    fn new(path: &Path) -> Self {
-        UNCOMMITTED.lock().unwrap_or_else(|e| e.into_inner()).push(path.to_owned());
-        Tracked(path.to_owned())
+    /// Make a temporary output with `make` and register the path `path_of` gives, both under
+    /// [`UNCOMMITTED`]'s lock, so that a signal's clean-up cannot fall between the two (and
+    /// leave a file nobody removes); refused once the clean-up has run.
+    fn create<T>(
+        make: impl FnOnce() -> std::io::Result<T>,
+        path_of: impl Fn(&T) -> PathBuf,
+    ) -> std::io::Result<(T, Self)> {
+        let mut uncommitted = UNCOMMITTED.lock().unwrap_or_else(|e| e.into_inner());
+        if STOPPING.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(std::io::Error::new(std::io::ErrorKind::Interrupted, "the tool is stopping"));
+        }
+        let made = make()?;
+        let path = path_of(&made);
+        uncommitted.push(path.clone());
+        Ok((made, Tracked(path)))
     }
 }
 
@@ -43,7 +59,11 @@ static COMMITTING: Mutex<()> = Mutex::new(());
 /// waited for (its outputs are whole). Returns what it removed.
 pub fn remove_uncommitted() -> Vec<PathBuf> {
     let _commit = COMMITTING.lock().unwrap_or_else(|e| e.into_inner());
-    let paths = std::mem::take(&mut *UNCOMMITTED.lock().unwrap_or_else(|e| e.into_inner()));
+    let paths = {
+        let mut uncommitted = UNCOMMITTED.lock().unwrap_or_else(|e| e.into_inner());
+        STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
+        std::mem::take(&mut *uncommitted)
+    };
     paths
         .into_iter()
         .filter(|p| if p.is_dir() { fs::remove_dir_all(p).is_ok() } else { fs::remove_file(p).is_ok() })
@@ -79,12 +99,11 @@ impl AtomicFile {
         };
         fs::create_dir_all(&parent).map_err(|e| cannot_write(&dest, e))?;
         let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
-            .tempfile_in(&parent)
-            .map_err(|e| cannot_write(&dest, e))?;
-        let _tracked = Tracked::new(tmp.path());
+        let (tmp, _tracked) = Tracked::create(
+            || tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(&parent),
+            |tmp| tmp.path().to_owned(),
+        )
+        .map_err(|e| cannot_write(&dest, e))?;
         Ok(AtomicFile { tmp, dest, _tracked })
     }
 
@@ -179,8 +198,9 @@ impl StagedDir {
         if staging.exists() {
             fs::remove_dir_all(&staging).with_path(&staging)?;
         }
-        fs::create_dir_all(&staging).with_path(&staging)?;
-        let tracked = Some(Tracked::new(&staging));
+        let ((), tracked) =
+            Tracked::create(|| fs::create_dir_all(&staging), |()| staging.clone()).with_path(&staging)?;
+        let tracked = Some(tracked);
         Ok(Self { staging, target: target.to_owned(), tracked })
     }
 

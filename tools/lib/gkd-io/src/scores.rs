@@ -95,7 +95,7 @@ pub struct ConsistencyRow {
 }
 
 /// One model and metric of a distillation sweep, over seeds (`gkd-score sweep`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SweepRow {
     /// Model label as scored (distilled students: KIND_T{T}_a{alpha}, e.g. teacher_T15_a0.5).

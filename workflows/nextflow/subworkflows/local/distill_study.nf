@@ -18,6 +18,9 @@ workflow DISTILL_STUDY {
     settings  // map: teacher, student (arch, activation), temperature, alpha, methods, shards, recovery
 
     main:
+    // The students trained beside the teacher; every per-replicate grouping counts the models.
+    def student_models = ['scratch', 'distilled']
+    def n_models = 1 + student_models.size()
     by_key = datasets.map { meta, tr, va, te -> [meta.key, meta, tr, va, te] }
 
     TEACHER(
@@ -39,10 +42,9 @@ workflow DISTILL_STUDY {
             .join(by_key)
             .flatMap { _key, tsv, meta, tr, va, _te ->
                 def student = meta + settings.student + [temperature: settings.temperature, alpha: settings.alpha]
-                [
-                    [student + [id: "${meta.key}.scratch", model: 'scratch'], tr, va, []],
-                    [student + [id: "${meta.key}.distilled", model: 'distilled'], tr, va, tsv],
-                ]
+                student_models.collect { name ->
+                    [student + [id: "${meta.key}.${name}", model: name], tr, va, name == 'distilled' ? tsv : []]
+                }
             }
     )
 
@@ -70,14 +72,14 @@ workflow DISTILL_STUDY {
     test_by_key = by_key.map { key, _meta, _tr, _va, te -> [key, te] }
     predictions = PREDICT_TEST.out.predictions
         .map { meta, npz, tsv -> [meta.key, [npz, tsv]] }
-        .groupTuple(size: 3)
+        .groupTuple(size: n_models)
         .join(test_by_key)
         .map { key, files, te -> [[id: key, key: key], 'predictive', te, files.flatten()] }
     SCORE_PREDICTIVE(predictions)
 
     maps_by_key = MERGE.out.maps
         .map { meta, files -> [meta.key, files] }
-        .groupTuple(size: 3 * settings.methods.size())
+        .groupTuple(size: n_models * settings.methods.size())
         .map { key, files -> [key, files.flatten()] }
     recovery_in = maps_by_key
         .join(test_by_key)
@@ -92,7 +94,7 @@ workflow DISTILL_STUDY {
     models_by_key = TEACHER.out.model
         .mix(STUDENTS.out.model)
         .map { meta, model -> [meta.key, model] }
-        .groupTuple(size: 3)
+        .groupTuple(size: n_models)
     REPORT(
         scores
             .join(models_by_key)

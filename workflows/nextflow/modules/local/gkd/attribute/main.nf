@@ -10,6 +10,9 @@ process GKD_ATTRIBUTE {
     tuple val(meta), path("${prefix}.{npz,json,rows.tsv}"), emit: maps
     tuple val("${task.process}"), val('gkd-attribute'), eval('gkd-attribute --version | cut -d" " -f2'), topic: versions
 
+    when:
+    task.ext.when == null || task.ext.when
+
     script:
     def args = task.ext.args ?: ''
     def shard_tag = shard.replace('/', 'of')

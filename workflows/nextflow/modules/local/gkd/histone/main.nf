@@ -12,6 +12,9 @@ process GKD_HISTONE {
     tuple val(meta), path("${prefix}*.{npz,json,rows.tsv}"), emit: dataset
     tuple val("${task.process}"), val('gkd-histone'), eval('gkd-histone --version | cut -d" " -f2'), topic: versions
 
+    when:
+    task.ext.when == null || task.ext.when
+
     script:
     def args = task.ext.args ?: ''
     prefix = task.ext.prefix ?: "${meta.id}"

@@ -13,6 +13,9 @@ process GKD_MODISCO {
     tuple val(meta), path("${prefix}.report"), emit: report
     tuple val("${task.process}"), val('modisco-lite'), eval('python3 -c "import importlib.metadata as m; print(m.version(\'modisco-lite\'))"'), topic: versions
 
+    when:
+    task.ext.when == null || task.ext.when
+
     script:
     def args = task.ext.args ?: ''
     prefix = task.ext.prefix ?: "${meta.id}"

@@ -12,6 +12,9 @@ process GKD_ONEHOT {
     tuple val(meta), path("${meta.id}.test.{npz,json,rows.tsv}"), emit: test
     tuple val("${task.process}"), val('gkd-onehot'), eval('gkd-onehot --version | cut -d" " -f2'), topic: versions
 
+    when:
+    task.ext.when == null || task.ext.when
+
     script:
     def args = task.ext.args ?: '--split train=0.7,valid=0.1,test=0.2'
     def source = bed ? "--fasta ${fasta} --bed ${bed}" : "--fasta ${fasta} --header-labels"

@@ -10,6 +10,9 @@ process GKD_PREDICT {
     tuple val(meta), path("${prefix}.npz"), path("${prefix}.tsv"), emit: predictions
     tuple val("${task.process}"), val('gkd-predict'), eval('gkd-predict --version | cut -d" " -f2'), topic: versions
 
+    when:
+    task.ext.when == null || task.ext.when
+
     script:
     def args = task.ext.args ?: ''
     prefix = task.ext.prefix ?: "${meta.id}"

@@ -10,6 +10,9 @@ process GKD_REPORT {
     tuple val(meta), path("${prefix}.html"), emit: html
     tuple val("${task.process}"), val('gkd-report'), eval('gkd-report --version | cut -d" " -f2'), topic: versions
 
+    when:
+    task.ext.when == null || task.ext.when
+
     script:
     def args = task.ext.args ?: ''
     prefix = task.ext.prefix ?: "${meta.id}.report"

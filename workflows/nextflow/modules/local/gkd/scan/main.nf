@@ -10,6 +10,9 @@ process GKD_SCAN {
     tuple val(meta), path("${prefix}.*"), emit: tracks
     tuple val("${task.process}"), val('gkd-scan'), eval('gkd-scan --version | cut -d" " -f2'), topic: versions
 
+    when:
+    task.ext.when == null || task.ext.when
+
     script:
     def args = task.ext.args ?: ''
     def shard_tag = shard.replace('/', 'of')

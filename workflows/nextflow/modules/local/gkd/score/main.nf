@@ -11,6 +11,9 @@ process GKD_SCORE {
     tuple val(meta), path("${prefix}.tsv"), emit: tsv
     tuple val("${task.process}"), val('gkd-score'), eval('gkd-score --version | cut -d" " -f2'), topic: versions
 
+    when:
+    task.ext.when == null || task.ext.when
+
     script:
     def args = task.ext.args ?: ''
     prefix = task.ext.prefix ?: "${meta.id}.${mode}"

@@ -14,6 +14,9 @@ process GKD_SYNTH {
     tuple val(meta), path("${meta.id}.test.{npz,json,rows.tsv}"), emit: test
     tuple val("${task.process}"), val('gkd-synth'), eval('gkd-synth --version | cut -d" " -f2'), topic: versions
 
+    when:
+    task.ext.when == null || task.ext.when
+
     script:
     def args = task.ext.args ?: ''
     def decoy_args = decoys ? "--decoys ${decoys}" : ''

@@ -10,6 +10,9 @@ process GKD_TRAIN {
     tuple val(meta), path("${prefix}"), emit: model
     tuple val("${task.process}"), val('gkd-train'), eval('gkd-train --version | cut -d" " -f2'), topic: versions
 
+    when:
+    task.ext.when == null || task.ext.when
+
     script:
     def args = task.ext.args ?: ''
     prefix = task.ext.prefix ?: "${meta.id}"

@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use gkd_io::scores::SweepRow;
+
 use crate::svg::{Interval, Series, intervals, line_chart};
 
 /// The metrics drawn, when present: test AUPR, then recovery AUROC of each method.
@@ -16,16 +18,16 @@ fn drawn(metric: &str) -> bool {
 /// Curves of one metric: teacher kind → α (as text, for ordering) → (T, mean) points.
 type CurvesByKind = BTreeMap<String, BTreeMap<String, Vec<(f64, f64)>>>;
 
-/// SVG figures of a sweep report's rows (JSON objects as gkd-score writes them).
-pub fn figures(rows: &[serde_json::Value], reference: Option<&str>) -> String {
+/// SVG figures of a sweep report's rows.
+pub fn figures(rows: &[SweepRow], reference: Option<&str>) -> String {
     let mut curves: BTreeMap<String, CurvesByKind> = BTreeMap::new();
     let mut flat: BTreeMap<String, f64> = BTreeMap::new();
     for row in rows {
-        let (Some(metric), Some(mean)) = (row["metric"].as_str(), row["mean"].as_f64()) else { continue };
+        let (metric, Some(mean)) = (row.metric.as_str(), row.mean) else { continue };
         if !drawn(metric) {
             continue;
         }
-        match (row["teacher"].as_str(), row["temperature"].as_f64(), row["alpha"].as_f64()) {
+        match (row.teacher.as_deref(), row.temperature, row.alpha) {
             (Some(kind), Some(t), Some(alpha)) => curves
                 .entry(metric.to_owned())
                 .or_default()
@@ -34,7 +36,7 @@ pub fn figures(rows: &[serde_json::Value], reference: Option<&str>) -> String {
                 .entry(format!("{alpha}"))
                 .or_default()
                 .push((t, mean)),
-            _ if Some(row["model"].as_str().unwrap_or_default()) == reference => {
+            _ if Some(row.model.as_str()) == reference => {
                 flat.insert(metric.to_owned(), mean);
             }
             _ => {}
@@ -69,26 +71,19 @@ pub fn figures(rows: &[serde_json::Value], reference: Option<&str>) -> String {
 
 /// Per drawn metric, a forest plot of each model's mean paired difference from `reference` with
 /// its 95% t interval; the label carries the seeds and the paired t-test's p.
-fn paired_differences(rows: &[serde_json::Value], reference: &str) -> String {
+fn paired_differences(rows: &[SweepRow], reference: &str) -> String {
     let mut by_metric: BTreeMap<&str, Vec<Interval>> = BTreeMap::new();
     for row in rows {
-        let (Some(metric), Some(model), Some(estimate)) =
-            (row["metric"].as_str(), row["model"].as_str(), row["diff_mean"].as_f64())
-        else {
-            continue;
-        };
-        if !drawn(metric) {
+        let Some(estimate) = row.diff_mean else { continue };
+        if !drawn(&row.metric) {
             continue;
         }
-        let p = row["t_test_p"]
-            .as_f64()
-            .map_or("NA".to_owned(), |p| if p < 1e-3 { format!("{p:.1e}") } else { format!("{p:.3}") });
-        let seeds = row["seeds"].as_u64().unwrap_or(0);
-        by_metric.entry(metric).or_default().push(Interval {
-            label: format!("{model} (n {seeds}, p {p})"),
+        let p = row.t_test_p.map_or("NA".to_owned(), |p| if p < 1e-3 { format!("{p:.1e}") } else { format!("{p:.3}") });
+        by_metric.entry(&row.metric).or_default().push(Interval {
+            label: format!("{} (n {}, p {p})", row.model, row.seeds),
             estimate,
-            low: row["diff_ci_low"].as_f64().unwrap_or(f64::NAN),
-            high: row["diff_ci_high"].as_f64().unwrap_or(f64::NAN),
+            low: row.diff_ci_low.unwrap_or(f64::NAN),
+            high: row.diff_ci_high.unwrap_or(f64::NAN),
         });
     }
     by_metric
@@ -105,10 +100,16 @@ mod tests {
 
     #[test]
     fn one_chart_per_metric_and_teacher_with_a_line_per_alpha() {
-        let row = |model: &str, teacher: Option<&str>, t: Option<f64>, a: Option<f64>, metric: &str, mean: f64| {
-            serde_json::json!({"model": model, "teacher": teacher, "temperature": t, "alpha": a,
-                               "metric": metric, "mean": mean})
-        };
+        let row =
+            |model: &str, teacher: Option<&str>, t: Option<f64>, a: Option<f64>, metric: &str, mean: f64| SweepRow {
+                model: model.into(),
+                teacher: teacher.map(Into::into),
+                temperature: t,
+                alpha: a,
+                metric: metric.into(),
+                mean: Some(mean),
+                ..SweepRow::default()
+            };
         let rows = vec![
             row("scratch", None, None, None, "test_aupr", 0.8),
             row("single_T1_a0.5", Some("single"), Some(1.0), Some(0.5), "test_aupr", 0.81),
@@ -126,12 +127,20 @@ mod tests {
 
     #[test]
     fn paired_differences_are_drawn_with_their_intervals() {
+        let row = |model: &str, metric: &str, diff: Option<(f64, f64, f64, f64)>| SweepRow {
+            model: model.into(),
+            metric: metric.into(),
+            seeds: 10,
+            diff_mean: diff.map(|d| d.0),
+            diff_ci_low: diff.map(|d| d.1),
+            diff_ci_high: diff.map(|d| d.2),
+            t_test_p: diff.map(|d| d.3),
+            ..SweepRow::default()
+        };
         let rows = vec![
-            serde_json::json!({"model": "scratch", "metric": "test_aupr", "seeds": 10, "diff_mean": null}),
-            serde_json::json!({"model": "distilled", "metric": "test_aupr", "seeds": 10, "diff_mean": 0.02,
-                               "diff_ci_low": 0.01, "diff_ci_high": 0.03, "t_test_p": 0.004}),
-            serde_json::json!({"model": "distilled", "metric": "agreement.teacher", "seeds": 10, "diff_mean": 0.1,
-                               "diff_ci_low": 0.0, "diff_ci_high": 0.2, "t_test_p": 0.5}),
+            row("scratch", "test_aupr", None),
+            row("distilled", "test_aupr", Some((0.02, 0.01, 0.03, 0.004))),
+            row("distilled", "agreement.teacher", Some((0.1, 0.0, 0.2, 0.5))),
         ];
         let svg = paired_differences(&rows, "scratch");
         assert_eq!(svg.matches("<svg").count(), 1, "one drawn metric with a difference");

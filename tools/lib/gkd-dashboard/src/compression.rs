@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use gkd_io::scores::SweepRow;
+
 use crate::svg::{Series, line_chart_with_x_ticks};
 
 /// The metrics drawn, when present.
@@ -23,8 +25,8 @@ fn line_of(model: &str) -> Option<String> {
 }
 
 /// Whether the sweep holds a compression study (some model labelled `cmp-…`).
-pub fn is_compression(rows: &[serde_json::Value]) -> bool {
-    rows.iter().any(|r| r["model"].as_str().is_some_and(|m| m.starts_with("cmp-")))
+pub fn is_compression(rows: &[SweepRow]) -> bool {
+    rows.iter().any(|r| r.model.starts_with("cmp-"))
 }
 
 /// The label of a tick at log2 of a compression ratio: the ratio itself.
@@ -34,21 +36,14 @@ fn ratio_tick(log2_ratio: f64) -> String {
 }
 
 /// SVG figures of a compression sweep's rows.
-pub fn figures(rows: &[serde_json::Value], reference: Option<&str>) -> String {
-    let mean = |model: &str, metric: &str| {
-        rows.iter()
-            .find(|r| r["model"].as_str() == Some(model) && r["metric"].as_str() == Some(metric))
-            .and_then(|r| r["mean"].as_f64())
-    };
+pub fn figures(rows: &[SweepRow], reference: Option<&str>) -> String {
+    let mean =
+        |model: &str, metric: &str| rows.iter().find(|r| r.model == model && r.metric == metric).and_then(|r| r.mean);
     // metric → line → (log2 ratio, mean)
     let mut curves: BTreeMap<String, BTreeMap<String, Vec<(f64, f64)>>> = BTreeMap::new();
     let mut flat: BTreeMap<String, f64> = BTreeMap::new();
     for row in rows {
-        let (Some(model), Some(metric), Some(value)) =
-            (row["model"].as_str(), row["metric"].as_str(), row["mean"].as_f64())
-        else {
-            continue;
-        };
+        let (model, metric, Some(value)) = (row.model.as_str(), row.metric.as_str(), row.mean) else { continue };
         if !drawn(metric) {
             continue;
         }
@@ -93,8 +88,12 @@ mod tests {
 
     #[test]
     fn one_chart_per_metric_with_a_line_per_method_ordered_by_ratio() {
-        let row =
-            |model: &str, metric: &str, mean: f64| serde_json::json!({"model": model, "metric": metric, "mean": mean});
+        let row = |model: &str, metric: &str, mean: f64| SweepRow {
+            model: model.into(),
+            metric: metric.into(),
+            mean: Some(mean),
+            ..SweepRow::default()
+        };
         let rows = vec![
             row("teacher", "test_aupr", 0.9),
             row("teacher", "compression_ratio", 1.0),
