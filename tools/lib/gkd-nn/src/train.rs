@@ -598,55 +598,14 @@ impl Trainer<'_> {
     /// Train; `resume` continues from the newest checkpoint when there is one, and `initial`
     /// (PyTorch-layout safetensors bytes and their path) replaces the random initial weights.
     pub fn run(&self, resume: bool, initial: Option<(Vec<u8>, PathBuf)>) -> Result<TrainResult> {
-        if self.config.optimizer == Optimizer::PathSgd && !matches!(self.spec.plan(), crate::arch::Plan::Conv(_)) {
-            return Err(Error::usage(format!(
-                "--optimizer path-sgd needs a feed-forward convolutional architecture; {} is recurrent or attention-based",
-                self.spec.arch.name()
-            )));
-        }
-        if self.config.optimizer == Optimizer::PathSgd && self.spec.is_factorised() {
-            return Err(Error::usage("--optimizer path-sgd is defined here for unfactorised layers only"));
-        }
+        self.check_optimizer()?;
         let autodiff = self.device.clone().autodiff();
-        let checkpoints = Checkpoints { dir: self.checkpoint_dir.clone() };
-        let existing = if resume { checkpoints.latest()? } else { None };
-        if resume && existing.is_none() {
-            log::info!("--resume: no checkpoint in {}; starting from the beginning", checkpoints.dir.display());
-        }
-        if !resume && checkpoints.dir.exists() {
-            std::fs::remove_dir_all(&checkpoints.dir).with_path(&checkpoints.dir)?;
-        }
-        std::fs::create_dir_all(&checkpoints.dir).with_path(&checkpoints.dir)?;
-
+        let (checkpoints, existing) = self.open_checkpoints(resume)?;
         autodiff.seed(self.config.seed);
         let (mut model, mut best, mut state) = match existing {
             Some(dir) => self.load_checkpoint(&dir, &autodiff)?,
             None => {
-                let mut network = self.fresh_network(&autodiff)?;
-                if let Some((bytes, path)) = initial {
-                    // Read on the plain device, then applied as a record: parameters loaded from
-                    // safetensors straight onto the autodiff device would not track gradients.
-                    let plain =
-                        crate::store::weights_from_safetensors(self.fresh_network(&self.device)?, bytes, &path)?;
-                    network = network
-                        .try_load_record(plain.into_record())
-                        .map_err(|e| Error::in_file(&path, format!("cannot use as initial weights: {e}")))?;
-                }
-                // No kept network before the first epoch: `valid()` on a network whose lazily
-                // initialised parameters have not been used yet would initialise them, shared with
-                // this network, on the plain device, and training could no longer track them.
-                let mut state = self.fresh_state();
-                // burn draws lazily initialised weights at their first use, in the first batch
-                // of epoch 1 after the device is seeded for it: reading them for a learner here
-                // draws them from the same seed, in the same (forward) order.
-                autodiff.seed(epoch_seed(self.config.seed, 1));
-                let model = match self.choose_learner(&network) {
-                    Some((backend, learner)) => {
-                        state.backend = backend.to_owned();
-                        Model::Learner(learner)
-                    }
-                    None => Model::Burn(network, self.optimizer()),
-                };
+                let (model, state) = self.fresh_model(&autodiff, initial)?;
                 (model, None, state)
             }
         };
@@ -698,35 +657,10 @@ impl Trainer<'_> {
             if self.config.keep == Keep::Last {
                 best = Some(network.valid());
             }
-            if state.best_score.is_none_or(|best| score > best) {
-                state.best_score = Some(score);
-                state.best_epoch = epoch;
-                state.since_best = 0;
-                state.since_plateau = 0;
-                // A copy with its own BatchNorm running statistics: clone() would share them
-                // with `network`, and the kept model would follow every later epoch.
-                if self.config.keep == Keep::Best {
-                    best = Some(network.valid());
-                }
-            } else {
-                state.since_best += 1;
-                state.since_plateau += 1;
-                if self.config.plateau_patience > 0 && state.since_plateau >= self.config.plateau_patience {
-                    let lowered = (state.lr * self.config.plateau_factor).max(self.config.min_lr);
-                    if lowered < state.lr {
-                        log::info!("validation plateau: learning rate {} -> {lowered}", state.lr);
-                        state.lr = lowered;
-                    }
-                    state.since_plateau = 0;
-                }
-                if self.config.patience > 0 && state.since_best >= self.config.patience {
-                    log::info!(
-                        "early stop: no improvement for {} epochs (best epoch {})",
-                        state.since_best,
-                        state.best_epoch
-                    );
-                    state.stopped_early = true;
-                }
+            // A copy with its own BatchNorm running statistics: clone() would share them with
+            // `network`, and the kept model would follow every later epoch.
+            if state.after_epoch(score, &self.config) && self.config.keep == Keep::Best {
+                best = Some(network.valid());
             }
             checkpoints.save(&state, &network, &model, best.as_ref())?;
             if let Some(signal) = self.stop.and_then(StopRequest::requested) {
@@ -739,6 +673,66 @@ impl Trainer<'_> {
             Keep::Last => state.epochs_done,
         };
         Ok(TrainResult { network: best.valid(), state, kept_epoch, steps })
+    }
+
+    /// Path-SGD's preconditions: a feed-forward convolutional plan without factorised layers.
+    fn check_optimizer(&self) -> Result<()> {
+        if self.config.optimizer == Optimizer::PathSgd && !matches!(self.spec.plan(), crate::arch::Plan::Conv(_)) {
+            return Err(Error::usage(format!(
+                "--optimizer path-sgd needs a feed-forward convolutional architecture; {} is recurrent or attention-based",
+                self.spec.arch.name()
+            )));
+        }
+        if self.config.optimizer == Optimizer::PathSgd && self.spec.is_factorised() {
+            return Err(Error::usage("--optimizer path-sgd is defined here for unfactorised layers only"));
+        }
+        Ok(())
+    }
+
+    /// The checkpoint directory, emptied for a new run, and the checkpoint to resume from
+    /// (`None` for a new run, or when `--resume` finds none).
+    fn open_checkpoints(&self, resume: bool) -> Result<(Checkpoints, Option<PathBuf>)> {
+        let checkpoints = Checkpoints { dir: self.checkpoint_dir.clone() };
+        let existing = if resume { checkpoints.latest()? } else { None };
+        if resume && existing.is_none() {
+            log::info!("--resume: no checkpoint in {}; starting from the beginning", checkpoints.dir.display());
+        }
+        if !resume && checkpoints.dir.exists() {
+            std::fs::remove_dir_all(&checkpoints.dir).with_path(&checkpoints.dir)?;
+        }
+        std::fs::create_dir_all(&checkpoints.dir).with_path(&checkpoints.dir)?;
+
+        Ok((checkpoints, existing))
+    }
+
+    /// A new run's model and state: fresh weights (or `initial`), on the engine's learner where
+    /// one applies, else on burn with the configured optimiser.
+    fn fresh_model(&self, autodiff: &Device, initial: Option<(Vec<u8>, PathBuf)>) -> Result<(Model, TrainState)> {
+        let mut network = self.fresh_network(autodiff)?;
+        if let Some((bytes, path)) = initial {
+            // Read on the plain device, then applied as a record: parameters loaded from
+            // safetensors straight onto the autodiff device would not track gradients.
+            let plain = crate::store::weights_from_safetensors(self.fresh_network(&self.device)?, bytes, &path)?;
+            network = network
+                .try_load_record(plain.into_record())
+                .map_err(|e| Error::in_file(&path, format!("cannot use as initial weights: {e}")))?;
+        }
+        // No kept network before the first epoch: `valid()` on a network whose lazily
+        // initialised parameters have not been used yet would initialise them, shared with
+        // this network, on the plain device, and training could no longer track them.
+        let mut state = self.fresh_state();
+        // burn draws lazily initialised weights at their first use, in the first batch
+        // of epoch 1 after the device is seeded for it: reading them for a learner here
+        // draws them from the same seed, in the same (forward) order.
+        autodiff.seed(epoch_seed(self.config.seed, 1));
+        let model = match self.choose_learner(&network) {
+            Some((backend, learner)) => {
+                state.backend = backend.to_owned();
+                Model::Learner(learner)
+            }
+            None => Model::Burn(network, self.optimizer()),
+        };
+        Ok((model, state))
     }
 
     fn load_checkpoint(&self, dir: &Path, device: &Device) -> Result<(Model, Option<Network>, TrainState)> {
@@ -973,4 +967,34 @@ pub fn validation_metrics(head: Head, logits: &Array2<f32>, labels: &Array2<f32>
     let ranks = gkd_metrics::predictive(head.link(), &z, &y, logits.ncols(), 1.0);
     let total = gkd_metrics::macro_ranking(&ranks);
     (loss, total.auroc.unwrap_or(f64::NAN), total.aupr.unwrap_or(f64::NAN))
+}
+
+impl TrainState {
+    /// The bookkeeping after an epoch scored `score`: a better score becomes the best (and resets
+    /// the patience counters); otherwise the plateau schedule may lower the learning rate and
+    /// the patience may stop the run. Returns whether the epoch is the new best.
+    fn after_epoch(&mut self, score: f64, config: &TrainConfig) -> bool {
+        if self.best_score.is_none_or(|best| score > best) {
+            self.best_score = Some(score);
+            self.best_epoch = self.epochs_done;
+            self.since_best = 0;
+            self.since_plateau = 0;
+            return true;
+        }
+        self.since_best += 1;
+        self.since_plateau += 1;
+        if config.plateau_patience > 0 && self.since_plateau >= config.plateau_patience {
+            let lowered = (self.lr * config.plateau_factor).max(config.min_lr);
+            if lowered < self.lr {
+                log::info!("validation plateau: learning rate {} -> {lowered}", self.lr);
+                self.lr = lowered;
+            }
+            self.since_plateau = 0;
+        }
+        if config.patience > 0 && self.since_best >= config.patience {
+            log::info!("early stop: no improvement for {} epochs (best epoch {})", self.since_best, self.best_epoch);
+            self.stopped_early = true;
+        }
+        false
+    }
 }
