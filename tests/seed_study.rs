@@ -2,11 +2,12 @@
 //! koo-cnn-deep → gkd-predict (soft targets) → koo-cnn-shallow from scratch and distilled
 //! (T = 15, α = 0.5) → test metrics.
 //!
-//! Thresholds come from the documented run (RESULTS.md, "small-scale check"): test macro AUROC
-//! teacher 0.595, scratch 0.622, distilled 0.579, and mean |p_student − p_teacher| on the test
-//! rows 0.099 (scratch) against 0.035 (distilled). With 2,800 training rows and 20 epochs the
-//! deep teacher is still under-trained, so the test asserts what holds at any scale: every model
-//! learns (AUROC above 0.55), and distillation pulls the student towards its teacher.
+//! The bands come from this pipeline run at training seeds 1–5 on one CPU and seed 1 on another
+//! (RESULTS.md, "small-scale check"): test macro AUROC teacher 0.595–0.640, scratch 0.622–0.670,
+//! distilled 0.574–0.624; mean |p_student − p_teacher| on the test rows 0.084–0.099 (scratch),
+//! and the distilled student's distance 0.33–0.44 of the scratch student's. Each band is the
+//! measured range widened by 0.03 (AUROC) or about a third (distances): a wrong loss, a broken
+//! soft target or labels leaking into the inputs all land outside.
 
 use std::path::Path;
 
@@ -72,9 +73,12 @@ fn teacher_scratch_and_distilled_students_on_task1() {
             ],
         );
         let auroc = macro_auroc(&d.join(format!("{model}.tsv")));
-        // Above chance (measured 0.579-0.622; with Keras's BatchNorm momentum the running statistics
-        // move 1% per step, so 12 epochs left the distilled student at 0.555).
-        assert!(auroc > 0.55, "{model}: test macro AUROC {auroc}");
+        let (low, high) = match model {
+            "teacher" => (0.565, 0.670),
+            "scratch" => (0.592, 0.700),
+            _ => (0.544, 0.654),
+        };
+        assert!((low..=high).contains(&auroc), "{model}: test macro AUROC {auroc} outside [{low}, {high}]");
     }
     let (_, teacher) = npz(&d.join("teacher.npz"), "probabilities");
     let distance = |model: &str| {
@@ -82,8 +86,10 @@ fn teacher_scratch_and_distilled_students_on_task1() {
         p.iter().zip(&teacher).map(|(a, b)| (a - b).abs() as f64).sum::<f64>() / p.len() as f64
     };
     let (scratch, distilled) = (distance("scratch"), distance("distilled"));
+    assert!((0.06..=0.13).contains(&scratch), "scratch student's distance from its teacher {scratch}");
+    let ratio = distilled / scratch;
     assert!(
-        distilled < 0.75 * scratch,
-        "distilled student is not closer to its teacher: {distilled} vs scratch {scratch}"
+        (0.2..=0.6).contains(&ratio),
+        "distilled student's distance from its teacher is {ratio:.3} of the scratch student's ({distilled} vs {scratch})"
     );
 }
