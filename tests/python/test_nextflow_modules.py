@@ -189,6 +189,9 @@ def test_nextflow_params_mirror_the_snakemake_defaults():
     nf = nextflow_params()
     seq, his = snake["sequence"], snake["histone"]
     models = {m["name"]: m for m in seq["models"]}
+    custom = snake["custom"]
+    custom_models = {m["name"]: m for m in custom["models"]}
+    assert custom_models["teacher"]["activation"] == custom_models["scratch"]["activation"] == models["teacher"]["activation"]
     expected = {
         "temperature": snake["defaults"]["distill"]["temperature"],
         "alpha": snake["defaults"]["distill"]["alpha"],
@@ -209,11 +212,28 @@ def test_nextflow_params_mirror_the_snakemake_defaults():
         "positives": seq["attribution"]["positives"],
         "first": seq["attribution"]["first"],
         "ig_args": seq["attribution"]["ig"],
+        # The custom study (--study custom): its own models, methods and budget.
+        "custom_teacher_arch": custom_models["teacher"]["arch"],
+        "custom_student_arch": custom_models["scratch"]["arch"],
+        "custom_methods": ",".join(custom["attribution"]["methods"]),
+        "custom_epochs": custom["train"]["epochs"],
+        "custom_patience": custom["train"]["patience"],
+        "fasta": custom["fasta"],
+        "bed": custom["bed"],
+        # The optional genome scan and motif discovery.
+        "scan_stride": snake["scan"]["stride"],
+        "scan_shards": snake["scan"]["shards"],
+        "motif_methods": ",".join(snake["motifs"]["methods"]),
     }
     assert {k: nf.get(k) for k in expected} == expected
+    # The same bundled files (Nextflow's paths are relative to the pipeline, Snakemake's to the repository).
+    for nf_name, snake_path in [("motifs", seq["motifs"]), ("decoys", seq["decoys"]),
+                                ("motif_database", snake["motifs"]["database"])]:
+        assert pathlib.Path(nf[nf_name]).name == pathlib.Path(snake_path).name, nf_name
     assert models["distilled"]["teacher"] == "teacher" and models["distilled"]["arch"] == models["scratch"]["arch"]
     # The pipeline's parameter schema states the same defaults.
     schema = json.loads((ROOT / "workflows/nextflow/nextflow_schema.json").read_text())
     defaults = {k: v["default"] for group in schema["$defs"].values() for k, v in group["properties"].items() if "default" in v}
     assert {k: defaults[k] for k in expected if k in defaults} == {k: expected[k] for k in expected if k in defaults}
-    assert set(expected) <= set(defaults), sorted(set(expected) - set(defaults))
+    given = {k for k, v in expected.items() if v is not None}  # null parameters have no default
+    assert given <= set(defaults), sorted(given - set(defaults))

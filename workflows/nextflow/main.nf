@@ -66,6 +66,11 @@ params.motif_database = "${projectDir}/../../test-data/motifs/core_vertebrates_n
 params.motif_window = 200
 params.compress = ''
 params.compress_epochs = 5
+params.custom_teacher_arch = 'koo-cnn-deep'
+params.custom_student_arch = 'koo-cnn-shallow'
+params.custom_methods = 'saliency,ism-fast'
+params.custom_epochs = 40
+params.custom_patience = 10
 
 workflow {
     main:
@@ -90,6 +95,9 @@ workflow {
         GKD_ONEHOT(channel.of([[id: 'custom'], file(params.fasta), params.bed ? file(params.bed) : []]))
         splits = GKD_ONEHOT.out.train.join(GKD_ONEHOT.out.valid).join(GKD_ONEHOT.out.test)
         datasets = replicates.combine(splits).map { meta, _data_meta, tr, va, te -> [meta, tr, va, te] }
+        settings.teacher = [arch: params.custom_teacher_arch, activation: params.activation, device: params.device]
+        settings.student = [arch: params.custom_student_arch, activation: params.activation, device: params.device]
+        settings.methods = params.custom_methods.toString().tokenize(',').collect { m -> m.trim() }
     }
     else if (params.histone_genes) {
         // Tracks: genes + marks (bigWig/BAM) + expression (TSV or RNA-seq bigWig), split three ways.
