@@ -13,6 +13,9 @@
 //! - [`split`]: seeded and by-chromosome train/valid/test splits.
 //! - [`shuffle`]: dinucleotide shuffles (attribution baselines).
 //! - [`track`]: per-base score tracks written as bigWig.
+//! - [`vcf`]: variants from a VCF (multi-allelic records split) and their reference and alternative
+//!   windows for a model, REF checked against the FASTA.
+//! - [`synth_tasks`]: task 1 and task 3 built from the synthetic draws, with labels and site tables.
 //! - [`rng`]: the seeded random stream everything above draws from.
 
 pub mod bed;
@@ -33,3 +36,4 @@ pub mod split;
 pub mod synth;
 pub mod synth_tasks;
 pub mod track;
+pub mod vcf;
