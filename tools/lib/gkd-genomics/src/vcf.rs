@@ -10,7 +10,10 @@
 //! alternative window is the same left flank, the ALT bases, then the genome right of REF, cut
 //! or extended at the right end to `length` bases. A substitution (SNV or MNV) so changes only its
 //! own bases; an insertion pushes the right flank out of the window and a deletion pulls more of
-//! it in, and the left flank and the variant's offset are the same in both windows. Positions
+//! it in, and the left flank and the variant's offset are the same in both windows. This is
+//! tangermeme's convention (1.6.0, `deletion_effect` and `insertion_effect` with `left=False`: the
+//! window keeps its left end, and a deletion takes the missing bases from the right); gReLU instead
+//! overwrites the alleles in place around the centre, which does not shift the flank. Positions
 //! outside the chromosome are N. The REF allele is checked against the FASTA first.
 
 use std::collections::VecDeque;
