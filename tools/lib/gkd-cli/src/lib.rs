@@ -121,6 +121,12 @@ pub fn run_main(tool: &'static str, body: impl FnOnce() -> Result<()>) -> ! {
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
     let code = match outcome {
         Ok(Ok(())) => 0,
+        // A signal's clean-up has run and its thread is exiting with the signal's code: an error
+        // met since (an output that can no longer be created) is not reported, and the signal's
+        // exit code stands.
+        Ok(Err(_)) if gkd_io::atomic::stopping() => loop {
+            std::thread::park();
+        },
         Ok(Err(e)) => {
             let _ = writeln!(std::io::stderr(), "{tool}: error: {e}");
             e.exit_code()

@@ -149,7 +149,7 @@ impl VcfVariants {
         let position = match r.variant_start() {
             Some(Ok(p)) => usize::from(p) as u64,
             Some(Err(e)) => return Err(at(format!("POS is not a position: {e}"))),
-            None => return Err(at("POS is missing".into())),
+            None => return Err(at("POS 0 (a telomere) has no base to score".into())),
         };
         let reference = r.reference_bases().to_ascii_uppercase();
         if reference.is_empty() || !reference.bytes().all(|b| b"ACGTN".contains(&b)) {

@@ -35,7 +35,7 @@ impl Tracked {
     ) -> std::io::Result<(T, Self)> {
         let mut uncommitted = UNCOMMITTED.lock().unwrap_or_else(|e| e.into_inner());
         if STOPPING.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(std::io::Error::new(std::io::ErrorKind::Interrupted, "the tool is stopping"));
+            return Err(std::io::Error::other("the tool is stopping"));
         }
         let made = make()?;
         let path = path_of(&made);
@@ -56,18 +56,30 @@ static COMMITTING: Mutex<()> = Mutex::new(());
 
 /// Remove every temporary file and staging directory of an output this process has not
 /// committed; for a tool that is about to exit because of a signal. A commit under way is
-/// waited for (its outputs are whole). Returns what it removed.
+/// waited for (its outputs are whole), and none can start afterwards: the commit lock stays held
+/// until the process exits, and creating a new output fails ([`stopping`]). Returns what it
+/// removed.
 pub fn remove_uncommitted() -> Vec<PathBuf> {
-    let _commit = COMMITTING.lock().unwrap_or_else(|e| e.into_inner());
+    let commit = COMMITTING.lock().unwrap_or_else(|e| e.into_inner());
     let paths = {
         let mut uncommitted = UNCOMMITTED.lock().unwrap_or_else(|e| e.into_inner());
         STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
         std::mem::take(&mut *uncommitted)
     };
+    // Never released: a commit starting after the clean-up would find its temporary files gone
+    // (and a staged directory's commit would already have removed the output it replaces).
+    std::mem::forget(commit);
     paths
         .into_iter()
         .filter(|p| if p.is_dir() { fs::remove_dir_all(p).is_ok() } else { fs::remove_file(p).is_ok() })
         .collect()
+}
+
+/// Whether the signal clean-up ([`remove_uncommitted`]) has run: the process is exiting with the
+/// signal's code, and an error its main thread meets now (an output it can no longer create) is
+/// a consequence of the stop, not a failure to report.
+pub fn stopping() -> bool {
+    STOPPING.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 /// One output file being written; invisible at its path until [`commit`](Self::commit) or

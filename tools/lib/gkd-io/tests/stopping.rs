@@ -3,7 +3,7 @@
 //! yet committed, and nothing can be created after it, so no temporary file can appear between the
 //! clean-up and the exit.
 
-use gkd_io::atomic::{AtomicFile, StagedDir, remove_uncommitted};
+use gkd_io::atomic::{AtomicFile, StagedDir, remove_uncommitted, stopping};
 
 fn listing(dir: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> =
@@ -21,7 +21,9 @@ fn after_the_clean_up_nothing_uncommitted_remains_and_nothing_new_appears() {
     let staged = StagedDir::create(&d.join("model"), "partial").unwrap();
     assert_eq!(listing(d).len(), 2, "a temporary file and a staging directory: {:?}", listing(d));
 
+    assert!(!stopping());
     let removed = remove_uncommitted();
+    assert!(stopping());
     assert_eq!(removed.len(), 2, "{removed:?}");
     assert_eq!(listing(d), Vec::<String>::new());
 
