@@ -1,9 +1,8 @@
 //! The command line of `gkd-histone`: its arguments and their help.
 
 use clap::Parser;
-use gkd_cli::{CommonArgs, choice};
+use gkd_cli::{CommonArgs, StorageArgs, choice};
 use gkd_genomics::signal::{CountPoint, Missing, StatisticChoice};
-use gkd_io::dtype::Dtype;
 use std::path::PathBuf;
 
 use crate::TOOL;
@@ -95,13 +94,8 @@ pub struct Args {
     /// Also write DeepChrome CSV (may contain {split}); counts are written as integers.
     #[arg(long, value_name = "CSV")]
     pub deepchrome_csv: Option<PathBuf>,
-    /// Compress the NPZ.
-    #[arg(long)]
-    pub compress: bool,
-    /// How x is stored: float32, float16 (half the size) or uint8 (a quarter; exact for
-    /// one-hot DNA and whole-number counts, refused for other values). Models compute in float32.
-    #[arg(long, value_parser = choice::<Dtype>(), default_value = "float32")]
-    pub dtype: Dtype,
+    #[command(flatten)]
+    pub storage: StorageArgs,
     #[command(flatten)]
     pub common: CommonArgs,
 }

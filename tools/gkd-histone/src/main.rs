@@ -93,7 +93,7 @@ fn run(args: &Args) -> Result<()> {
             classes: &data.classes,
             task,
             x: SplitInputs::Rows { shape: [idx.len(), marks, bins], fill: &fill },
-            dtype: args.dtype,
+            dtype: args.storage.dtype,
             y: y.view(),
             extra_arrays: vec![],
             rows: &rows,
@@ -102,7 +102,7 @@ fn run(args: &Args) -> Result<()> {
             sources: data.sources.clone(),
             parameters: parameters(args),
             tool: TOOL,
-            compress: args.compress,
+            compress: args.storage.compress,
         };
         let npz_path = writer.stage(&split_data)?;
         if let Some(t) = &args.deepchrome_csv {

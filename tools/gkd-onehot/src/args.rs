@@ -1,8 +1,7 @@
 //! The command line of `gkd-onehot`: its arguments and their help.
 
 use clap::Parser;
-use gkd_cli::{CommonArgs, choice};
-use gkd_io::dtype::Dtype;
+use gkd_cli::{CommonArgs, StorageArgs, choice};
 use gkd_io::manifest::{Layout, TaskKind};
 use std::path::PathBuf;
 
@@ -85,13 +84,8 @@ pub struct Args {
     /// Also write x alone as .npy (what TF-MoDISco reads with -s); may contain {split}.
     #[arg(long, value_name = "NPY")]
     pub x_npy: Option<PathBuf>,
-    /// Compress the NPZ (numpy.savez_compressed) instead of storing it (numpy.savez).
-    #[arg(long)]
-    pub compress: bool,
-    /// How x is stored: float32, float16 (half the size) or uint8 (a quarter; exact for
-    /// one-hot DNA and whole-number counts, refused for other values). Models compute in float32.
-    #[arg(long, value_parser = choice::<Dtype>(), default_value = "float32")]
-    pub dtype: Dtype,
+    #[command(flatten)]
+    pub storage: StorageArgs,
     #[command(flatten)]
     pub common: CommonArgs,
 }

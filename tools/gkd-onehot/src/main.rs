@@ -122,7 +122,7 @@ fn run(args: &Args) -> Result<()> {
             classes: &classes,
             task,
             x: SplitInputs::Rows { shape, fill: &fill },
-            dtype: args.dtype,
+            dtype: args.storage.dtype,
             y: ys.view(),
             extra_arrays: vec![],
             rows: &rows,
@@ -131,7 +131,7 @@ fn run(args: &Args) -> Result<()> {
             sources: sources.clone(),
             parameters: parameters(args),
             tool: TOOL,
-            compress: args.compress,
+            compress: args.storage.compress,
         };
         let npz_path = writer.stage(&data)?;
         if let Some(t) = &args.x_npy {

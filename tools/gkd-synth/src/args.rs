@@ -1,9 +1,8 @@
 //! The command line of `gkd-synth`: its arguments and their help.
 
 use clap::{Args as ClapArgs, Parser, Subcommand};
-use gkd_cli::{CommonArgs, choice};
+use gkd_cli::{CommonArgs, StorageArgs};
 use gkd_genomics::synth::KOO_COUNT_PROBS;
-use gkd_io::dtype::Dtype;
 use std::path::PathBuf;
 
 use crate::TOOL;
@@ -109,13 +108,8 @@ pub struct SplitArgs {
     /// sites TSV) go beside it.
     #[arg(short, long, value_name = "NPZ")]
     pub output: PathBuf,
-    /// Compress the NPZ (numpy.savez_compressed).
-    #[arg(long)]
-    pub compress: bool,
-    /// How x is stored: float32, float16 (half the size) or uint8 (a quarter; exact for
-    /// one-hot DNA and whole-number counts up to 255, refused for other values). Models compute in float32.
-    #[arg(long, value_parser = choice::<Dtype>(), default_value = "float32")]
-    pub dtype: Dtype,
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 #[derive(Debug, ClapArgs)]

@@ -149,7 +149,7 @@ fn write_splits(args: &RecipeArgs, g: &Generated) -> Result<()> {
             classes: &t.classes,
             task: t.task,
             x: SplitInputs::Array(x.view()),
-            dtype: args.out.dtype,
+            dtype: args.out.storage.dtype,
             y: y.view(),
             extra_arrays: vec![("truth", truth.view().into_dyn())],
             rows: &rows,
@@ -158,7 +158,7 @@ fn write_splits(args: &RecipeArgs, g: &Generated) -> Result<()> {
             sources: g.sources.clone(),
             parameters: g.parameters.clone(),
             tool: TOOL,
-            compress: args.out.compress,
+            compress: args.out.storage.compress,
         };
         let npz_path = writer.stage(&data)?;
         let mut sites_file = AtomicFile::create(manifest::sibling_with_suffix(&npz_path, ".sites.tsv"))?;
@@ -212,7 +212,7 @@ fn histone(args: &HistoneArgs) -> Result<()> {
             classes: &classes,
             task: TaskKind::Binary,
             x: SplitInputs::Array(xs.view()),
-            dtype: args.out.dtype,
+            dtype: args.out.storage.dtype,
             y: ys.view(),
             extra_arrays: vec![("truth", truth.view().into_dyn())],
             rows: &rows,
@@ -221,7 +221,7 @@ fn histone(args: &HistoneArgs) -> Result<()> {
             sources: sources.clone(),
             parameters: parameters.clone(),
             tool: TOOL,
-            compress: args.out.compress,
+            compress: args.out.storage.compress,
         };
         let path = writer.stage(&data)?;
         log::info!("split '{name}': {} genes ({positives} expressed) → {}", idx.len(), path.display());

@@ -32,6 +32,20 @@ pub struct CommonArgs {
     pub quiet: bool,
 }
 
+/// How a data tool stores the NPZ splits it writes; `#[command(flatten)]` it into the tool's
+/// arguments.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct StorageArgs {
+    /// Compress the NPZ (numpy.savez_compressed) instead of storing it (numpy.savez).
+    #[arg(long)]
+    pub compress: bool,
+    /// How x is stored: float32, float16 (half the size) or uint8 (a quarter; exact for
+    /// one-hot DNA and whole-number counts up to 255, refused for other values). Models compute
+    /// in float32.
+    #[arg(long, value_parser = choice::<gkd_io::dtype::Dtype>(), default_value = "float32")]
+    pub dtype: gkd_io::dtype::Dtype,
+}
+
 static QUIET: AtomicU8 = AtomicU8::new(0);
 
 /// True when `-q` was given (progress bars stay hidden).

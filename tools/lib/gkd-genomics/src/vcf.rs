@@ -69,6 +69,11 @@ pub fn allele_kind(alt: &str) -> AlleleKind {
     }
 }
 
+/// Whether an allele (uppercase) is a non-empty run of A, C, G, T and N.
+fn is_bases(allele: &str) -> bool {
+    !allele.is_empty() && allele.bytes().all(|b| b"ACGTN".contains(&b))
+}
+
 /// ALT alleles left out, by kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Skipped {
@@ -152,7 +157,7 @@ impl VcfVariants {
             None => return Err(at("POS 0 (a telomere) has no base to score".into())),
         };
         let reference = r.reference_bases().to_ascii_uppercase();
-        if reference.is_empty() || !reference.bytes().all(|b| b"ACGTN".contains(&b)) {
+        if !is_bases(&reference) {
             return Err(at(format!(
                 "REF '{}' at {chrom}:{position} is not a run of A, C, G, T or N",
                 r.reference_bases()
@@ -169,7 +174,7 @@ impl VcfVariants {
                 AlleleKind::Missing => self.skipped.missing += 1,
                 AlleleKind::Bases => {
                     let alternative = alt.to_ascii_uppercase();
-                    if !alternative.bytes().all(|b| b"ACGTN".contains(&b)) {
+                    if !is_bases(&alternative) {
                         return Err(at(format!("ALT '{alt}' at {chrom}:{position} is not a run of A, C, G, T or N")));
                     }
                     self.pending.push_back(Variant {
@@ -245,19 +250,20 @@ pub fn windows(fasta: &mut IndexedFasta, vcf_path: &Path, variant: &Variant, len
             v.chrom
         )));
     }
-    let found = padded(fasta, &v.chrom, size, ref_start, ref_start + ref_len)?;
-    if found != v.reference.as_bytes() {
-        return Ok(Built::RefMismatch(String::from_utf8_lossy(&found).into_owned()));
-    }
+    // One read covers both windows and REF: span[i] is the genome at start + i, REF at `offset`.
     let offset = length / 2;
     let start = ref_start - offset as i64;
-    let reference = padded(fasta, &v.chrom, size, start, start + length as i64)?;
-    let mut alternative = reference[..offset].to_vec();
-    alternative.extend_from_slice(v.alternative.as_bytes());
-    if alternative.len() < length {
-        let right = ref_start + ref_len;
-        alternative.extend(padded(fasta, &v.chrom, size, right, right + (length - alternative.len()) as i64)?);
+    let after_ref = (length - offset).saturating_sub(v.alternative.len()) as i64;
+    let end = (start + length as i64).max(ref_start + ref_len + after_ref);
+    let span = padded(fasta, &v.chrom, size, start, end)?;
+    let ref_end = offset + v.reference.len();
+    if span[offset..ref_end] != *v.reference.as_bytes() {
+        return Ok(Built::RefMismatch(String::from_utf8_lossy(&span[offset..ref_end]).into_owned()));
     }
+    let reference = span[..length].to_vec();
+    let mut alternative = span[..offset].to_vec();
+    alternative.extend_from_slice(v.alternative.as_bytes());
+    alternative.extend_from_slice(&span[ref_end..ref_end + after_ref as usize]);
     alternative.truncate(length);
     Ok(Built::Windows(Windows { reference, alternative, start, offset }))
 }

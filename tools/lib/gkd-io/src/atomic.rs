@@ -34,7 +34,7 @@ impl Tracked {
         path_of: impl Fn(&T) -> PathBuf,
     ) -> std::io::Result<(T, Self)> {
         let mut uncommitted = UNCOMMITTED.lock().unwrap_or_else(|e| e.into_inner());
-        if STOPPING.load(std::sync::atomic::Ordering::SeqCst) {
+        if stopping() {
             return Err(std::io::Error::other("the tool is stopping"));
         }
         let made = make()?;

@@ -253,6 +253,36 @@ pub struct TrainState {
     pub partial: Option<PartialEpoch>,
 }
 
+impl TrainState {
+    /// The bookkeeping after an epoch scored `score`: a better score becomes the best (and resets
+    /// the patience counters); otherwise the plateau schedule may lower the learning rate and
+    /// the patience may stop the run. Returns whether the epoch is the new best.
+    fn after_epoch(&mut self, score: f64, config: &TrainConfig) -> bool {
+        if self.best_score.is_none_or(|best| score > best) {
+            self.best_score = Some(score);
+            self.best_epoch = self.epochs_done;
+            self.since_best = 0;
+            self.since_plateau = 0;
+            return true;
+        }
+        self.since_best += 1;
+        self.since_plateau += 1;
+        if config.plateau_patience > 0 && self.since_plateau >= config.plateau_patience {
+            let lowered = (self.lr * config.plateau_factor).max(config.min_lr);
+            if lowered < self.lr {
+                log::info!("validation plateau: learning rate {} -> {lowered}", self.lr);
+                self.lr = lowered;
+            }
+            self.since_plateau = 0;
+        }
+        if config.patience > 0 && self.since_best >= config.patience {
+            log::info!("early stop: no improvement for {} epochs (best epoch {})", self.since_best, self.best_epoch);
+            self.stopped_early = true;
+        }
+        false
+    }
+}
+
 fn burn_backend() -> String {
     BURN.to_owned()
 }
@@ -967,34 +997,4 @@ pub fn validation_metrics(head: Head, logits: &Array2<f32>, labels: &Array2<f32>
     let ranks = gkd_metrics::predictive(head.link(), &z, &y, logits.ncols(), 1.0);
     let total = gkd_metrics::macro_ranking(&ranks);
     (loss, total.auroc.unwrap_or(f64::NAN), total.aupr.unwrap_or(f64::NAN))
-}
-
-impl TrainState {
-    /// The bookkeeping after an epoch scored `score`: a better score becomes the best (and resets
-    /// the patience counters); otherwise the plateau schedule may lower the learning rate and
-    /// the patience may stop the run. Returns whether the epoch is the new best.
-    fn after_epoch(&mut self, score: f64, config: &TrainConfig) -> bool {
-        if self.best_score.is_none_or(|best| score > best) {
-            self.best_score = Some(score);
-            self.best_epoch = self.epochs_done;
-            self.since_best = 0;
-            self.since_plateau = 0;
-            return true;
-        }
-        self.since_best += 1;
-        self.since_plateau += 1;
-        if config.plateau_patience > 0 && self.since_plateau >= config.plateau_patience {
-            let lowered = (self.lr * config.plateau_factor).max(config.min_lr);
-            if lowered < self.lr {
-                log::info!("validation plateau: learning rate {} -> {lowered}", self.lr);
-                self.lr = lowered;
-            }
-            self.since_plateau = 0;
-        }
-        if config.patience > 0 && self.since_best >= config.patience {
-            log::info!("early stop: no improvement for {} epochs (best epoch {})", self.since_best, self.best_epoch);
-            self.stopped_early = true;
-        }
-        false
-    }
 }
