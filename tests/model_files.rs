@@ -53,7 +53,8 @@ fn a_nan_weight_is_refused_by_every_tool_that_loads_the_model() {
     let named: &[&str] =
         &["broken/model.safetensors", "tensor dense.0.linear.weight holds NaN at element 15 (index [0, 15])"];
     let fasta = data("fasta/dm3_chr2L_1-10050.fa");
-    let runs: [(&str, Vec<&str>); 7] = [
+    std::fs::write(d.join("v.vcf"), "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n").unwrap();
+    let runs: [(&str, Vec<&str>); 8] = [
         ("gkd-predict", vec!["--model", "broken", "--data", "t.test.npz", "-o", "p.npz"]),
         ("gkd-attribute", vec!["--model", "broken", "--data", "t.test.npz", "--method", "saliency", "-o", "a.npz"]),
         (
@@ -62,6 +63,7 @@ fn a_nan_weight_is_refused_by_every_tool_that_loads_the_model() {
         ),
         ("gkd-compress", vec!["low-rank", "--rank", "4", "--model", "broken", "-o", "c"]),
         ("gkd-scan", vec!["--model", "broken", "--fasta", fasta.to_str().unwrap(), "-o", "s"]),
+        ("gkd-variant", vec!["--model", "broken", "--vcf", "v.vcf", "--fasta", fasta.to_str().unwrap(), "-o", "v"]),
         (
             "gkd-train",
             vec!["--arch", "koo-cnn-shallow", "--train", "t.train.npz", "--valid", "t.valid.npz", "--epochs", "1"]

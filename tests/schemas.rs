@@ -9,6 +9,7 @@ use gkd_io::attributions::AttributionJson;
 use gkd_io::manifest::DatasetManifest;
 use gkd_io::scan_manifest::ScanManifest;
 use gkd_io::scores::ScoreReport;
+use gkd_io::variant_effects::VariantEffects;
 use gkd_nn::store::ModelCard;
 
 fn committed(name: &str) -> serde_json::Value {
@@ -20,6 +21,7 @@ fn committed(name: &str) -> serde_json::Value {
             "attributions.v1.schema.json" => AttributionJson::json_schema(),
             "scores.v1.schema.json" => ScoreReport::json_schema(),
             "scan.v1.schema.json" => ScanManifest::json_schema(),
+            "variant-effects.v1.schema.json" => VariantEffects::json_schema(),
             other => panic!("no generator for {other}"),
         };
         // Rewriting a schema cannot pass its own comparison: a changed file fails this run, and
@@ -106,6 +108,40 @@ fn attribution_and_score_schemas_match_their_types() {
         ScoreReport::json_schema(),
         "schemas/scores.v1.schema.json is stale: rerun with GKD_UPDATE_SCHEMAS=1"
     );
+}
+
+#[test]
+fn variant_sidecars_match_the_type_and_validate() {
+    let schema = committed("variant-effects.v1.schema.json");
+    assert_eq!(
+        schema,
+        VariantEffects::json_schema(),
+        "schemas/variant-effects.v1.schema.json is stale: rerun with GKD_UPDATE_SCHEMAS=1"
+    );
+    let validator = jsonschema::draft202012::new(&schema).expect("valid schema");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let m = data("motifs/koo_eddy_12tf_jaspar2016.jaspar");
+    run_ok(d, "gkd-synth", &["task1", "--motifs", m.to_str().unwrap(), "--n", "100", "-o", "s.{split}.npz"]);
+    run_ok(
+        d,
+        "gkd-train",
+        &["--arch", "koo-cnn-local", "--train", "s.train.npz", "--valid", "s.valid.npz", "--epochs", "1", "-o", "m"],
+    );
+    let vcf = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr2L\t5000\t.\tN\tA\t.\t.\t.\n";
+    std::fs::write(d.join("v.vcf"), vcf).unwrap();
+    let fasta = data("fasta/dm3_chr2L_1-10050.fa");
+    let args = ["--model", "m", "--vcf", "v.vcf", "--fasta", fasta.to_str().unwrap(), "--ref-mismatch", "skip"];
+    run_ok(d, "gkd-variant", &[&args[..], &["--ism-flank", "2", "-o", "whole"]].concat());
+    run_ok(d, "gkd-variant", &[&args[..], &["--shard", "1/1", "-o", "part"]].concat());
+    for file in ["whole.json", "part.json"] {
+        let value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join(file)).unwrap()).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&value).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{file}: {errors:?}");
+        let mut broken = value.clone();
+        broken["counts"]["scored"] = serde_json::json!("many");
+        assert!(!validator.is_valid(&broken), "{file}: a count that is not a number must not validate");
+    }
 }
 
 #[test]

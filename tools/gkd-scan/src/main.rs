@@ -11,7 +11,7 @@ use gkd_explain::scan::{ScanRequest, TrackAttribution, TrackValue, merge, scan};
 use gkd_io::atomic::commit_all;
 use gkd_io::error::{Error, Result};
 use gkd_io::scan_manifest::ShardOf;
-use gkd_nn::store::{self, CARD_FILE};
+use gkd_nn::store;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -67,7 +67,7 @@ struct Args {
     attributions: Vec<TrackAttribution>,
     /// Scan only shard I of N (contiguous runs of windows, in region order); `gkd-scan merge`
     /// joins the shards' tracks into the tracks of one whole scan.
-    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    #[arg(long, value_name = "I/N", value_parser = gkd_cli::parse_shard)]
     shard: Option<ShardOf>,
     /// One-hot value of N and other ambiguous bases; use the value the model's data was made with
     /// (gkd-onehot --n-value).
@@ -120,15 +120,6 @@ fn main() {
     })
 }
 
-/// `I/N` with 1 ≤ I ≤ N.
-fn parse_shard(text: &str) -> std::result::Result<ShardOf, String> {
-    let parsed = text.split_once('/').and_then(|(i, n)| Some((i.trim().parse().ok()?, n.trim().parse().ok()?)));
-    match parsed {
-        Some((index, count)) if index >= 1 && index <= count => Ok(ShardOf { index, count }),
-        _ => Err(format!("'{text}' is not I/N with 1 <= I <= N (e.g. 2/8)")),
-    }
-}
-
 fn run(args: &Args) -> Result<()> {
     let (Some(model_dir), Some(fasta), Some(output)) = (&args.model, &args.fasta, &args.output) else {
         return Err(Error::usage("--model, --fasta and --output are required"));
@@ -140,26 +131,7 @@ fn run(args: &Args) -> Result<()> {
         return Err(Error::usage("--n-value must be between 0 and 1"));
     }
     let model = store::load_model(model_dir, &Device::flex())?;
-    let names = &model.card.classes;
-    let classes = if args.classes.is_empty() {
-        (0..names.len()).collect()
-    } else {
-        args.classes
-            .iter()
-            .map(|c| {
-                names
-                    .iter()
-                    .position(|n| n == c)
-                    .or_else(|| c.parse::<usize>().ok().filter(|&i| i < names.len()))
-                    .ok_or_else(|| {
-                        Error::in_file(
-                            model_dir.join(CARD_FILE),
-                            format!("has no class '{c}' (classes: {})", names.join(", ")),
-                        )
-                    })
-            })
-            .collect::<Result<Vec<_>>>()?
-    };
+    let classes = model.card.class_indices(&args.classes, model_dir)?;
     let prefix = output.to_string_lossy().into_owned();
     let request = ScanRequest {
         fasta: fasta.clone(),

@@ -149,3 +149,12 @@ pub fn run_main(tool: &'static str, body: impl FnOnce() -> Result<()>) -> ! {
     };
     std::process::exit(code)
 }
+
+/// A `--shard I/N` value: shard I (1 ≤ I ≤ N) of N.
+pub fn parse_shard(text: &str) -> std::result::Result<gkd_io::scan_manifest::ShardOf, String> {
+    let parsed = text.split_once('/').and_then(|(i, n)| Some((i.trim().parse().ok()?, n.trim().parse().ok()?)));
+    match parsed {
+        Some((index, count)) if index >= 1 && index <= count => Ok(gkd_io::scan_manifest::ShardOf { index, count }),
+        _ => Err(format!("'{text}' is not I/N with 1 <= I <= N (e.g. 2/8)")),
+    }
+}

@@ -23,6 +23,7 @@ pub mod scan;
 pub mod selection;
 pub mod temporal;
 pub mod track;
+pub mod variant;
 
 /// Shared set-up of the unit tests.
 #[cfg(test)]

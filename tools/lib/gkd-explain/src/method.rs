@@ -169,16 +169,11 @@ pub fn attribute(
         Method::Ig => Ok(integrated_gradients(runner, x, classes, dataset_rows, settings, bar)),
         Method::Deeplift | Method::Deepshap => deeplift::maps(runner, x, classes, dataset_rows, settings, bar),
         Method::Ism | Method::IsmFast => {
-            let fast = engine(method, network, x.shape()[2]) == Some("fast");
             let attr = in_chunks(x, method.block(batch), bar, |part, start| {
                 let t = Target::PerRow(classes[start..start + part.shape()[0]].to_vec());
-                let on_engine = || runner.ism_fast(part.view(), &|row| t.class_of(row));
-                match fast.then(on_engine).flatten() {
-                    Some(attr) => attr,
-                    None if fast => {
-                        fast_ism::ism_fast(network, part, &t, batch, device).expect("supported architecture")
-                    }
-                    None => ism::ism_naive(runner, part, &t, batch),
+                match method {
+                    Method::IsmFast => ism::ism_best(runner, part, &t, batch),
+                    _ => ism::ism_naive(runner, part, &t, batch),
                 }
             });
             Ok(Computed::maps(attr))

@@ -85,11 +85,27 @@ pub struct Skipped {
     pub missing: u64,
 }
 
-/// A VCF read one record at a time, as variants.
+/// One VCF record: its line as read, and the variants of its ALT alleles that are bases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VcfRecord {
+    /// The record's number among the file's records (1-based).
+    pub number: u64,
+    /// The record's line, without its line end.
+    pub line: String,
+    /// How many ALT alleles the record lists (scored or not).
+    pub alleles: usize,
+    /// One variant per ALT allele made of bases, in ALT order.
+    pub variants: Vec<Variant>,
+}
+
+/// A VCF read one record at a time, as variants. The header's lines and every record's line are
+/// kept as read, so a copy of the file can pass them through unchanged.
 pub struct VcfVariants {
     path: PathBuf,
-    reader: vcf::io::Reader<Box<dyn std::io::BufRead + Send>>,
-    record: vcf::Record,
+    input: Box<dyn std::io::BufRead + Send>,
+    header_lines: Vec<String>,
+    /// A record line read while looking for the end of the header.
+    first_line: Option<String>,
     records: u64,
     pending: VecDeque<Variant>,
     /// The alleles skipped so far.
@@ -97,19 +113,49 @@ pub struct VcfVariants {
 }
 
 impl VcfVariants {
-    /// Open a VCF (plain, gzip or bgzip) and read its header.
+    /// Open a VCF (plain, gzip or bgzip) and read its header (checked by noodles).
     pub fn open(path: &Path) -> Result<Self> {
-        let (input, _) = gkd_io::input::open(path)?;
-        let mut reader = vcf::io::Reader::new(input);
-        reader.read_header().map_err(|e| Error::in_file(path, format!("has no valid VCF header: {e}")))?;
+        let (mut input, _) = gkd_io::input::open(path)?;
+        let mut header_lines = Vec::new();
+        let mut first_line = None;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = input.read_line(&mut line).map_err(|e| Error::in_file(path, format!("cannot be read: {e}")))?;
+            if n == 0 {
+                break;
+            }
+            let text = line.trim_end_matches(['\n', '\r']);
+            if text.starts_with('#') {
+                header_lines.push(text.to_owned());
+            } else {
+                first_line = Some(text.to_owned());
+                break;
+            }
+        }
+        let text: String = header_lines.iter().map(|l| format!("{l}\n")).collect();
+        let valid = header_lines.last().is_some_and(|l| l.starts_with("#CHROM"));
+        if let Err(e) = text
+            .parse::<vcf::Header>()
+            .map_err(|e| e.to_string())
+            .and_then(|h| if valid { Ok(h) } else { Err("no #CHROM line ends it".to_owned()) })
+        {
+            return Err(Error::in_file(path, format!("has no valid VCF header: {e}")));
+        }
         Ok(Self {
             path: path.to_path_buf(),
-            reader,
-            record: vcf::Record::default(),
+            input,
+            header_lines,
+            first_line,
             records: 0,
             pending: VecDeque::new(),
             skipped: Skipped::default(),
         })
+    }
+
+    /// The header's lines as read (`##` meta lines, then the `#CHROM` line).
+    pub fn header_lines(&self) -> &[String] {
+        &self.header_lines
     }
 
     /// The records read so far.
@@ -132,24 +178,44 @@ impl VcfVariants {
     /// The next variant, or `None` at the end of the file.
     pub fn next_variant(&mut self) -> Result<Option<Variant>> {
         while self.pending.is_empty() {
-            if !self.read_record()? {
-                return Ok(None);
+            match self.next_record()? {
+                Some(record) => self.pending.extend(record.variants),
+                None => return Ok(None),
             }
         }
         Ok(self.pending.pop_front())
     }
 
-    /// Read one record into `pending` (none of its alleles may be bases); false at the end.
-    fn read_record(&mut self) -> Result<bool> {
-        let bytes = self.reader.read_record(&mut self.record).map_err(|e| {
-            Error::in_file(&self.path, format!("record {}: is not a VCF record: {e}", self.records + 1))
-        })?;
-        if bytes == 0 {
-            return Ok(false);
-        }
+    /// The next record (blank lines skipped), or `None` at the end of the file.
+    pub fn next_record(&mut self) -> Result<Option<VcfRecord>> {
+        let line = loop {
+            let line = match self.first_line.take() {
+                Some(line) => line,
+                None => {
+                    let mut line = String::new();
+                    let n = self.input.read_line(&mut line).map_err(|e| {
+                        Error::in_file(&self.path, format!("record {}: cannot be read: {e}", self.records + 1))
+                    })?;
+                    if n == 0 {
+                        return Ok(None);
+                    }
+                    line.truncate(line.trim_end_matches(['\n', '\r']).len());
+                    line
+                }
+            };
+            if !line.trim().is_empty() {
+                break line;
+            }
+        };
         self.records += 1;
-        let r = &self.record;
+        let (alleles, variants) = self.parse(&line)?;
+        Ok(Some(VcfRecord { number: self.records, line, alleles, variants }))
+    }
+
+    /// The ALT count and the scorable variants of record line `line` (number `self.records`).
+    fn parse(&mut self, line: &str) -> Result<(usize, Vec<Variant>)> {
         let at = |what: String| Error::in_file(&self.path, format!("record {}: {what}", self.records));
+        let r = vcf::Record::try_from(line.as_bytes()).map_err(|e| at(format!("is not a VCF record: {e}")))?;
         let chrom = r.reference_sequence_name().to_owned();
         let position = match r.variant_start() {
             Some(Ok(p)) => usize::from(p) as u64,
@@ -167,7 +233,12 @@ impl VcfVariants {
             "" => ".".to_owned(),
             ids => ids.to_owned(),
         };
-        for (k, alt) in r.alternate_bases().as_ref().split(',').enumerate() {
+        let alts = r.alternate_bases();
+        let alts: &str = alts.as_ref();
+        let mut variants = Vec::new();
+        let mut alleles = 0;
+        for (k, alt) in alts.split(',').enumerate() {
+            alleles += 1;
             match allele_kind(alt) {
                 AlleleKind::Symbolic => self.skipped.symbolic += 1,
                 AlleleKind::Breakend => self.skipped.breakend += 1,
@@ -177,7 +248,7 @@ impl VcfVariants {
                     if !is_bases(&alternative) {
                         return Err(at(format!("ALT '{alt}' at {chrom}:{position} is not a run of A, C, G, T or N")));
                     }
-                    self.pending.push_back(Variant {
+                    variants.push(Variant {
                         record: self.records,
                         chrom: chrom.clone(),
                         position,
@@ -189,7 +260,7 @@ impl VcfVariants {
                 }
             }
         }
-        Ok(true)
+        Ok((alleles, variants))
     }
 }
 

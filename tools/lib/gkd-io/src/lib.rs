@@ -23,6 +23,7 @@ pub mod scan_manifest;
 pub mod scores;
 pub mod stop;
 pub mod table;
+pub mod variant_effects;
 pub mod weights;
 
 pub use error::{Error, Result};

@@ -261,6 +261,29 @@ impl CompressionRecord {
 }
 
 impl ModelCard {
+    /// The indices of `wanted` classes, each given by name or index (every class when `wanted` is
+    /// empty); `dir` is the model directory, for the message naming a class it lacks.
+    pub fn class_indices(&self, wanted: &[String], dir: &Path) -> Result<Vec<usize>> {
+        if wanted.is_empty() {
+            return Ok((0..self.classes.len()).collect());
+        }
+        wanted
+            .iter()
+            .map(|c| {
+                self.classes
+                    .iter()
+                    .position(|n| n == c)
+                    .or_else(|| c.parse::<usize>().ok().filter(|&i| i < self.classes.len()))
+                    .ok_or_else(|| {
+                        Error::in_file(
+                            dir.join(CARD_FILE),
+                            format!("has no class '{c}' (classes: {})", self.classes.join(", ")),
+                        )
+                    })
+            })
+            .collect()
+    }
+
     /// The JSON Schema of model.json.
     pub fn json_schema() -> serde_json::Value {
         let mut schema = serde_json::to_value(schemars::schema_for!(ModelCard)).expect("schema serialises");
