@@ -91,3 +91,52 @@ def test_variant_effects_equal_pytorch(tool, data, tmp_path, arch):
                 for key, want in expected.items():
                     got = float(r[key])
                     assert abs(got - want) <= 1e-5 * max(1.0, abs(want)), (variant, r["class"], key, got, want, both)
+
+
+def test_variant_effects_equal_tangermeme(tool, data, tmp_path):
+    """tangermeme 1.6.0's substitution_effect, deletion_effect and insertion_effect (left=False)
+    on the same PyTorch model give gkd-variant's reference and alternative logits: the window
+    convention is theirs."""
+    from tangermeme.variant_effect import deletion_effect, insertion_effect, substitution_effect
+
+    tool("gkd-synth", "task1", "--motifs", data("motifs/koo_eddy_12tf_jaspar2016.jaspar"),
+         "--n", 600, "--seed", 5, "-o", "t.{split}.npz", cwd=tmp_path)
+    tool("gkd-train", "--arch", "koo-cnn-shallow", "--train", "t.train.npz", "--valid", "t.valid.npz",
+         "--epochs", 2, "--batch-size", 50, "--seed", 2, "-o", "m", cwd=tmp_path)
+    seq = genome(data(FASTA))
+    L, c = 200, 100
+    snvs = [(p, seq[p - 1], next(b for b in "ACGT" if b != seq[p - 1])) for p in (400, 1234, 5555, 8000)]
+    dels = [(p, seq[p - 1:p - 1 + 1 + d], seq[p - 1]) for p, d in ((2000, 1), (4000, 3), (6000, 5))]
+    ins = [(p, seq[p - 1], seq[p - 1] + s) for p, s in ((2500, "G"), (4500, "TTA"), (7000, "ACGTAC"))]
+    records = snvs + dels + ins
+    lines = [f"chr2L\t{p}\tv{i}\t{r}\t{a}\t.\t.\t." for i, (p, r, a) in enumerate(records)]
+    (tmp_path / "v.vcf").write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+                                    + "\n".join(lines) + "\n")
+    tool("gkd-variant", "--model", "m", "--vcf", "v.vcf", "--fasta", data(FASTA), "-o", "e", cwd=tmp_path)
+    rows = list(csv.DictReader(open(tmp_path / "e.tsv"), delimiter="\t"))
+    classes = list(dict.fromkeys(r["class"] for r in rows))
+    ours = {}
+    for r in rows:
+        ours.setdefault(int(r["pos"]), np.zeros((2, len(classes))))[:, classes.index(r["class"])] = (
+            float(r["ref_logit"]), float(r["alt_logit"]))
+    net = ARCHS["koo-cnn-shallow"](12)
+    net.load_state_dict(load_file(str(tmp_path / "m" / "model.safetensors")), strict=True)
+    net.eval()
+    window = lambda p, extra=0: torch.from_numpy(onehot(seq[p - 1 - c:p - 1 - c + L + extra]))
+    idx = "ACGT".index
+    theirs = {}
+    X = torch.stack([window(p) for p, _, _ in snvs])
+    out = substitution_effect(net, X, np.array([[i, c, idx(a)] for i, (_, _, a) in enumerate(snvs)]), device="cpu")
+    theirs.update({p: (out.y_before[i], out.y_after[i]) for i, (p, _, _) in enumerate(snvs)})
+    for p, r, a in dels:  # one per call: X is L + D long, D deleted bases after the anchor
+        d = len(r) - len(a)
+        out = deletion_effect(net, window(p, d)[None], np.array([[0, c + 1 + j] for j in range(d)]), device="cpu")
+        theirs[p] = (out.y_before[0], out.y_after[0])
+    for p, r, a in ins:  # the inserted bases before position c + 1, given last first
+        rows_ = np.array([[0, c + 1, idx(b)] for b in reversed(a[1:])])
+        out = insertion_effect(net, window(p)[None], rows_, device="cpu")
+        theirs[p] = (out.y_before[0], out.y_after[0])
+    assert sorted(theirs) == sorted(ours)
+    for p, (before, after) in theirs.items():
+        want = np.stack([before.numpy(), after.numpy()]).astype(np.float64)
+        assert np.abs(ours[p] - want).max() <= 1e-5 * max(1.0, np.abs(want).max()), p
