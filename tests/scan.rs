@@ -8,21 +8,6 @@ use gkd::*;
 
 const FASTA: &str = "fasta/dm3_chr2L_1-10050.fa";
 
-/// A koo-cnn-shallow model of 200-bp windows, trained one epoch on synthetic task-1 data.
-fn model(d: &Path) {
-    let motifs = data("motifs/koo_eddy_12tf_jaspar2016.jaspar");
-    run_ok(
-        d,
-        "gkd-synth",
-        &["task1", "--motifs", motifs.to_str().unwrap(), "--n", "600", "--seed", "4", "-o", "t.{split}.npz"],
-    );
-    run_ok(
-        d,
-        "gkd-train",
-        &["--arch", "koo-cnn-shallow", "--train", "t.train.npz", "--valid", "t.valid.npz", "--epochs", "1", "-o", "m"],
-    );
-}
-
 /// Probabilities (rows × classes) gkd-predict gives for the windows [s, s + 200) of chr2L.
 fn predicted(d: &Path, starts: &[u32], name: &str) -> Vec<Vec<f32>> {
     let bed: String = starts.iter().map(|s| format!("chr2L\t{s}\t{}\n", s + 200)).collect();
@@ -42,7 +27,7 @@ fn predicted(d: &Path, starts: &[u32], name: &str) -> Vec<Vec<f32>> {
 fn scan_tracks_equal_per_window_predictions() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    model(d);
+    task1_model(d);
     let fasta = data(FASTA);
     for stride in [1u32, 37, 200] {
         let prefix = format!("s{stride}");
@@ -99,7 +84,7 @@ fn scan_tracks_equal_per_window_predictions() {
 fn bed_regions_are_merged_and_bad_ones_refused() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    model(d);
+    task1_model(d);
     let fasta = data(FASTA);
     // Two overlapping regions (merged to 1000-1700) and one shorter than a window.
     std::fs::write(d.join("r.bed"), "chr2L\t1000\t1500\nchr2L\t1400\t1700\nchr2L\t5000\t5100\n").unwrap();
@@ -189,7 +174,7 @@ fn averaged(starts: &[u32], per_window: &[Vec<f32>]) -> std::collections::BTreeM
 fn attribution_tracks_average_per_window_maps() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    model(d);
+    task1_model(d);
     let fasta = data(FASTA);
     // 1000..1731: windows at 1000, 1037, ..., 1518 (the last 13 bases are in no window).
     std::fs::write(d.join("r.bed"), "chr2L\t1000\t1731\n").unwrap();
@@ -258,7 +243,7 @@ fn attribution_tracks_average_per_window_maps() {
 fn shards_merge_into_the_whole_scan() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    model(d);
+    task1_model(d);
     let fasta = data(FASTA);
     // Two regions: the shard boundaries fall inside and between them.
     std::fs::write(d.join("r.bed"), "chr2L\t100\t1400\nchr2L\t3000\t4100\n").unwrap();

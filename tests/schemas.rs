@@ -121,13 +121,7 @@ fn variant_sidecars_match_the_type_and_validate() {
     let validator = jsonschema::draft202012::new(&schema).expect("valid schema");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let m = data("motifs/koo_eddy_12tf_jaspar2016.jaspar");
-    run_ok(d, "gkd-synth", &["task1", "--motifs", m.to_str().unwrap(), "--n", "100", "-o", "s.{split}.npz"]);
-    run_ok(
-        d,
-        "gkd-train",
-        &["--arch", "koo-cnn-local", "--train", "s.train.npz", "--valid", "s.valid.npz", "--epochs", "1", "-o", "m"],
-    );
+    task1_model(d);
     let vcf = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr2L\t5000\t.\tN\tA\t.\t.\t.\n";
     std::fs::write(d.join("v.vcf"), vcf).unwrap();
     let fasta = data("fasta/dm3_chr2L_1-10050.fa");

@@ -40,21 +40,6 @@ fn write_vcf(path: &Path, positions: &[usize], mismatch: bool) {
     std::fs::write(path, text).unwrap();
 }
 
-/// A koo-cnn-shallow model of 200-bp windows, trained one epoch on synthetic task-1 data.
-fn model(d: &Path) {
-    let motifs = data("motifs/koo_eddy_12tf_jaspar2016.jaspar");
-    run_ok(
-        d,
-        "gkd-synth",
-        &["task1", "--motifs", motifs.to_str().unwrap(), "--n", "600", "--seed", "4", "-o", "t.{split}.npz"],
-    );
-    run_ok(
-        d,
-        "gkd-train",
-        &["--arch", "koo-cnn-shallow", "--train", "t.train.npz", "--valid", "t.valid.npz", "--epochs", "1", "-o", "m"],
-    );
-}
-
 fn value(row: &HashMap<String, String>, key: &str) -> f64 {
     row[key].parse().unwrap_or_else(|_| panic!("{key}: {}", row[key]))
 }
@@ -63,7 +48,7 @@ fn value(row: &HashMap<String, String>, key: &str) -> f64 {
 fn effects_match_predictions_ism_and_sharded_runs() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    model(d);
+    task1_model(d);
     let positions = [150, 700, 2500, 6000, 9800];
     write_vcf(&d.join("v.vcf"), &positions, false);
     let fasta = data(FASTA);
@@ -143,7 +128,7 @@ fn effects_match_predictions_ism_and_sharded_runs() {
 fn a_ref_mismatch_is_an_error_or_skipped_and_flagged() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    model(d);
+    task1_model(d);
     write_vcf(&d.join("v.vcf"), &[500], true);
     let fasta = data(FASTA);
     let base = ["--model", "m", "--vcf", "v.vcf", "--fasta", fasta.to_str().unwrap(), "-o", "out"];

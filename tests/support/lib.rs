@@ -179,3 +179,19 @@ pub fn bigwig_intervals(path: &Path, chrom: &str) -> Vec<(u32, u32, f32)> {
         .map(|v| (v.start, v.end, v.value))
         .collect()
 }
+
+/// In `d`: synthetic task-1 splits `t.{train,valid,test}.npz` (600 rows, seed 4) and `m`, a
+/// koo-cnn-shallow model of 200-bp windows trained one epoch on them.
+pub fn task1_model(d: &Path) {
+    let motifs = data("motifs/koo_eddy_12tf_jaspar2016.jaspar");
+    run_ok(
+        d,
+        "gkd-synth",
+        &["task1", "--motifs", motifs.to_str().unwrap(), "--n", "600", "--seed", "4", "-o", "t.{split}.npz"],
+    );
+    run_ok(
+        d,
+        "gkd-train",
+        &["--arch", "koo-cnn-shallow", "--train", "t.train.npz", "--valid", "t.valid.npz", "--epochs", "1", "-o", "m"],
+    );
+}

@@ -85,6 +85,14 @@ pub struct Skipped {
     pub missing: u64,
 }
 
+impl std::ops::AddAssign for Skipped {
+    fn add_assign(&mut self, o: Self) {
+        self.symbolic += o.symbolic;
+        self.breakend += o.breakend;
+        self.missing += o.missing;
+    }
+}
+
 /// One VCF record: its line as read, and the variants of its ALT alleles that are bases.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VcfRecord {
@@ -96,6 +104,8 @@ pub struct VcfRecord {
     pub alleles: usize,
     /// One variant per ALT allele made of bases, in ALT order.
     pub variants: Vec<Variant>,
+    /// The record's ALT alleles that are not bases.
+    pub skipped: Skipped,
 }
 
 /// A VCF read one record at a time, as variants. The header's lines and every record's line are
@@ -208,12 +218,14 @@ impl VcfVariants {
             }
         };
         self.records += 1;
-        let (alleles, variants) = self.parse(&line)?;
-        Ok(Some(VcfRecord { number: self.records, line, alleles, variants }))
+        let (alleles, variants, skipped) = self.parse(&line)?;
+        self.skipped += skipped;
+        Ok(Some(VcfRecord { number: self.records, line, alleles, variants, skipped }))
     }
 
-    /// The ALT count and the scorable variants of record line `line` (number `self.records`).
-    fn parse(&mut self, line: &str) -> Result<(usize, Vec<Variant>)> {
+    /// The ALT count, the scorable variants and the skipped alleles of record line `line`
+    /// (number `self.records`).
+    fn parse(&self, line: &str) -> Result<(usize, Vec<Variant>, Skipped)> {
         let at = |what: String| Error::in_file(&self.path, format!("record {}: {what}", self.records));
         let r = vcf::Record::try_from(line.as_bytes()).map_err(|e| at(format!("is not a VCF record: {e}")))?;
         let chrom = r.reference_sequence_name().to_owned();
@@ -236,13 +248,14 @@ impl VcfVariants {
         let alts = r.alternate_bases();
         let alts: &str = alts.as_ref();
         let mut variants = Vec::new();
+        let mut skipped = Skipped::default();
         let mut alleles = 0;
         for (k, alt) in alts.split(',').enumerate() {
             alleles += 1;
             match allele_kind(alt) {
-                AlleleKind::Symbolic => self.skipped.symbolic += 1,
-                AlleleKind::Breakend => self.skipped.breakend += 1,
-                AlleleKind::Missing => self.skipped.missing += 1,
+                AlleleKind::Symbolic => skipped.symbolic += 1,
+                AlleleKind::Breakend => skipped.breakend += 1,
+                AlleleKind::Missing => skipped.missing += 1,
                 AlleleKind::Bases => {
                     let alternative = alt.to_ascii_uppercase();
                     if !is_bases(&alternative) {
@@ -260,7 +273,7 @@ impl VcfVariants {
                 }
             }
         }
-        Ok((alleles, variants))
+        Ok((alleles, variants, skipped))
     }
 }
 

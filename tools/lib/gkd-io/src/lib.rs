@@ -14,6 +14,7 @@ pub mod dataset;
 pub mod dtype;
 pub mod error;
 pub mod input;
+pub mod json_file;
 pub mod manifest;
 pub mod npz;
 pub mod patterns;

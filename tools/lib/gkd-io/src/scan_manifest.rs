@@ -10,7 +10,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::atomic::AtomicFile;
-use crate::error::{Error, IoResultExt, Result};
+use crate::error::Result;
+use crate::json_file;
 
 /// The `$id` of the scan manifest schema, recorded in every manifest.
 pub const SCAN_MANIFEST_SCHEMA: &str = "https://gkd.example/schemas/scan.v1.schema.json";
@@ -80,23 +81,17 @@ pub struct ScanManifest {
 impl ScanManifest {
     /// Serialise as pretty JSON with a trailing newline.
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("scan manifest serialises");
-        s.push('\n');
-        s
+        json_file::to_json(self)
     }
 
     /// Stage the manifest at `path`.
     pub fn stage(&self, path: &Path) -> Result<AtomicFile> {
-        let mut out = AtomicFile::create(path)?;
-        out.write_all(self.to_json().as_bytes())?;
-        Ok(out)
+        json_file::stage(self, path)
     }
 
     /// Read a manifest.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).with_path(path)?;
-        serde_json::from_str(&text)
-            .map_err(|e| Error::at_line(path, e.line() as u64, format!("not a gkd-scan manifest: {e}")))
+        json_file::read(path, "a gkd-scan manifest")
     }
 
     /// Whether `other` scanned the same things into the same kinds of track (everything but
@@ -113,8 +108,6 @@ impl ScanManifest {
 
     /// The JSON Schema (draft 2020-12) of this type, as committed in `schemas/`.
     pub fn json_schema() -> serde_json::Value {
-        let mut schema = serde_json::to_value(schemars::schema_for!(ScanManifest)).expect("schema serialises");
-        schema["$id"] = serde_json::Value::String(SCAN_MANIFEST_SCHEMA.to_owned());
-        schema
+        json_file::schema_with_id::<ScanManifest>(SCAN_MANIFEST_SCHEMA)
     }
 }

@@ -8,7 +8,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::atomic::AtomicFile;
-use crate::error::{Error, IoResultExt, Result};
+use crate::error::Result;
+use crate::json_file;
 use crate::scan_manifest::ShardOf;
 
 /// Schema id of the sidecar.
@@ -123,21 +124,17 @@ pub struct VariantEffects {
 impl VariantEffects {
     /// Pretty JSON with a trailing newline.
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("variant sidecar serialises") + "\n"
+        json_file::to_json(self)
     }
 
     /// Stage the sidecar at `path`.
     pub fn stage(&self, path: &Path) -> Result<AtomicFile> {
-        let mut out = AtomicFile::create(path)?;
-        out.write_all(self.to_json().as_bytes())?;
-        Ok(out)
+        json_file::stage(self, path)
     }
 
     /// Read a sidecar.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).with_path(path)?;
-        serde_json::from_str(&text)
-            .map_err(|e| Error::at_line(path, e.line() as u64, format!("not a gkd-variant sidecar: {e}")))
+        json_file::read(path, "a gkd-variant sidecar")
     }
 
     /// Whether `other` scored the same inputs the same way (all but shard, counts and files).
@@ -148,8 +145,6 @@ impl VariantEffects {
 
     /// The JSON Schema of the sidecar.
     pub fn json_schema() -> serde_json::Value {
-        let mut schema = serde_json::to_value(schemars::schema_for!(VariantEffects)).expect("schema serialises");
-        schema["$id"] = serde_json::Value::String(VARIANT_EFFECTS_SCHEMA.to_owned());
-        schema
+        json_file::schema_with_id::<VariantEffects>(VARIANT_EFFECTS_SCHEMA)
     }
 }

@@ -48,7 +48,7 @@ impl Lines {
 }
 
 fn write_line(out: &mut impl Write, line: &str, path: &str) -> Result<()> {
-    writeln!(out, "{line}").map_err(super::write_error(path))
+    writeln!(out, "{line}").with_path(path)
 }
 
 /// Merge tables whose rows are in record order (the header from the first).
@@ -78,7 +78,7 @@ fn merge_tables(parts: &[PathBuf], dest: &str) -> Result<AtomicFile> {
             return Err(Error::at_line(&inputs[i].path, inputs[i].line, "rows are not in record order"));
         }
     }
-    out.into_inner().map_err(|e| super::write_error(dest)(e.into_error()))?;
+    out.into_inner().map_err(|e| e.into_error()).with_path(dest)?;
     Ok(file)
 }
 
@@ -114,7 +114,7 @@ fn merge_vcfs(parts: &[PathBuf], records: u64, dest: &str) -> Result<AtomicFile>
     if let Some(i) = pending.iter().position(Option::is_some) {
         return Err(Error::at_line(&inputs[i].path, inputs[i].line, "has more records than its sidecar counts"));
     }
-    out.into_inner().map_err(|e| super::write_error(dest)(e.into_error()))?;
+    out.into_inner().map_err(|e| e.into_error()).with_path(dest)?;
     Ok(file)
 }
 

@@ -18,7 +18,7 @@ use gkd_genomics::fasta::IndexedFasta;
 use gkd_genomics::onehot::{encode_batch, reverse_complement};
 use gkd_genomics::vcf::{Built, VcfRecord, VcfVariants, Windows};
 use gkd_io::atomic::AtomicFile;
-use gkd_io::error::{Error, Result};
+use gkd_io::error::{Error, IoResultExt, Result};
 use gkd_io::progress::Progress;
 use gkd_io::scan_manifest::ShardOf;
 use gkd_io::variant_effects::{
@@ -180,13 +180,12 @@ pub fn score_variants(
     let ism_file = files.ism.as_ref().map(AtomicFile::create).transpose()?;
     let (mut tsv, mut vcf_out) = (tsv_file.writer()?, vcf_file.writer()?);
     let mut ism_out = ism_file.as_ref().map(AtomicFile::writer).transpose()?;
-    let io = write_error;
-    writeln!(tsv, "{TSV_HEADER}").map_err(io(&files.tsv))?;
+    writeln!(tsv, "{TSV_HEADER}").with_path(&files.tsv)?;
     for line in vcf_copy::header(vcf.header_lines(), &fields) {
-        writeln!(vcf_out, "{line}").map_err(io(&files.vcf))?;
+        writeln!(vcf_out, "{line}").with_path(&files.vcf)?;
     }
-    if let Some(out) = ism_out.as_mut() {
-        writeln!(out, "{ISM_HEADER}").map_err(io(files.ism.as_deref().unwrap_or_default()))?;
+    if let (Some(out), Some(path)) = (ism_out.as_mut(), &files.ism) {
+        writeln!(out, "{ISM_HEADER}").with_path(path)?;
     }
     let mut counts = VariantCounts::default();
     let in_shard = |number: u64| request.shard.is_none_or(|s| (number - 1) % s.count as u64 == (s.index - 1) as u64);
@@ -194,17 +193,15 @@ pub fn score_variants(
     loop {
         let mut jobs: Vec<Job> = Vec::new();
         while jobs.len() < request.records_per_chunk.max(1) {
-            let before = vcf.skipped;
             let Some(record) = vcf.next_record()? else { break };
             if !in_shard(record.number) {
                 continue;
             }
-            let after = vcf.skipped;
             counts.records += 1;
             counts.alleles += record.alleles as u64;
-            counts.symbolic += after.symbolic - before.symbolic;
-            counts.breakend += after.breakend - before.breakend;
-            counts.missing += after.missing - before.missing;
+            counts.symbolic += record.skipped.symbolic;
+            counts.breakend += record.skipped.breakend;
+            counts.missing += record.skipped.missing;
             let mut windows = Some(Vec::with_capacity(record.variants.len()));
             for variant in &record.variants {
                 match gkd_genomics::vcf::windows(&mut fasta, &request.vcf, variant, length)? {
@@ -238,10 +235,10 @@ pub fn score_variants(
     }
     progress.finish();
     for (writer, path) in [(tsv, &files.tsv), (vcf_out, &files.vcf)] {
-        writer.into_inner().map_err(|e| write_error(path)(e.into_error()))?;
+        writer.into_inner().map_err(|e| e.into_error()).with_path(path)?;
     }
     if let (Some(w), Some(path)) = (ism_out, &files.ism) {
-        w.into_inner().map_err(|e| write_error(path)(e.into_error()))?;
+        w.into_inner().map_err(|e| e.into_error()).with_path(path)?;
     }
     let sidecar = VariantEffects {
         schema: VARIANT_EFFECTS_SCHEMA.to_owned(),
@@ -279,11 +276,6 @@ pub fn score_variants(
     out.extend(ism_file);
     out.push(sidecar.stage(std::path::Path::new(&format!("{}.json", request.prefix)))?);
     Ok(out)
-}
-
-/// The error of a failed write to `path`.
-pub(crate) fn write_error(path: &str) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |e| Error::in_file(path, format!("cannot be written: {e}"))
 }
 
 /// The sidecar's settings.
@@ -327,7 +319,6 @@ fn score_chunk(
     ism_out: Option<&mut impl Write>,
     files: &VariantFiles,
 ) -> Result<()> {
-    let io = write_error;
     let length = models[0].length;
     let windows: Vec<&Windows> = jobs.iter().filter_map(|j| j.windows.as_ref()).flatten().collect();
     let n = windows.len();
@@ -385,7 +376,7 @@ fn score_chunk(
                             e.prob_diff as f32,
                             e.log_odds_ratio as f32
                         )
-                        .map_err(io(&files.tsv))?;
+                        .with_path(&files.tsv)?;
                         values[field].1[variant.allele - 1] = Some(e.logit_diff as f32);
                         field += 1;
                     }
@@ -393,7 +384,7 @@ fn score_chunk(
             }
             row += record.variants.len();
         }
-        writeln!(vcf_out, "{}", annotate(&record.line, &values, job.windows.is_none())).map_err(io(&files.vcf))?;
+        writeln!(vcf_out, "{}", annotate(&record.line, &values, job.windows.is_none())).with_path(&files.vcf)?;
     }
     if let (Some(out), Some(flank)) = (ism_out, request.ism_flank) {
         write_ism(request, models, jobs, flank, out, files.ism.as_deref().unwrap_or_default())?;
@@ -411,7 +402,6 @@ fn write_ism(
     out: &mut impl Write,
     path: &str,
 ) -> Result<()> {
-    let io = write_error(path);
     let length = models[0].length;
     let scored: Vec<(&VcfRecord, &Windows)> =
         jobs.iter().filter_map(|j| j.windows.as_ref().and_then(|w| w.first()).map(|w| (&j.record, w))).collect();
@@ -447,7 +437,7 @@ fn write_ism(
                     map[[2, p]],
                     map[[3, p]]
                 )
-                .map_err(&io)?;
+                .with_path(path)?;
             }
         }
     }
