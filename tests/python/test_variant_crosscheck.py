@@ -4,6 +4,7 @@ one-hot encoded, through the same weights loaded into the PyTorch model of tests
 torch_models.py; logits, probabilities and log-odds ratios within 1e-5, on one strand and with
 both strands averaged."""
 import csv
+import gzip
 import math
 
 import numpy as np
@@ -17,7 +18,9 @@ FASTA = "fasta/dm3_chr2L_1-10050.fa"
 
 
 def genome(path):
-    return "".join(l.strip() for l in open(path) if not l.startswith(">")).upper()
+    """The one sequence of a FASTA (plain or gzip), upper case."""
+    lines = (gzip.open if str(path).endswith(".gz") else open)(path, "rt")
+    return "".join(l.strip() for l in lines if not l.startswith(">")).upper()
 
 
 def windows(seq, pos, ref, alt, length):
@@ -62,12 +65,18 @@ def test_variant_effects_equal_pytorch(tool, data, tmp_path, arch):
     lines = [f"chr2L\t{p}\tv{i}\t{r}\t{a}\t.\t.\t." for i, (p, r, a) in enumerate(records)]
     (tmp_path / "v.vcf").write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
                                     + "\n".join(lines) + "\n")
+    check_against_pytorch(tool, tmp_path, arch, "v.vcf", data(FASTA), seq, records)
+
+
+def check_against_pytorch(tool, tmp_path, arch, vcf, fasta, seq, records):
+    """gkd-variant's table for `vcf` (records (pos, ref, alts)) on one strand and on both equals
+    the PyTorch model `arch` with the weights of tmp_path/m on the windows built here."""
     net = ARCHS[arch](12)
     net.load_state_dict(load_file(str(tmp_path / "m" / "model.safetensors")), strict=True)
     net.eval()
     for both in (False, True):
         flags = ["--both-strands"] if both else []
-        tool("gkd-variant", "--model", "m", "--vcf", "v.vcf", "--fasta", data(FASTA), *flags, "-o", "e", cwd=tmp_path)
+        tool("gkd-variant", "--model", "m", "--vcf", vcf, "--fasta", fasta, *flags, "-o", "e", cwd=tmp_path)
         rows = list(csv.DictReader(open(tmp_path / "e.tsv"), delimiter="\t"))
         keyed = {}
         for r in rows:
@@ -91,6 +100,21 @@ def test_variant_effects_equal_pytorch(tool, data, tmp_path, arch):
                 for key, want in expected.items():
                     got = float(r[key])
                     assert abs(got - want) <= 1e-5 * max(1.0, abs(want)), (variant, r["class"], key, got, want, both)
+
+
+@pytest.mark.parametrize("vcf", ["variants/pyvcf_gonl.chr20.release4.gtc.vcf.gz",
+                                 "variants/vt_1kg_chr20_indels.part.vcf"])
+def test_real_variants_equal_pytorch(tool, data, tmp_path, vcf):
+    """Real GoNL SNVs and 1000 Genomes indels on the bundled GRCh37 chr20 piece (bgzipped FASTA)."""
+    tool("gkd-synth", "task1", "--motifs", data("motifs/koo_eddy_12tf_jaspar2016.jaspar"),
+         "--n", 600, "--seed", 4, "-o", "t.{split}.npz", cwd=tmp_path)
+    tool("gkd-train", "--arch", "koo-cnn-shallow", "--train", "t.train.npz", "--valid", "t.valid.npz",
+         "--epochs", 2, "--batch-size", 50, "--seed", 1, "-o", "m", cwd=tmp_path)
+    fasta = data("fasta/vt_b37_chr20_1-1760000.fa.gz")
+    lines = (gzip.open if vcf.endswith(".gz") else open)(data(vcf), "rt")
+    records = [(int(c[1]), c[3], c[4]) for c in (l.split("\t") for l in lines if not l.startswith("#"))]
+    assert len(records) in (5, 7)
+    check_against_pytorch(tool, tmp_path, "koo-cnn-shallow", data(vcf), fasta, genome(fasta), records)
 
 
 def test_variant_effects_equal_tangermeme(tool, data, tmp_path):
