@@ -141,3 +141,47 @@ fn a_ref_mismatch_is_an_error_or_skipped_and_flagged() {
     assert!(copy.lines().last().unwrap().ends_with("\tGKD_REF_MISMATCH"));
     assert!(read_tsv(&d.join("out.tsv")).iter().all(|r| r["id"] != "bad"));
 }
+
+/// Bad inputs of the variant study's steps: one message naming the file and line, exit 1, no
+/// output.
+#[test]
+fn variant_scoring_refuses_bad_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    task1_model(d);
+    // A split without ground truth (gkd-onehot) cannot carry synthetic variants.
+    std::fs::write(d.join("s.fa"), ">r1\nACGTACGTAC\n>r2\nTTTTGGGGCC\n").unwrap();
+    run_ok(d, "gkd-onehot", &["--fasta", "s.fa", "-o", "plain.npz"]);
+    run_fails(d, "gkd-synth", &["variants", "--data", "plain.npz", "-o", "v"], &["plain.npz", "truth"]);
+    assert!(!d.join("v.vcf").exists());
+
+    run_ok(d, "gkd-synth", &["variants", "--data", "t.test.npz", "--rows", "20", "-o", "v"]);
+    let fa = d.join("v.fa");
+    run_ok(d, "gkd-variant", &["--model", "m", "--vcf", "v.vcf", "--fasta", fa.to_str().unwrap(), "-o", "e"]);
+    let table = std::fs::read_to_string(d.join("e.tsv")).unwrap();
+    let second = table.lines().nth(1).unwrap();
+    std::fs::write(d.join("twice.tsv"), format!("{table}{second}\n")).unwrap();
+    let lines = table.lines().count() + 1;
+    run_fails(
+        d,
+        "gkd-score",
+        &["variants", "-i", "twice.tsv", "-o", "s.tsv"],
+        &["twice.tsv", &format!("line {lines}"), "second effect"],
+    );
+    let mut cells: Vec<&str> = second.split('\t').collect();
+    cells[13] = "nan"; // logit_diff
+    let header = table.lines().next().unwrap();
+    std::fs::write(d.join("nan.tsv"), format!("{header}\n{}\n", cells.join("\t"))).unwrap();
+    run_fails(d, "gkd-score", &["variants", "-i", "nan.tsv", "-o", "s.tsv"], &["nan.tsv", "line 2", "logit_diff"]);
+    let truth = std::fs::read_to_string(d.join("v.truth.tsv")).unwrap().replacen("\tbackground\t", "\tnoise\t", 1);
+    std::fs::write(d.join("bad.truth.tsv"), truth).unwrap();
+    run_fails(
+        d,
+        "gkd-score",
+        &["variants", "-i", "e.tsv", "--truth", "bad.truth.tsv", "-o", "s.tsv"],
+        &["bad.truth.tsv", "kind 'noise'"],
+    );
+    let unknown = run_in(d, "gkd-score", &["variants", "-i", "e.tsv", "--reference", "nobody", "-o", "s.tsv"]);
+    assert!(unknown.code == 2 && unknown.stderr.contains("'nobody'"), "a usage error: {}", unknown.stderr);
+    assert!(!d.join("s.tsv").exists(), "no partial output");
+}

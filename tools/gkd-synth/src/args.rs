@@ -18,7 +18,10 @@ Examples:
   # Histone marks: real Roadmap profiles resampled; promoter H3K4me3 activates, gene-body
   # H3K27me3 represses; truth = those cells:
   gkd-synth histone --background train.csv --background valid.csv \\
-            --rule H3K4me3:40-60:+,H3K27me3:60-100:- -o data/histone.{split}.npz";
+            --rule H3K4me3:40-60:+,H3K27me3:60-100:- -o data/histone.{split}.npz
+  # Variants with known effect on a task-1 test split: its rows as contigs of v.fa (+ .fai),
+  # one motif-breaking SNV per site and one background SNV per motif SNV in v.vcf, v.truth.tsv:
+  gkd-synth variants --data data/task1.test.npz -o v";
 
 /// Synthetic motif benchmarks with ground truth.
 #[derive(Debug, Parser)]
@@ -69,6 +72,44 @@ pub enum Task {
     /// Histone marks: genes × marks × bins resampled from real profiles; the label follows a rule
     /// over chosen marks and bins, recorded as a `truth` array (marks × bins per gene).
     Histone(HistoneArgs),
+    /// Variants with known effect on a synthetic split: its rows as a reference genome (one
+    /// contig per row between random flanks, PREFIX.fa + .fai), one motif-breaking SNV per
+    /// embedded site (its most informative position, to the motif's least likely base) and
+    /// background SNVs away from every site (PREFIX.vcf), and which is which (PREFIX.truth.tsv).
+    Variants(VariantsArgs),
+}
+
+/// Variants written into a synthetic split (docs/science.md §5b).
+#[derive(Debug, ClapArgs)]
+pub struct VariantsArgs {
+    /// A gkd-synth split (task1 or task3 NPZ, with its `truth` array).
+    #[arg(long, value_name = "NPZ")]
+    pub data: PathBuf,
+    /// Its sites table [default: NAME.sites.tsv beside the NPZ].
+    #[arg(long, value_name = "TSV")]
+    pub sites: Option<PathBuf>,
+    /// Only the first N rows.
+    #[arg(long, value_name = "N")]
+    pub rows: Option<usize>,
+    /// Background variants per motif-breaking variant of a row.
+    #[arg(long, default_value_t = 1)]
+    pub background_per_site: usize,
+    /// Smallest distance in bases between a background variant and any site.
+    #[arg(long, default_value_t = 5)]
+    pub min_distance: usize,
+    /// Random bases either side of each row's contig, so that a model's window centred on any
+    /// variant lies inside the contig [default: half the row length].
+    #[arg(long, value_name = "BASES")]
+    pub flank: Option<usize>,
+    /// Probabilities of A, C, G, T in the flanks.
+    #[arg(long, value_delimiter = ',', default_values_t = vec![0.25, 0.25, 0.25, 0.25])]
+    pub background: Vec<f64>,
+    /// Seed of the background variants and the flanks.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output prefix: PREFIX.fa, PREFIX.fa.fai, PREFIX.vcf, PREFIX.truth.tsv.
+    #[arg(short, long, value_name = "PREFIX")]
+    pub output: PathBuf,
 }
 
 /// Synthetic histone-mark data (docs/science.md §1).

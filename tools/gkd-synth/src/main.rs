@@ -1,9 +1,11 @@
 //! `gkd-synth`: synthetic DNA with embedded motifs and per-position ground truth — task 1
 //! (multi-label, Koo & Eddy 2019) and task 3 (binary, Koo & Ploenzke 2021) of docs/science.md §1
-//! — and synthetic histone-mark data whose label follows a rule over marks and bins (`histone`).
+//! — synthetic histone-mark data whose label follows a rule over marks and bins (`histone`), and
+//! variants with known effect written into a synthetic split (`variants`).
 //! Every recipe parameter is an option whose default is the paper's.
 
 mod args;
+mod variants;
 
 use args::*;
 
@@ -48,6 +50,7 @@ struct Generated {
 fn run(task: &Task) -> Result<()> {
     let (recipe_args, generated) = match task {
         Task::Histone(args) => return histone(args),
+        Task::Variants(args) => return variants::run(args),
         Task::Task1 { recipe, n, min_motifs } => (recipe, task1(recipe, *n, *min_motifs)?),
         Task::Task3 { recipe, positive_tfs, decoys, n_decoys, n_positive, n_negative, min_motifs } => {
             (recipe, task3(recipe, positive_tfs, decoys, *n_decoys, *n_positive, *n_negative, *min_motifs)?)

@@ -15,6 +15,8 @@
 //! - [`track`]: per-base score tracks written as bigWig.
 //! - [`vcf`]: variants from a VCF (multi-allelic records split) and their reference and alternative
 //!   windows for a model, REF checked against the FASTA.
+//! - [`variant_synth`]: motif-breaking and background variants written into synthetic rows, with
+//!   their truth.
 //! - [`synth_tasks`]: task 1 and task 3 built from the synthetic draws, with labels and site tables.
 //! - [`rng`]: the seeded random stream everything above draws from.
 
@@ -36,4 +38,5 @@ pub mod split;
 pub mod synth;
 pub mod synth_tasks;
 pub mod track;
+pub mod variant_synth;
 pub mod vcf;

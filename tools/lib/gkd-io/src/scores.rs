@@ -181,6 +181,33 @@ pub struct CostRow {
     pub exit_fraction: Option<f64>,
 }
 
+/// How one model's variant effects rank (`gkd-score variants`) for one class (or `macro`, the
+/// mean over classes): agreement with a reference model's ranking of |effect|, and for
+/// synthetic variants with a truth table, how well |effect| separates motif-breaking from
+/// background variants.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VariantRow {
+    /// Model name (the `model` column of gkd-variant's table, or the input's label).
+    pub model: String,
+    /// Class name, or `macro`.
+    pub class: String,
+    /// Variants with an effect for this model and class.
+    pub variants: usize,
+    /// Spearman's ρ between this model's and the reference's |effect| over their shared
+    /// variants (null without --reference, and on the reference's own rows).
+    pub spearman: Option<f64>,
+    /// Fraction of the reference's top-k variants by |effect| that are also this model's top k.
+    pub top_k_overlap: Option<f64>,
+    /// Motif-breaking variants of this class's sites (with --truth).
+    pub motif_variants: Option<usize>,
+    /// Background variants (with --truth).
+    pub background_variants: Option<usize>,
+    /// AUROC of |effect| for this class's motif-breaking variants against background variants
+    /// (with --truth; null where either set is empty).
+    pub motif_auroc: Option<f64>,
+}
+
 /// What was scored, by kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", content = "rows", rename_all = "lowercase")]
@@ -197,6 +224,8 @@ pub enum ScoreRows {
     Motifs(Vec<MotifRow>),
     /// Size and speed of models.
     Cost(Vec<CostRow>),
+    /// Variant-effect rankings against a reference model and the synthetic truth.
+    Variants(Vec<VariantRow>),
 }
 
 impl ScoreRows {
@@ -209,6 +238,7 @@ impl ScoreRows {
             ScoreRows::Sweep(_) => "sweep",
             ScoreRows::Motifs(_) => "motifs",
             ScoreRows::Cost(_) => "cost",
+            ScoreRows::Variants(_) => "variants",
         }
     }
 }
@@ -271,6 +301,7 @@ impl ScoreReport {
             ScoreRows::Sweep(r) => r.iter().map(to_value).collect(),
             ScoreRows::Motifs(r) => r.iter().map(to_value).collect(),
             ScoreRows::Cost(r) => r.iter().map(to_value).collect(),
+            ScoreRows::Variants(r) => r.iter().map(to_value).collect(),
         };
         let Some(first) = rows.first().and_then(|r| r.as_object()) else { return String::new() };
         let header: Vec<&String> = first.keys().collect();

@@ -10,6 +10,7 @@
 //! gkd tool that reports them (gkd-train's validation, `gkd-predict --metrics`, `gkd-score
 //! predictive`) calls it, so the same predictions get the same numbers everywhere.
 
+pub mod agreement;
 pub mod paired;
 pub mod recovery;
 

@@ -140,10 +140,20 @@ pub fn summarise(reports: &[SeedReport], reference: &str) -> Result<Vec<SweepRow
                     }
                 }
             }
+            ScoreRows::Variants(rows) => {
+                let reference_model = report.settings.get("reference").and_then(|v| v.as_str());
+                for row in rows.iter().filter(|r| r.class == "macro") {
+                    if let Some(name) = reference_model.filter(|&name| name != row.model) {
+                        table.add(path, &row.model, &format!("variant_spearman.{name}"), &seed, row.spearman)?;
+                        table.add(path, &row.model, &format!("variant_top_k.{name}"), &seed, row.top_k_overlap)?;
+                    }
+                    table.add(path, &row.model, "variant_motif_auroc", &seed, row.motif_auroc)?;
+                }
+            }
             ScoreRows::Sweep(_) => {
                 return Err(Error::in_file(
                     path,
-                    "is a sweep already; give the per-seed predictive, recovery or consistency reports",
+                    "is a sweep already; give the per-seed reports (predictive, recovery, consistency, motifs, cost, variants)",
                 ));
             }
         }
