@@ -100,6 +100,20 @@ def test_every_module_command_runs_on_tiny_data(tmp_path, bin_dir, data):
     run("score", {**common, "mode": "motifs", "data_arg": "--data s.test.npz",
                   "labelled": "-i teacher.deepshap=teacher.deepshap.patterns.json", "prefix": "motifs"}, tmp_path, bin_dir)
     assert len(json.loads((tmp_path / "motifs.json").read_text())["rows"]) >= 7
+    # Variant effects: synthetic variants in the test split, then the bundled real indels.
+    run("synthvariants", {**common, "test_npz": "s.test.npz", "meta.seed": 1, "args": "--rows 30", "prefix": "v"},
+        tmp_path, bin_dir)
+    models = "--model teacher=teacher --model distilled=distilled"
+    run("variant", {**common, "model_args": models, "vcf": "v.vcf", "fasta_file": "v.fa", "prefix": "seed1.synthetic"},
+        tmp_path, bin_dir)
+    run("score", {**common, "mode": "variants", "data_arg": "--truth v.truth.tsv --reference teacher",
+                  "labelled": "-i seed1.synthetic.effects.tsv", "prefix": "variants"}, tmp_path, bin_dir)
+    rows = json.loads((tmp_path / "variants.json").read_text())["rows"]
+    assert [r["model"] for r in rows if r["class"] == "macro"] == ["teacher", "distilled"]
+    assert rows[-1]["spearman"] is not None and rows[-1]["motif_auroc"] is not None
+    run("variant", {**common, "model_args": models, "vcf": data("variants/vt_1kg_chr20_indels.part.vcf"),
+                    "fasta_file": data("fasta/vt_b37_chr20_1-1760000.fa.gz"), "prefix": "seed1.vcf"}, tmp_path, bin_dir)
+    assert len((tmp_path / "seed1.vcf.effects.tsv").read_text().splitlines()) == 1 + 5 * 2
     fasta = data("fasta/dm3_chr2L_1-10050.fa")
     for shard in ("1/2", "2/2"):
         run("scan", {**common, "model": "teacher", "fasta": fasta, "shard": shard,
@@ -130,7 +144,7 @@ def test_every_module_command_runs_on_tiny_data(tmp_path, bin_dir, data):
 
 def test_every_module_is_exercised_and_has_meta_and_stub():
     tested = {"synth", "train", "predict", "attribute", "attributemerge", "score", "report", "onehot", "histone",
-              "scan", "scanmerge", "modisco", "compress"}
+              "scan", "scanmerge", "modisco", "compress", "synthvariants", "variant"}
     modules = {p.name for p in MODULES.iterdir() if p.is_dir()}
     assert modules == tested, f"modules without a command test: {modules - tested}"
     for m in modules:

@@ -8,6 +8,9 @@
  *   --scan_fasta FA  : then scan FA with the trained sequence models (gkd-scan, sharded) into bigWig tracks
  *   --motif_methods deepshap : then TF-MoDISco + Tomtom on those maps, scored against the embedded motifs
  *   --compress 'prune --ratio 10;quantize' : then compress each teacher (gkd-compress), predict and score it
+ *   --variant_models teacher,scratch,distilled : then variant effects of those models (gkd-variant) on
+ *                      synthetic motif-breaking/background SNVs (sequence study) and on --variant_vcf +
+ *                      --variant_fasta, rankings compared with the first model's (gkd-score variants)
  * Parameters: nextflow_schema.json; profiles: test, docker, singularity, apptainer, gpu, slurm.
  */
 
@@ -22,6 +25,9 @@ include { GKD_SCORE as SCORE_MOTIFS  } from './modules/local/gkd/score'
 include { GKD_COMPRESS               } from './modules/local/gkd/compress'
 include { GKD_PREDICT as PREDICT_COMPRESSED } from './modules/local/gkd/predict'
 include { GKD_SCORE as SCORE_COMPRESSED     } from './modules/local/gkd/score'
+include { GKD_SYNTHVARIANTS                 } from './modules/local/gkd/synthvariants'
+include { GKD_VARIANT                       } from './modules/local/gkd/variant'
+include { GKD_SCORE as SCORE_VARIANTS       } from './modules/local/gkd/score'
 
 params.study = 'sequence'
 params.outdir = 'results'
@@ -65,6 +71,9 @@ params.motif_methods = ''
 params.motif_database = "${projectDir}/../../test-data/motifs/core_vertebrates_nonredundant_jaspar2016.meme"
 params.motif_window = 200
 params.compress = ''
+params.variant_models = ''
+params.variant_vcf = null
+params.variant_fasta = null
 params.compress_epochs = 5
 params.custom_teacher_arch = 'koo-cnn-deep'
 params.custom_student_arch = 'koo-cnn-shallow'
@@ -188,6 +197,37 @@ workflow {
             .map { key, npzs, te -> [[id: "${key}.compressed", key: key], 'predictive', te, npzs] }
     )
 
+    // Optional variant effects: the listed models of each replicate (the first is the rankings'
+    // reference) on synthetic variants written into its test split (sequence study: motif-breaking
+    // against background, scored with their truth) and on a given VCF, then gkd-score variants.
+    def variant_models = params.variant_models.toString().tokenize(',').collect { m -> m.trim() }.findAll { m -> m }
+    GKD_SYNTHVARIANTS(
+        datasets
+            .filter { _meta, _tr, _va, _te -> params.study == 'sequence' && variant_models }
+            .map { meta, _tr, _va, te -> [meta + [id: "${meta.key}.synthetic"], te] }
+    )
+    synthetic_sets = GKD_SYNTHVARIANTS.out.variants.map { meta, vcf, fasta, truth -> [meta.key, 'synthetic', vcf, fasta, truth] }
+    def real_fasta = params.variant_fasta ? [file(params.variant_fasta)] + ['.fai', '.gzi'].collect { s -> file("${params.variant_fasta}${s}") }.findAll { f -> f.exists() } : []
+    real_sets = replicates
+        .filter { _meta -> params.variant_vcf && params.study != 'histone' && variant_models }
+        .map { meta -> [meta.key, 'vcf', file(params.variant_vcf), real_fasta, []] }
+    variant_jobs = DISTILL_STUDY.out.models
+        .filter { meta, _model -> meta.model in variant_models }
+        .map { meta, model -> [meta.key, variant_models.indexOf(meta.model), model] }
+        .groupTuple(size: variant_models.size())
+        // Models in the listed order, so that tables and their bytes do not depend on job order.
+        .map { key, order, models -> [key, [order, models].transpose().sort { pair -> pair[0] }.collect { pair -> pair[1] }] }
+        .combine(synthetic_sets.mix(real_sets), by: 0)
+        .map { key, models, set, vcf, fasta, truth ->
+            [[id: "${key}.${set}", key: key, set: set, reference: variant_models[0]], models, vcf, fasta, truth]
+        }
+    GKD_VARIANT(variant_jobs.map { meta, models, vcf, fasta, _truth -> [meta, models, vcf, fasta] })
+    SCORE_VARIANTS(
+        GKD_VARIANT.out.tsv
+            .join(variant_jobs.map { meta, _models, _vcf, _fasta, truth -> [meta, truth] })
+            .map { meta, tsv, truth -> [meta, 'variants', truth, tsv] }
+    )
+
     // Every tool's version, as the modules emit them on the `versions` topic: one YAML file.
     versions = channel.topic('versions')
         .unique()
@@ -196,7 +236,8 @@ workflow {
 
     publish:
     reports = DISTILL_STUDY.out.report
-    scores = DISTILL_STUDY.out.predictive.mix(DISTILL_STUDY.out.recovery).mix(SCORE_MOTIFS.out.tsv).mix(SCORE_COMPRESSED.out.tsv)
+    scores = DISTILL_STUDY.out.predictive.mix(DISTILL_STUDY.out.recovery).mix(SCORE_MOTIFS.out.tsv).mix(SCORE_COMPRESSED.out.tsv).mix(SCORE_VARIANTS.out.tsv)
+    variants = GKD_VARIANT.out.tsv.mix(GKD_VARIANT.out.vcf).map { _meta, file -> file }
     tracks = GKD_SCANMERGE.out.tracks.map { _meta, files -> files }.flatten()
     versions = versions
 }
@@ -210,6 +251,9 @@ output {
     }
     tracks {
         path 'tracks'
+    }
+    variants {
+        path 'variants'
     }
     versions {
         path 'pipeline_info'

@@ -175,6 +175,10 @@ pub enum Command {
         /// Size of the top sets compared.
         #[arg(long, default_value_t = 100)]
         top_k: usize,
+        /// Name of the variant set (e.g. synthetic, gwas); gkd-score sweep's metric names carry it,
+        /// so that the reports of several sets of one seed can be summarised together.
+        #[arg(long = "set", value_name = "NAME")]
+        set_name: Option<String>,
         /// Output TSV table.
         #[arg(short, long, value_name = "TSV")]
         output: PathBuf,

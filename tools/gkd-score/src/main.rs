@@ -125,7 +125,7 @@ fn run(command: &Command) -> Result<()> {
                 Vec::new(),
             )
         }
-        Command::Variants { inputs, reference, truth, effect, top_k, output, json } => {
+        Command::Variants { inputs, reference, truth, effect, top_k, set_name, output, json } => {
             let tables: Vec<variants::EffectsInput> = inputs
                 .iter()
                 .map(|item| match item.split_once('=') {
@@ -148,6 +148,9 @@ fn run(command: &Command) -> Result<()> {
             }
             if let Some(path) = truth {
                 settings["truth"] = serde_json::json!(path.display().to_string());
+            }
+            if let Some(name) = set_name {
+                settings["set"] = serde_json::json!(name);
             }
             (
                 report(None, &listed, settings, ScoreRows::Variants(rows)),

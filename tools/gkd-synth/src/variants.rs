@@ -8,11 +8,11 @@ use std::num::NonZero;
 use std::path::{Path, PathBuf};
 
 use gkd_genomics::rng::SeededRng;
-use gkd_genomics::variant_synth::{self, PlannedVariant, SiteSpan, VariantKind, VariantPlan};
+use gkd_genomics::variant_synth::{self, PlannedVariant, SiteSpan, VariantPlan};
 use gkd_io::atomic::{AtomicFile, commit_all};
 use gkd_io::dataset::Dataset;
 use gkd_io::error::{Error, IoResultExt, Result};
-use gkd_io::manifest::{self, DatasetKind};
+use gkd_io::manifest::{self, DatasetKind, DatasetManifest};
 use gkd_io::table::TextTable;
 use ndarray::s;
 use noodles::core::Position;
@@ -35,12 +35,25 @@ const CHUNK: usize = 1024;
 /// FASTA line width.
 const LINE_BASES: usize = 60;
 
-/// The sites table of a split, by row id.
-fn read_sites(path: &Path) -> Result<HashMap<String, Vec<SiteSpan>>> {
+/// The class of the dataset a site's motif stands for: its own class where the dataset has it
+/// (task 1: a class per motif), else the dataset's one class where the motif is one of the
+/// positive motifs the manifest lists (task 3), else none (a decoy).
+fn dataset_class(manifest: &DatasetManifest, class: &str, motif_id: &str) -> Option<String> {
+    if manifest.classes.iter().any(|c| c == class) {
+        return Some(class.to_owned());
+    }
+    let positives = manifest.parameters.get("positive_motifs")?.as_array()?;
+    let positive = positives.iter().filter_map(|p| p.as_str()).any(|p| p.split_whitespace().next() == Some(motif_id));
+    (positive && manifest.classes.len() == 1).then(|| manifest.classes[0].clone())
+}
+
+/// The sites table of a split, by row id; each site's class is the dataset class its motif stands
+/// for (empty for decoys).
+fn read_sites(path: &Path, manifest: &DatasetManifest) -> Result<HashMap<String, Vec<SiteSpan>>> {
     let table = TextTable::read(path, Some(b'\t'))?;
-    let columns = ["id", "start", "end", "motif_name", "class"].map(|c| table.column(c));
-    let [ids, starts, ends, motifs, classes] = columns;
-    let (ids, starts, ends, motifs, classes) = (ids?, starts?, ends?, motifs?, classes?);
+    let columns = ["id", "start", "end", "motif_id", "motif_name", "class"].map(|c| table.column(c));
+    let [ids, starts, ends, motif_ids, motifs, classes] = columns;
+    let (ids, starts, ends, motif_ids, motifs, classes) = (ids?, starts?, ends?, motif_ids?, motifs?, classes?);
     let mut sites: HashMap<String, Vec<SiteSpan>> = HashMap::new();
     for i in 0..ids.len() {
         let line = i as u64 + 2;
@@ -53,10 +66,12 @@ fn read_sites(path: &Path) -> Result<HashMap<String, Vec<SiteSpan>>> {
         if end <= start {
             return Err(Error::at_line(path, line, format!("site end {end} is not after its start {start}")));
         }
-        let (Some(id), Some(motif), Some(class)) = (&ids[i], &motifs[i], &classes[i]) else {
-            return Err(Error::at_line(path, line, "empty id, motif_name or class"));
+        let (Some(id), Some(motif_id), Some(motif), Some(class)) = (&ids[i], &motif_ids[i], &motifs[i], &classes[i])
+        else {
+            return Err(Error::at_line(path, line, "empty id, motif_id, motif_name or class"));
         };
-        sites.entry(id.clone()).or_default().push(SiteSpan { start, end, motif: motif.clone(), class: class.clone() });
+        let class = dataset_class(manifest, class, motif_id).unwrap_or_default();
+        sites.entry(id.clone()).or_default().push(SiteSpan { start, end, motif: motif.clone(), class });
     }
     Ok(sites)
 }
@@ -78,6 +93,14 @@ impl Written {
     fn id(&self) -> String {
         format!("{}:{}", self.chrom, self.pos)
     }
+
+    /// `motif`, `decoy` (a motif that stands for no class of the dataset) or `background`.
+    fn kind(&self) -> &'static str {
+        match &self.site {
+            Some(site) if site.class.is_empty() => "decoy",
+            _ => self.variant.kind.as_str(),
+        }
+    }
 }
 
 fn vcf_header(contigs: &[(String, usize)]) -> vcf::Header {
@@ -89,7 +112,7 @@ fn vcf_header(contigs: &[(String, usize)]) -> vcf::Header {
             Map::<Info>::new(
                 Number::Count(1),
                 Type::String,
-                "motif: breaks an embedded motif site; background: outside every site",
+                "motif: breaks an embedded site of a class's motif; decoy: of a decoy motif; background: outside every site",
             ),
         )
         .add_info("CLASS", Map::<Info>::new(Number::Count(1), Type::String, "Class of the broken site's motif"))
@@ -111,11 +134,13 @@ fn vcf_header(contigs: &[(String, usize)]) -> vcf::Header {
 
 fn vcf_record(w: &Written) -> vcf::variant::RecordBuf {
     let mut info: Vec<(String, Option<Value>)> = vec![
-        ("KIND".into(), Some(Value::String(w.variant.kind.as_str().into()))),
+        ("KIND".into(), Some(Value::String(w.kind().into()))),
         ("IC".into(), Some(Value::Float(w.variant.information as f32))),
     ];
     if let Some(site) = &w.site {
-        info.push(("CLASS".into(), Some(Value::String(site.class.clone()))));
+        if !site.class.is_empty() {
+            info.push(("CLASS".into(), Some(Value::String(site.class.clone()))));
+        }
         info.push(("MOTIF".into(), Some(Value::String(site.motif.clone()))));
     }
     vcf::variant::RecordBuf::builder()
@@ -143,7 +168,7 @@ fn truth_line(w: &Written) -> String {
         w.pos,
         char::from(w.variant.reference),
         char::from(w.variant.alternative),
-        w.variant.kind.as_str(),
+        w.kind(),
         w.variant.information
     )
 }
@@ -181,7 +206,7 @@ pub fn run(args: &VariantsArgs) -> Result<()> {
         return Err(Error::in_file(&args.data, "has no 'truth' array: variants need a gkd-synth task1 or task3 split"));
     }
     let sites_path = args.sites.clone().unwrap_or_else(|| manifest::sibling_with_suffix(&args.data, ".sites.tsv"));
-    let sites = read_sites(&sites_path)?;
+    let sites = read_sites(&sites_path, &data.manifest)?;
     let background: Vec<f64> = args.background.clone();
     if background.len() != 4
         || background.iter().any(|p| !(p.is_finite() && *p >= 0.0))
@@ -265,11 +290,13 @@ pub fn run(args: &VariantsArgs) -> Result<()> {
         }
         out.flush().with_path(&truth_path)?;
     }
-    let motif = written.iter().filter(|w| w.variant.kind == VariantKind::Motif).count();
+    let count = |kind: &str| written.iter().filter(|w| w.kind() == kind).count();
     log::info!(
-        "{rows} rows → {} variants ({motif} motif-breaking, {} background) → {}",
+        "{rows} rows → {} variants ({} motif-breaking, {} decoy-breaking, {} background) → {}",
         written.len(),
-        written.len() - motif,
+        count("motif"),
+        count("decoy"),
+        count("background"),
         vcf_path.display()
     );
     commit_all(vec![fa_file, fai_file, vcf_file, truth_file])

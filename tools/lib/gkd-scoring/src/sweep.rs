@@ -142,12 +142,15 @@ pub fn summarise(reports: &[SeedReport], reference: &str) -> Result<Vec<SweepRow
             }
             ScoreRows::Variants(rows) => {
                 let reference_model = report.settings.get("reference").and_then(|v| v.as_str());
+                // Metrics of a named variant set carry its name: variant_spearman.SET.REFERENCE.
+                let set =
+                    report.settings.get("set").and_then(|v| v.as_str()).map_or(String::new(), |s| format!(".{s}"));
                 for row in rows.iter().filter(|r| r.class == "macro") {
                     if let Some(name) = reference_model.filter(|&name| name != row.model) {
-                        table.add(path, &row.model, &format!("variant_spearman.{name}"), &seed, row.spearman)?;
-                        table.add(path, &row.model, &format!("variant_top_k.{name}"), &seed, row.top_k_overlap)?;
+                        table.add(path, &row.model, &format!("variant_spearman{set}.{name}"), &seed, row.spearman)?;
+                        table.add(path, &row.model, &format!("variant_top_k{set}.{name}"), &seed, row.top_k_overlap)?;
                     }
-                    table.add(path, &row.model, "variant_motif_auroc", &seed, row.motif_auroc)?;
+                    table.add(path, &row.model, &format!("variant_motif_auroc{set}"), &seed, row.motif_auroc)?;
                 }
             }
             ScoreRows::Sweep(_) => {

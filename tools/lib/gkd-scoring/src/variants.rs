@@ -141,7 +141,8 @@ pub struct VariantTruth {
 }
 
 impl VariantTruth {
-    /// Read gkd-synth variants' truth table (columns chrom, pos, ref, alt, kind, class).
+    /// Read gkd-synth variants' truth table (columns chrom, pos, ref, alt, kind, class; kind motif,
+    /// decoy or background).
     pub fn read(path: &Path) -> Result<Self> {
         let table = TextTable::read(path, Some(b'\t'))?;
         let columns = ["chrom", "pos", "ref", "alt", "kind", "class"].map(|c| table.column(c));
@@ -154,12 +155,14 @@ impl VariantTruth {
             let key = format!("{}:{}:{}>{}", text(&chrom), text(&pos), text(&reference), text(&alt));
             let value = match (text(&kind).as_str(), class[i].clone()) {
                 ("motif", Some(c)) => Some(c),
+                // A decoy motif's variant counts for no class (nor as background).
+                ("decoy", _) => Some(String::new()),
                 ("background", _) => None,
                 (other, _) => {
                     return Err(Error::at_line(
                         path,
                         line,
-                        format!("kind '{other}': expected 'motif' (with a class) or 'background'"),
+                        format!("kind '{other}': expected 'motif' (with a class), 'decoy' or 'background'"),
                     ));
                 }
             };

@@ -299,8 +299,11 @@ def score_reports(study, seed):
         )
     if study == "distillation":
         kinds = config["distillation"]["kinds"]
-        return [f"{scores}/predictive.{k}.json" for k in kinds] + [f"{scores}/recovery.json"] + (
-            [f"{scores}/motifs.json"] if motif_maps(study) else []
+        return (
+            [f"{scores}/predictive.{k}.json" for k in kinds]
+            + [f"{scores}/recovery.json"]
+            + ([f"{scores}/motifs.json"] if motif_maps(study) else [])
+            + variant_reports(study, seed)
         )
     reports = [f"{scores}/predictive.json"]
     if study in WITH_TRUTH:
@@ -309,7 +312,7 @@ def score_reports(study, seed):
         reports.append(f"{scores}/motifs.json")
     if config[study].get("consistency"):
         reports.append(f"{scores}/consistency.json")
-    return reports
+    return reports + variant_reports(study, seed)
 
 
 def summary_reports(study):
@@ -321,7 +324,12 @@ def summary_arguments(study):
     """gkd-score sweep's --report arguments. Seeds with their own dataset are told apart by it;
     seeds sharing one dataset (they differ in training only) are labelled seedN."""
     shared = DATA_LAYOUT[study][0] == "shared"
-    return " ".join(f"--report seed{seed}={path}" if shared else f"--report {path}" for seed, path in summary_reports(study))
+    # Variant reports name no dataset split: always labelled by their seed (a metric's values are
+    # paired within that metric, so the labels need not match the other reports').
+    labelled = lambda path: shared or os.path.basename(path).startswith("variants.")
+    return " ".join(
+        f"--report seed{seed}={path}" if labelled(path) else f"--report {path}" for seed, path in summary_reports(study)
+    )
 
 
 # ---- the compression study ----------------------------------------------------------------------
@@ -388,6 +396,44 @@ def scan_flags():
     if SCAN.get("bed"):
         flags.append(f"--bed {data_path(SCAN['bed'])}")
     flags += [f"--attribution {a}" for a in SCAN["attributions"]]
+    return " ".join(flags)
+
+
+# ---- variant effects ----------------------------------------------------------------------------
+
+VARIANTS = config["variants"]
+if VARIANTS.get("vcf") and not VARIANTS.get("fasta"):
+    raise ValueError("config variants: a vcf needs its fasta (the reference genome the VCF was called on)")
+VARIANT_STUDIES = [s for s in STUDIES if s in ("sequence", "custom", "distillation")]
+
+
+def variant_models(study):
+    """The listed models a sequence study has, in the listed order (the first is the reference of
+    the rankings); in the distillation study also its teacher kinds `teacher` and `ensemble`."""
+    have = trained_models(study) + (["teacher", "ensemble"] if study == "distillation" else [])
+    return [m for m in VARIANTS["models"] if m in have]
+
+
+def variant_sets(study):
+    """The variant sets a study scores: `synthetic` (gkd-synth variants on its test split, with
+    truth) where the split has ground truth, and `vcf` (the configured real VCF)."""
+    if study not in VARIANT_STUDIES or not variant_models(study):
+        return []
+    sets = ["synthetic"] if VARIANTS["synthetic"] and study in WITH_TRUTH else []
+    return sets + (["vcf"] if VARIANTS.get("vcf") else [])
+
+
+def variant_reports(study, seed):
+    """The gkd-score variants reports of a seed (they join its dashboard and the summary)."""
+    return [f"{seed_dir(study, seed)}/scores/variants.{s}.json" for s in variant_sets(study)]
+
+
+def variant_model_flags(study, seed):
+    """gkd-variant's --model / --ensemble flags for the listed models of a seed."""
+    flags = []
+    for m in variant_models(study):
+        dirs = prediction_models(study, seed, m)
+        flags.append(f"--ensemble {m}={','.join(dirs)}" if len(dirs) > 1 else f"--model {m}={dirs[0]}")
     return " ".join(flags)
 
 

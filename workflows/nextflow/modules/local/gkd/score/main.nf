@@ -17,11 +17,19 @@ process GKD_SCORE {
     script:
     def args = task.ext.args ?: ''
     prefix = task.ext.prefix ?: "${meta.id}.${mode}"
+    // What the inputs are scored against: the split (NPZ), a variant truth table (variants mode)
+    // and the model whose ranking the others are compared with (meta.reference, variants mode).
     def data_npz = data.find { f -> f.name.endsWith('.npz') }
-    def data_arg = data_npz ? "--data ${data_npz}" : ''
+    def truth_tsv = data.find { f -> f.name.endsWith('.truth.tsv') }
+    def data_arg = [
+        data_npz ? "--data ${data_npz}" : '',
+        truth_tsv ? "--truth ${truth_tsv}" : '',
+        meta.reference ? "--reference ${meta.reference}" : '',
+    ].findAll { a -> a }.join(' ')
     // Every input NPZ (or patterns JSON, for motifs), labelled by its file name without .npz or
-    // .patterns.json (an NPZ's companions sit beside it).
-    def labelled = inputs.findAll { f -> f.name.endsWith('.npz') || f.name.endsWith('.patterns.json') }.collect { f -> "-i ${f.name.replaceAll(/\.(npz|patterns\.json)$/, '')}=${f}" }.join(' ')
+    // .patterns.json (an NPZ's companions sit beside it); gkd-variant tables keep their models' names.
+    def labelled = inputs.findAll { f -> f.name.endsWith('.npz') || f.name.endsWith('.patterns.json') }.collect { f -> "-i ${f.name.replaceAll(/\.(npz|patterns\.json)$/, '')}=${f}" }
+        .plus(inputs.findAll { f -> f.name.endsWith('.effects.tsv') }.collect { f -> "-i ${f}" }).join(' ')
     """
     gkd-score ${mode} ${data_arg} ${labelled} ${args} -o ${prefix}.tsv --json ${prefix}.json
     """

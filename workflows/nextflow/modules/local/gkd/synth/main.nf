@@ -11,7 +11,7 @@ process GKD_SYNTH {
     output:
     tuple val(meta), path("${meta.id}.train.{npz,json,rows.tsv}"), emit: train
     tuple val(meta), path("${meta.id}.valid.{npz,json,rows.tsv}"), emit: valid
-    tuple val(meta), path("${meta.id}.test.{npz,json,rows.tsv}"), emit: test
+    tuple val(meta), path("${meta.id}.test.{npz,json,rows.tsv,sites.tsv}"), emit: test
     tuple val("${task.process}"), val('gkd-synth'), eval('gkd-synth --version | cut -d" " -f2'), topic: versions
 
     when:
@@ -30,5 +30,6 @@ process GKD_SYNTH {
     for split in train valid test; do
         touch ${meta.id}.\$split.npz ${meta.id}.\$split.json ${meta.id}.\$split.rows.tsv
     done
+    touch ${meta.id}.test.sites.tsv
     """
 }
