@@ -246,6 +246,13 @@ impl Workspace {
 
     /// Reduction, dense layers and output of `rows` rows after the last convolution block.
     pub fn head(&mut self, layers: &Layers, rows: usize, logits: &mut Vec<f32>) {
+        self.reduce(layers, rows);
+        self.dense_layers(layers, rows, logits);
+    }
+
+    /// The feature vectors (rows × features) of the last pooled output, into `self.features`:
+    /// flattened, or each channel's maximum over positions for a global-max head.
+    pub fn reduce(&mut self, layers: &Layers, rows: usize) {
         let (c0, l0) = (layers.channels, layers.length);
         // Reduce: the last pooled output is (rows, positions, channels), already flat.
         let last = &self.inputs[layers.convs.len()];
@@ -256,6 +263,10 @@ impl Workspace {
             resize(&mut self.features, rows * c * l);
             self.features.copy_from_slice(&last[..rows * c * l]);
         }
+    }
+
+    /// The dense layers on `self.features` (rows × features), the last one's outputs into `logits`.
+    fn dense_layers(&mut self, layers: &Layers, rows: usize, logits: &mut Vec<f32>) {
         // Dense layers.
         self.dense.resize_with(layers.dense.len(), Vec::new);
         self.dense_pre.resize_with(if self.keep_pre { layers.dense.len() } else { 0 }, Vec::new);

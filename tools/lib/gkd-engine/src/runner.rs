@@ -125,6 +125,20 @@ impl<'a> Runner<'a> {
         (Array2::from_shape_vec((n, k), z).expect("N x K"), Array3::from_shape_vec((n, c, l), g).expect("N x C x L"))
     }
 
+    /// Logits of the rows of `x` and of their single-base substitutions `mutants[row]` (position,
+    /// base), computed incrementally on the engine (see [`CnnEngine::substitutions`]); `None`
+    /// when the engine does not run this model or its logits come from the int8 path.
+    pub fn substitution_logits(
+        &self,
+        x: ArrayView3<'_, f32>,
+        mutants: &[Vec<(usize, usize)>],
+    ) -> Option<(Array2<f32>, Array2<f32>)> {
+        if self.int8.is_some() {
+            return None;
+        }
+        self.engine.as_ref().map(|engine| engine.substitutions(x, mutants))
+    }
+
     /// Fast ISM maps (N, 4, L) of one-hot rows on the engine (see [`CnnEngine::ism`]), or
     /// `None` when the engine does not run this model.
     pub fn ism_fast(&self, x: ArrayView3<'_, f32>, class_of: &(dyn Fn(usize) -> usize + Sync)) -> Option<Array3<f32>> {

@@ -324,6 +324,38 @@ fn fast_ism_equals_naive_ism_on_every_sequence_cnn() {
 }
 
 #[test]
+fn substitutions_equal_forward_passes_of_the_mutated_rows() {
+    for arch in [Arch::KooCnnDeep, Arch::KooCnnShallow, Arch::KooCnnDist] {
+        let length = 200;
+        let (spec, network) = model(arch, Activation::Relu, length, 4, 11);
+        let engine = CnnEngine::new(&spec, &network).expect("a convolutional model");
+        let x = inputs(4, 4, length, 9);
+        // Row 0: one substitution at the centre; row 1: none; row 2: both ends and two bases at
+        // one position; row 3 (with N positions): three.
+        let mutants =
+            vec![vec![(100, 2)], vec![], vec![(0, 1), (199, 3), (57, 0), (57, 3)], vec![(5, 0), (100, 1), (150, 2)]];
+        let (reference, mutated) = engine.substitutions(x.view(), &mutants);
+        let full = engine.logits(x.view());
+        let close = |a: f32, b: f32| (a - b).abs() <= 1e-4 * b.abs().max(1.0);
+        assert!(reference.iter().zip(&full).all(|(a, b)| close(*a, *b)), "{}: reference logits", arch.name());
+        let mut j = 0;
+        for (row, list) in mutants.iter().enumerate() {
+            for &(p, b) in list {
+                let mut one = x.slice(ndarray::s![row..row + 1, .., ..]).to_owned();
+                one.slice_mut(ndarray::s![0, .., p]).fill(0.0);
+                one[[0, b, p]] = 1.0;
+                let want = engine.logits(one.view());
+                for k in 0..4 {
+                    assert!(close(mutated[[j, k]], want[[0, k]]), "{} row {row} ({p}, {b}) class {k}", arch.name());
+                }
+                j += 1;
+            }
+        }
+        assert_eq!(j, mutated.nrows());
+    }
+}
+
+#[test]
 fn scanning_equals_predicting_each_window() {
     for arch in [Arch::KooCnnDeep, Arch::KooCnnShallow, Arch::KooCnnLocal, Arch::KooCnnDist, Arch::DemoCnn] {
         for first in [Activation::Relu, Activation::Exponential] {

@@ -139,7 +139,14 @@ pub struct IndexedFasta {
     path: PathBuf,
     reader: fasta::io::IndexedReader<fasta::io::BufReader<std::fs::File>>,
     sizes: Vec<(String, u64)>,
+    /// The last span read (chromosome, start, bases): requests inside it are served from memory.
+    cached: Option<(String, u64, Vec<u8>)>,
 }
+
+/// Bases read past a request's end when it misses the cached span, so that the requests that
+/// follow nearby (a sorted VCF's windows) are served from memory: one BGZF block's worth, which a
+/// bgzip FASTA decompresses for any read inside it anyway.
+const READ_AHEAD: u64 = 1 << 16;
 
 impl IndexedFasta {
     /// Open `path` and its index.
@@ -158,7 +165,7 @@ impl IndexedFasta {
             .set_index(index)
             .build_from_path(path)
             .map_err(|e| Error::in_file(path, format!("cannot be opened for reading by region: {e}")))?;
-        Ok(Self { path: path.to_path_buf(), reader, sizes })
+        Ok(Self { path: path.to_path_buf(), reader, sizes, cached: None })
     }
 
     /// Every sequence's name and length, in file order.
@@ -169,6 +176,23 @@ impl IndexedFasta {
     /// The bases of `chrom` over the 0-based half-open `[start, end)` (non-empty, inside the
     /// sequence).
     pub fn fetch(&mut self, chrom: &str, start: u64, end: u64) -> Result<Vec<u8>> {
+        if let Some((c, at, bases)) = &self.cached
+            && c == chrom
+            && start >= *at
+            && end <= at + bases.len() as u64
+        {
+            return Ok(bases[(start - at) as usize..(end - at) as usize].to_vec());
+        }
+        let size = self.sizes.iter().find(|(name, _)| name == chrom).map_or(end, |(_, n)| *n);
+        let read_end = end.max((start + READ_AHEAD).min(size));
+        let bases = self.read(chrom, start, read_end)?;
+        let wanted = bases[..(end - start) as usize].to_vec();
+        self.cached = Some((chrom.to_owned(), start, bases));
+        Ok(wanted)
+    }
+
+    /// The bases of `chrom` over `[start, end)` read from the file.
+    fn read(&mut self, chrom: &str, start: u64, end: u64) -> Result<Vec<u8>> {
         let position = |p: u64| noodles::core::Position::try_from(p as usize).expect("1-based positions");
         let region = noodles::core::Region::new(chrom, position(start + 1)..=position(end));
         let record = self
@@ -307,6 +331,29 @@ mod tests {
         assert_eq!(r[0].description.as_deref(), Some("first one"));
         assert_eq!(r[0].seq, b"ACgtNN");
         assert_eq!(r[1].seq, b"TT");
+    }
+
+    /// Reads served from the read-ahead span equal reads from a fresh reader, in any order, across
+    /// sequences and up to each sequence's end.
+    #[test]
+    fn cached_reads_equal_fresh_reads() {
+        let a: String = (0..200_000).map(|i| ['A', 'C', 'G', 'T'][(i * 7 + i / 3) % 4]).collect();
+        let lines: Vec<String> = a.as_bytes().chunks(60).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+        let text = format!(">a\n{}\n>b\nGGGTTTACGT\n", lines.join("\n"));
+        let (_d, p) = write(text.as_bytes());
+        let mut cached = IndexedFasta::open(&p).unwrap();
+        let requests =
+            [("a", 10, 210), ("a", 50, 250), ("a", 65_000, 65_600), ("b", 2, 9), ("a", 199_800, 200_000), ("a", 0, 5)];
+        for (chrom, start, end) in requests {
+            let fresh = IndexedFasta::open(&p).unwrap().fetch(chrom, start, end).unwrap();
+            assert_eq!(cached.fetch(chrom, start, end).unwrap(), fresh, "{chrom}:{start}-{end}");
+            let want = if chrom == "a" {
+                &a.as_bytes()[start as usize..end as usize]
+            } else {
+                &b"GGGTTTACGT"[start as usize..end as usize]
+            };
+            assert_eq!(fresh, want);
+        }
     }
 
     #[test]
