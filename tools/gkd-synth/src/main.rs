@@ -5,7 +5,6 @@
 //! Every recipe parameter is an option whose default is the paper's.
 
 mod args;
-mod variants;
 
 use args::*;
 
@@ -50,7 +49,20 @@ struct Generated {
 fn run(task: &Task) -> Result<()> {
     let (recipe_args, generated) = match task {
         Task::Histone(args) => return histone(args),
-        Task::Variants(args) => return variants::run(args),
+        Task::Variants(args) => {
+            use gkd_genomics::variant_synth::{VariantPlan, files};
+            return files::write_variants(&files::VariantSynthRequest {
+                data: args.data.clone(),
+                sites: args.sites.clone(),
+                rows: args.rows,
+                plan: VariantPlan { background_per_site: args.background_per_site, min_distance: args.min_distance },
+                flank: args.flank,
+                background: args.background.clone(),
+                seed: args.seed,
+                output: args.output.clone(),
+                tool: TOOL.to_owned(),
+            });
+        }
         Task::Task1 { recipe, n, min_motifs } => (recipe, task1(recipe, *n, *min_motifs)?),
         Task::Task3 { recipe, positive_tfs, decoys, n_decoys, n_positive, n_negative, min_motifs } => {
             (recipe, task3(recipe, positive_tfs, decoys, *n_decoys, *n_positive, *n_negative, *min_motifs)?)

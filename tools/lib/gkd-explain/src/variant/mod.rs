@@ -125,10 +125,10 @@ impl VariantModel<'_> {
                     };
                     let (mut next_mutant, mut next_other) = (0, 0);
                     for s in 0..strands {
-                        for i in 0..n {
+                        for (i, sub) in subs.iter().enumerate() {
                             let row = s * n + i;
                             out.row_mut(s * 2 * n + i).scaled_add(1.0, &reference.row(row));
-                            let alt = if subs[i].is_some() {
+                            let alt = if sub.is_some() {
                                 next_mutant += 1;
                                 mutated.row(next_mutant - 1)
                             } else {

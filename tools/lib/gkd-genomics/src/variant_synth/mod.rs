@@ -8,6 +8,9 @@
 //!   base drawn uniformly from the three others.
 //!
 //! A model that uses the motifs should move its output more for the first kind than the second.
+//! [`files`] writes them, with the split's rows as a reference genome, for `gkd-synth variants`.
+
+pub mod files;
 
 use ndarray::ArrayView2;
 

@@ -1,14 +1,14 @@
-//! `gkd-synth variants`: a synthetic split's rows as a reference genome (one contig per row,
-//! between random background flanks) and a VCF of motif-breaking and background SNVs on it, with
-//! the truth of which is which (gkd_genomics::variant_synth; docs/science.md §5b).
+//! The files of `gkd-synth variants`: a synthetic split's rows as a reference genome (one contig
+//! per row, between random background flanks) and a VCF of motif-breaking and background SNVs on
+//! it, with the truth of which is which (docs/science.md §5b, docs/data-contracts.md).
 
 use std::collections::HashMap;
 use std::io::{BufReader, Seek, SeekFrom, Write};
 use std::num::NonZero;
 use std::path::{Path, PathBuf};
 
-use gkd_genomics::rng::SeededRng;
-use gkd_genomics::variant_synth::{self, PlannedVariant, SiteSpan, VariantPlan};
+use super::{PlannedVariant, SiteSpan, VariantPlan};
+use crate::rng::SeededRng;
 use gkd_io::atomic::{AtomicFile, commit_all};
 use gkd_io::dataset::Dataset;
 use gkd_io::error::{Error, IoResultExt, Result};
@@ -27,8 +27,28 @@ use noodles::vcf::{
     variant::record_buf::info::field::Value,
 };
 
-use crate::TOOL;
-use crate::args::VariantsArgs;
+/// What `gkd-synth variants` writes, from which split.
+#[derive(Debug, Clone)]
+pub struct VariantSynthRequest {
+    /// A gkd-synth split (NPZ with its `truth` array).
+    pub data: PathBuf,
+    /// Its sites table (default: NAME.sites.tsv beside the NPZ).
+    pub sites: Option<PathBuf>,
+    /// Only the first N rows.
+    pub rows: Option<usize>,
+    /// Background variants per motif variant, and their distance from the sites.
+    pub plan: VariantPlan,
+    /// Random bases either side of each contig (default: half the row length).
+    pub flank: Option<usize>,
+    /// Probabilities of A, C, G, T in the flanks.
+    pub background: Vec<f64>,
+    /// Seed of the background variants and the flanks.
+    pub seed: u64,
+    /// Output prefix: PREFIX.fa, PREFIX.fa.fai, PREFIX.vcf, PREFIX.truth.tsv.
+    pub output: PathBuf,
+    /// The tool named in the VCF's `##source`.
+    pub tool: String,
+}
 
 /// Rows read from the split at a time.
 const CHUNK: usize = 1024;
@@ -103,7 +123,7 @@ impl Written {
     }
 }
 
-fn vcf_header(contigs: &[(String, usize)]) -> vcf::Header {
+fn vcf_header(contigs: &[(String, usize)], tool: &str) -> vcf::Header {
     use vcf::header::record::value::map::info::{Number, Type};
     let mut builder = vcf::Header::builder()
         .set_file_format(vcf::header::FileFormat::new(4, 2))
@@ -127,7 +147,7 @@ fn vcf_header(contigs: &[(String, usize)]) -> vcf::Header {
         builder = builder.add_contig(name.as_str(), contig);
     }
     builder
-        .insert("source".parse().expect("a header key"), vcf::header::record::Value::from(TOOL))
+        .insert("source".parse().expect("a header key"), vcf::header::record::Value::from(tool))
         .expect("a string")
         .build()
 }
@@ -196,8 +216,8 @@ fn index_fasta(file: &mut AtomicFile) -> Result<fasta::fai::Index> {
     Ok(fasta::fai::Index::from(records))
 }
 
-/// Run `gkd-synth variants`.
-pub fn run(args: &VariantsArgs) -> Result<()> {
+/// Write the variants of `args` (every output committed together, or none).
+pub fn write_variants(args: &VariantSynthRequest) -> Result<()> {
     let data = Dataset::load(&args.data)?;
     if data.kind() != DatasetKind::Sequence || data.channels() != 4 {
         return Err(Error::in_file(&args.data, "is not one-hot DNA (4 channels); variants need sequence data"));
@@ -217,7 +237,7 @@ pub fn run(args: &VariantsArgs) -> Result<()> {
     let length = data.length();
     let flank_len = args.flank.unwrap_or(length / 2);
     let rows = args.rows.map_or(data.len(), |n| n.min(data.len()));
-    let plan = VariantPlan { background_per_site: args.background_per_site, min_distance: args.min_distance };
+    let plan = args.plan;
     let mut rng = SeededRng::new(args.seed, 0);
 
     let [fa_path, fai_path, vcf_path, truth_path] = outputs(&args.output);
@@ -234,7 +254,7 @@ pub fn run(args: &VariantsArgs) -> Result<()> {
             let truth = data.gather_truth(&(start..end).collect::<Vec<_>>())?;
             for r in 0..end - start {
                 let id = &data.ids[start + r];
-                let bases = variant_synth::decode_bases(x.slice(s![r, .., ..]));
+                let bases = super::decode_bases(x.slice(s![r, .., ..]));
                 let row_sites = sites.get(id).map(Vec::as_slice).unwrap_or(&[]);
                 if let Some(bad) = row_sites.iter().find(|s| s.end > length) {
                     return Err(Error::in_file(
@@ -242,7 +262,7 @@ pub fn run(args: &VariantsArgs) -> Result<()> {
                         format!("site {}-{} of row '{id}' runs past the row's {length} bases", bad.start, bad.end),
                     ));
                 }
-                let planned = variant_synth::plan_row(&bases, truth.slice(s![r, .., ..]), row_sites, plan, &mut rng);
+                let planned = super::plan_row(&bases, truth.slice(s![r, .., ..]), row_sites, plan, &mut rng);
                 let mut contig = flank(&mut rng, flank_len, &background);
                 contig.extend_from_slice(&bases);
                 contig.extend(flank(&mut rng, flank_len, &background));
@@ -271,7 +291,7 @@ pub fn run(args: &VariantsArgs) -> Result<()> {
     let mut fai_file = AtomicFile::create(&fai_path)?;
     fasta::fai::io::Writer::new(fai_file.buffered()).write_index(&index).with_path(&fai_path)?;
 
-    let header = vcf_header(&contigs);
+    let header = vcf_header(&contigs, &args.tool);
     let mut vcf_file = AtomicFile::create(&vcf_path)?;
     {
         let mut writer = vcf::io::Writer::new(vcf_file.buffered());
