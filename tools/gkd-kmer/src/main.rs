@@ -1,0 +1,117 @@
+//! `gkd-kmer`: gapped k-mer SVMs (gkm-SVM with LS-GKM's kernel, computed by counting as GaKCo
+//! does) trained on gkd datasets; their decision values are logits like any model's
+//! (docs/tools.md "gkd-kmer", docs/science.md §7).
+
+mod args;
+
+use args::*;
+
+use clap::Parser;
+use gkd_cli::run_main;
+use gkd_genomics::variant_synth::decode_bases;
+use gkd_gkm::kernel::{GkmParams, gram_counts, lmers, normalise};
+use gkd_gkm::model::{KMER_SCHEMA, KmerCard, KmerModel};
+use gkd_gkm::svm;
+use gkd_io::atomic::{StagedDir, commit_all};
+use gkd_io::dataset::Dataset;
+use gkd_io::error::{Error, Result};
+use gkd_io::manifest::DatasetKind;
+use gkd_io::predictions::{self, Predictions};
+use ndarray::{Array2, Axis};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const TOOL: &str = "gkd-kmer";
+
+fn main() {
+    let cli = Cli::parse();
+    run_main(TOOL, || {
+        cli.common.init(TOOL)?;
+        match &cli.command {
+            Command::Train(args) => train(args),
+            Command::Predict(args) => predict(args),
+        }
+    })
+}
+
+/// The rows of a one-hot DNA split as base strings (N where no channel is set).
+fn sequences(data: &Dataset, path: &std::path::Path) -> Result<Vec<Vec<u8>>> {
+    if data.kind() != DatasetKind::Sequence || data.channels() != 4 {
+        return Err(Error::in_file(path, "is not one-hot DNA (4 channels); a gkm-SVM reads sequences"));
+    }
+    let x = data.read_x(0..data.len())?;
+    Ok(x.axis_iter(Axis(0)).map(decode_bases).collect())
+}
+
+fn train(args: &TrainArgs) -> Result<()> {
+    let params = GkmParams { l: args.l, k: args.k, d: args.d, reverse_complement: !args.no_reverse_complement };
+    params.check().map_err(Error::usage)?;
+    let data = Dataset::load(&args.data)?;
+    let classes = &data.manifest.classes;
+    let class = match &args.class {
+        Some(name) => classes.iter().position(|c| c == name).ok_or_else(|| {
+            Error::usage(format!("--class '{name}' is not a class of {} ({})", args.data.display(), classes.join(", ")))
+        })?,
+        None if classes.len() == 1 => 0,
+        None => {
+            return Err(Error::usage(format!(
+                "{} has {} classes; name the one to learn with --class",
+                args.data.display(),
+                classes.len()
+            )));
+        }
+    };
+    let seqs = sequences(&data, &args.data)?;
+    let y: Vec<f64> = data.y.column(class).iter().map(|&v| if v > 0.5 { 1.0 } else { -1.0 }).collect();
+    log::info!(
+        "{} rows ({} positive): gkm kernel l={} k={} d={}",
+        seqs.len(),
+        y.iter().filter(|&&v| v > 0.0).count(),
+        params.l,
+        params.k,
+        params.d
+    );
+    let words: Vec<Vec<u64>> = seqs.iter().map(|s| lmers(s, params.l, params.reverse_complement)).collect();
+    let kernel = normalise(&gram_counts(&words, &params), seqs.len());
+    let solution = svm::train(&kernel, &y, args.c, args.tolerance).map_err(|e| Error::in_file(&args.data, e))?;
+    log::info!("{} support vectors after {} SMO iterations", solution.support.len(), solution.iterations);
+    let card = KmerCard {
+        schema: KMER_SCHEMA.to_owned(),
+        kind: "gkm-svm".into(),
+        l: params.l,
+        k: params.k,
+        d: params.d,
+        reverse_complement: params.reverse_complement,
+        c: args.c,
+        tolerance: args.tolerance,
+        class: classes[class].clone(),
+        length: data.length(),
+        rho: solution.rho,
+        support_vectors: solution.support.len(),
+        training: serde_json::json!({
+            "data": args.data.display().to_string(),
+            "rows": seqs.len(),
+            "positives": y.iter().filter(|&&v| v > 0.0).count(),
+            "iterations": solution.iterations,
+        }),
+        tool: TOOL.to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let model = KmerModel::from_solution(card, &solution, &data.ids, &seqs);
+    let staged = StagedDir::create(&args.output, "partial")?;
+    commit_all(model.stage(staged.path())?)?;
+    staged.commit()
+}
+
+fn predict(args: &PredictArgs) -> Result<()> {
+    let model = KmerModel::load(&args.model)?;
+    let data = Dataset::load(&args.data)?;
+    let seqs = sequences(&data, &args.data)?;
+    let z = model.decision(&seqs);
+    let logits = Array2::from_shape_vec((z.len(), 1), z.iter().map(|&v| v as f32).collect()).expect("N x 1");
+    let probabilities = logits.mapv(|v| 1.0 / (1.0 + (-v).exp()));
+    let predictions = Predictions { ids: data.ids.clone(), classes: vec![model.card.class.clone()], logits };
+    let tsv = predictions::tsv_path_for(&args.output);
+    commit_all(predictions::stage(&args.output, &tsv, &predictions, &probabilities)?)
+}
