@@ -9,7 +9,7 @@ use args::*;
 use clap::Parser;
 use gkd_cli::run_main;
 use gkd_genomics::variant_synth::decode_bases;
-use gkd_gkm::kernel::{GkmParams, gram_counts, lmers, normalise};
+use gkd_gkm::kernel::{cross_kernel, gram_counts, lmers, normalise};
 use gkd_gkm::model::{KMER_SCHEMA, KmerCard, KmerModel};
 use gkd_gkm::svm;
 use gkd_io::atomic::{StagedDir, commit_all};
@@ -31,6 +31,7 @@ fn main() {
         match &cli.command {
             Command::Train(args) => train(args),
             Command::Predict(args) => predict(args),
+            Command::Kernel(args) => kernel(args),
         }
     })
 }
@@ -45,8 +46,7 @@ fn sequences(data: &Dataset, path: &std::path::Path) -> Result<Vec<Vec<u8>>> {
 }
 
 fn train(args: &TrainArgs) -> Result<()> {
-    let params = GkmParams { l: args.l, k: args.k, d: args.d, reverse_complement: !args.no_reverse_complement };
-    params.check().map_err(Error::usage)?;
+    let params = args.kernel.params()?;
     let data = Dataset::load(&args.data)?;
     let classes = &data.manifest.classes;
     let class = match &args.class {
@@ -114,4 +114,26 @@ fn predict(args: &PredictArgs) -> Result<()> {
     let predictions = Predictions { ids: data.ids.clone(), classes: vec![model.card.class.clone()], logits };
     let tsv = predictions::tsv_path_for(&args.output);
     commit_all(predictions::stage(&args.output, &tsv, &predictions, &probabilities)?)
+}
+
+fn kernel(args: &KernelArgs) -> Result<()> {
+    let params = args.kernel.params()?;
+    let data = Dataset::load(&args.data)?;
+    let words = |seqs: &[Vec<u8>]| -> Vec<Vec<u64>> {
+        seqs.iter().map(|s| lmers(s, params.l, params.reverse_complement)).collect()
+    };
+    let rows = words(&sequences(&data, &args.data)?);
+    let values: Vec<f32> = match &args.against {
+        None => normalise(&gram_counts(&rows, &params), rows.len()).into_iter().map(|v| v as f32).collect(),
+        Some(path) => {
+            let other = Dataset::load(path)?;
+            let columns = words(&sequences(&other, path)?);
+            cross_kernel(&rows, &columns, &params).into_iter().map(|v| v as f32).collect()
+        }
+    };
+    let n_cols = values.len().checked_div(rows.len()).unwrap_or(0);
+    let matrix = Array2::from_shape_vec((rows.len(), n_cols), values).expect("rows x columns");
+    let mut out = gkd_io::atomic::AtomicFile::create(&args.output)?;
+    gkd_io::npz::write_npz(&mut out, &[("kernel", matrix.view().into_dyn())], false)?;
+    out.commit()
 }

@@ -247,6 +247,24 @@ pub fn normalise(gram: &[i64], n: usize) -> Vec<f64> {
     out
 }
 
+/// The normalised kernel between two sets of sequences' l-mers (rows × columns, row-major):
+/// K(x, y) / √(K(x, x) K(y, y)), 0 where a sequence has no l-mer.
+pub fn cross_kernel(rows: &[Vec<u64>], columns: &[Vec<u64>], p: &GkmParams) -> Vec<f64> {
+    let self_kernel = |words: &[Vec<u64>]| -> Vec<f64> {
+        words.iter().map(|w| gram_counts(std::slice::from_ref(w), p)[0] as f64).collect()
+    };
+    let (dr, dc) = (self_kernel(rows), self_kernel(columns));
+    let c = columns.len();
+    cross_counts(rows, columns, p)
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let d = (dr[i / c] * dc[i % c]).sqrt();
+            if d > 0.0 { v as f64 / d } else { 0.0 }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

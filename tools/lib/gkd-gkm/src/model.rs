@@ -11,7 +11,7 @@ use gkd_io::error::{Error, IoResultExt, Result};
 use gkd_io::table::TextTable;
 use serde::{Deserialize, Serialize};
 
-use crate::kernel::{GkmParams, cross_counts, lmers};
+use crate::kernel::{GkmParams, lmers};
 use crate::svm::SvmSolution;
 
 /// The card's file name; its presence marks a gkm-SVM model directory.
@@ -147,23 +147,10 @@ impl KmerModel {
         let p = self.card.params();
         let sv: Vec<Vec<u64>> = self.sequences.iter().map(|s| lmers(s, p.l, p.reverse_complement)).collect();
         let rows: Vec<Vec<u64>> = sequences.iter().map(|s| lmers(s, p.l, p.reverse_complement)).collect();
-        let self_kernel = |words: &[Vec<u64>]| -> Vec<f64> {
-            words.iter().map(|w| crate::kernel::gram_counts(std::slice::from_ref(w), &p)[0] as f64).collect()
-        };
-        let (sv_diag, row_diag) = (self_kernel(&sv), self_kernel(&rows));
-        let cross = cross_counts(&rows, &sv, &p);
+        let kernel = crate::kernel::cross_kernel(&rows, &sv, &p);
         let s = sv.len();
         (0..rows.len())
-            .map(|r| {
-                let mut z = -self.card.rho;
-                for j in 0..s {
-                    let d = (row_diag[r] * sv_diag[j]).sqrt();
-                    if d > 0.0 {
-                        z += self.coef[j] * cross[r * s + j] as f64 / d;
-                    }
-                }
-                z
-            })
+            .map(|r| kernel[r * s..(r + 1) * s].iter().zip(&self.coef).map(|(k, c)| k * c).sum::<f64>() - self.card.rho)
             .collect()
     }
 }
