@@ -5,6 +5,7 @@
 //! score files: tests/attribute.rs and tests/python/test_attribution_crosscheck.py).
 
 use gkd::*;
+use gkd_gkm::model::KmerCard;
 use gkd_io::attributions::AttributionJson;
 use gkd_io::manifest::DatasetManifest;
 use gkd_io::scan_manifest::ScanManifest;
@@ -22,6 +23,7 @@ fn committed(name: &str) -> serde_json::Value {
             "scores.v1.schema.json" => ScoreReport::json_schema(),
             "scan.v1.schema.json" => ScanManifest::json_schema(),
             "variant-effects.v1.schema.json" => VariantEffects::json_schema(),
+            "kmer-model.v1.schema.json" => KmerCard::json_schema(),
             other => panic!("no generator for {other}"),
         };
         // Rewriting a schema cannot pass its own comparison: a changed file fails this run, and
@@ -171,4 +173,31 @@ fn scan_manifests_match_the_type_and_validate() {
         broken["shard"] = serde_json::json!({"index": "two"});
         assert!(!validator.is_valid(&broken));
     }
+}
+
+#[test]
+fn kmer_model_cards_match_the_type_and_validate() {
+    let schema = committed("kmer-model.v1.schema.json");
+    assert_eq!(
+        schema,
+        KmerCard::json_schema(),
+        "schemas/kmer-model.v1.schema.json is stale: rerun with GKD_UPDATE_SCHEMAS=1"
+    );
+    let validator = jsonschema::draft202012::new(&schema).expect("valid schema");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    task1_model(d);
+    run_ok(
+        d,
+        "gkd-kmer",
+        &["train", "--data", "t.train.npz", "--class", "CEBPB", "-l", "8", "-k", "5", "-d", "2", "-o", "svm"],
+    );
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("svm/kmer.json")).unwrap()).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&card).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(card["class"], "CEBPB");
+    let mut broken = card.clone();
+    broken["l"] = serde_json::json!("eleven");
+    assert!(!validator.is_valid(&broken), "a word length that is not a number must not validate");
 }

@@ -9,6 +9,7 @@ use std::path::Path;
 use gkd_io::atomic::AtomicFile;
 use gkd_io::error::{Error, IoResultExt, Result};
 use gkd_io::table::TextTable;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::kernel::{GkmParams, lmers};
@@ -22,7 +23,7 @@ pub const SUPPORT_FILE: &str = "support.tsv";
 pub const KMER_SCHEMA: &str = "https://gkd.example/schemas/kmer-model.v1.schema.json";
 
 /// `kmer.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KmerCard {
     /// Schema id.
@@ -59,6 +60,11 @@ pub struct KmerCard {
 }
 
 impl KmerCard {
+    /// The JSON Schema of `kmer.json` (schemas/kmer-model.v1.schema.json).
+    pub fn json_schema() -> serde_json::Value {
+        gkd_io::json_file::schema_with_id::<KmerCard>(KMER_SCHEMA)
+    }
+
     /// The kernel parameters.
     pub fn params(&self) -> GkmParams {
         GkmParams { l: self.l, k: self.k, d: self.d, reverse_complement: self.reverse_complement }
