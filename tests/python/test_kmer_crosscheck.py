@@ -3,7 +3,7 @@
 - The gkm kernel (normalised, both strands) against its definition written in numpy: every pair of
   l-mers of two sequences, their mismatches m, C(l − m, k) summed for m ≤ d (1e-6).
 - Decision values against scikit-learn's SVC(kernel="precomputed") trained on gkd's kernel matrix
-  with the same C (both solvers run to a tight tolerance): 1e-4.
+  with the same C (both solvers run to a tight tolerance): 1e-4; gkd-predict gives the same logits.
 """
 from math import comb
 
@@ -76,3 +76,8 @@ def test_decision_values_equal_sklearn_svc(tool, data, tmp_path):
     assert np.abs(ours - want).max() < 1e-4, np.abs(ours - want).max()
     truth = np.load(tmp_path / "t.test.npz")["y"][:, 0]
     assert roc_auc_score(truth, ours) > 0.8
+    # gkd-predict reads the model directory like any model's: the same logits, scored alike.
+    tool("gkd-predict", "--model", "svm", "--data", "t.test.npz", "-o", "g.npz", "--metrics", "g.tsv", cwd=tmp_path)
+    assert np.array_equal(np.load(tmp_path / "g.npz")["logits"], np.load(tmp_path / "p.npz")["logits"])
+    macro = [l.split("\t") for l in open(tmp_path / "g.tsv") if l.startswith("macro")][0]
+    assert abs(float(macro[3]) - roc_auc_score(truth, ours)) < 1e-6

@@ -8,16 +8,14 @@ use args::*;
 
 use clap::Parser;
 use gkd_cli::run_main;
-use gkd_genomics::variant_synth::decode_bases;
 use gkd_gkm::kernel::{cross_kernel, gram_counts, lmers, normalise};
-use gkd_gkm::model::{KMER_SCHEMA, KmerCard, KmerModel};
+use gkd_gkm::model::{KMER_SCHEMA, KmerCard, KmerModel, split_sequences};
 use gkd_gkm::svm;
 use gkd_io::atomic::{StagedDir, commit_all};
 use gkd_io::dataset::Dataset;
 use gkd_io::error::{Error, Result};
-use gkd_io::manifest::DatasetKind;
 use gkd_io::predictions::{self, Predictions};
-use ndarray::{Array2, Axis};
+use ndarray::Array2;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -34,15 +32,6 @@ fn main() {
             Command::Kernel(args) => kernel(args),
         }
     })
-}
-
-/// The rows of a one-hot DNA split as base strings (N where no channel is set).
-fn sequences(data: &Dataset, path: &std::path::Path) -> Result<Vec<Vec<u8>>> {
-    if data.kind() != DatasetKind::Sequence || data.channels() != 4 {
-        return Err(Error::in_file(path, "is not one-hot DNA (4 channels); a gkm-SVM reads sequences"));
-    }
-    let x = data.read_x(0..data.len())?;
-    Ok(x.axis_iter(Axis(0)).map(decode_bases).collect())
 }
 
 fn train(args: &TrainArgs) -> Result<()> {
@@ -62,7 +51,7 @@ fn train(args: &TrainArgs) -> Result<()> {
             )));
         }
     };
-    let seqs = sequences(&data, &args.data)?;
+    let seqs = split_sequences(&data)?;
     let y: Vec<f64> = data.y.column(class).iter().map(|&v| if v > 0.5 { 1.0 } else { -1.0 }).collect();
     log::info!(
         "{} rows ({} positive): gkm kernel l={} k={} d={}",
@@ -107,9 +96,7 @@ fn train(args: &TrainArgs) -> Result<()> {
 fn predict(args: &PredictArgs) -> Result<()> {
     let model = KmerModel::load(&args.model)?;
     let data = Dataset::load(&args.data)?;
-    let seqs = sequences(&data, &args.data)?;
-    let z = model.decision(&seqs);
-    let logits = Array2::from_shape_vec((z.len(), 1), z.iter().map(|&v| v as f32).collect()).expect("N x 1");
+    let logits = model.logits(&data)?;
     let probabilities = logits.mapv(|v| 1.0 / (1.0 + (-v).exp()));
     let predictions = Predictions { ids: data.ids.clone(), classes: vec![model.card.class.clone()], logits };
     let tsv = predictions::tsv_path_for(&args.output);
@@ -122,12 +109,12 @@ fn kernel(args: &KernelArgs) -> Result<()> {
     let words = |seqs: &[Vec<u8>]| -> Vec<Vec<u64>> {
         seqs.iter().map(|s| lmers(s, params.l, params.reverse_complement)).collect()
     };
-    let rows = words(&sequences(&data, &args.data)?);
+    let rows = words(&split_sequences(&data)?);
     let values: Vec<f32> = match &args.against {
         None => normalise(&gram_counts(&rows, &params), rows.len()).into_iter().map(|v| v as f32).collect(),
         Some(path) => {
             let other = Dataset::load(path)?;
-            let columns = words(&sequences(&other, path)?);
+            let columns = words(&split_sequences(&other)?);
             cross_kernel(&rows, &columns, &params).into_iter().map(|v| v as f32).collect()
         }
     };

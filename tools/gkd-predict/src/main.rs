@@ -12,7 +12,7 @@ use gkd_io::predictions::{self, Predictions};
 use gkd_io::progress::Progress;
 use gkd_nn::data::{Dataset, gather2};
 use gkd_nn::device::DeviceChoice;
-use gkd_nn::loss::probabilities;
+use gkd_nn::loss::{Head, probabilities};
 use gkd_nn::store;
 use ndarray::Array2;
 
@@ -99,21 +99,38 @@ fn run(args: &Args) -> Result<()> {
     let data = Dataset::load(&args.data)?;
     let mut stats = Vec::new();
     let mut all = Vec::with_capacity(args.models.len());
-    let mut first_card: Option<store::ModelCard> = None;
-    for dir in &args.models {
-        let model = store::load_model(dir, &device)?;
-        model.check_fits(&data, dir)?;
-        if let Some(card) = &first_card
-            && (card.classes != model.card.classes || card.head != model.card.head)
-        {
-            return Err(Error::in_file(
-                dir.join(store::CARD_FILE),
+    // The classes and head of the first model: every member of an ensemble must have the same.
+    let mut first: Option<(Vec<String>, Head)> = None;
+    let mut agree = |classes: &[String], head: Head, card: PathBuf| -> Result<()> {
+        match &first {
+            Some((c, h)) if c.as_slice() != classes || *h != head => Err(Error::in_file(
+                card,
                 format!(
                     "predicts other classes or with another head than {} (an ensemble averages logits of the same classes)",
                     args.models[0].display()
                 ),
-            ));
+            )),
+            Some(_) => Ok(()),
+            None => {
+                first = Some((classes.to_vec(), head));
+                Ok(())
+            }
         }
+    };
+    for dir in &args.models {
+        // A gkm-SVM (gkd-kmer): its decision values are the logits of its one class.
+        if gkd_gkm::model::is_kmer_model(dir) {
+            let svm = gkd_gkm::model::KmerModel::load(dir)?;
+            agree(std::slice::from_ref(&svm.card.class), Head::Sigmoid, dir.join(gkd_gkm::model::CARD_FILE))?;
+            let started = std::time::Instant::now();
+            all.push(svm.logits(&data)?);
+            let seconds = started.elapsed().as_secs_f64();
+            stats.push(serde_json::json!({"model": dir.display().to_string(), "rows": data.len(), "seconds": seconds}));
+            continue;
+        }
+        let model = store::load_model(dir, &device)?;
+        model.check_fits(&data, dir)?;
+        agree(&model.card.classes, model.card.head, dir.join(store::CARD_FILE))?;
         let bar = Bar::new();
         bar.start("predicting", Some(data.len() as u64));
         let runner = Runner::new(&model.card.spec, &model.network, &device, args.engine);
@@ -150,19 +167,18 @@ fn run(args: &Args) -> Result<()> {
         entry["seconds"] = started.elapsed().as_secs_f64().into();
         stats.push(entry);
         bar.finish();
-        first_card.get_or_insert(model.card);
     }
-    let card = &first_card.expect("at least one --model");
+    let (classes, head) = first.expect("at least one --model");
     let logits = gkd_nn::predict::average(all).expect("at least one --model");
     let rows: Vec<usize> = (0..data.len()).collect();
-    let p = probabilities(card.head, gather2(&logits, &rows, &device), args.temperature);
+    let p = probabilities(head, gather2(&logits, &rows, &device), args.temperature);
     let probs = Array2::from_shape_vec(logits.dim(), p.into_data().try_to_vec::<f32>().expect("float32"))
         .expect("N x K probabilities");
-    let predictions = Predictions { ids: data.ids.clone(), classes: card.classes.clone(), logits };
+    let predictions = Predictions { ids: data.ids.clone(), classes, logits };
     let tsv = args.tsv.clone().unwrap_or_else(|| predictions::tsv_path_for(&args.output));
     let mut files = predictions::stage(&args.output, &tsv, &predictions, &probs)?;
     if let Some(path) = &args.metrics {
-        let link = card.head.link();
+        let link = head.link();
         files.push(metrics_table(
             path,
             &predictions.classes,
@@ -180,7 +196,7 @@ fn run(args: &Args) -> Result<()> {
     log::info!(
         "{} rows x {} classes -> {} and {}",
         data.len(),
-        card.classes.len(),
+        predictions.classes.len(),
         args.output.display(),
         tsv.display()
     );

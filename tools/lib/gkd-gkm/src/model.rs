@@ -6,9 +6,13 @@
 use std::io::Write;
 use std::path::Path;
 
+use gkd_genomics::variant_synth::decode_bases;
 use gkd_io::atomic::AtomicFile;
+use gkd_io::dataset::Dataset;
 use gkd_io::error::{Error, IoResultExt, Result};
+use gkd_io::manifest::DatasetKind;
 use gkd_io::table::TextTable;
+use ndarray::{Array2, Axis};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -84,6 +88,16 @@ pub struct KmerModel {
     pub sequences: Vec<Vec<u8>>,
 }
 
+/// The rows of a one-hot DNA split as base strings (N where no channel is set); an error naming
+/// the split when it is not DNA.
+pub fn split_sequences(data: &Dataset) -> Result<Vec<Vec<u8>>> {
+    if data.kind() != DatasetKind::Sequence || data.channels() != 4 {
+        return Err(Error::in_file(&data.path, "is not one-hot DNA (4 channels); a gkm-SVM reads sequences"));
+    }
+    let x = data.read_x(0..data.len())?;
+    Ok(x.axis_iter(Axis(0)).map(decode_bases).collect())
+}
+
 /// Whether `dir` holds a gkm-SVM (its `kmer.json`).
 pub fn is_kmer_model(dir: &Path) -> bool {
     dir.join(CARD_FILE).is_file()
@@ -146,6 +160,12 @@ impl KmerModel {
             coef,
             sequences: seqs.into_iter().map(|s| s.unwrap_or_default().into_bytes()).collect(),
         })
+    }
+
+    /// The model's logits (its decision values, N × 1) on every row of a one-hot DNA split.
+    pub fn logits(&self, data: &Dataset) -> Result<Array2<f32>> {
+        let z = self.decision(&split_sequences(data)?);
+        Ok(Array2::from_shape_vec((z.len(), 1), z.iter().map(|&v| v as f32).collect()).expect("N x 1"))
     }
 
     /// Decision values of `sequences`: Σ coef · K(sv, x) − rho on the normalised kernel.
