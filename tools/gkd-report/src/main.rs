@@ -84,6 +84,11 @@ fn run(args: &Args) -> Result<()> {
         body += "<section><h2>Training curves</h2><div class=\"row\">";
         for item in &args.model {
             let (name, dir) = labelled(item, "--model")?;
+            // A gkm-SVM (gkd-kmer) is solved, not trained over epochs: it has no curves.
+            if gkd_gkm::model::is_kmer_model(&dir) {
+                log::info!("{name} is a gkm-SVM: no training curves");
+                continue;
+            }
             body += &training_curves(&name, &dir)?;
         }
         body += "</div></section>";

@@ -134,6 +134,23 @@ def trained_models(study):
     return [m["name"] for m in config[study]["models"]]
 
 
+def gkm_models(study):
+    """The gapped k-mer SVMs of a study's models list (`arch: gkm-svm`, trained by gkd-kmer)."""
+    if study in ("distillation", "compression") or study not in config:
+        return []
+    return [m["name"] for m in config[study].get("models", []) if m["arch"] == "gkm-svm"]
+
+
+def gkm_flags(study, model):
+    """gkd-kmer train's flags of a gkm-SVM entry (LS-GKM's defaults where the entry is silent)."""
+    spec = next(m for m in config[study]["models"] if m["name"] == model)
+    flags = f"-l {spec.get('l', 11)} -k {spec.get('k', 7)} -d {spec.get('d', 3)} -c {spec.get('c', 1.0)}"
+    return flags + (f" --class {spec['class']}" if spec.get("class") else "")
+
+
+ALL_GKM = sorted({m for s in STUDIES for m in gkm_models(s)})
+
+
 def compared_models(study):
     """The models a study predicts with, explains and scores, in report order. In the
     distillation study `teacher` is teacher1 and its students are scored per teacher kind."""
@@ -236,6 +253,8 @@ def model_methods(study, model):
         # The early-exit teacher and its predictions are scored for accuracy and speed, not explained.
         return [] if model.startswith(("exit-t", "teacher-exit")) else config["compression"]["attribution"]["methods"]
     spec = next(m for m in config[study]["models"] if m["name"] == model)
+    if spec["arch"] == "gkm-svm":
+        return []  # gkd-attribute does not explain gkm-SVMs yet
     return spec.get("methods") or config[study]["attribution"]["methods"]
 
 

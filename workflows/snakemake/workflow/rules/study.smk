@@ -26,6 +26,9 @@ rule train:
         soft=lambda wc: soft_targets(wc.study, wc.model, wc.seed),
     output:
         directory(f"{SEED_DIR}/models/{{model}}"),
+    wildcard_constraints:
+        # Every model name but the gapped k-mer SVMs' (rule train_gkm).
+        model=f"(?!(?:{one_of(ALL_GKM)})$)[^/]+",
     log:
         f"{LOG_DIR}/train.{{model}}.log",
     params:
@@ -43,6 +46,27 @@ rule train:
         # checkpoint in MODEL.partial when rerun, with the same result as a run never stopped.
         "{params.bin}gkd-train {params.flags} --train {input.train} --valid {input.valid} --resume "
         "--device {params.device} --threads {threads} -q -o {output} 2> {log}"
+
+
+rule train_gkm:
+    input:
+        train=lambda wc: split_npz(wc.study, wc.seed, "train"),
+    output:
+        directory(f"{SEED_DIR}/models/{{model}}"),
+    wildcard_constraints:
+        model=one_of(ALL_GKM),
+    log:
+        f"{LOG_DIR}/train.{{model}}.log",
+    params:
+        bin=BIN,
+        flags=lambda wc: gkm_flags(wc.study, wc.model),
+    threads: config["threads"]
+    resources:
+        mem_mb=8000,
+    container:
+        config["container"]
+    shell:
+        "{params.bin}gkd-kmer train --data {input.train} {params.flags} --threads {threads} -q -o {output} 2> {log}"
 
 
 rule predict:
