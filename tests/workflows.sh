@@ -241,7 +241,7 @@ heads = re.findall(r"<h2>(.*?)</h2>", html)
 assert heads[0] == "Summary", heads[:3]
 summary = html[html.index("<h2>Summary</h2>"):].split("</table>")[0]
 models = re.findall(r"<tr><td>([^<]+)</td>", summary)
-assert sorted(models) == ["distilled", "scratch", "teacher"], models
+assert sorted(models) == ["distilled", "gkm-distilled", "gkmsvm", "scratch", "teacher"], models
 assert "recovery AUROC (saliency)" in summary and "test AUPR" in summary, summary
 page = Image.open(sys.argv[2]).convert("L")
 first_screen = page.crop((0, 0, page.width, 400)).tobytes()
