@@ -31,13 +31,29 @@ pub fn score_section(report: &ScoreReport) -> String {
         "sweep" => {
             "Summary over seeds (paired differences from the reference: 95% CI, paired t, Wilcoxon and sign tests)"
         }
+        "variants" => "Variant effects: rankings against a reference model, motif against background",
         other => other,
     };
     let value = serde_json::to_value(report).unwrap_or_default();
     let rows = value["rows"].as_array().cloned().unwrap_or_default();
-    let mut s = format!("<section><h2>{}</h2>", escape(heading));
+    let setting = |key: &str| report.settings.get(key).and_then(|v| v.as_str());
+    let heading = match setting("set") {
+        Some(set) => format!("{heading} ({set})"),
+        None => heading.to_owned(),
+    };
+    let mut s = format!("<section><h2>{}</h2>", escape(&heading));
     if let Some(data) = &report.data {
         let _ = write!(s, "<p class=\"muted\">against {}</p>", escape(data));
+    }
+    if let ScoreRows::Variants(_) = &report.scores {
+        let mut about = format!("|{}| ranked", setting("effect").unwrap_or("logit_diff"));
+        if let Some(reference) = setting("reference") {
+            let _ = write!(about, "; Spearman and top-k overlap against {reference}");
+        }
+        if let Some(truth) = setting("truth") {
+            let _ = write!(about, "; motif AUROC against {truth}");
+        }
+        let _ = write!(s, "<p class=\"muted\">{}</p>", escape(&about));
     }
     if let ScoreRows::Sweep(sweep_rows) = &report.scores {
         let reference = report.settings.get("reference").and_then(|v| v.as_str());
