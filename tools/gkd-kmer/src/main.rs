@@ -8,7 +8,7 @@ use args::*;
 
 use clap::Parser;
 use gkd_cli::run_main;
-use gkd_gkm::kernel::{cross_kernel, gram_counts, lmers, normalise};
+use gkd_gkm::kernel::{cross_kernel, gram_counts, normalise, words_of};
 use gkd_gkm::model::{KMER_SCHEMA, KmerCard, KmerModel, split_sequences};
 use gkd_gkm::svm;
 use gkd_io::atomic::{StagedDir, commit_all};
@@ -61,8 +61,7 @@ fn train(args: &TrainArgs) -> Result<()> {
         params.k,
         params.d
     );
-    let words: Vec<Vec<u64>> = seqs.iter().map(|s| lmers(s, params.l, params.reverse_complement)).collect();
-    let kernel = normalise(&gram_counts(&words, &params), seqs.len());
+    let kernel = normalise(&gram_counts(&words_of(&seqs, &params), &params), seqs.len());
     let solution = svm::train(&kernel, &y, args.c, args.tolerance).map_err(|e| Error::in_file(&args.data, e))?;
     log::info!("{} support vectors after {} SMO iterations", solution.support.len(), solution.iterations);
     let card = KmerCard {
@@ -106,15 +105,12 @@ fn predict(args: &PredictArgs) -> Result<()> {
 fn kernel(args: &KernelArgs) -> Result<()> {
     let params = args.kernel.params()?;
     let data = Dataset::load(&args.data)?;
-    let words = |seqs: &[Vec<u8>]| -> Vec<Vec<u64>> {
-        seqs.iter().map(|s| lmers(s, params.l, params.reverse_complement)).collect()
-    };
-    let rows = words(&split_sequences(&data)?);
+    let rows = words_of(&split_sequences(&data)?, &params);
     let values: Vec<f32> = match &args.against {
         None => normalise(&gram_counts(&rows, &params), rows.len()).into_iter().map(|v| v as f32).collect(),
         Some(path) => {
             let other = Dataset::load(path)?;
-            let columns = words(&split_sequences(&other)?);
+            let columns = words_of(&split_sequences(&other)?, &params);
             cross_kernel(&rows, &columns, &params).into_iter().map(|v| v as f32).collect()
         }
     };

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use burn::tensor::Device;
 use clap::{Parser, Subcommand};
-use gkd_cli::{Bar, CommonArgs, choice, run_main};
+use gkd_cli::{Bar, CommonArgs, MergeArgs, choice, run_main};
 use gkd_explain::scan::{ScanRequest, TrackAttribution, TrackValue, merge, scan};
 use gkd_io::atomic::commit_all;
 use gkd_io::error::{Error, Result};
@@ -91,26 +91,17 @@ struct Args {
 enum Command {
     /// Join the tracks of a sharded scan (`--shard I/N`, every shard once) into one scan's
     /// tracks.
-    Merge {
-        /// The shards' output prefixes (PREFIX of PREFIX.scan.json), in any order.
-        #[arg(required = true, value_name = "PREFIX")]
-        parts: Vec<String>,
-        /// Output prefix of the merged tracks.
-        #[arg(short, long, value_name = "PREFIX")]
-        output: PathBuf,
-        #[command(flatten)]
-        common: CommonArgs,
-    },
+    Merge(MergeArgs),
 }
 
 fn main() {
     let args = Args::parse();
     run_main(TOOL, || match &args.command {
-        Some(Command::Merge { parts, output, common }) => {
-            common.init(TOOL)?;
-            let prefix = output.to_string_lossy().into_owned();
-            commit_all(merge(parts, &prefix, &Bar::new())?)?;
-            log::info!("{} shard(s) merged -> {prefix}.*.bw", parts.len());
+        Some(Command::Merge(m)) => {
+            m.common.init(TOOL)?;
+            let prefix = m.prefix();
+            commit_all(merge(&m.parts, &prefix, &Bar::new())?)?;
+            log::info!("{} shard(s) merged -> {prefix}.*.bw", m.parts.len());
             Ok(())
         }
         None => {

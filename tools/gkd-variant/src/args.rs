@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use gkd_cli::{CommonArgs, choice};
+use gkd_cli::{CommonArgs, MergeArgs, choice};
 use gkd_engine::EngineChoice;
 use gkd_explain::variant::RefMismatch;
 use gkd_io::scan_manifest::ShardOf;
@@ -86,14 +86,5 @@ pub struct Args {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Join the outputs of a sharded run (`--shard I/N`, every shard once) into one run's outputs.
-    Merge {
-        /// The shards' output prefixes (PREFIX of PREFIX.json), in any order.
-        #[arg(required = true, value_name = "PREFIX")]
-        parts: Vec<String>,
-        /// Output prefix of the merged files.
-        #[arg(short, long, value_name = "PREFIX")]
-        output: PathBuf,
-        #[command(flatten)]
-        common: CommonArgs,
-    },
+    Merge(MergeArgs),
 }

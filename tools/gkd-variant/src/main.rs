@@ -25,11 +25,11 @@ const TOOL: &str = "gkd-variant";
 fn main() {
     let args = Args::parse();
     run_main(TOOL, || match &args.command {
-        Some(Command::Merge { parts, output, common }) => {
-            common.init(TOOL)?;
-            let prefix = output.to_string_lossy().into_owned();
-            commit_all(merge::merge(parts, &prefix, &Bar::new())?)?;
-            log::info!("{} shard(s) merged -> {prefix}.tsv, .vcf, .json", parts.len());
+        Some(Command::Merge(m)) => {
+            m.common.init(TOOL)?;
+            let prefix = m.prefix();
+            commit_all(merge::merge(&m.parts, &prefix, &Bar::new())?)?;
+            log::info!("{} shard(s) merged -> {prefix}.tsv, .vcf, .json", m.parts.len());
             Ok(())
         }
         None => {

@@ -158,3 +158,25 @@ pub fn parse_shard(text: &str) -> std::result::Result<gkd_io::scan_manifest::Sha
         _ => Err(format!("'{text}' is not I/N with 1 <= I <= N (e.g. 2/8)")),
     }
 }
+
+/// The `merge` subcommand of a tool that runs in shards (`--shard I/N`): the shards' output
+/// prefixes and the merged output's.
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The shards' output prefixes (each sharded run's -o), every shard once, in any order.
+    #[arg(required = true, value_name = "PREFIX")]
+    pub parts: Vec<String>,
+    /// Output prefix of the merged files.
+    #[arg(short, long, value_name = "PREFIX")]
+    pub output: std::path::PathBuf,
+    /// Options every tool has.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+impl MergeArgs {
+    /// The merged output's prefix, as text.
+    pub fn prefix(&self) -> String {
+        self.output.to_string_lossy().into_owned()
+    }
+}

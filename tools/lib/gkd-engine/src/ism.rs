@@ -200,7 +200,6 @@ fn group_features(layers: &Layers, ws: &Workspace, group: &[(usize, usize)], scr
     let take = std::mem::take;
     let (mut window, mut conv, mut features) =
         (take(&mut scratch.window), take(&mut scratch.conv), take(&mut scratch.features));
-    let (hidden, next) = (take(&mut scratch.hidden), take(&mut scratch.next));
     let (channels, length) = (layers.channels, layers.length);
     let first = &layers.convs[0];
     // First layer: reference output + (new base's weight row − reference column's), on the
@@ -289,5 +288,5 @@ fn group_features(layers: &Layers, ws: &Workspace, group: &[(usize, usize)], scr
             f[change.lo * c_last..change.hi * c_last].copy_from_slice(&change.values);
         }
     }
-    *scratch = Scratch { window, conv, features, hidden, next };
+    (scratch.window, scratch.conv, scratch.features) = (window, conv, features);
 }

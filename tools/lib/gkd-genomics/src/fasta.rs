@@ -143,9 +143,10 @@ pub struct IndexedFasta {
     cached: Option<(String, u64, Vec<u8>)>,
 }
 
-/// Bases read past a request's end when it misses the cached span, so that the requests that
-/// follow nearby (a sorted VCF's windows) are served from memory: one BGZF block's worth, which a
-/// bgzip FASTA decompresses for any read inside it anyway.
+/// Bases read past a request's end when reads move forward along a chromosome (a sorted VCF's
+/// windows), so that the ones that follow are served from memory: one BGZF block's worth, which a
+/// bgzip FASTA decompresses for any read inside it anyway. Reads in no order, and reads this long
+/// or longer (whole sequences), are read as asked and not kept twice.
 const READ_AHEAD: u64 = 1 << 16;
 
 impl IndexedFasta {
@@ -183,8 +184,12 @@ impl IndexedFasta {
         {
             return Ok(bases[(start - at) as usize..(end - at) as usize].to_vec());
         }
+        if end - start >= READ_AHEAD {
+            return self.read(chrom, start, end);
+        }
+        let forward = self.cached.as_ref().is_some_and(|(c, at, _)| c == chrom && start >= *at);
         let size = self.sizes.iter().find(|(name, _)| name == chrom).map_or(end, |(_, n)| *n);
-        let read_end = end.max((start + READ_AHEAD).min(size));
+        let read_end = if forward { end.max((start + READ_AHEAD).min(size)) } else { end };
         let bases = self.read(chrom, start, read_end)?;
         let wanted = bases[..(end - start) as usize].to_vec();
         self.cached = Some((chrom.to_owned(), start, bases));
@@ -334,7 +339,7 @@ mod tests {
     }
 
     /// Reads served from the read-ahead span equal reads from a fresh reader, in any order, across
-    /// sequences and up to each sequence's end.
+    /// sequences, up to each sequence's end, and for reads longer than the read-ahead.
     #[test]
     fn cached_reads_equal_fresh_reads() {
         let a: String = (0..200_000).map(|i| ['A', 'C', 'G', 'T'][(i * 7 + i / 3) % 4]).collect();
@@ -342,8 +347,16 @@ mod tests {
         let text = format!(">a\n{}\n>b\nGGGTTTACGT\n", lines.join("\n"));
         let (_d, p) = write(text.as_bytes());
         let mut cached = IndexedFasta::open(&p).unwrap();
-        let requests =
-            [("a", 10, 210), ("a", 50, 250), ("a", 65_000, 65_600), ("b", 2, 9), ("a", 199_800, 200_000), ("a", 0, 5)];
+        let requests = [
+            ("a", 10, 210),
+            ("a", 50, 250),
+            ("a", 300, 400),
+            ("a", 65_000, 65_600),
+            ("b", 2, 9),
+            ("a", 199_800, 200_000),
+            ("a", 0, 5),
+            ("a", 5, 100_000),
+        ];
         for (chrom, start, end) in requests {
             let fresh = IndexedFasta::open(&p).unwrap().fetch(chrom, start, end).unwrap();
             assert_eq!(cached.fetch(chrom, start, end).unwrap(), fresh, "{chrom}:{start}-{end}");

@@ -100,6 +100,11 @@ pub fn lmers(seq: &[u8], l: usize, reverse_complement: bool) -> Vec<u64> {
     out
 }
 
+/// The l-mers of every sequence, as [`lmers`] with the kernel's l and strands.
+pub fn words_of(sequences: &[Vec<u8>], p: &GkmParams) -> Vec<Vec<u64>> {
+    sequences.iter().map(|s| lmers(s, p.l, p.reverse_complement)).collect()
+}
+
 /// Every set of `m` positions out of `l`, as sorted position lists.
 fn subsets(l: usize, m: usize) -> Vec<Vec<usize>> {
     fn go(start: usize, l: usize, m: usize, current: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
@@ -126,41 +131,65 @@ fn masked(v: u64, l: usize, kept: &[usize]) -> u64 {
     kept.iter().fold(0u64, |acc, &p| (acc << 2) | ((v >> (2 * (l - 1 - p))) & 3))
 }
 
-/// The unnormalised kernel (N × N, row-major) of the sequences whose l-mers are `words`.
-pub fn gram_counts(words: &[Vec<u64>], p: &GkmParams) -> Vec<i64> {
-    let n = words.len();
-    assert!(n < (1usize << 32), "at most 2^32 sequences");
+/// Sum over every mask with a non-zero weight: the l-mers of `words` with the mask's positions
+/// deleted are sorted, and `visit(acc, weight, run)` sees each run of equal masked l-mers (each
+/// sequence of the run with its count, sequences ascending). Masks are spread over threads, each
+/// with its own accumulator of `size` integers; the accumulators are summed.
+fn over_masks(
+    words: &[&Vec<u64>],
+    p: &GkmParams,
+    size: usize,
+    visit: impl Fn(&mut [i64], i64, &[(usize, i64)]) + Sync,
+) -> Vec<i64> {
+    assert!(words.len() < (1usize << 32), "at most 2^32 sequences");
     weighted_masks(p)
         .par_iter()
         .fold(
-            || (vec![0i64; n * n], Vec::<u64>::new()),
-            |(mut gram, mut items), (weight, kept)| {
+            || (vec![0i64; size], Vec::<u64>::new()),
+            |(mut acc, mut items), (weight, kept)| {
                 items.clear();
                 for (s, list) in words.iter().enumerate() {
                     items.extend(list.iter().map(|&v| (masked(v, p.l, kept) << 32) | s as u64));
                 }
                 items.sort_unstable();
                 for run in runs(&items) {
-                    for (a, &(x, cx)) in run.iter().enumerate() {
-                        gram[x * n + x] += weight * cx * cx;
-                        for &(y, cy) in &run[a + 1..] {
-                            let v = weight * cx * cy;
-                            gram[x * n + y] += v;
-                            gram[y * n + x] += v;
-                        }
-                    }
+                    visit(&mut acc, *weight, &run);
                 }
-                (gram, items)
+                (acc, items)
             },
         )
-        .map(|(gram, _)| gram)
+        .map(|(acc, _)| acc)
         .reduce(
-            || vec![0i64; n * n],
+            || vec![0i64; size],
             |mut a, b| {
                 a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
                 a
             },
         )
+}
+
+/// The unnormalised kernel (N × N, row-major) of the sequences whose l-mers are `words`.
+pub fn gram_counts(words: &[Vec<u64>], p: &GkmParams) -> Vec<i64> {
+    let n = words.len();
+    over_masks(&words.iter().collect::<Vec<_>>(), p, n * n, |gram, weight, run| {
+        for (a, &(x, cx)) in run.iter().enumerate() {
+            gram[x * n + x] += weight * cx * cx;
+            for &(y, cy) in &run[a + 1..] {
+                let v = weight * cx * cy;
+                gram[x * n + y] += v;
+                gram[y * n + x] += v;
+            }
+        }
+    })
+}
+
+/// Each sequence's unnormalised kernel with itself, K(x, x) (the gram's diagonal, in one pass).
+pub fn self_counts(words: &[Vec<u64>], p: &GkmParams) -> Vec<i64> {
+    over_masks(&words.iter().collect::<Vec<_>>(), p, words.len(), |diag, weight, run| {
+        for &(x, cx) in run {
+            diag[x] += weight * cx * cx;
+        }
+    })
 }
 
 /// The masks (size, kept positions) with a non-zero weight.
@@ -179,37 +208,16 @@ fn weighted_masks(p: &GkmParams) -> Vec<(i64, Vec<usize>)> {
 /// pairs of `rows[i]` and `columns[j]` only (prediction against support vectors).
 pub fn cross_counts(rows: &[Vec<u64>], columns: &[Vec<u64>], p: &GkmParams) -> Vec<i64> {
     let (r, c) = (rows.len(), columns.len());
-    assert!(r + c < (1usize << 32), "at most 2^32 sequences");
-    weighted_masks(p)
-        .par_iter()
-        .fold(
-            || (vec![0i64; r * c], Vec::<u64>::new()),
-            |(mut cross, mut items), (weight, kept)| {
-                items.clear();
-                for (s, list) in rows.iter().chain(columns).enumerate() {
-                    items.extend(list.iter().map(|&v| (masked(v, p.l, kept) << 32) | s as u64));
-                }
-                items.sort_unstable();
-                for run in runs(&items) {
-                    // Sequences are sorted within a run: rows (ids < r) first, then columns.
-                    let split = run.partition_point(|&(s, _)| s < r);
-                    for &(x, cx) in &run[..split] {
-                        for &(y, cy) in &run[split..] {
-                            cross[x * c + (y - r)] += weight * cx * cy;
-                        }
-                    }
-                }
-                (cross, items)
-            },
-        )
-        .map(|(cross, _)| cross)
-        .reduce(
-            || vec![0i64; r * c],
-            |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                a
-            },
-        )
+    let words: Vec<&Vec<u64>> = rows.iter().chain(columns).collect();
+    over_masks(&words, p, r * c, |cross, weight, run| {
+        // Sequences are sorted within a run: rows (ids < r) first, then columns.
+        let split = run.partition_point(|&(s, _)| s < r);
+        for &(x, cx) in &run[..split] {
+            for &(y, cy) in &run[split..] {
+                cross[x * c + (y - r)] += weight * cx * cy;
+            }
+        }
+    })
 }
 
 /// The runs of equal masked l-mers in sorted `items` (key << 32 | seq): per run, each sequence
@@ -250,16 +258,13 @@ pub fn normalise(gram: &[i64], n: usize) -> Vec<f64> {
 /// The normalised kernel between two sets of sequences' l-mers (rows × columns, row-major):
 /// K(x, y) / √(K(x, x) K(y, y)), 0 where a sequence has no l-mer.
 pub fn cross_kernel(rows: &[Vec<u64>], columns: &[Vec<u64>], p: &GkmParams) -> Vec<f64> {
-    let self_kernel = |words: &[Vec<u64>]| -> Vec<f64> {
-        words.iter().map(|w| gram_counts(std::slice::from_ref(w), p)[0] as f64).collect()
-    };
-    let (dr, dc) = (self_kernel(rows), self_kernel(columns));
+    let (dr, dc) = (self_counts(rows, p), self_counts(columns, p));
     let c = columns.len();
     cross_counts(rows, columns, p)
         .iter()
         .enumerate()
         .map(|(i, &v)| {
-            let d = (dr[i / c] * dc[i % c]).sqrt();
+            let d = ((dr[i / c] as f64) * (dc[i % c] as f64)).sqrt();
             if d > 0.0 { v as f64 / d } else { 0.0 }
         })
         .collect()
@@ -307,6 +312,8 @@ mod tests {
                     assert_eq!(gram[i * 4 + j], brute(&words[i], &words[j], &p), "{p:?} ({i}, {j})");
                 }
             }
+            let diagonal: Vec<i64> = (0..4).map(|i| gram[i * 4 + i]).collect();
+            assert_eq!(self_counts(&words, &p), diagonal, "{p:?}");
             // The cross block of rows 0–1 against rows 2–3 is the gram's.
             let cross = cross_counts(&words[..2], &words[2..], &p);
             assert_eq!(cross, vec![gram[2], gram[3], gram[4 + 2], gram[4 + 3]], "{p:?}");

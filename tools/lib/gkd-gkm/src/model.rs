@@ -16,7 +16,7 @@ use ndarray::{Array2, Axis};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::kernel::{GkmParams, lmers};
+use crate::kernel::{GkmParams, words_of};
 use crate::svm::SvmSolution;
 
 /// The card's file name; its presence marks a gkm-SVM model directory.
@@ -171,8 +171,7 @@ impl KmerModel {
     /// Decision values of `sequences`: Σ coef · K(sv, x) − rho on the normalised kernel.
     pub fn decision(&self, sequences: &[Vec<u8>]) -> Vec<f64> {
         let p = self.card.params();
-        let sv: Vec<Vec<u64>> = self.sequences.iter().map(|s| lmers(s, p.l, p.reverse_complement)).collect();
-        let rows: Vec<Vec<u64>> = sequences.iter().map(|s| lmers(s, p.l, p.reverse_complement)).collect();
+        let (sv, rows) = (words_of(&self.sequences, &p), words_of(sequences, &p));
         let kernel = crate::kernel::cross_kernel(&rows, &sv, &p);
         let s = sv.len();
         (0..rows.len())

@@ -54,6 +54,7 @@ pub fn train(kernel: &[f64], y: &[f64], c: f64, eps: f64) -> Result<SvmSolution,
             }
         }
         let Some(i) = gmax_idx else { break };
+        // libsvm's curvature term y_i Q_ij is y_j K_ij (Q_ij = y_i y_j K_ij, y_i² = 1).
         let (mut gmax2, mut gmin_idx, mut obj_min) = (f64::NEG_INFINITY, None, f64::INFINITY);
         for j in 0..n {
             let (grad_diff, quad) = if y[j] > 0.0 {
@@ -61,13 +62,13 @@ pub fn train(kernel: &[f64], y: &[f64], c: f64, eps: f64) -> Result<SvmSolution,
                     continue;
                 }
                 gmax2 = gmax2.max(g[j]);
-                (gmax + g[j], qd[i] + qd[j] - 2.0 * y[i] * y[i] * y[j] * k(i, j))
+                (gmax + g[j], qd[i] + qd[j] - 2.0 * y[j] * k(i, j))
             } else {
                 if upper(alpha[j]) {
                     continue;
                 }
                 gmax2 = gmax2.max(-g[j]);
-                (gmax - g[j], qd[i] + qd[j] + 2.0 * y[i] * y[i] * y[j] * k(i, j))
+                (gmax - g[j], qd[i] + qd[j] + 2.0 * y[j] * k(i, j))
             };
             if grad_diff > 0.0 {
                 let obj = -(grad_diff * grad_diff) / if quad > 0.0 { quad } else { TAU };

@@ -22,6 +22,7 @@ pub mod predictions;
 pub mod progress;
 pub mod scan_manifest;
 pub mod scores;
+pub mod sites;
 pub mod stop;
 pub mod table;
 pub mod variant_effects;

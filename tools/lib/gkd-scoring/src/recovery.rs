@@ -38,25 +38,9 @@ pub struct ClassSites {
 impl ClassSites {
     /// Read a sites table with columns id, start, end (0-based, end exclusive) and class.
     pub fn read(path: &Path) -> Result<Self> {
-        let table = gkd_io::table::TextTable::read(path, Some(b'\t'))?;
-        let (ids, starts, ends, classes) =
-            (table.column("id")?, table.column("start")?, table.column("end")?, table.column("class")?);
         let mut sites: HashMap<(String, String), Vec<(usize, usize)>> = HashMap::new();
-        for (i, (((id, start), end), class)) in ids.into_iter().zip(starts).zip(ends).zip(classes).enumerate() {
-            let line = i as u64 + 2;
-            let coordinate = |v: Option<String>, name: &str| -> Result<usize> {
-                v.as_deref().and_then(|t| t.trim().parse().ok()).ok_or_else(|| {
-                    Error::at_line(path, line, format!("column '{name}': expected a 0-based position, got {v:?}"))
-                })
-            };
-            let (start, end) = (coordinate(start, "start")?, coordinate(end, "end")?);
-            if end <= start {
-                return Err(Error::at_line(path, line, format!("site end {end} is not after its start {start}")));
-            }
-            let (Some(id), Some(class)) = (id, class) else {
-                return Err(Error::at_line(path, line, "empty id or class"));
-            };
-            sites.entry((id, class)).or_default().push((start, end));
+        for row in gkd_io::sites::read_sites(path)? {
+            sites.entry((row.id, row.class)).or_default().push((row.start, row.end));
         }
         Ok(Self { path: path.to_path_buf(), sites })
     }

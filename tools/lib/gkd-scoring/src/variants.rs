@@ -34,6 +34,11 @@ pub struct Effects {
     values: HashMap<(usize, usize), Vec<f64>>,
 }
 
+/// How a variant is named across tables: `chrom:pos:ref>alt`.
+fn variant_key(chrom: &str, pos: &str, reference: &str, alt: &str) -> String {
+    format!("{chrom}:{pos}:{reference}>{alt}")
+}
+
 fn position<T: PartialEq + Clone>(items: &mut Vec<T>, item: &T) -> usize {
     items.iter().position(|x| x == item).unwrap_or_else(|| {
         items.push(item.clone());
@@ -64,19 +69,11 @@ impl Effects {
         let [chrom, pos, reference, alt, model, class, value] = columns;
         let (chrom, pos, reference, alt, model, class, value) =
             (chrom?, pos?, reference?, alt?, model?, class?, value?);
-        let models_in_file: Vec<&Option<String>> = {
-            let mut seen: Vec<&Option<String>> = Vec::new();
-            for m in &model {
-                if !seen.contains(&m) {
-                    seen.push(m);
-                }
-            }
-            seen
-        };
-        if input.label.is_some() && models_in_file.len() > 1 {
+        let models_in_file = model.iter().collect::<std::collections::HashSet<_>>().len();
+        if input.label.is_some() && models_in_file > 1 {
             return Err(Error::in_file(
                 path,
-                format!("holds {} models; a label NAME= needs a table of one model", models_in_file.len()),
+                format!("holds {models_in_file} models; a label NAME= needs a table of one model"),
             ));
         }
         let cell = |column: &[Option<String>], i: usize, name: &str| -> Result<String> {
@@ -84,12 +81,11 @@ impl Effects {
         };
         for i in 0..table.height() {
             let line = i as u64 + 2;
-            let key = format!(
-                "{}:{}:{}>{}",
-                cell(&chrom, i, "chrom")?,
-                cell(&pos, i, "pos")?,
-                cell(&reference, i, "ref")?,
-                cell(&alt, i, "alt")?
+            let key = variant_key(
+                &cell(&chrom, i, "chrom")?,
+                &cell(&pos, i, "pos")?,
+                &cell(&reference, i, "ref")?,
+                &cell(&alt, i, "alt")?,
             );
             let name = match &input.label {
                 Some(label) => label.clone(),
@@ -133,11 +129,21 @@ impl Effects {
     }
 }
 
+/// What a synthetic variant is (gkd-synth variants' `kind` column).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum TruthKind {
+    /// Breaks a site of this class's motif.
+    Motif(String),
+    /// Breaks a decoy motif's site: counts for no class, nor as background.
+    Decoy,
+    /// Away from every site.
+    Background,
+}
+
 /// Which synthetic variants break a site of which class, and which are background.
 #[derive(Debug, Default)]
 pub struct VariantTruth {
-    /// Variant → the class of the site it breaks (`None`: background).
-    kinds: HashMap<String, Option<String>>,
+    kinds: HashMap<String, TruthKind>,
 }
 
 impl VariantTruth {
@@ -152,12 +158,11 @@ impl VariantTruth {
         for i in 0..table.height() {
             let line = i as u64 + 2;
             let text = |c: &[Option<String>]| c[i].clone().unwrap_or_default();
-            let key = format!("{}:{}:{}>{}", text(&chrom), text(&pos), text(&reference), text(&alt));
+            let key = variant_key(&text(&chrom), &text(&pos), &text(&reference), &text(&alt));
             let value = match (text(&kind).as_str(), class[i].clone()) {
-                ("motif", Some(c)) => Some(c),
-                // A decoy motif's variant counts for no class (nor as background).
-                ("decoy", _) => Some(String::new()),
-                ("background", _) => None,
+                ("motif", Some(c)) => TruthKind::Motif(c),
+                ("decoy", _) => TruthKind::Decoy,
+                ("background", _) => TruthKind::Background,
                 (other, _) => {
                     return Err(Error::at_line(
                         path,
@@ -180,7 +185,7 @@ fn class_row(
     values: &[f64],
     reference: Option<&[f64]>,
     top_k: usize,
-    truth: Option<(&VariantTruth, &[&str])>,
+    truth: Option<&[Option<&TruthKind>]>,
 ) -> VariantRow {
     let (spearman, top_k_overlap) = match reference {
         Some(theirs) => {
@@ -191,12 +196,12 @@ fn class_row(
         None => (None, None),
     };
     let (mut motif_variants, mut background_variants, mut motif_auroc) = (None, None, None);
-    if let Some((truth, keys)) = truth {
+    if let Some(truth) = truth {
         let (mut scores, mut labels) = (Vec::new(), Vec::new());
-        for (k, key) in keys.iter().enumerate() {
-            let label = match truth.kinds.get(*key) {
-                Some(Some(c)) if c.as_str() == class_name => 1.0,
-                Some(None) => 0.0,
+        for (k, kind) in truth.iter().enumerate() {
+            let label = match kind {
+                Some(TruthKind::Motif(c)) if c.as_str() == class_name => 1.0,
+                Some(TruthKind::Background) => 0.0,
                 _ => continue,
             };
             if !values[k].is_nan() {
@@ -242,19 +247,22 @@ pub fn score(
     for (key, &k) in &effects.index {
         keys[k] = key;
     }
-    if let Some(t) = truth
-        && !keys.iter().any(|k| t.kinds.contains_key(*k))
-    {
+    // Each scored variant's truth, looked up once.
+    let truth: Option<Vec<Option<&TruthKind>>> = truth.map(|t| keys.iter().map(|k| t.kinds.get(*k)).collect());
+    if truth.as_ref().is_some_and(|t| t.iter().all(Option::is_none)) {
         return Err(Error::usage("--truth lists none of the scored variants (same chrom, pos, ref and alt expected)"));
     }
+    let classes = effects.classes.len();
+    let reference_columns: Option<Vec<Vec<f64>>> = reference.map(|r| (0..classes).map(|c| effects.of(r, c)).collect());
     let mut rows = Vec::new();
     for model in 0..effects.models.len() {
-        let columns: Vec<Vec<f64>> = (0..effects.classes.len()).map(|c| effects.of(model, c)).collect();
-        let per_class: Vec<VariantRow> = (0..effects.classes.len())
+        let columns: Vec<Vec<f64>> = (0..classes).map(|c| effects.of(model, c)).collect();
+        let theirs = reference_columns.as_ref().filter(|_| reference != Some(model));
+        let per_class: Vec<VariantRow> = (0..classes)
             .map(|c| {
-                let theirs = reference.filter(|&r| r != model).map(|r| effects.of(r, c));
                 let names = (effects.models[model].as_str(), effects.classes[c].as_str());
-                class_row(names, &columns[c], theirs.as_deref(), top_k, truth.map(|t| (t, keys.as_slice())))
+                let reference = theirs.map(|columns| columns[c].as_slice());
+                class_row(names, &columns[c], reference, top_k, truth.as_deref())
             })
             .collect();
         let mean = |f: fn(&VariantRow) -> Option<f64>| gkd_metrics::macro_mean(per_class.iter().map(f));

@@ -13,7 +13,6 @@ use gkd_io::atomic::{AtomicFile, commit_all};
 use gkd_io::dataset::Dataset;
 use gkd_io::error::{Error, IoResultExt, Result};
 use gkd_io::manifest::{self, DatasetKind, DatasetManifest};
-use gkd_io::table::TextTable;
 use ndarray::s;
 use noodles::core::Position;
 use noodles::fasta;
@@ -68,30 +67,19 @@ fn dataset_class(manifest: &DatasetManifest, class: &str, motif_id: &str) -> Opt
 }
 
 /// The sites table of a split, by row id; each site's class is the dataset class its motif stands
-/// for (empty for decoys).
+/// for (`None` for decoys).
 fn read_sites(path: &Path, manifest: &DatasetManifest) -> Result<HashMap<String, Vec<SiteSpan>>> {
-    let table = TextTable::read(path, Some(b'\t'))?;
-    let columns = ["id", "start", "end", "motif_id", "motif_name", "class"].map(|c| table.column(c));
-    let [ids, starts, ends, motif_ids, motifs, classes] = columns;
-    let (ids, starts, ends, motif_ids, motifs, classes) = (ids?, starts?, ends?, motif_ids?, motifs?, classes?);
     let mut sites: HashMap<String, Vec<SiteSpan>> = HashMap::new();
-    for i in 0..ids.len() {
-        let line = i as u64 + 2;
-        let position = |v: &Option<String>, name: &str| -> Result<usize> {
-            v.as_deref().and_then(|t| t.trim().parse().ok()).ok_or_else(|| {
-                Error::at_line(path, line, format!("column '{name}': expected a 0-based position, got {v:?}"))
-            })
+    for row in gkd_io::sites::read_sites(path)? {
+        let (Some(motif_id), Some(motif)) = (row.motif_id, row.motif_name) else {
+            return Err(Error::at_line(
+                path,
+                row.line,
+                "empty motif_id or motif_name (gkd-synth's sites table has both)",
+            ));
         };
-        let (start, end) = (position(&starts[i], "start")?, position(&ends[i], "end")?);
-        if end <= start {
-            return Err(Error::at_line(path, line, format!("site end {end} is not after its start {start}")));
-        }
-        let (Some(id), Some(motif_id), Some(motif), Some(class)) = (&ids[i], &motif_ids[i], &motifs[i], &classes[i])
-        else {
-            return Err(Error::at_line(path, line, "empty id, motif_id, motif_name or class"));
-        };
-        let class = dataset_class(manifest, class, motif_id).unwrap_or_default();
-        sites.entry(id.clone()).or_default().push(SiteSpan { start, end, motif: motif.clone(), class });
+        let class = dataset_class(manifest, &row.class, &motif_id);
+        sites.entry(row.id).or_default().push(SiteSpan { start: row.start, end: row.end, motif, class });
     }
     Ok(sites)
 }
@@ -117,7 +105,7 @@ impl Written {
     /// `motif`, `decoy` (a motif that stands for no class of the dataset) or `background`.
     fn kind(&self) -> &'static str {
         match &self.site {
-            Some(site) if site.class.is_empty() => "decoy",
+            Some(SiteSpan { class: None, .. }) => "decoy",
             _ => self.variant.kind.as_str(),
         }
     }
@@ -158,8 +146,8 @@ fn vcf_record(w: &Written) -> vcf::variant::RecordBuf {
         ("IC".into(), Some(Value::Float(w.variant.information as f32))),
     ];
     if let Some(site) = &w.site {
-        if !site.class.is_empty() {
-            info.push(("CLASS".into(), Some(Value::String(site.class.clone()))));
+        if let Some(class) = &site.class {
+            info.push(("CLASS".into(), Some(Value::String(class.clone()))));
         }
         info.push(("MOTIF".into(), Some(Value::String(site.motif.clone()))));
     }
@@ -178,7 +166,7 @@ const TRUTH_HEADER: &str = "id\tchrom\tpos\tref\talt\tkind\tclass\tmotif\tsite_s
 
 fn truth_line(w: &Written) -> String {
     let (class, motif, start, end) = match &w.site {
-        Some(s) => (s.class.as_str(), s.motif.as_str(), s.start.to_string(), s.end.to_string()),
+        Some(s) => (s.class.as_deref().unwrap_or(""), s.motif.as_str(), s.start.to_string(), s.end.to_string()),
         None => ("", "", String::new(), String::new()),
     };
     format!(

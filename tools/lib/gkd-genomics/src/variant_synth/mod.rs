@@ -29,8 +29,8 @@ pub struct SiteSpan {
     pub end: usize,
     /// The motif's name.
     pub motif: String,
-    /// The class (label) the motif stands for.
-    pub class: String,
+    /// The class (label) of the dataset the motif stands for; `None` for a decoy motif.
+    pub class: Option<String>,
 }
 
 /// Which kind of variant a planned variant is.
@@ -199,7 +199,7 @@ mod tests {
                 truth[[c, 10 + k]] = col[c];
             }
         }
-        (bases, truth, vec![SiteSpan { start: 10, end: 14, motif: "m".into(), class: "K".into() }])
+        (bases, truth, vec![SiteSpan { start: 10, end: 14, motif: "m".into(), class: Some("K".into()) }])
     }
 
     #[test]
