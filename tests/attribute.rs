@@ -353,6 +353,66 @@ fn bad_input_is_refused_with_one_message_and_no_output() {
     );
 }
 
+#[test]
+fn gkm_svm_maps_shard_alike_at_any_thread_count_and_other_methods_are_refused() {
+    let d = study();
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path();
+    let data = d.join("t3.test.npz");
+    let (data, cnn) = (data.to_str().unwrap(), d.join("cnn"));
+    let train = d.join("t3.train.npz");
+    let flags = ["-l", "6", "-k", "4", "-d", "2"];
+    run_ok(w, "gkd-kmer", &[&["train", "--data", train.to_str().unwrap()][..], &flags, &["-q", "-o", "svm"]].concat());
+    let run = |threads: &str, out: &str, shard: Option<&str>| {
+        let mut a = vec!["--model", "svm", "--data", data, "--rows", "0:14", "--method", "gkmexplain"];
+        a.extend(["--threads", threads, "-o", out]);
+        if let Some(s) = shard {
+            a.extend(["--shard", s]);
+        }
+        attribute(w, &a);
+    };
+    run("1", "one.npz", None);
+    run("2", "two.npz", None);
+    assert_same_bytes(&bytes(&w.join("two.npz")), &bytes(&w.join("one.npz")), "gkmexplain at 1 and 2 threads");
+    run("2", "g.1.npz", Some("1/2"));
+    run("1", "g.2.npz", Some("2/2"));
+    attribute(w, &["--merge", "g.1.npz", "g.2.npz", "-o", "merged.npz"]);
+    for suffix in [".npz", ".rows.tsv", ".json"] {
+        assert_same_bytes(
+            &bytes(&w.join(format!("merged{suffix}"))),
+            &bytes(&w.join(format!("one{suffix}"))),
+            &format!("gkmexplain merged{suffix} against one run"),
+        );
+    }
+    let sidecar: serde_json::Value = serde_json::from_slice(&bytes(&w.join("one.json"))).unwrap();
+    assert_eq!(sidecar["method"], "gkmexplain");
+    assert_eq!(sidecar["model"]["architecture"], "gkm-svm");
+    assert_eq!(npz(&w.join("one.npz"), "attr").0, vec![14, 4, 100]);
+    // Each method on its own kind of model.
+    run_fails(
+        w,
+        "gkd-attribute",
+        &["--model", "svm", "--data", data, "--method", "saliency", "-o", "o.npz"],
+        &["kmer.json", "is a gkm-SVM", "--method gkmexplain, not saliency"],
+    );
+    run_fails(
+        w,
+        "gkd-attribute",
+        &["--model", cnn.to_str().unwrap(), "--data", data, "--method", "gkmexplain", "-o", "o.npz"],
+        &["model.json", "gkmexplain explains gkm-SVMs", "koo-cnn-local"],
+    );
+    // --target labelled needs the SVM's class among the split's labels (task 1 has TF names).
+    let m = data_path("motifs/koo_eddy_12tf_jaspar2016.jaspar");
+    run_ok(w, "gkd-synth", &["task1", "--motifs", &m, "--n", "60", "--length", "100", "-o", "t1.{split}.npz"]);
+    run_fails(
+        w,
+        "gkd-attribute",
+        &["--model", "svm", "--data", "t1.test.npz", "--method", "gkmexplain", "--target", "labelled", "-o", "o.npz"],
+        &["t1.test.npz", "has no label 'positive'"],
+    );
+    assert!(!w.join("o.npz").exists());
+}
+
 fn data_path(rel: &str) -> String {
     data(rel).to_str().unwrap().to_owned()
 }

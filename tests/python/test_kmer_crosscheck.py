@@ -4,7 +4,12 @@
   l-mers of two sequences, their mismatches m, C(l − m, k) summed for m ≤ d (1e-6).
 - Decision values against scikit-learn's SVC(kernel="precomputed") trained on gkd's kernel matrix
   with the same C (both solvers run to a tight tolerance): 1e-4; gkd-predict gives the same logits.
+- GkmExplain (gkd-attribute --method gkmexplain) against the rule of Shrikumar et al. (2019) as
+  LS-GKM's gkmexplain -m 1 applies it, pair by pair in numpy: 1e-6; the observed bases' scores
+  sum to the decision value + rho; the TF-MoDISco export holds them.
 """
+import json
+
 from math import comb
 
 import numpy as np
@@ -81,3 +86,67 @@ def test_decision_values_equal_sklearn_svc(tool, data, tmp_path):
     assert np.array_equal(np.load(tmp_path / "g.npz")["logits"], np.load(tmp_path / "p.npz")["logits"])
     macro = [l.split("\t") for l in open(tmp_path / "g.tsv") if l.startswith("macro")][0]
     assert abs(float(macro[3]) - roc_auc_score(truth, ours)) < 1e-6
+
+
+def brute_gkmexplain(x_seq, svs, coefs, l, k, d):
+    """Hypothetical GkmExplain scores (4 x L) of x: for every l-mer pair (both strands of both
+    sequences) with m <= d mismatches, each matching position gets c h_m / (l - m) at its base,
+    each mismatching one c h_(m-1) / (l - m + 1) at the support vector's base, c = coef /
+    sqrt(K(x, x) K(sv, sv)); reverse-strand positions and bases mapped back to the forward strand."""
+    h = np.array([comb(l - m, k) if m <= d else 0 for m in range(l + 1)], dtype=np.float64)
+    match = np.array([h[m] / (l - m) if m <= d else 0 for m in range(l + 1)])
+    mismatch = np.array([h[m - 1] / (l - m + 1) if 1 <= m <= d else 0 for m in range(l + 1)])
+    n = len(x_seq)
+    words, positions, reversed_ = [], [], []
+    for i in range(n - l + 1):
+        w = x_seq[i:i + l]
+        if "N" in w:
+            continue
+        codes = [ACGT.index(b) for b in w]
+        words.append(codes); positions.append(list(range(i, i + l))); reversed_.append(False)
+        words.append([3 - c for c in codes[::-1]]); positions.append(list(range(i + l - 1, i - 1, -1)))
+        reversed_.append(True)
+    X, P, R = np.array(words), np.array(positions), np.array(reversed_)
+    kxx = h[(X[:, None, :] != X[None, :, :]).sum(-1)].sum()
+    out = np.zeros((4, n))
+    for sv, coef in zip(svs, coefs):
+        V = lmer_matrix(sv, l)
+        kss = h[(V[:, None, :] != V[None, :, :]).sum(-1)].sum()
+        c = coef / np.sqrt(kxx * kss)
+        same = X[:, None, :] == V[None, :, :]                    # x l-mer, sv l-mer, position
+        m = l - same.sum(-1)
+        weight = np.where(same, match[m][..., None], mismatch[m][..., None]) * c
+        base = np.where(same, X[:, None, :], V[None, :, :])
+        base = np.where(R[:, None, None], 3 - base, base)
+        pos = np.broadcast_to(P[:, None, :], base.shape)
+        np.add.at(out, (base.ravel(), pos.ravel()), weight.ravel())
+    return out
+
+
+def test_gkmexplain_equals_the_pairwise_rule(tool, data, tmp_path):
+    tool("gkd-synth", "task3", "--motifs", data("motifs/koo_eddy_12tf_jaspar2016.jaspar"),
+         "--decoys", data("motifs/core_vertebrates_nonredundant_jaspar2016.meme"), "--length", 40,
+         "--n-positive", 120, "--n-negative", 120, "--min-motifs", 1, "--count-probs", "1",
+         "--split", "train=0.8,test=0.2", "--seed", 5, "-o", "e.{split}.npz", cwd=tmp_path)
+    l, k, d = 6, 4, 2
+    tool("gkd-kmer", "train", "--data", "e.train.npz", "-l", l, "-k", k, "-d", d, "-o", "svm", cwd=tmp_path)
+    tool("gkd-attribute", "--model", "svm", "--data", "e.test.npz", "--rows", "0:12", "--method", "gkmexplain",
+         "-o", "g.npz", "--modisco", "modisco", cwd=tmp_path)
+    tool("gkd-predict", "--model", "svm", "--data", "e.test.npz", "-o", "p.npz", cwd=tmp_path)
+    z = np.load(tmp_path / "g.npz")
+    attr, x = z["attr"].astype(np.float64), z["x"].astype(np.float64)
+    assert attr.shape == (12, 4, 40)
+    support = [line.rstrip("\n").split("\t") for line in open(tmp_path / "svm/support.tsv")][1:]
+    svs, coefs = [s[2] for s in support], [float(s[1]) for s in support]
+    seqs = sequences(tmp_path / "e.test.npz")[:12]
+    for i, seq in enumerate(seqs):
+        want = brute_gkmexplain(seq, svs, coefs, l, k, d)
+        assert np.abs(attr[i] - want).max() < 1e-6, (i, np.abs(attr[i] - want).max())
+        assert np.abs(want).max() > 1e-3  # not an empty map
+    # Completeness: the observed bases' scores sum to the decision value (the logit) plus rho.
+    rho = json.load(open(tmp_path / "svm/kmer.json"))["rho"]
+    logits = np.load(tmp_path / "p.npz")["logits"][:12, 0].astype(np.float64)
+    assert np.abs((attr * x).sum((1, 2)) - (logits + rho)).max() < 1e-5
+    # TF-MoDISco reads the hypothetical scores as they are, with the one-hot inputs.
+    hyp = np.load(tmp_path / "modisco/attributions.npz")["arr_0"]
+    assert np.array_equal(hyp, z["attr"]) and np.array_equal(np.load(tmp_path / "modisco/sequences.npz")["arr_0"], x)

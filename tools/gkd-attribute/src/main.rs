@@ -35,6 +35,9 @@ Examples:
   # On a cluster: 8 jobs, then one merge (byte-identical to a single run):
   gkd-attribute ... --method ism --shard 3/8 -o attr/ism.3.npz
   gkd-attribute --merge attr/ism.{1..8}.npz -o attr/ism.npz
+  # GkmExplain on a gapped k-mer SVM (gkd-kmer train), hypothetical scores for TF-MoDISco:
+  gkd-attribute --model models/gkmsvm --data task3.test.npz --positives positive \\
+                --method gkmexplain -o attr/gkmexplain.npz --modisco attr/gkmexplain.modisco
   # A genome-browser track of rows cut from a reference (gkd-onehot --bed):
   gkd-attribute --model m --data peaks.npz --method gradxinput -o a.npz --bigwig a.bw --chrom-sizes hg38.sizes";
 
@@ -42,7 +45,7 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(name = TOOL, version, about, after_help = EXAMPLES)]
 struct Args {
-    /// Model directory written by gkd-train.
+    /// Model directory written by gkd-train (or by gkd-kmer train: --method gkmexplain).
     #[arg(long, value_name = "DIR", required_unless_present_any = ["merge", "maps"])]
     model: Option<PathBuf>,
     /// Dataset split (NAME.npz with NAME.json and NAME.rows.tsv beside it); optional for classopt.
@@ -163,7 +166,7 @@ fn main() {
         let output = args.output.clone().expect("clap: --output");
         if args.modisco.is_some() && args.method.is_some_and(|m| !gkd_explain::modisco::exports(m)) {
             return Err(Error::usage(
-                "--modisco needs saliency, gradxinput, ig, ism, ism-fast, deeplift or deepshap maps of DNA",
+                "--modisco needs saliency, gradxinput, ig, ism, ism-fast, deeplift, deepshap or gkmexplain maps of DNA",
             ));
         }
         let (files, info) = if args.merge.is_empty() {

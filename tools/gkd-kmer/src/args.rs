@@ -8,7 +8,7 @@ use gkd_cli::CommonArgs;
 use crate::TOOL;
 
 /// Examples shown after the options in `--help`.
-pub const EXAMPLES: &str = "\\
+pub const EXAMPLES: &str = "\
 Examples:
   # A gkm-SVM with LS-GKM's defaults (l 11, k 7, d 3, C 1) on a binary split:
   gkd-kmer train --data task3.train.npz -o models/gkmsvm

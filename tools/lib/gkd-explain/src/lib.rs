@@ -4,7 +4,7 @@
 //! The methods: gradient maps ([`gradients`]) with integrated gradients' reference inputs
 //! ([`baselines`]), in-silico mutagenesis, naive ([`ism`]) and windowed ([`fast_ism`]),
 //! DeepLIFT / DeepSHAP on the engine ([`deeplift`]), DeepMotif's temporal output scores
-//! ([`temporal`]) and class optimization ([`classopt`]);
+//! ([`temporal`]) and class optimization ([`classopt`]); GkmExplain on gkm-SVMs ([`kmer`]);
 //! [`method`] runs any of them over many maps. A run ([`run`]) selects rows and classes
 //! ([`selection`]), computes its shard of the maps and describes them; [`track`] places the maps
 //! on the genome as a bigWig; [`modisco`] writes them as TF-MoDISco reads them; [`scan`] runs a
@@ -16,6 +16,7 @@ pub mod deeplift;
 pub mod fast_ism;
 pub mod gradients;
 pub mod ism;
+pub mod kmer;
 pub mod method;
 pub mod modisco;
 pub mod run;

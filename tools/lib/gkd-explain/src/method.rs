@@ -117,6 +117,9 @@ pub fn check_applicable(
         Method::Attention if !matches!(network, Network::Attentive(_)) => {
             refuse(format!("--method attention needs an attention model (attentivechrome); this model is {arch}"))
         }
+        Method::Gkmexplain => {
+            refuse(format!("--method gkmexplain explains gkm-SVMs (gkd-kmer train); this model is {arch}"))
+        }
         _ => Ok(()),
     }
 }
@@ -225,6 +228,7 @@ pub fn attribute(
             Ok(Computed { extra: vec![("beta".into(), beta.into_dyn())], attr })
         }
         Method::Classopt => unreachable!("class optimization explains classes, not rows: see class_optimization"),
+        Method::Gkmexplain => unreachable!("checked: gkmexplain runs on gkm-SVMs (see crate::kmer)"),
     }
 }
 

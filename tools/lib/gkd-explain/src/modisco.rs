@@ -48,7 +48,10 @@ pub fn export(maps: &Path, dir: &Path) -> Result<Vec<AtomicFile>> {
     let reader = AttributionReader::open(maps)?;
     let method = reader.info.method;
     let centre = match method {
-        AttributionMethod::Deeplift | AttributionMethod::Deepshap | AttributionMethod::Saliency => false,
+        AttributionMethod::Deeplift
+        | AttributionMethod::Deepshap
+        | AttributionMethod::Gkmexplain
+        | AttributionMethod::Saliency => false,
         AttributionMethod::Ism | AttributionMethod::IsmFast => true,
         AttributionMethod::Gradxinput | AttributionMethod::Ig => {
             log::warn!(

@@ -21,7 +21,7 @@ use ndarray::{ArrayD, Axis};
 
 use crate::baselines::Baseline;
 use crate::classopt::ClassOptimization;
-use crate::method::{self, Method, MethodRun, Settings};
+use crate::method::{self, Computed, Method, MethodRun, Settings};
 use crate::selection::{self, Shard, TargetSpec};
 use crate::track::MapTrack;
 
@@ -124,6 +124,9 @@ pub fn run(
     progress: &dyn Progress,
 ) -> Result<(Vec<AtomicFile>, AttributionInfo)> {
     request.check()?;
+    if gkd_gkm::model::is_kmer_model(&request.model) {
+        return crate::kmer::explain(request, outputs, progress);
+    }
     let model = store::load_model(&request.model, device)?;
     let card = &model.card;
     let target_text = request
@@ -244,22 +247,67 @@ fn explain_rows(
         );
     }
     let channels = method::attr_channels(method).unwrap_or_else(|| data.manifest.channels.clone());
-    let info = info(request, parameters, model, Some(data_path), channels, data.length(), pairs.len());
-    let identities = read_row_identities(&rows_path_for(data_path))?;
+    let model_ref = ModelRef {
+        path: request.model.display().to_string(),
+        architecture: card.spec.arch.name().to_owned(),
+        classes: card.classes.clone(),
+    };
+    let info = info(request, parameters, model_ref, Some(data_path), channels, data.length(), pairs.len());
+    let chunking = Chunking { maps: MAPS_PER_CHUNK.div_ceil(block) * block, delta_threshold: settings.delta_threshold };
+    let files = write_maps(outputs, &data, &pairs, &info, chunking, progress, &mut |dataset_rows, classes, x| {
+        method::attribute(method, &runner, card.head, x, classes, dataset_rows, settings, progress)
+    })?;
+    Ok((files, info))
+}
+
+/// Computes a chunk's maps: (dataset rows, class of each map, inputs) → maps.
+pub(crate) type ComputeMaps<'a> = &'a mut dyn FnMut(&[usize], &[usize], &ndarray::Array3<f32>) -> Result<Computed>;
+
+/// How [`write_maps`] goes: maps per chunk, and the DeepLIFT convergence delta above which maps
+/// are reported.
+pub(crate) struct Chunking {
+    /// Maps computed and written at a time.
+    pub maps: usize,
+    /// DeepLIFT: warn about maps whose |convergence delta| exceeds this.
+    pub delta_threshold: f32,
+}
+
+/// Compute the maps of `pairs` a chunk at a time and write them (with their inputs, extra arrays
+/// and the optional bigWig track) as `info` describes them. Returns the staged files.
+pub(crate) fn write_maps(
+    outputs: &RunOutputs,
+    data: &Dataset,
+    pairs: &[selection::Pair],
+    info: &AttributionInfo,
+    chunking: Chunking,
+    progress: &dyn Progress,
+    compute: ComputeMaps<'_>,
+) -> Result<Vec<AtomicFile>> {
+    let Chunking { maps: chunk, delta_threshold } = chunking;
+    let method = info.method;
+    let identities = read_row_identities(&rows_path_for(&data.path))?;
     let mut writer = AttributionWriter::create(&outputs.maps, info.clone())?;
     let mut track = outputs.bigwig.as_ref().map(|_| MapTrack::new(method, data.length())).transpose()?;
     let mut extra: Vec<(String, Vec<ArrayD<f32>>)> = Vec::new();
     progress.start(method.name(), Some(pairs.len() as u64));
-    for chunk in pairs.chunks(MAPS_PER_CHUNK.div_ceil(block) * block) {
+    for chunk in pairs.chunks(chunk.max(1)) {
         let dataset_rows: Vec<usize> = chunk.iter().map(|p| p.row).collect();
         let classes: Vec<usize> = chunk.iter().map(|p| p.class).collect();
         let x = data.gather_x(&dataset_rows)?;
-        let computed = method::attribute(method, &runner, card.head, &x, &classes, &dataset_rows, settings, progress)?;
+        let computed = compute(&dataset_rows, &classes, &x)?;
         let map_rows: Vec<MapRow> = chunk
             .iter()
             .map(|p| {
                 let RowIdentity { id, chrom, start, end, strand } = identities[p.row].clone();
-                MapRow { id, dataset_row: Some(p.row), class: card.classes[p.class].clone(), chrom, start, end, strand }
+                MapRow {
+                    id,
+                    dataset_row: Some(p.row),
+                    class: info.model.classes[p.class].clone(),
+                    chrom,
+                    start,
+                    end,
+                    strand,
+                }
             })
             .collect();
         if let Some(track) = &mut track {
@@ -282,7 +330,7 @@ fn explain_rows(
         })
         .collect();
     log_completeness(&extra);
-    log_convergence(&extra, settings.delta_threshold);
+    log_convergence(&extra, delta_threshold);
     let mut read_inputs = |range: std::ops::Range<usize>| {
         let rows: Vec<usize> = pairs[range].iter().map(|p| p.row).collect();
         data.gather_x(&rows)
@@ -297,7 +345,7 @@ fn explain_rows(
     if let (Some(track), Some((path, sizes))) = (track, &outputs.bigwig) {
         files.push(track.stage(path, sizes.as_deref())?);
     }
-    Ok((files, info))
+    Ok(files)
 }
 
 /// The logits of the selected rows (to explain each row's predicted class), a batch at a time.
@@ -398,15 +446,20 @@ fn explain_classes(
     let mut arrays = vec![("attr".to_owned(), computed.attr.into_dyn())];
     arrays.extend(computed.extra);
     let (channels, length) = (card.input.channels.clone(), card.input.length);
-    let info = info(request, parameters, model, request.data.as_deref(), channels, length, classes.len());
+    let model_ref = ModelRef {
+        path: request.model.display().to_string(),
+        architecture: card.spec.arch.name().to_owned(),
+        classes: card.classes.clone(),
+    };
+    let info = info(request, parameters, model_ref, request.data.as_deref(), channels, length, classes.len());
     Ok(Attributions { info, rows, arrays })
 }
 
 /// The sidecar of a run.
-fn info(
+pub(crate) fn info(
     request: &Request,
     parameters: MethodParameters,
-    model: &LoadedModel,
+    model: ModelRef,
     data: Option<&Path>,
     channels: Vec<String>,
     length: usize,
@@ -416,11 +469,7 @@ fn info(
         schema: ATTRIBUTION_SCHEMA.to_owned(),
         method: request.method,
         parameters,
-        model: ModelRef {
-            path: request.model.display().to_string(),
-            architecture: model.card.spec.arch.name().to_owned(),
-            classes: model.card.classes.clone(),
-        },
+        model,
         dataset: data.map(|p| p.display().to_string()),
         channels,
         length,
@@ -432,7 +481,7 @@ fn info(
 }
 
 /// The dataset rows a selection picks, in order.
-fn select_rows(selection: &RowSelection, data: &Dataset) -> Result<Vec<usize>> {
+pub(crate) fn select_rows(selection: &RowSelection, data: &Dataset) -> Result<Vec<usize>> {
     let mut rows: Vec<usize> = if !selection.ids.is_empty() {
         selection::rows_by_id(&selection.ids, &data.ids, &data.path)?
     } else if let Some(file) = &selection.ids_file {

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 /// The parameters LS-GKM names l, k and d, and whether reverse complements are counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GkmParams {
-    /// Word length l (1–32).
+    /// Word length l (1–16).
     pub l: usize,
     /// Informative columns k (1 ≤ k ≤ l).
     pub k: usize,
@@ -33,8 +33,9 @@ pub struct GkmParams {
 impl GkmParams {
     /// Check the parameters; the message names what is wrong.
     pub fn check(&self) -> Result<(), String> {
-        if !(1..=32).contains(&self.l) {
-            return Err(format!("l = {} must be between 1 and 32", self.l));
+        // A masked l-mer (at most 2l bits) shares a 64-bit sort key with a 32-bit sequence index.
+        if !(1..=16).contains(&self.l) {
+            return Err(format!("l = {} must be between 1 and 16 (LS-GKM allows 3 to 12)", self.l));
         }
         if self.k == 0 || self.k > self.l {
             return Err(format!("k = {} must be between 1 and l = {}", self.k, self.l));
@@ -61,19 +62,26 @@ pub fn binomial(n: usize, r: usize) -> i64 {
 
 /// The weights of the cumulative profiles: K = Σ_m w_m C_m (see the module's doc).
 pub fn profile_weights(p: &GkmParams) -> Vec<i64> {
-    let (l, d) = (p.l, p.d);
-    // h_m and A[m][i] = C(l − i, m − i) (unit lower triangular); w solves Aᵀ w = h.
-    let h: Vec<i64> = (0..=d).map(|m| binomial(l - m, p.k)).collect();
-    let mut w = vec![0i64; d + 1];
-    for m in (0..=d).rev() {
-        w[m] = h[m] - (m + 1..=d).map(|j| binomial(l - m, j - m) * w[j]).sum::<i64>();
+    let h: Vec<i64> = (0..=p.d).map(|m| binomial(p.l - m, p.k)).collect();
+    mask_weights(p.l, &h)
+}
+
+/// Weights w of masks by their size such that a pair of words (of `n` comparable positions)
+/// differing at i positions, summed over every mask of the positions that covers its mismatches,
+/// gets `targets[i]`: Σ_s C(n − i, s − i) w_s = targets[i] for i = 0..targets.len(), a unit
+/// triangular system solved from the largest mask down.
+pub(crate) fn mask_weights(n: usize, targets: &[i64]) -> Vec<i64> {
+    let d = targets.len();
+    let mut w = vec![0i64; d];
+    for m in (0..d).rev() {
+        w[m] = targets[m] - (m + 1..d).map(|j| binomial(n - m, j - m) * w[j]).sum::<i64>();
     }
     w
 }
 
-/// The l-mers of a sequence (2 bits a base, first base in the high bits), of its reverse complement
-/// too when asked; l-mers with a base other than A, C, G, T left out.
-pub fn lmers(seq: &[u8], l: usize, reverse_complement: bool) -> Vec<u64> {
+/// The l-mers of a sequence's forward strand with their start positions (2 bits a base, first
+/// base in the high bits); l-mers with a base other than A, C, G, T left out.
+pub fn placed_lmers(seq: &[u8], l: usize) -> Vec<(usize, u64)> {
     let code = |b: u8| match b.to_ascii_uppercase() {
         b'A' => Some(0u64),
         b'C' => Some(1),
@@ -81,21 +89,29 @@ pub fn lmers(seq: &[u8], l: usize, reverse_complement: bool) -> Vec<u64> {
         b'T' => Some(3),
         _ => None,
     };
-    let mut out = Vec::with_capacity(2 * seq.len());
-    let strands: Vec<Vec<Option<u64>>> = {
-        let forward: Vec<Option<u64>> = seq.iter().map(|&b| code(b)).collect();
-        let mut s = vec![forward.clone()];
-        if reverse_complement {
-            s.push(forward.iter().rev().map(|c| c.map(|v| 3 - v)).collect());
-        }
-        s
-    };
-    for strand in &strands {
-        for window in strand.windows(l) {
-            if let Some(v) = window.iter().try_fold(0u64, |acc, c| c.map(|c| (acc << 2) | c)) {
-                out.push(v);
-            }
-        }
+    let codes: Vec<Option<u64>> = seq.iter().map(|&b| code(b)).collect();
+    codes
+        .windows(l)
+        .enumerate()
+        .filter_map(|(start, window)| {
+            window.iter().try_fold(0u64, |acc, c| c.map(|c| (acc << 2) | c)).map(|v| (start, v))
+        })
+        .collect()
+}
+
+/// The reverse complement of an l-mer packed as [`placed_lmers`] packs them.
+pub fn reverse_complement(v: u64, l: usize) -> u64 {
+    (0..l).fold(0u64, |acc, i| (acc << 2) | (3 - ((v >> (2 * i)) & 3)))
+}
+
+/// The l-mers of a sequence (2 bits a base, first base in the high bits), of its reverse complement
+/// too when asked; l-mers with a base other than A, C, G, T left out.
+pub fn lmers(seq: &[u8], l: usize, reverse_complement: bool) -> Vec<u64> {
+    let forward = placed_lmers(seq, l);
+    let mut out: Vec<u64> = forward.iter().map(|&(_, v)| v).collect();
+    if reverse_complement {
+        // The reverse strand's l-mers, in its own order.
+        out.extend(forward.iter().rev().map(|&(_, v)| self::reverse_complement(v, l)));
     }
     out
 }
@@ -106,7 +122,7 @@ pub fn words_of(sequences: &[Vec<u8>], p: &GkmParams) -> Vec<Vec<u64>> {
 }
 
 /// Every set of `m` positions out of `l`, as sorted position lists.
-fn subsets(l: usize, m: usize) -> Vec<Vec<usize>> {
+pub(crate) fn subsets(l: usize, m: usize) -> Vec<Vec<usize>> {
     fn go(start: usize, l: usize, m: usize, current: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
         if current.len() == m {
             out.push(current.clone());
@@ -126,9 +142,13 @@ fn subsets(l: usize, m: usize) -> Vec<Vec<usize>> {
     out
 }
 
-/// The l-mer `v` with only the positions `kept` (0 = first base), packed.
-fn masked(v: u64, l: usize, kept: &[usize]) -> u64 {
-    kept.iter().fold(0u64, |acc, &p| (acc << 2) | ((v >> (2 * (l - 1 - p))) & 3))
+/// The l-mer `v` with the positions `deleted` (ascending, 0 = first base) cut out, packed: the
+/// 2-bit fields are removed from the highest down, so the lower ones stay where they are.
+pub(crate) fn masked(v: u64, l: usize, deleted: &[usize]) -> u64 {
+    deleted.iter().fold(v, |v, &p| {
+        let offset = 2 * (l - 1 - p);
+        ((v >> (offset + 2)) << offset) | (v & ((1u64 << offset) - 1))
+    })
 }
 
 /// Sum over every mask with a non-zero weight: the l-mers of `words` with the mask's positions
@@ -146,12 +166,12 @@ fn over_masks(
         .par_iter()
         .fold(
             || (vec![0i64; size], Vec::<u64>::new()),
-            |(mut acc, mut items), (weight, kept)| {
+            |(mut acc, mut items), (weight, deleted)| {
                 items.clear();
                 for (s, list) in words.iter().enumerate() {
-                    items.extend(list.iter().map(|&v| (masked(v, p.l, kept) << 32) | s as u64));
+                    items.extend(list.iter().map(|&v| (masked(v, p.l, deleted) << 32) | s as u64));
                 }
-                items.sort_unstable();
+                sort_by_key_bits(&mut items);
                 for run in runs(&items) {
                     visit(&mut acc, *weight, &run);
                 }
@@ -166,6 +186,12 @@ fn over_masks(
                 a
             },
         )
+}
+
+/// Sort `items` (masked l-mer << 32 | index, made in ascending index order) as `sort_unstable`
+/// would: a stable radix sort on the key alone keeps each key's indices ascending.
+pub(crate) fn sort_by_key_bits(items: &mut [u64]) {
+    radsort::sort_by_key(items, |&v| (v >> 32) as u32);
 }
 
 /// The unnormalised kernel (N × N, row-major) of the sequences whose l-mers are `words`.
@@ -192,14 +218,14 @@ pub fn self_counts(words: &[Vec<u64>], p: &GkmParams) -> Vec<i64> {
     })
 }
 
-/// The masks (size, kept positions) with a non-zero weight.
+/// The masks (weight, deleted positions) with a non-zero weight.
 fn weighted_masks(p: &GkmParams) -> Vec<(i64, Vec<usize>)> {
     let w = profile_weights(p);
     (0..=p.d)
         .filter(|&m| w[m] != 0)
         .flat_map(|m| {
             let w = w[m];
-            subsets(p.l, m).into_iter().map(move |deleted| (w, (0..p.l).filter(|q| !deleted.contains(q)).collect()))
+            subsets(p.l, m).into_iter().map(move |deleted| (w, deleted))
         })
         .collect()
 }
@@ -318,6 +344,19 @@ mod tests {
             let cross = cross_counts(&words[..2], &words[2..], &p);
             assert_eq!(cross, vec![gram[2], gram[3], gram[4 + 2], gram[4 + 3]], "{p:?}");
         }
+    }
+
+    #[test]
+    fn word_lengths_beyond_the_sort_key_are_refused() {
+        let p = |l| GkmParams { l, k: 2, d: 0, reverse_complement: true };
+        assert!(p(16).check().is_ok());
+        assert!(p(17).check().unwrap_err().contains("between 1 and 16"));
+        // At l = 16 with no mismatch allowed, the whole l-mer is the key: still exact.
+        let words: Vec<Vec<u64>> =
+            [b"ACGTACGTACGTACGTA".as_slice(), b"TACGTACGTACGTACGT"].iter().map(|s| lmers(s, 16, true)).collect();
+        let gram = gram_counts(&words, &p(16));
+        assert_eq!(gram[1], brute(&words[0], &words[1], &p(16)));
+        assert!(gram[1] > 0);
     }
 
     #[test]

@@ -91,11 +91,17 @@ pub struct KmerModel {
 /// The rows of a one-hot DNA split as base strings (N where no channel is set); an error naming
 /// the split when it is not DNA.
 pub fn split_sequences(data: &Dataset) -> Result<Vec<Vec<u8>>> {
+    check_dna(data)?;
+    let x = data.read_x(0..data.len())?;
+    Ok(x.axis_iter(Axis(0)).map(decode_bases).collect())
+}
+
+/// Refuse a split that is not one-hot DNA, naming it.
+pub fn check_dna(data: &Dataset) -> Result<()> {
     if data.kind() != DatasetKind::Sequence || data.channels() != 4 {
         return Err(Error::in_file(&data.path, "is not one-hot DNA (4 channels); a gkm-SVM reads sequences"));
     }
-    let x = data.read_x(0..data.len())?;
-    Ok(x.axis_iter(Axis(0)).map(decode_bases).collect())
+    Ok(())
 }
 
 /// Whether `dir` holds a gkm-SVM (its `kmer.json`).

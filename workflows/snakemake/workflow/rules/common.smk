@@ -31,7 +31,7 @@ WITH_TRUTH = [
 ]
 # Methods whose maps are scored against the truth (class optimization and temporal maps are not
 # maps of the explained rows' positions).
-RECOVERY_METHODS = ("saliency", "gradxinput", "ig", "ism", "ism-fast", "deeplift", "deepshap", "attention")
+RECOVERY_METHODS = ("saliency", "gradxinput", "ig", "ism", "ism-fast", "deeplift", "deepshap", "gkmexplain", "attention")
 
 
 def multi_label(study):
@@ -246,7 +246,8 @@ def soft_targets(study, model, seed):
 
 
 def model_methods(study, model):
-    """The attribution methods run on a model: its own list, else the study's."""
+    """The attribution methods run on a model: its own list, else the study's (GkmExplain for a
+    gkm-SVM, the one method that explains one)."""
     if study == "distillation":
         return config["distillation"]["attribution"]["methods"]
     if study == "compression":
@@ -254,7 +255,7 @@ def model_methods(study, model):
         return [] if model.startswith(("exit-t", "teacher-exit")) else config["compression"]["attribution"]["methods"]
     spec = next(m for m in config[study]["models"] if m["name"] == model)
     if spec["arch"] == "gkm-svm":
-        return []  # gkd-attribute does not explain gkm-SVMs yet
+        return spec.get("methods") or ["gkmexplain"]
     return spec.get("methods") or config[study]["attribution"]["methods"]
 
 

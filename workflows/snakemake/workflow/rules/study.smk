@@ -16,7 +16,7 @@ wildcard_constraints:
     seed=r"\d+",
     model=r"[^/]+",
     split="train|valid|test",
-    method="saliency|gradxinput|ig|ism|ism-fast|deeplift|deepshap|temporal|classopt|attention",
+    method="saliency|gradxinput|ig|ism|ism-fast|deeplift|deepshap|gkmexplain|temporal|classopt|attention",
 
 
 rule train:

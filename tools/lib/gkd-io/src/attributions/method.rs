@@ -48,6 +48,9 @@ pub enum AttributionMethod {
     Classopt,
     /// AttentiveChrome's bin attention α (marks × bins); mark attention β in `beta`.
     Attention,
+    /// GkmExplain on gkm-SVMs (gkd-kmer models): hypothetical importance of every base, summing
+    /// over the observed bases to the decision value + ρ.
+    Gkmexplain,
 }
 
 /// What the maps of a method hold, which decides how they are scored, drawn and exported.
@@ -55,7 +58,7 @@ pub enum AttributionMethod {
 pub enum MapKind {
     /// Gradients of the target: saliency, grad × input, integrated gradients.
     Gradient,
-    /// DeepLIFT / DeepSHAP (hypothetical) contributions.
+    /// DeepLIFT / DeepSHAP / GkmExplain (hypothetical) contributions.
     Contribution,
     /// Effects of substitutions: ISM, fast ISM.
     Mutagenesis,
@@ -77,7 +80,9 @@ impl AttributionMethod {
     pub fn map_kind(self) -> MapKind {
         match self {
             AttributionMethod::Saliency | AttributionMethod::Gradxinput | AttributionMethod::Ig => MapKind::Gradient,
-            AttributionMethod::Deeplift | AttributionMethod::Deepshap => MapKind::Contribution,
+            AttributionMethod::Deeplift | AttributionMethod::Deepshap | AttributionMethod::Gkmexplain => {
+                MapKind::Contribution
+            }
             AttributionMethod::Ism | AttributionMethod::IsmFast => MapKind::Mutagenesis,
             AttributionMethod::Temporal => MapKind::Temporal,
             AttributionMethod::Classopt => MapKind::ClassOptimization,
@@ -106,6 +111,9 @@ mod tests {
         assert_eq!(AttributionMethod::IsmFast.name(), "ism-fast");
         let positional: Vec<&str> =
             AttributionMethod::VARIANTS.iter().filter(|m| m.scores_positions()).map(|m| m.name()).collect();
-        assert_eq!(positional, ["saliency", "gradxinput", "ig", "deeplift", "deepshap", "ism", "ism-fast"]);
+        assert_eq!(
+            positional,
+            ["saliency", "gradxinput", "ig", "deeplift", "deepshap", "ism", "ism-fast", "gkmexplain"]
+        );
     }
 }
