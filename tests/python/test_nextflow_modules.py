@@ -77,6 +77,15 @@ def test_every_module_command_runs_on_tiny_data(tmp_path, bin_dir, data):
                           "prefix": f"teacher.saliency.{shard.replace('/', 'of')}"}, tmp_path, bin_dir)
     run("attributemerge", {**common, "shard_list": "teacher.saliency.1of2.npz teacher.saliency.2of2.npz",
                            "prefix": "teacher.saliency"}, tmp_path, bin_dir)
+    # A gapped k-mer SVM: trained, predicted and explained (GkmExplain) by the same modules.
+    run("kmer", {**common, "train_npz": "s.train.npz", "kernel": "-l 6 -k 4 -d 2 -c 1", "prefix": "gkmsvm"},
+        tmp_path, bin_dir)
+    assert json.loads((tmp_path / "gkmsvm" / "kmer.json").read_text())["l"] == 6
+    run("predict", {**common, "model": "gkmsvm", "data_npz": "s.test.npz", "prefix": "gkmsvm.test"}, tmp_path, bin_dir)
+    run("attribute", {**common, "model": "gkmsvm", "data_npz": "s.test.npz", "meta.method": "gkmexplain",
+                      "shard": "1/1", "args": "--positives positive --first 5", "prefix": "gkmsvm.gkmexplain"},
+        tmp_path, bin_dir)
+    assert json.loads((tmp_path / "gkmsvm.gkmexplain.json").read_text())["count"] == 5
     run("score", {**common, "mode": "predictive", "data_arg": "--data s.test.npz",
                   "labelled": "-i teacher.test=teacher.test.npz -i distilled.test=distilled.test.npz",
                   "prefix": "predictive"}, tmp_path, bin_dir)
@@ -144,7 +153,7 @@ def test_every_module_command_runs_on_tiny_data(tmp_path, bin_dir, data):
 
 def test_every_module_is_exercised_and_has_meta_and_stub():
     tested = {"synth", "train", "predict", "attribute", "attributemerge", "score", "report", "onehot", "histone",
-              "scan", "scanmerge", "modisco", "compress", "synthvariants", "variant"}
+              "scan", "scanmerge", "modisco", "compress", "synthvariants", "variant", "kmer"}
     modules = {p.name for p in MODULES.iterdir() if p.is_dir()}
     assert modules == tested, f"modules without a command test: {modules - tested}"
     for m in modules:
