@@ -8,13 +8,13 @@
 # 500 positive test rows; gkd-score sweep gives mean +/- sd over seeds and paired differences from
 # the scratch student.
 #   usage: workflows/examples/kmer_teacher_seeds.sh OUT_DIR SEEDS
-#   env: N (positives and negatives each, default 2000), EPOCHS (40), TEMPERATURES ("1 15"),
+#   env: N (positives and negatives each, default 2000), EPOCHS (100; patience 10), TEMPERATURES ("1 15"),
 #        THREADS (2)
 #   needs: the gkd tools on PATH. Writes OUT_DIR/seedS/{data,models,preds,attr,scores},
 #   OUT_DIR/sweep.{tsv,json}, OUT_DIR/times.tsv (seconds per model: training, or solving).
 set -euo pipefail
 OUT="$1"; SEEDS="$2"
-N="${N:-2000}"; EPOCHS="${EPOCHS:-40}"; TEMPERATURES="${TEMPERATURES:-1 15}"; THREADS="${THREADS:-2}"
+N="${N:-2000}"; EPOCHS="${EPOCHS:-100}"; TEMPERATURES="${TEMPERATURES:-1 15}"; THREADS="${THREADS:-2}"
 HERE="$(cd "$(dirname "$0")/../.." && pwd)"
 MOTIFS="$HERE/test-data/motifs/koo_eddy_12tf_jaspar2016.jaspar"
 DECOYS="$HERE/test-data/motifs/core_vertebrates_nonredundant_jaspar2016.meme"
