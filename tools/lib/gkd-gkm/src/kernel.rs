@@ -153,8 +153,10 @@ pub(crate) fn masked(v: u64, l: usize, deleted: &[usize]) -> u64 {
 
 /// Sum over every mask with a non-zero weight: the l-mers of `words` with the mask's positions
 /// deleted are sorted, and `visit(acc, weight, run)` sees each run of equal masked l-mers (each
-/// sequence of the run with its count, sequences ascending). Masks are spread over threads, each
-/// with its own accumulator of `size` integers; the accumulators are summed.
+/// sequence of the run with its count, sequences ascending). The masks are cut into one group per
+/// thread, each group summed into its own accumulator of `size` integers, so at most that many
+/// accumulators exist at once (a rayon fold would make one per work split); the accumulators are
+/// then added up (integers: in any order, the same sum).
 fn over_masks(
     words: &[&Vec<u64>],
     p: &GkmParams,
@@ -162,11 +164,13 @@ fn over_masks(
     visit: impl Fn(&mut [i64], i64, &[(usize, i64)]) + Sync,
 ) -> Vec<i64> {
     assert!(words.len() < (1usize << 32), "at most 2^32 sequences");
-    weighted_masks(p)
-        .par_iter()
-        .fold(
-            || (vec![0i64; size], Vec::<u64>::new()),
-            |(mut acc, mut items), (weight, deleted)| {
+    let masks = weighted_masks(p);
+    let per_thread = masks.len().div_ceil(rayon::current_num_threads().max(1)).max(1);
+    let parts: Vec<Vec<i64>> = masks
+        .par_chunks(per_thread)
+        .map(|group| {
+            let (mut acc, mut items) = (vec![0i64; size], Vec::<u64>::new());
+            for (weight, deleted) in group {
                 items.clear();
                 for (s, list) in words.iter().enumerate() {
                     items.extend(list.iter().map(|&v| (masked(v, p.l, deleted) << 32) | s as u64));
@@ -175,17 +179,16 @@ fn over_masks(
                 for run in runs(&items) {
                     visit(&mut acc, *weight, &run);
                 }
-                (acc, items)
-            },
-        )
-        .map(|(acc, _)| acc)
-        .reduce(
-            || vec![0i64; size],
-            |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                a
-            },
-        )
+            }
+            acc
+        })
+        .collect();
+    let mut parts = parts.into_iter();
+    let mut total = parts.next().unwrap_or_else(|| vec![0i64; size]);
+    for part in parts {
+        total.iter_mut().zip(&part).for_each(|(x, y)| *x += y);
+    }
+    total
 }
 
 /// Sort `items` (masked l-mer << 32 | index, made in ascending index order) as `sort_unstable`
