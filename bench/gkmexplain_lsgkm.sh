@@ -21,29 +21,9 @@ W="$(mktemp -d)"; trap 'rm -rf "$W"' EXIT
   --decoys test-data/motifs/core_vertebrates_nonredundant_jaspar2016.meme \
   --n-positive "$N_POS" --n-negative "$N_POS" --seed 2 -o "$W/t.{split}.npz" -q
 "$BIN/gkd-kmer" train --data "$W/t.train.npz" -l "$L" -k "$K" -d "$D" -c "$C" -o "$W/svm" -q
-# The model in LS-GKM's format (kernel gkm_cnt is its -t 0; positive-class support vectors
-# first) and the explained rows as FASTA.
-"$PY" - "$W" "$N_EXPLAIN" <<'PY'
-import json, sys
-import numpy as np
-w, n = sys.argv[1], int(sys.argv[2])
-card = json.load(open(f"{w}/svm/kmer.json"))
-sv = [l.rstrip("\n").split("\t") for l in open(f"{w}/svm/support.tsv")][1:]
-pos = [s for s in sv if float(s[1]) > 0]
-neg = [s for s in sv if float(s[1]) <= 0]
-with open(f"{w}/svm.model.txt", "w") as f:
-    f.write(f"svm_type c_svc\nkernel_type gkm_cnt\nL {card['l']}\nk {card['k']}\nd {card['d']}\n")
-    f.write(f"nr_class 2\ntotal_sv {len(sv)}\nrho {card['rho']!r}\nlabel 1 -1\nnr_sv {len(pos)} {len(neg)}\nSV\n")
-    for _, coef, seq in pos + neg:
-        f.write(f"{coef} {seq}\n")
-z = np.load(f"{w}/t.test.npz")
-ids = [l.split("\t")[0] for l in open(f"{w}/t.test.rows.tsv")][1:]
-rows = [i for i in range(len(ids)) if z["y"][i, 0] > 0.5][:n]
-open(f"{w}/rows.txt", "w").write("".join(ids[i] + "\n" for i in rows))
-with open(f"{w}/explain.fa", "w") as f:
-    for i in rows:
-        f.write(f">{ids[i]}\n{''.join('ACGT'[c] for c in z['x'][i].argmax(0))}\n")
-PY
+# The model in LS-GKM's format and the explained rows as FASTA.
+"$PY" bench/kmer_files.py lsgkm-model "$W/svm" "$W/svm.model.txt"
+"$PY" bench/kmer_files.py fasta "$W" "$N_EXPLAIN"
 secs() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
 read -r t_l0 m_l0 <<<"$(secs "$LSGKM_BIN/gkmexplain" -m 0 "$W/explain.fa" "$W/svm.model.txt" "$W/lsgkm.m0.txt")"
 read -r t_l1 m_l1 <<<"$(secs "$LSGKM_BIN/gkmexplain" -m 1 "$W/explain.fa" "$W/svm.model.txt" "$W/lsgkm.m1.txt")"

@@ -21,19 +21,7 @@ W="$(mktemp -d)"; trap 'rm -rf "$W"' EXIT
   --decoys test-data/motifs/core_vertebrates_nonredundant_jaspar2016.meme \
   --n-positive "$N_POS" --n-negative "$N_POS" --seed 2 -o "$W/t.{split}.npz" -q
 # The splits as FASTA, positives and negatives apart (LS-GKM's input).
-"$PY" - "$W" <<'PY'
-import sys
-import numpy as np
-w = sys.argv[1]
-for split in ("train", "test"):
-    z = np.load(f"{w}/t.{split}.npz")
-    ids = [l.split("\t")[0] for l in open(f"{w}/t.{split}.rows.tsv")][1:]
-    for want, name in ((True, "pos"), (False, "neg")):
-        with open(f"{w}/{split}.{name}.fa", "w") as f:
-            for i, row, label in zip(ids, z["x"], z["y"][:, 0]):
-                if (label > 0.5) == want:
-                    f.write(f">{i}\n{''.join('ACGT'[c] for c in row.argmax(0))}\n")
-PY
+"$PY" bench/kmer_files.py fasta "$W"
 secs() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
 P=(-l "$L" -k "$K" -d "$D")
 read -r t_mat _ <<<"$(secs "$LSGKM_BIN/gkmmatrix" -t 0 "${P[@]}" -v 0 "$W/train.pos.fa" "$W/train.neg.fa" "$W/lsgkm.kernel.txt")"

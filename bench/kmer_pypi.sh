@@ -29,19 +29,7 @@ W="$(mktemp -d)"; trap 'rm -rf "$W"' EXIT
 "$BIN/gkd-synth" task3 --motifs test-data/motifs/koo_eddy_12tf_jaspar2016.jaspar \
   --decoys test-data/motifs/core_vertebrates_nonredundant_jaspar2016.meme \
   --n-positive "$N_POS" --n-negative "$N_POS" --seed 2 -o "$W/t.{split}.npz" -q
-"$PY" - "$W" <<'PY'
-import sys
-import numpy as np
-w = sys.argv[1]
-for split in ("train", "test"):
-    z = np.load(f"{w}/t.{split}.npz")
-    ids = [l.split("\t")[0] for l in open(f"{w}/t.{split}.rows.tsv")][1:]
-    for want, name in ((True, "pos"), (False, "neg")):
-        with open(f"{w}/{split}.{name}.fa", "w") as f:
-            for i, row, label in zip(ids, z["x"], z["y"][:, 0]):
-                if (label > 0.5) == want:
-                    f.write(f">{i}\n{''.join('ACGT'[c] for c in row.argmax(0))}\n")
-PY
+"$PY" bench/kmer_files.py fasta "$W"
 cat "$W/test.pos.fa" "$W/test.neg.fa" > "$W/test.fa"
 secs() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
 P=(-l "$L" -k "$K" -d "$D")
@@ -51,19 +39,7 @@ read -r t_gkd1 m_gkd1 <<<"$(secs "$BIN/gkd-kmer" train --data "$W/t.train.npz" "
 read -r t_gkd2 _ <<<"$(secs "$BIN/gkd-kmer" train --data "$W/t.train.npz" "${P[@]}" -c "$C" -t 2 -o "$W/svm2")"
 "$BIN/gkd-kmer" predict --model "$W/svm" --data "$W/t.test.npz" -o "$W/gkd.pred.npz" -q
 # gkd-kmer's model in LS-GKM's format, read by gkmsvm-lite's explain.
-"$PY" - "$W" <<'PY'
-import json, sys
-w = sys.argv[1]
-card = json.load(open(f"{w}/svm/kmer.json"))
-sv = [l.rstrip("\n").split("\t") for l in open(f"{w}/svm/support.tsv")][1:]
-pos = [s for s in sv if float(s[1]) > 0]
-neg = [s for s in sv if float(s[1]) <= 0]
-with open(f"{w}/gkd.model.txt", "w") as f:
-    f.write(f"svm_type c_svc\nkernel_type gkm_cnt\nL {card['l']}\nk {card['k']}\nd {card['d']}\n")
-    f.write(f"nr_class 2\ntotal_sv {len(sv)}\nrho {card['rho']!r}\nlabel 1 -1\nnr_sv {len(pos)} {len(neg)}\nSV\n")
-    for _, coef, seq in pos + neg:
-        f.write(f"{coef} {seq}\n")
-PY
+"$PY" bench/kmer_files.py lsgkm-model "$W/svm" "$W/gkd.model.txt"
 read -r t_lx m_lx <<<"$(secs "$VENV/bin/gkmsvm" explain -m "$W/gkd.model.txt" -i "$W/test.pos.fa" -o "$W/lite.attr.npz" -s "$W/lite.seqs.npz" --device cpu)"
 grep '^>' "$W/test.pos.fa" | cut -c2- > "$W/rows.txt"
 A=(--model "$W/svm" --data "$W/t.test.npz" --ids-file "$W/rows.txt" --method gkmexplain -q)

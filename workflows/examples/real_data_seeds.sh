@@ -58,18 +58,23 @@ train() { # NAME ARCH SEED [FLAGS...]
   [ -f "seed$seed/$name/model.json" ] || gkd-train --arch "$arch" --first-activation "$ACT" \
     --train d.train.npz --valid d.valid.npz --seed "$seed" --threads "$THREADS" -q -o "seed$seed/$name" "$@"
 }
-# The gkm-SVM, its test predictions and its GkmExplain motifs (once: no seed changes it).
+explained() { # MODEL PREFIX METHOD: test predictions, then METHOD maps -> TF-MoDISco -> Tomtom (PREFIX.*)
+  local model="$1" prefix="$2" method="$3"
+  [ -f "$prefix.predictions.npz" ] || gkd-predict --model "$model" --data d.test.npz \
+    -o "$prefix.predictions.npz" --threads "$THREADS" -q
+  if [ ! -f "$prefix.patterns.json" ]; then
+    gkd-attribute --model "$model" --data d.test.npz --method "$method" --positives "$CLASS" \
+      -o "$prefix.$method.npz" --modisco "$prefix.modisco_inputs" --threads "$THREADS" -q
+    "$MODISCO" motifs -s "$prefix.modisco_inputs/sequences.npz" -a "$prefix.modisco_inputs/attributions.npz" \
+      -n 2000 -w "$WIDTH" -o "$prefix.modisco.h5" > "$prefix.modisco.log" 2>&1
+    "$PYTHON" "$ROOT/workflows/scripts/gkd_tomtom.py" --modisco "$prefix.modisco.h5" --database database.meme \
+      -o "$prefix.patterns.json"
+  fi
+}
+# The gkm-SVM and its GkmExplain motifs (once: no seed changes it).
 [ -f gkmsvm/kmer.json ] || gkd-kmer train --data d.train.npz --class "$CLASS" -l 11 -k 7 -d 3 -c 1 \
   --threads "$THREADS" -q -o gkmsvm
-[ -f gkmsvm.predictions.npz ] || gkd-predict --model gkmsvm --data d.test.npz -o gkmsvm.predictions.npz -q
-if [ ! -f gkmsvm.patterns.json ]; then
-  gkd-attribute --model gkmsvm --data d.test.npz --method gkmexplain --positives "$CLASS" \
-    -o gkmsvm.gkmexplain.npz --modisco gkmsvm.modisco_inputs --threads "$THREADS" -q
-  "$MODISCO" motifs -s gkmsvm.modisco_inputs/sequences.npz -a gkmsvm.modisco_inputs/attributions.npz \
-    -n 2000 -w "$WIDTH" -o gkmsvm.modisco.h5 > gkmsvm.modisco.log 2>&1
-  "$PYTHON" "$ROOT/workflows/scripts/gkd_tomtom.py" --modisco gkmsvm.modisco.h5 --database database.meme \
-    -o gkmsvm.patterns.json
-fi
+explained gkmsvm gkmsvm gkmexplain
 for seed in $SEEDS; do
   s="seed$seed"; mkdir -p "$s"
   train teacher "$TEACHER" "$seed"
@@ -77,17 +82,8 @@ for seed in $SEEDS; do
   train distilled "$STUDENT" "$seed" --teacher "$s/teacher" --temperature 15 --alpha 0.5
   inputs=(); patterns=()
   for m in teacher scratch distilled; do
-    [ -f "$s/$m.predictions.npz" ] || gkd-predict --model "$s/$m" --data d.test.npz \
-      -o "$s/$m.predictions.npz" --threads "$THREADS" -q
+    explained "$s/$m" "$s/$m" deepshap
     inputs+=(-i "$m=$s/$m.predictions.npz")
-    if [ ! -f "$s/$m.patterns.json" ]; then
-      gkd-attribute --model "$s/$m" --data d.test.npz --method deepshap --positives "$CLASS" \
-        -o "$s/$m.deepshap.npz" --modisco "$s/$m.modisco_inputs" --threads "$THREADS" -q
-      "$MODISCO" motifs -s "$s/$m.modisco_inputs/sequences.npz" -a "$s/$m.modisco_inputs/attributions.npz" \
-        -n 2000 -w "$WIDTH" -o "$s/$m.modisco.h5" > "$s/$m.modisco.log" 2>&1
-      "$PYTHON" "$ROOT/workflows/scripts/gkd_tomtom.py" --modisco "$s/$m.modisco.h5" --database database.meme \
-        -o "$s/$m.patterns.json"
-    fi
     patterns+=(-i "$m.deepshap=$s/$m.patterns.json")
   done
   inputs+=(-i "gkmsvm=gkmsvm.predictions.npz"); patterns+=(-i "gkmsvm.gkmexplain=gkmsvm.patterns.json")

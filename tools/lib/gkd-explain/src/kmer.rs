@@ -38,18 +38,16 @@ pub fn explain(
     let data = Dataset::load(data_path)?;
     check_dna(&data)?;
     let classes = vec![model.card.class.clone()];
-    let target_text = request
-        .target
-        .clone()
-        .or_else(|| request.rows.positives.as_ref().map(|c| if c == "any" { "labelled".to_owned() } else { c.clone() }))
-        .unwrap_or_else(|| "0".to_owned());
+    let target_text = request.target_text(classes.len());
     // A one-class model: `all` and `predicted` are its class; `labelled` keeps the rows the
     // split labels positive for it.
-    let target = TargetSpec::parse(&target_text, &classes, &card_path)?;
+    let target = match TargetSpec::parse(&target_text, &classes, &card_path)? {
+        TargetSpec::All | TargetSpec::Predicted => TargetSpec::Class(0),
+        target => target,
+    };
     let rows = select_rows(&request.rows, &data)?;
     let labels = class_labels(&data, &model.card.class, &target)?;
-    let one = Array2::zeros((rows.len(), 1));
-    let all_pairs = selection::pairs(&rows, &target, 1, Some(&one), &labels);
+    let all_pairs = selection::pairs(&rows, &target, 1, None, &labels);
     if all_pairs.is_empty() {
         return Err(Error::in_file(
             &data.path,

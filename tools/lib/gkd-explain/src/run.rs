@@ -85,6 +85,26 @@ pub struct Request {
 }
 
 impl Request {
+    /// The `--target` a run explains, as given or by default: the positives class (`labelled`
+    /// for positives `any`); else the only class of a one-class model; else `predicted`.
+    pub(crate) fn target_text(&self, classes: usize) -> String {
+        self.target
+            .clone()
+            .or_else(|| {
+                self.rows.positives.as_ref().map(|c| if c == "any" { "labelled".to_owned() } else { c.clone() })
+            })
+            .unwrap_or_else(|| if classes == 1 { "0".to_owned() } else { "predicted".to_owned() })
+    }
+
+    /// The model a network run explains, as its sidecar names it.
+    fn network_ref(&self, card: &store::ModelCard) -> ModelRef {
+        ModelRef {
+            path: self.model.display().to_string(),
+            architecture: card.spec.arch.name().to_owned(),
+            classes: card.classes.clone(),
+        }
+    }
+
     fn check(&self) -> Result<()> {
         let s = &self.settings;
         for (value, flag) in [(s.batch, "--batch-size"), (s.steps, "--steps"), (s.baselines, "--baselines")] {
@@ -129,11 +149,7 @@ pub fn run(
     }
     let model = store::load_model(&request.model, device)?;
     let card = &model.card;
-    let target_text = request
-        .target
-        .clone()
-        .or_else(|| request.rows.positives.as_ref().map(|c| if c == "any" { "labelled".to_owned() } else { c.clone() }))
-        .unwrap_or_else(|| if card.classes.len() == 1 { "0".to_owned() } else { "predicted".to_owned() });
+    let target_text = request.target_text(card.classes.len());
     let target = TargetSpec::parse(&target_text, &card.classes, &request.model.join(CARD_FILE))?;
     let mut parameters =
         MethodParameters { target: target_text, batch_size: request.settings.batch, ..Default::default() };
@@ -247,12 +263,8 @@ fn explain_rows(
         );
     }
     let channels = method::attr_channels(method).unwrap_or_else(|| data.manifest.channels.clone());
-    let model_ref = ModelRef {
-        path: request.model.display().to_string(),
-        architecture: card.spec.arch.name().to_owned(),
-        classes: card.classes.clone(),
-    };
-    let info = info(request, parameters, model_ref, Some(data_path), channels, data.length(), pairs.len());
+    let info =
+        info(request, parameters, request.network_ref(card), Some(data_path), channels, data.length(), pairs.len());
     let chunking = Chunking { maps: MAPS_PER_CHUNK.div_ceil(block) * block, delta_threshold: settings.delta_threshold };
     let files = write_maps(outputs, &data, &pairs, &info, chunking, progress, &mut |dataset_rows, classes, x| {
         method::attribute(method, &runner, card.head, x, classes, dataset_rows, settings, progress)
@@ -446,12 +458,8 @@ fn explain_classes(
     let mut arrays = vec![("attr".to_owned(), computed.attr.into_dyn())];
     arrays.extend(computed.extra);
     let (channels, length) = (card.input.channels.clone(), card.input.length);
-    let model_ref = ModelRef {
-        path: request.model.display().to_string(),
-        architecture: card.spec.arch.name().to_owned(),
-        classes: card.classes.clone(),
-    };
-    let info = info(request, parameters, model_ref, request.data.as_deref(), channels, length, classes.len());
+    let info =
+        info(request, parameters, request.network_ref(card), request.data.as_deref(), channels, length, classes.len());
     Ok(Attributions { info, rows, arrays })
 }
 

@@ -176,25 +176,25 @@ fn masks(p: &GkmParams) -> Vec<Mask> {
     out
 }
 
-/// The importance of each observed base (the maps' values at the bases of `sequence`), summed:
-/// the decision value plus ρ.
-pub fn importance_sum(map: &[f64], sequence: &[u8]) -> f64 {
-    let length = sequence.len();
-    sequence
-        .iter()
-        .enumerate()
-        .filter_map(|(i, b)| {
-            let channel = b"ACGT".iter().position(|c| c == &b.to_ascii_uppercase())?;
-            Some(map[channel * length + i])
-        })
-        .sum()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::kernel::{lmers, reverse_complement};
     use crate::model::KmerCard;
+
+    /// The importance of each observed base (the map's values at the bases of `sequence`),
+    /// summed: the decision value plus ρ.
+    fn importance_sum(map: &[f64], sequence: &[u8]) -> f64 {
+        let length = sequence.len();
+        sequence
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| {
+                let channel = b"ACGT".iter().position(|c| c == &b.to_ascii_uppercase())?;
+                Some(map[channel * length + i])
+            })
+            .sum()
+    }
 
     fn model(sequences: &[&[u8]], coef: &[f64], rho: f64, p: GkmParams) -> KmerModel {
         let card = KmerCard {
