@@ -489,7 +489,7 @@ pub(crate) fn info(
 }
 
 /// The dataset rows a selection picks, in order.
-pub(crate) fn select_rows(selection: &RowSelection, data: &Dataset) -> Result<Vec<usize>> {
+pub fn select_rows(selection: &RowSelection, data: &Dataset) -> Result<Vec<usize>> {
     let mut rows: Vec<usize> = if !selection.ids.is_empty() {
         selection::rows_by_id(&selection.ids, &data.ids, &data.path)?
     } else if let Some(file) = &selection.ids_file {

@@ -4,10 +4,11 @@
 //! (outputs that appear whole or not at all), [`input`] (opening plain, gzip or BGZF inputs),
 //! [`npz`] (NumPy `.npz`/`.npy` tensors, read by rows) and [`dtype`] (their element types), [`manifest`] (the JSON beside each dataset split),
 //! [`table`] (row-identity and other TSV tables), the tool outputs ([`dataset`], [`predictions`],
-//! [`attributions`], [`scores`], [`scan_manifest`], [`patterns`]), [`progress`] (how library work reports progress), [`stop`]
+//! [`attributions`], [`scores`], [`scan_manifest`], [`patterns`], [`adversarial`]), [`progress`] (how library work reports progress), [`stop`]
 //! (a request to stop early, e.g. on SIGTERM) and [`weights`] (finite, well-shaped safetensors). Command-line
 //! plumbing lives in `gkd-cli`, which only the tools use.
 
+pub mod adversarial;
 pub mod atomic;
 pub mod attributions;
 pub mod dataset;
