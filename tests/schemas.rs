@@ -6,6 +6,7 @@
 
 use gkd::*;
 use gkd_gkm::model::KmerCard;
+use gkd_io::adversarial::{AttackReport, DetectionReport};
 use gkd_io::attributions::AttributionJson;
 use gkd_io::manifest::DatasetManifest;
 use gkd_io::scan_manifest::ScanManifest;
@@ -24,6 +25,8 @@ fn committed(name: &str) -> serde_json::Value {
             "scan.v1.schema.json" => ScanManifest::json_schema(),
             "variant-effects.v1.schema.json" => VariantEffects::json_schema(),
             "kmer-model.v1.schema.json" => KmerCard::json_schema(),
+            "attack.v1.schema.json" => AttackReport::json_schema(),
+            "attack-detection.v1.schema.json" => DetectionReport::json_schema(),
             other => panic!("no generator for {other}"),
         };
         // Rewriting a schema cannot pass its own comparison: a changed file fails this run, and
@@ -200,4 +203,19 @@ fn kmer_model_cards_match_the_type_and_validate() {
     let mut broken = card.clone();
     broken["l"] = serde_json::json!("eleven");
     assert!(!validator.is_valid(&broken), "a word length that is not a number must not validate");
+}
+
+#[test]
+fn attack_schemas_match_their_types() {
+    // What gkd-attack writes is validated against them in tests/attack.rs.
+    assert_eq!(
+        committed("attack.v1.schema.json"),
+        AttackReport::json_schema(),
+        "schemas/attack.v1.schema.json is stale"
+    );
+    assert_eq!(
+        committed("attack-detection.v1.schema.json"),
+        DetectionReport::json_schema(),
+        "schemas/attack-detection.v1.schema.json is stale"
+    );
 }

@@ -24,7 +24,10 @@ Examples:
   gkd-score sweep --report seed1/predictive.json --report seed1/recovery.json \\
             --report seed2/predictive.json --report seed2/recovery.json --reference scratch -o sweep.tsv
   # Do the students rank variants like their teacher, and find the motif-breaking ones?
-  gkd-score variants --input effects.tsv --reference teacher --truth v.truth.tsv -o variants.tsv";
+  gkd-score variants --input effects.tsv --reference teacher --truth v.truth.tsv -o variants.tsv
+  # Robustness of a teacher and a student under gkd-attack's attacks, with the detector's AUROC:
+  gkd-score robustness -i teacher=attacks/teacher.json -i student=attacks/student.json \\
+            --detection teacher=attacks/teacher.detect.json -o robustness.tsv --json robustness.json";
 
 /// Score predictions and attribution maps.
 #[derive(Debug, Parser)]
@@ -185,6 +188,16 @@ pub enum Command {
         /// Also write the JSON report (schemas/scores.v1.schema.json).
         #[arg(long, value_name = "JSON")]
         json: Option<PathBuf>,
+    },
+    /// Adversarial robustness (gkd-attack sidecars, one per model): per model and attack, the
+    /// success rate, median substitutions, robust fraction at each budget and where the
+    /// substitutions fell; with --detection, the detector's AUROC.
+    Robustness {
+        #[command(flatten)]
+        io: Io,
+        /// A `gkd-attack detect` sidecar of the model labelled NAME (repeat).
+        #[arg(long = "detection", value_name = "NAME=JSON")]
+        detections: Vec<String>,
     },
     /// Attribution maps of several models for the same rows: per-sequence RMSE to a reference map
     /// and across-model variability √(Σ var) (DEGU).

@@ -1,7 +1,7 @@
 //! `gkd-score`: the numbers of a study (docs/science.md §5) — predictive AUROC/AUPR of several models
 //! side by side, motif recovery of attribution maps against a synthetic dataset's ground truth
-//! (Koo & Ploenzke 2021), attribution consistency across models (DEGU) and variant-effect rankings
-//! — as a TSV table and
+//! (Koo & Ploenzke 2021), attribution consistency across models (DEGU), variant-effect rankings and
+//! adversarial robustness — as a TSV table and
 //! a schema'd JSON report.
 
 mod args;
@@ -14,7 +14,7 @@ use gkd_cli::{labelled_path, run_main};
 use gkd_io::atomic::commit_all;
 use gkd_io::error::{Error, Result};
 use gkd_io::scores::{LabelledFile, SCORES_SCHEMA, ScoreReport, ScoreRows};
-use gkd_scoring::{consistency, cost, motifs, predictive, recovery, sweep, variants};
+use gkd_scoring::{consistency, cost, motifs, predictive, recovery, robustness, sweep, variants};
 
 const TOOL: &str = "gkd-score";
 
@@ -157,6 +157,19 @@ fn run(command: &Command) -> Result<()> {
                 (output.as_path(), json.as_deref()),
                 Vec::new(),
             )
+        }
+        Command::Robustness { io, detections } => {
+            let inputs = labelled(&io.inputs)?;
+            let mut given: Vec<(String, PathBuf)> = Vec::new();
+            for item in detections {
+                let (label, path) = labelled_path(item)
+                    .ok_or_else(|| Error::usage(format!("--detection '{item}': expected NAME=JSON")))?;
+                given.push((label, path));
+            }
+            let (rows, data) = robustness::score(&inputs, &given)?;
+            let settings = serde_json::json!({ "detections": detections });
+            let data = data.map(PathBuf::from);
+            (report(data.as_deref(), &inputs, settings, ScoreRows::Robustness(rows)), io.destination(), Vec::new())
         }
         Command::Sweep { reports, reference, output, json } => {
             let reports: Vec<sweep::SeedReport> = reports.iter().map(|r| sweep::SeedReport::parse(r)).collect();

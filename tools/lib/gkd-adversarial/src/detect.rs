@@ -9,8 +9,13 @@
 //! - `mask`: the fraction q of positions with the least attribution (|Σ_b ∂s/∂x_b · x_b|, the
 //!   gradient × input of the class score) blurred to 0.25 per base.
 //!
-//! The distance between two predictions is the L1 distance of the class's probability (sigmoid
-//! heads) or of the whole softmax distribution.
+//! The distance between two predictions is the absolute difference of the class score (the
+//! logit, or the softmax margin): an adversarial row sits just past the decision threshold, where
+//! probabilities of a sigmoid are flat or steep depending on the threshold, so logits compare
+//! models and thresholds on one scale.
+//!
+//! Only rows the attack changed are scored: a row that met the goal with no substitution is not
+//! an adversarial example.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -22,7 +27,6 @@ use gkd_io::dataset::Dataset;
 use gkd_io::error::{Error, IoResultExt, Result};
 use gkd_io::manifest::rows_path_for;
 use gkd_io::table::TextTable;
-use gkd_nn::loss::Head;
 use ndarray::{Array2, Array3, ArrayView3, Axis};
 
 use crate::objective::{Attacked, bases_of};
@@ -44,28 +48,10 @@ pub fn reverse_complement(x: ArrayView3<'_, f32>) -> Array3<f32> {
     Array3::from_shape_fn((n, c, l), |(r, b, i)| x[[r, c - 1 - b, l - 1 - i]])
 }
 
-/// The prediction compared: the class's probability (sigmoid) or the softmax distribution.
-fn prediction(head: Head, logits: ndarray::ArrayView1<'_, f32>, class: usize) -> Vec<f64> {
-    match head {
-        Head::Sigmoid => vec![1.0 / (1.0 + (-logits[class] as f64).exp())],
-        Head::Softmax => {
-            let m = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
-            let e: Vec<f64> = logits.iter().map(|&z| (z as f64 - m).exp()).collect();
-            let total: f64 = e.iter().sum();
-            e.into_iter().map(|v| v / total).collect()
-        }
-    }
-}
-
-/// Row-wise L1 distances between two models' (or two inputs') predictions.
-fn distances(head: Head, class: usize, a: &Array2<f32>, b: &Array2<f32>) -> Vec<f32> {
-    a.axis_iter(Axis(0))
-        .zip(b.axis_iter(Axis(0)))
-        .map(|(u, v)| {
-            let (p, q) = (prediction(head, u, class), prediction(head, v, class));
-            p.iter().zip(&q).map(|(x, y)| (x - y).abs()).sum::<f64>() as f32
-        })
-        .collect()
+/// Row-wise distances between two sets of logits: |Δ class score| (the logit under sigmoid
+/// heads, the margin over the runner-up under a softmax head).
+fn distances(model: &Attacked<'_, '_>, a: &Array2<f32>, b: &Array2<f32>) -> Vec<f32> {
+    model.scores(a).iter().zip(model.scores(b)).map(|(x, y)| (x - y).abs()).collect()
 }
 
 /// Rows with the fraction `q` of their one-hot positions of least |gradient × input| (of the
@@ -99,19 +85,19 @@ pub fn squeezer_scores(
     let mut out = Vec::new();
     if squeezers.reverse_complement {
         let rc = model.logits(reverse_complement(x).view());
-        out.push(("rc", distances(model.head, model.class, &logits, &rc)));
+        out.push(("rc", distances(model, &logits, &rc)));
     }
     if !squeezers.ensemble.is_empty() {
         let mut largest = vec![0f32; x.shape()[0]];
         for member in &squeezers.ensemble {
-            let d = distances(model.head, model.class, &logits, &member.logits(x));
+            let d = distances(model, &logits, &member.logits(x));
             largest.iter_mut().zip(d).for_each(|(l, d)| *l = l.max(d));
         }
         out.push(("ensemble", largest));
     }
     if let Some(q) = squeezers.mask {
         let m = model.logits(masked(model, x, q).view());
-        out.push(("mask", distances(model.head, model.class, &logits, &m)));
+        out.push(("mask", distances(model, &logits, &m)));
     }
     out
 }
@@ -162,12 +148,13 @@ pub fn detect(
         ));
     }
     let success = table.column("attack_success")?;
+    let used = table.column("substitutions")?;
     let attack = adversarial.manifest.parameters.get("attack").and_then(|v| v.as_str()).unwrap_or("unknown").to_owned();
     let index: HashMap<&str, usize> = clean.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
     let mut adversarial_rows = Vec::new();
     let mut clean_rows = Vec::new();
     for (i, flag) in success.iter().enumerate() {
-        if flag.as_deref() != Some("1") {
+        if flag.as_deref() != Some("1") || used[i].as_deref() == Some("0") {
             continue;
         }
         let id = &adversarial.ids[i];
@@ -183,7 +170,10 @@ pub fn detect(
         clean_rows.push(c);
     }
     if adversarial_rows.is_empty() {
-        return Err(Error::in_file(&request.adversarial, "has no successful adversarial row to detect"));
+        return Err(Error::in_file(
+            &request.adversarial,
+            "has no row the attack changed and broke (attack_success 1, substitutions > 0) to detect",
+        ));
     }
     let x_clean = clean.gather_x(&clean_rows)?;
     let x_adversarial = adversarial.gather_x(&adversarial_rows)?;

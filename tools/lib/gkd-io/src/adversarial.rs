@@ -160,7 +160,8 @@ pub struct DetectionReport {
     pub attack: String,
     /// The scored class.
     pub class: String,
-    /// Pairs scored: successful adversarial rows and their clean originals.
+    /// Pairs scored: adversarial rows (broken with at least one substitution) and their clean
+    /// originals.
     pub pairs: usize,
     /// The ensemble squeezer's models, if used.
     pub ensemble: Vec<String>,

@@ -208,6 +208,41 @@ pub struct VariantRow {
     pub motif_auroc: Option<f64>,
 }
 
+/// One model's robustness under one attack (gkd-score robustness, from gkd-attack sidecars).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RobustnessRow {
+    /// Model label.
+    pub model: String,
+    /// The attack.
+    pub attack: String,
+    /// Rows attacked.
+    pub rows: usize,
+    /// Rows broken before any substitution.
+    pub broken_clean: usize,
+    /// Rows broken with 1 … budget substitutions.
+    pub successes: usize,
+    /// successes / (rows − broken_clean).
+    pub success_rate: Option<f64>,
+    /// Median substitutions of the successes.
+    pub median_substitutions: Option<f64>,
+    /// Per budget k = 0 … budget, the fraction of rows not broken with at most k substitutions.
+    pub robust: Vec<f64>,
+    /// The fraction of the successful substitutions on ground-truth motif positions.
+    pub motif_fraction: Option<f64>,
+    /// What that fraction would be by chance (motif positions among the substitutable ones).
+    pub motif_fraction_expected: Option<f64>,
+    /// The fraction inside sites of the attacked class (with a sites table).
+    pub site_fraction: Option<f64>,
+    /// Its chance value.
+    pub site_fraction_expected: Option<f64>,
+    /// The detector's AUROC (every squeezer combined) on this attack's successful rows, when a
+    /// detection report was given.
+    pub detector_auroc: Option<f64>,
+    /// The squeezers of that detector.
+    pub detector: Option<String>,
+}
+
 /// What was scored, by kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", content = "rows", rename_all = "lowercase")]
@@ -226,6 +261,8 @@ pub enum ScoreRows {
     Cost(Vec<CostRow>),
     /// Variant-effect rankings against a reference model and the synthetic truth.
     Variants(Vec<VariantRow>),
+    /// Adversarial robustness per model and attack.
+    Robustness(Vec<RobustnessRow>),
 }
 
 impl ScoreRows {
@@ -239,6 +276,7 @@ impl ScoreRows {
             ScoreRows::Motifs(_) => "motifs",
             ScoreRows::Cost(_) => "cost",
             ScoreRows::Variants(_) => "variants",
+            ScoreRows::Robustness(_) => "robustness",
         }
     }
 }
@@ -302,6 +340,7 @@ impl ScoreReport {
             ScoreRows::Motifs(r) => r.iter().map(to_value).collect(),
             ScoreRows::Cost(r) => r.iter().map(to_value).collect(),
             ScoreRows::Variants(r) => r.iter().map(to_value).collect(),
+            ScoreRows::Robustness(r) => r.iter().map(to_value).collect(),
         };
         let Some(first) = rows.first().and_then(|r| r.as_object()) else { return String::new() };
         let header: Vec<&String> = first.keys().collect();
@@ -316,6 +355,11 @@ impl ScoreReport {
                         Some(f) if !n.is_u64() && !n.is_i64() => format!("{f:.6}"),
                         _ => n.to_string(),
                     },
+                    serde_json::Value::Array(items) => items
+                        .iter()
+                        .map(|v| v.as_f64().map_or_else(|| v.to_string(), |f| format!("{f:.6}")))
+                        .collect::<Vec<_>>()
+                        .join(","),
                     other => other.to_string(),
                 })
                 .collect();

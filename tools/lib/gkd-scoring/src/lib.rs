@@ -3,7 +3,8 @@
 //! against a synthetic dataset's ground truth ([`recovery`], Koo & Ploenzke 2021), attribution
 //! consistency across models ([`consistency`], DEGU), TF-MoDISco patterns against the embedded
 //! motifs ([`motifs`]), model size and speed ([`cost`]), variant-effect rankings against a reference
-//! model and the synthetic truth ([`variants`]), and summaries over seeds with paired
+//! model and the synthetic truth ([`variants`]), adversarial robustness from gkd-attack's
+//! sidecars ([`robustness`]), and summaries over seeds with paired
 //! tests ([`sweep`]). Each returns the typed rows of a [`gkd_io::scores::ScoreReport`].
 
 pub mod consistency;
@@ -11,5 +12,6 @@ pub mod cost;
 pub mod motifs;
 pub mod predictive;
 pub mod recovery;
+pub mod robustness;
 pub mod sweep;
 pub mod variants;

@@ -153,10 +153,29 @@ pub fn summarise(reports: &[SeedReport], reference: &str) -> Result<Vec<SweepRow
                     table.add(path, &row.model, &format!("variant_motif_auroc{set}"), &seed, row.motif_auroc)?;
                 }
             }
+            ScoreRows::Robustness(rows) => {
+                for row in rows {
+                    let (model, attack) = (&row.model, &row.attack);
+                    table.add(path, model, &format!("success_rate.{attack}"), &seed, row.success_rate)?;
+                    table.add(
+                        path,
+                        model,
+                        &format!("median_substitutions.{attack}"),
+                        &seed,
+                        row.median_substitutions,
+                    )?;
+                    for (k, &robust) in row.robust.iter().enumerate().skip(1) {
+                        table.add(path, model, &format!("robust_k{k}.{attack}"), &seed, Some(robust))?;
+                    }
+                    table.add(path, model, &format!("motif_fraction.{attack}"), &seed, row.motif_fraction)?;
+                    table.add(path, model, &format!("site_fraction.{attack}"), &seed, row.site_fraction)?;
+                    table.add(path, model, &format!("detector_auroc.{attack}"), &seed, row.detector_auroc)?;
+                }
+            }
             ScoreRows::Sweep(_) => {
                 return Err(Error::in_file(
                     path,
-                    "is a sweep already; give the per-seed reports (predictive, recovery, consistency, motifs, cost, variants)",
+                    "is a sweep already; give the per-seed reports (predictive, recovery, consistency, motifs, cost, variants, robustness)",
                 ));
             }
         }
