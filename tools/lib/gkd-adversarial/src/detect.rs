@@ -9,6 +9,9 @@
 //! - `mask`: the fraction q of positions with the least attribution (|Σ_b ∂s/∂x_b · x_b|, the
 //!   gradient × input of the class score) blurred to 0.25 per base.
 //!
+//! The combined detector takes the largest squeezer score after dividing each by its median on
+//! the clean rows.
+//!
 //! The distance between two predictions is the absolute difference of the class score (the
 //! logit, or the softmax margin): an adversarial row sits just past the decision threshold, where
 //! probabilities of a sigmoid are flat or steep depending on the threshold, so logits compare
@@ -102,6 +105,14 @@ pub fn squeezer_scores(
     out
 }
 
+/// The median of a non-empty list (the mean of the middle two for an even length).
+fn median(values: &[f32]) -> f32 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    let m = sorted.len() / 2;
+    if sorted.len() % 2 == 1 { sorted[m] } else { (sorted[m - 1] + sorted[m]) / 2.0 }
+}
+
 /// The fraction of `positive` scores above the 95th percentile of `negative` ones.
 fn detected_at_5pct(negative: &[f32], positive: &[f32]) -> Option<f64> {
     if negative.is_empty() || positive.is_empty() {
@@ -182,8 +193,14 @@ pub fn detect(
     if on_clean.is_empty() {
         return Err(Error::usage("give at least one squeezer (--rc, --ensemble-model, --mask)"));
     }
+    // Squeezers move predictions on different scales (another model's logits are calibrated
+    // differently from the attacked model's), so each is put on the scale of its own median on
+    // the clean rows before the largest is taken: a detector knows clean data, not the attack.
+    let scales: Vec<f32> = on_clean.iter().map(|(_, s)| median(s).max(f32::MIN_POSITIVE)).collect();
     let combined = |scores: &[(&str, Vec<f32>)]| -> Vec<f32> {
-        (0..scores[0].1.len()).map(|r| scores.iter().map(|(_, s)| s[r]).fold(0f32, f32::max)).collect()
+        (0..scores[0].1.len())
+            .map(|r| scores.iter().zip(&scales).map(|((_, s), scale)| s[r] / scale).fold(0f32, f32::max))
+            .collect()
     };
     let (all_clean, all_adversarial) = (combined(&on_clean), combined(&on_adversarial));
     let mut squeezer_rows = Vec::new();

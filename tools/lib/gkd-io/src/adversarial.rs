@@ -134,7 +134,8 @@ impl AttackReport {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SqueezerScore {
-    /// rc, ensemble, mask or combined (the largest of the others).
+    /// rc, ensemble, mask or combined (the largest of the others, each divided by its median on
+    /// the clean rows).
     pub squeezer: String,
     /// AUROC of the detection score, adversarial rows against their clean originals.
     pub auroc: Option<f64>,
