@@ -209,7 +209,11 @@ fn adversarial_rows_are_what_the_table_says() {
         if squeezer == "combined" {
             // Each squeezer on the scale of its median over the clean rows, then the largest.
             let median = |k: &str| {
-                let mut v: Vec<f64> = scored.iter().filter(|r| r["kind"] == "clean").map(|r| r[k].parse::<f32>().unwrap() as f64).collect();
+                let mut v: Vec<f64> = scored
+                    .iter()
+                    .filter(|r| r["kind"] == "clean")
+                    .map(|r| r[k].parse::<f32>().unwrap() as f64)
+                    .collect();
                 v.sort_by(f64::total_cmp);
                 let m = v.len() / 2;
                 if v.len() % 2 == 1 { v[m] } else { (v[m - 1] + v[m]) / 2.0 }

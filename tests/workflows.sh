@@ -144,6 +144,26 @@ have = {(r["model"], r["metric"]) for r in sweep if r["seeds"] == "2"}
 for model in ("teacher_T15_a0.5", "ensemble_T15_a0.5", "scratch", "ensemble"):
     assert {(model, "variant_spearman.synthetic.teacher"), (model, "variant_top_k.vcf.teacher"),
             (model, "variant_motif_auroc.synthetic")} <= have, model
+# Adversarial robustness (config `attack`): three models, four attacks, each summary recounted
+# from its per-row table; greedy ISM (gradient-free) breaks at least as many rows by each budget
+# as random substitutions.
+rob = {(r["model"], r["attack"]): r for r in rows(f"{out}/sequence/seed1/scores/robustness.tsv")}
+attacks = ("greedy-ism", "hotflip", "pgd", "random")
+assert set(rob) == {(m, a) for m in ("teacher", "scratch", "distilled") for a in attacks}, sorted(rob)
+for (m, a), r in rob.items():
+    table = [x for x in rows(f"{out}/sequence/seed1/attack/{m}.tsv") if x["attack"] == a]
+    assert len(table) == int(r["rows"]) == 30, (m, a, len(table))
+    used = [int(x["substitutions"]) for x in table if x["success"] == "1"]
+    robust = [float(v) for v in r["robust"].split(",")]
+    assert len(robust) == 5, robust
+    for k in range(5):
+        assert abs(robust[k] - (1 - sum(u <= k for u in used) / 30)) < 1e-6, (m, a, k, robust)
+    if a == "greedy-ism":
+        assert r["detector"] == "rc+ensemble+mask" and 0 <= float(r["detector_auroc"]) <= 1, r
+for m in ("teacher", "scratch", "distilled"):
+    greedy = [float(v) for v in rob[(m, "greedy-ism")]["robust"].split(",")]
+    rand = [float(v) for v in rob[(m, "random")]["robust"].split(",")]
+    assert all(g <= q + 1e-9 for g, q in zip(greedy, rand)), (m, greedy, rand)
 print("scores ok")
 PY
 # The predictive table against scikit-learn on the same predictions (the tests' venv has it).

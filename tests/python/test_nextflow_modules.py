@@ -28,7 +28,8 @@ def render(module, values):
     cmd = command(module)
     missing = sorted(set(re.findall(r"\$\{([^}]*)\}", cmd)) - set(values))
     assert not missing, f"{module}: the test does not know {missing}; add their values"
-    return re.sub(r"\$\{([^}]*)\}", lambda m: str(values[m.group(1)]), cmd)
+    # Nextflow's \$ is a literal $ for the shell.
+    return re.sub(r"\$\{([^}]*)\}", lambda m: str(values[m.group(1)]), cmd).replace("\\$", "$")
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +124,23 @@ def test_every_module_command_runs_on_tiny_data(tmp_path, bin_dir, data):
     run("variant", {**common, "model_args": models, "vcf": data("variants/vt_1kg_chr20_indels.part.vcf"),
                     "fasta_file": data("fasta/vt_b37_chr20_1-1760000.fa.gz"), "prefix": "seed1.vcf"}, tmp_path, bin_dir)
     assert len((tmp_path / "seed1.vcf.effects.tsv").read_text().splitlines()) == 1 + 5 * 2
+    # Adversarial robustness: the teacher attacked, its rows detected (the distilled model squeezes),
+    # then gkd-score robustness of the sidecars as GKD_SCORE labels them.
+    run("attack", {**common, "model": "teacher", "test_npz": "s.test.npz", "valid_npz": "s.valid.npz",
+                   "squeeze_args": "--ensemble-model distilled", "args": "--positives positive --first 10 --budget 3",
+                   "prefix": "seed1.teacher"}, tmp_path, bin_dir)
+    summary = json.loads((tmp_path / "seed1.teacher.attack.json").read_text())
+    assert [a["attack"] for a in summary["attacks"]] == ["greedy-ism", "hotflip", "pgd", "random"]
+    assert summary["settings"]["threshold_from"] == "s.valid.npz"
+    detected = sorted(p.name for p in tmp_path.glob("seed1.teacher.detect.*.json"))
+    run("score", {**common, "mode": "robustness", "data_arg": "",
+                  "labelled": "-i seed1.teacher=seed1.teacher.attack.json "
+                              + " ".join(f"--detection seed1.teacher={d}" for d in detected),
+                  "prefix": "robustness"}, tmp_path, bin_dir)
+    rows = json.loads((tmp_path / "robustness.json").read_text())["rows"]
+    assert [r["attack"] for r in rows] == ["greedy-ism", "hotflip", "pgd", "random"]
+    assert sum(r["detector_auroc"] is not None for r in rows) == sum(
+        json.loads((tmp_path / d).read_text())["squeezers"][-1]["auroc"] is not None for d in detected)
     fasta = data("fasta/dm3_chr2L_1-10050.fa")
     for shard in ("1/2", "2/2"):
         run("scan", {**common, "model": "teacher", "fasta": fasta, "shard": shard,
@@ -153,7 +171,7 @@ def test_every_module_command_runs_on_tiny_data(tmp_path, bin_dir, data):
 
 def test_every_module_is_exercised_and_has_meta_and_stub():
     tested = {"synth", "train", "predict", "attribute", "attributemerge", "score", "report", "onehot", "histone",
-              "scan", "scanmerge", "modisco", "compress", "synthvariants", "variant", "kmer"}
+              "scan", "scanmerge", "modisco", "compress", "synthvariants", "variant", "kmer", "attack"}
     modules = {p.name for p in MODULES.iterdir() if p.is_dir()}
     assert modules == tested, f"modules without a command test: {modules - tested}"
     for m in modules:

@@ -77,6 +77,12 @@ pub fn masked(model: &Attacked<'_, '_>, x: ArrayView3<'_, f32>, q: f32) -> Array
     out
 }
 
+/// The names of the squeezers in use, in the order [`squeezer_scores`] gives them.
+fn squeezer_names(squeezers: &Squeezers<'_, '_>) -> Vec<&'static str> {
+    let used = [squeezers.reverse_complement, !squeezers.ensemble.is_empty(), squeezers.mask.is_some()];
+    ["rc", "ensemble", "mask"].into_iter().zip(used).filter(|(_, u)| *u).map(|(n, _)| n).collect()
+}
+
 /// Per squeezer (in the order rc, ensemble, mask, each if used): its name and every row's
 /// detection score.
 pub fn squeezer_scores(
@@ -180,23 +186,27 @@ pub fn detect(
         adversarial_rows.push(i);
         clean_rows.push(c);
     }
-    if adversarial_rows.is_empty() {
-        return Err(Error::in_file(
-            &request.adversarial,
-            "has no row the attack changed and broke (attack_success 1, substitutions > 0) to detect",
-        ));
-    }
-    let x_clean = clean.gather_x(&clean_rows)?;
-    let x_adversarial = adversarial.gather_x(&adversarial_rows)?;
-    let on_clean = squeezer_scores(model, squeezers, x_clean.view());
-    let on_adversarial = squeezer_scores(model, squeezers, x_adversarial.view());
-    if on_clean.is_empty() {
+    let names = squeezer_names(squeezers);
+    if names.is_empty() {
         return Err(Error::usage("give at least one squeezer (--rc, --ensemble-model, --mask)"));
     }
+    let (on_clean, on_adversarial) = if adversarial_rows.is_empty() {
+        log::warn!(
+            "{}: no row the attack changed and broke (attack_success 1, substitutions > 0); nothing to detect",
+            request.adversarial.display()
+        );
+        let empty: Vec<(&str, Vec<f32>)> = names.iter().map(|&n| (n, Vec::new())).collect();
+        (empty.clone(), empty)
+    } else {
+        let x_clean = clean.gather_x(&clean_rows)?;
+        let x_adversarial = adversarial.gather_x(&adversarial_rows)?;
+        (squeezer_scores(model, squeezers, x_clean.view()), squeezer_scores(model, squeezers, x_adversarial.view()))
+    };
     // Squeezers move predictions on different scales (another model's logits are calibrated
     // differently from the attacked model's), so each is put on the scale of its own median on
     // the clean rows before the largest is taken: a detector knows clean data, not the attack.
-    let scales: Vec<f32> = on_clean.iter().map(|(_, s)| median(s).max(f32::MIN_POSITIVE)).collect();
+    let scales: Vec<f32> =
+        on_clean.iter().map(|(_, s)| if s.is_empty() { 1.0 } else { median(s).max(f32::MIN_POSITIVE) }).collect();
     let combined = |scores: &[(&str, Vec<f32>)]| -> Vec<f32> {
         (0..scores[0].1.len())
             .map(|r| scores.iter().zip(&scales).map(|((_, s), scale)| s[r] / scale).fold(0f32, f32::max))

@@ -332,7 +332,7 @@ def score_reports(study, seed):
         reports.append(f"{scores}/motifs.json")
     if config[study].get("consistency"):
         reports.append(f"{scores}/consistency.json")
-    return reports + variant_reports(study, seed)
+    return reports + variant_reports(study, seed) + attack_reports(study, seed)
 
 
 def summary_reports(study):
@@ -455,6 +455,62 @@ def variant_model_flags(study, seed):
         dirs = prediction_models(study, seed, m)
         flags.append(f"--ensemble {m}={','.join(dirs)}" if len(dirs) > 1 else f"--model {m}={dirs[0]}")
     return " ".join(flags)
+
+
+# ---- adversarial robustness --------------------------------------------------------------------
+
+ATTACK = config["attack"]
+ATTACK_STUDIES = [s for s in STUDIES if s in ("sequence", "custom", "distillation")]
+
+
+def attack_models(study):
+    """The listed models a sequence study trains (one directory each), in the listed order."""
+    if study not in ATTACK_STUDIES:
+        return []
+    return [m for m in ATTACK["models"] if m in trained_models(study)]
+
+
+def attack_class(study):
+    """The attacked class: configured, else the study's attribution positives class (None: the
+    models' only class)."""
+    positives = config[study].get("attribution", {}).get("positives")
+    return ATTACK.get("class") or (positives if positives not in (None, "any") else None)
+
+
+def attack_flags(study, seed, valid):
+    """gkd-attack flags from the configuration: class and rows, attacks, budget, threshold and,
+    on task-1 data, the sites of the attacked class."""
+    cls = attack_class(study)
+    flags = [f"--class {cls} --positives {cls}"] if cls else ["--positives 0"]
+    flags += [f"--first {ATTACK['first']}", f"--budget {ATTACK['budget']}", f"--attack {','.join(ATTACK['attacks'])}"]
+    threshold = ATTACK["threshold"]
+    flags.append(f"--threshold-from {valid}" if threshold == "rate-matched" else f"--threshold {threshold}")
+    if study in TASK1_STUDIES:
+        flags.append(f"--sites {split_npz(study, seed, 'test')[: -len('.npz')]}.sites.tsv")
+    return " ".join(flags)
+
+
+def detect_flags(others):
+    """gkd-attack detect's squeezers: reverse complement, masking, and the other listed models."""
+    d = ATTACK["detect"]
+    flags = (["--rc"] if d["rc"] else []) + ([f"--mask {d['mask']}"] if d.get("mask") else [])
+    flags += [f"--ensemble-model {o}" for o in others] if d["ensemble"] else []
+    return " ".join(flags)
+
+
+def attack_detections(study, seed):
+    """(model, detection sidecar) of every attacked model and attack, when detection is on."""
+    d = ATTACK["detect"]
+    if not (d["rc"] or d.get("mask") or d["ensemble"]):
+        return []
+    return [
+        (m, f"{seed_dir(study, seed)}/attack/{m}.detect.{a}.json") for m in attack_models(study) for a in ATTACK["attacks"]
+    ]
+
+
+def attack_reports(study, seed):
+    """The gkd-score robustness report of a seed (it joins its dashboard and the summary)."""
+    return [f"{seed_dir(study, seed)}/scores/robustness.json"] if attack_models(study) else []
 
 
 def study_targets():

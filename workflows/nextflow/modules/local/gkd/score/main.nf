@@ -29,7 +29,11 @@ process GKD_SCORE {
     // Every input NPZ (or patterns JSON, for motifs), labelled by its file name without .npz or
     // .patterns.json (an NPZ's companions sit beside it); gkd-variant tables keep their models' names.
     def labelled = inputs.findAll { f -> f.name.endsWith('.npz') || f.name.endsWith('.patterns.json') }.collect { f -> "-i ${f.name.replaceAll(/\.(npz|patterns\.json)$/, '')}=${f}" }
-        .plus(inputs.findAll { f -> f.name.endsWith('.effects.tsv') }.collect { f -> "-i ${f}" }).join(' ')
+        .plus(inputs.findAll { f -> f.name.endsWith('.effects.tsv') }.collect { f -> "-i ${f}" })
+        // gkd-attack sidecars (robustness mode), labelled by their model, with its detections.
+        .plus(inputs.findAll { f -> f.name.endsWith('.attack.json') }.collect { f -> "-i ${f.name - ~/\.attack\.json$/}=${f}" })
+        .plus(inputs.findAll { f -> f.name =~ /\.detect\.[^.]+\.json$/ }.collect { f -> "--detection ${f.name - ~/\.detect\.[^.]+\.json$/}=${f}" })
+        .join(' ')
     """
     gkd-score ${mode} ${data_arg} ${labelled} ${args} -o ${prefix}.tsv --json ${prefix}.json
     """
