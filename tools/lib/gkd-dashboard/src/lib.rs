@@ -1,11 +1,12 @@
 //! The HTML dashboard of a gkd study, rendered for `gkd-report`: one self-contained page (inline
 //! SVG and CSS, no scripts, no external requests). [`summary`] opens it (one row per model);
 //! [`sections`] renders score reports (with the figures of a sweep, [`sweep`], or of a
-//! compression study, [`compression`]), training curves, attribution logos beside the ground
+//! compression study, [`compression`]; robustness curves, [`robustness`]), training curves, attribution logos beside the ground
 //! truth, TF-MoDISco patterns, class optimisation, temporal outputs and attention maps, all drawn
 //! by [`svg`].
 
 pub mod compression;
+pub mod robustness;
 pub mod sections;
 pub mod summary;
 pub mod svg;

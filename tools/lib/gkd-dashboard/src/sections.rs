@@ -15,7 +15,7 @@ use gkd_metrics::recovery::{PositionScore, information_content, position_scores}
 use ndarray::{Array3, ArrayViewD, Axis};
 
 use crate::svg::{Series, bars, escape, heatmap, line_chart, logo};
-use crate::{compression, sweep};
+use crate::{compression, robustness, sweep};
 
 /// Tables with more rows than this are folded (click to open), as are per-class tables.
 pub const FOLD_ROWS: usize = 12;
@@ -32,6 +32,7 @@ pub fn score_section(report: &ScoreReport) -> String {
             "Summary over seeds (paired differences from the reference: 95% CI, paired t, Wilcoxon and sign tests)"
         }
         "variants" => "Variant effects: rankings against a reference model, motif against background",
+        "robustness" => "Adversarial robustness: rows broken per attack and budget (gkd-attack)",
         other => other,
     };
     let value = serde_json::to_value(report).unwrap_or_default();
@@ -62,6 +63,10 @@ pub fn score_section(report: &ScoreReport) -> String {
         } else {
             s += &sweep::figures(sweep_rows, reference);
         }
+        s += &robustness::sweep_figures(sweep_rows);
+    }
+    if let ScoreRows::Robustness(rows) = &report.scores {
+        s += &robustness::report_figures(rows);
     }
     let Some(first) = rows.first().and_then(|r| r.as_object()) else { return s + "</section>" };
     let fold = kind == "predictive" || rows.len() > FOLD_ROWS;
