@@ -1,5 +1,5 @@
 """gkd-attack's gradient attacks against PyTorch on the same trained weights, written from
-docs/science.md §9: HotFlip (each step the largest first-order gain g[b, i] - g[a_i, i] of the
+docs/science.md §8: HotFlip (each step the largest first-order gain g[b, i] - g[a_i, i] of the
 input gradient, at distinct positions, until the goal is met) and the projected-gradient attack
 (steps of pgd_step * g / max|g| on the relaxed rows, Euclidean projection of every position onto
 the simplex, then the positions whose original base lost the most mass take their most likely

@@ -1,4 +1,4 @@
-//! Adversarial robustness of several models (docs/science.md §9): gkd-attack sidecars, one per
+//! Adversarial robustness of several models (docs/science.md §8): gkd-attack sidecars, one per
 //! model, become one row per model and attack (success rate, median substitutions, robust
 //! fraction at each budget, where the substitutions fell), with the detector's AUROC from
 //! `gkd-attack detect` sidecars where given.
