@@ -89,7 +89,7 @@ fn adversarial_rows_are_what_the_table_says() {
         let (_, x) = npz(&split, "x");
         let (_, truth) = npz(&split, "truth");
         let rows: Vec<&HashMap<String, String>> = table.iter().filter(|r| r["attack"] == *name).collect();
-        let mut broken_by = vec![0usize; 5];
+        let mut broken_by = [0usize; 5];
         for (i, r) in rows.iter().enumerate() {
             let final_score: f32 = r["final_score"].parse().unwrap();
             let predicted = logits[i * pshape[1] + cebpb];

@@ -71,10 +71,10 @@ fn run_attacks(args: &Args) -> Result<()> {
     if args.chunk == 0 || args.batch_size == 0 {
         return Err(Error::usage("--chunk and --batch-size must be at least 1"));
     }
-    if args.goal != Goal::Flip && !(args.margin > 0.0) {
+    if args.goal != Goal::Flip && (args.margin.is_nan() || args.margin <= 0.0) {
         return Err(Error::usage("--margin must be above 0"));
     }
-    if !(args.pgd_step > 0.0) {
+    if args.pgd_step.is_nan() || args.pgd_step <= 0.0 {
         return Err(Error::usage("--pgd-step must be above 0"));
     }
     if args.attacks.iter().enumerate().any(|(i, a)| args.attacks[..i].contains(a)) {

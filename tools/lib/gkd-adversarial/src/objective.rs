@@ -189,6 +189,20 @@ pub fn bases_of(x: ndarray::ArrayView2<'_, f32>) -> Vec<Option<usize>> {
         .collect()
 }
 
+/// The rate-matched decision threshold of a split: the score above which as many rows are called
+/// positive as are labelled positive (the midpoint between the P-th and (P+1)-th largest scores,
+/// for P positives), so that models calibrated differently are attacked at comparable operating
+/// points. `None` when the split has no positive or no negative row.
+pub fn rate_matched_threshold(scores: &[f32], labels: &[f32]) -> Option<f32> {
+    let positives = labels.iter().filter(|&&y| y > 0.5).count();
+    if positives == 0 || positives == labels.len() {
+        return None;
+    }
+    let mut sorted = scores.to_vec();
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    Some((sorted[positives - 1] + sorted[positives]) / 2.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,18 +243,4 @@ mod tests {
         let x = array![[1.0f32, 0.0, 0.25, 0.0], [0.0, 0.0, 0.25, 0.0], [0.0, 1.0, 0.25, 0.0], [0.0, 0.0, 0.25, 0.0]];
         assert_eq!(bases_of(x.view()), vec![Some(0), Some(2), None, None]);
     }
-}
-
-/// The rate-matched decision threshold of a split: the score above which as many rows are called
-/// positive as are labelled positive (the midpoint between the P-th and (P+1)-th largest scores,
-/// for P positives), so that models calibrated differently are attacked at comparable operating
-/// points. `None` when the split has no positive or no negative row.
-pub fn rate_matched_threshold(scores: &[f32], labels: &[f32]) -> Option<f32> {
-    let positives = labels.iter().filter(|&&y| y > 0.5).count();
-    if positives == 0 || positives == labels.len() {
-        return None;
-    }
-    let mut sorted = scores.to_vec();
-    sorted.sort_by(|a, b| b.total_cmp(a));
-    Some((sorted[positives - 1] + sorted[positives]) / 2.0)
 }

@@ -27,7 +27,7 @@ fn network(seed: u64, arch: Arch, classes: usize, device: &Device) -> (ModelSpec
 
 fn rows(n: usize, seed: usize) -> Array3<f32> {
     Array3::from_shape_fn((n, 4, L), |(r, c, p)| {
-        (((r * 31 + p * 7 + seed) * 2654435761usize >> 7) % 4 == c) as u8 as f32
+        ((((r * 31 + p * 7 + seed) * 2654435761usize) >> 7) % 4 == c) as u8 as f32
     })
 }
 
