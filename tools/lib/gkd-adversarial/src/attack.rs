@@ -400,7 +400,7 @@ fn keep_first_success(
             continue;
         }
         let kept = mine.iter().position(|&s| objectives[r].reached(s)).map_or(plan.len(), |k| k + 1);
-        outcome.success = (kept <= plan.len() && objectives[r].reached(mine[kept - 1])).then_some(kept);
+        outcome.success = objectives[r].reached(mine[kept - 1]).then_some(kept);
         outcome.substitutions = plan[..kept].to_vec();
         outcome.scores = mine[..kept].to_vec();
         outcome.final_logits = z.row(kept - 1).to_vec();

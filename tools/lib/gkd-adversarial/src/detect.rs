@@ -30,6 +30,7 @@ use gkd_io::dataset::Dataset;
 use gkd_io::error::{Error, IoResultExt, Result};
 use gkd_io::manifest::rows_path_for;
 use gkd_io::table::TextTable;
+use gkd_metrics::median;
 use ndarray::{Array2, Array3, ArrayView3, Axis};
 
 use crate::objective::{Attacked, bases_of};
@@ -109,14 +110,6 @@ pub fn squeezer_scores(
         out.push(("mask", distances(model, &logits, &m)));
     }
     out
-}
-
-/// The median of a non-empty list (the mean of the middle two for an even length).
-fn median(values: &[f32]) -> f32 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f32::total_cmp);
-    let m = sorted.len() / 2;
-    if sorted.len() % 2 == 1 { sorted[m] } else { (sorted[m - 1] + sorted[m]) / 2.0 }
 }
 
 /// The fraction of `positive` scores above the 95th percentile of `negative` ones.
@@ -205,8 +198,10 @@ pub fn detect(
     // Squeezers move predictions on different scales (another model's logits are calibrated
     // differently from the attacked model's), so each is put on the scale of its own median on
     // the clean rows before the largest is taken: a detector knows clean data, not the attack.
-    let scales: Vec<f32> =
-        on_clean.iter().map(|(_, s)| if s.is_empty() { 1.0 } else { median(s).max(f32::MIN_POSITIVE) }).collect();
+    let scales: Vec<f32> = on_clean
+        .iter()
+        .map(|(_, s)| median(s.iter().map(|&v| v as f64)).map_or(1.0, |m| (m as f32).max(f32::MIN_POSITIVE)))
+        .collect();
     let combined = |scores: &[(&str, Vec<f32>)]| -> Vec<f32> {
         (0..scores[0].1.len())
             .map(|r| scores.iter().zip(&scales).map(|((_, s), scale)| s[r] / scale).fold(0f32, f32::max))

@@ -3,7 +3,6 @@
 //! attacked rows after their kept substitutions: readable by every tool), and the sidecar with
 //! each attack's robustness summary.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -15,9 +14,11 @@ use gkd_io::dtype::Dtype;
 use gkd_io::error::{Error, IoResultExt, Result};
 use gkd_io::manifest::{DatasetKind, Layout, SourceFile};
 use gkd_io::progress::Progress;
+use gkd_io::sites::ClassSites;
 use gkd_io::table::{RowIdentity, read_row_identities};
+use gkd_metrics::median;
 use gkd_metrics::recovery::motif_positions;
-use ndarray::{Array3, Axis};
+use ndarray::{Array2, Array3, Axis};
 
 use crate::attack::{self, Attack, AttackSettings, Outcome};
 use crate::objective::{Attacked, Goal, RowObjective, bases_of, rate_matched_threshold};
@@ -85,31 +86,14 @@ fn calibrate(model: &Attacked<'_, '_>, split: &Path, class: usize) -> Result<f32
     })
 }
 
-/// Each dataset row's positions inside a site of one class.
-fn site_masks(path: &Path, class: &str, ids: &[String], length: usize) -> Result<Vec<Vec<bool>>> {
-    let mut by_id: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
-    for site in gkd_io::sites::read_sites(path)? {
-        if site.class == class {
-            by_id.entry(site.id).or_default().push((site.start, site.end));
-        }
-    }
-    Ok(ids
-        .iter()
-        .map(|id| {
-            let mut mask = vec![false; length];
-            for &(start, end) in by_id.get(id).map_or(&[][..], Vec::as_slice) {
-                mask[start.min(length)..end.min(length)].iter_mut().for_each(|m| *m = true);
-            }
-            mask
-        })
-        .collect())
-}
-
-/// One attacked row: its outcome per attack, and where its positions are motifs or sites.
+/// One attacked row: its clean inputs (and truth), its outcome per attack, and where its
+/// positions are motifs or sites.
 struct RowResult {
     row: usize,
     label: f32,
     start: f32,
+    clean: Array2<f32>,
+    truth: Option<Array2<f32>>,
     outcomes: Vec<Outcome>,
     motif: Option<Vec<bool>>,
     site: Option<Vec<bool>>,
@@ -142,7 +126,7 @@ pub fn run(request: &AttackRequest, model: &Attacked<'_, '_>, progress: &dyn Pro
     };
     log::info!("decision threshold {threshold}");
     let (class, class_name) = (&request.class.0, &request.class.1);
-    let sites = request.sites.as_deref().map(|p| site_masks(p, class_name, &data.ids, data.length())).transpose()?;
+    let sites = request.sites.as_deref().map(ClassSites::read).transpose()?;
     progress.start("attacking rows", Some(selected.len() as u64));
     let mut results: Vec<RowResult> = Vec::with_capacity(selected.len());
     for chunk in selected.chunks(request.chunk.max(1)) {
@@ -161,16 +145,21 @@ pub fn run(request: &AttackRequest, model: &Attacked<'_, '_>, progress: &dyn Pro
             .map(|&a| attack::run(a, model, x.view(), &objectives, &logits, chunk, &request.settings))
             .collect();
         for (i, &r) in chunk.iter().enumerate() {
-            let flat = |a: ndarray::ArrayView2<'_, f32>| a.iter().copied().collect::<Vec<f32>>();
+            let truth = truth.as_ref().map(|t| t.index_axis(Axis(0), i).to_owned());
+            let length = data.length();
             results.push(RowResult {
                 row: r,
                 label: data.y[[r, *class]],
                 start: scores[i],
-                outcomes: per_attack.iter().map(|o| o[i].clone()).collect(),
+                clean: x.index_axis(Axis(0), i).to_owned(),
                 motif: truth
                     .as_ref()
-                    .map(|t| motif_positions(&flat(t.index_axis(Axis(0), i)), 4, request.ic_threshold)),
-                site: sites.as_ref().map(|s| s[r].clone()),
+                    .map(|t| motif_positions(&t.iter().copied().collect::<Vec<f32>>(), 4, request.ic_threshold)),
+                truth,
+                outcomes: per_attack.iter().map(|o| o[i].clone()).collect(),
+                site: sites
+                    .as_ref()
+                    .map(|s| s.mask(&data.ids[r], class_name, length).unwrap_or_else(|| vec![false; length])),
                 bases: bases_of(x.index_axis(Axis(0), i)),
             });
         }
@@ -244,16 +233,16 @@ fn stage_outputs(
 
     let identities = read_row_identities(&gkd_io::manifest::rows_path_for(&data.path))?;
     let rows: Vec<usize> = results.iter().map(|r| r.row).collect();
-    let clean = data.gather_x(&rows)?;
-    let truth = data.has_truth().then(|| data.gather_truth(&rows)).transpose()?;
+    let stack = |row: &dyn Fn(&RowResult) -> Array2<f32>| -> Array3<f32> {
+        let views: Vec<Array2<f32>> = results.iter().map(row).collect();
+        ndarray::stack(Axis(0), &views.iter().map(|v| v.view()).collect::<Vec<_>>()).expect("rows of one shape")
+    };
+    let truth = data.has_truth().then(|| stack(&|r| r.truth.clone().expect("a split with truth")));
     let y = data.y.select(Axis(0), &rows);
     let ids: Vec<RowIdentity> = rows.iter().map(|&r| identities[r].clone()).collect();
     let mut summaries = Vec::new();
     for (a, attack) in request.attacks.iter().enumerate() {
-        let mut x = Array3::<f32>::zeros(clean.dim());
-        for (i, r) in results.iter().enumerate() {
-            x.index_axis_mut(Axis(0), i).assign(&r.outcomes[a].apply(clean.index_axis(Axis(0), i)));
-        }
+        let x = stack(&|r| r.outcomes[a].apply(r.clean.view()));
         let npz = PathBuf::from(format!("{prefix}.{}.npz", attack.name()));
         let success: Vec<String> =
             results.iter().map(|r| (r.outcomes[a].success.is_some() as u8).to_string()).collect();
@@ -295,11 +284,7 @@ fn stage_outputs(
         model: request.model_dir.display().to_string(),
         data: request.data.display().to_string(),
         class: request.class.1.clone(),
-        head: match model.head {
-            gkd_nn::loss::Head::Sigmoid => "sigmoid",
-            gkd_nn::loss::Head::Softmax => "softmax",
-        }
-        .to_owned(),
+        head: model.head.name().to_owned(),
         settings: AttackSettingsRecord {
             budget: request.settings.budget,
             goal: request.goal.name().to_owned(),
@@ -324,42 +309,30 @@ fn stage_outputs(
     Ok(files)
 }
 
-/// The median of a non-empty list.
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let m = v.len() / 2;
-    Some(if v.len() % 2 == 1 { v[m] } else { (v[m - 1] + v[m]) / 2.0 })
-}
-
-/// Where the successful substitutions of one attack fell: (in mask, substitutions, expected
-/// fraction), or `None` when the rows have no such mask.
+/// How many of one attack's successful substitutions fall inside `mask`, and the mean share of
+/// substitutable positions inside it over the broken rows (what that count's fraction would be by
+/// chance); `None` when the rows have no such mask.
 fn placed(
     results: &[RowResult],
     a: usize,
     mask: impl Fn(&RowResult) -> Option<&Vec<bool>>,
-) -> Option<(u64, u64, Option<f64>)> {
+) -> Option<(u64, Option<f64>)> {
+    if results.iter().any(|r| mask(r).is_none()) {
+        return None;
+    }
     let mut inside = 0u64;
-    let mut total = 0u64;
     let mut expected = Vec::new();
     for r in results.iter().filter(|r| r.outcomes[a].success.is_some_and(|k| k > 0)) {
-        let m = mask(r)?;
-        let o = &r.outcomes[a];
-        inside += o.substitutions.iter().filter(|&&(i, _)| m[i]).count() as u64;
-        total += o.substitutions.len() as u64;
+        let m = mask(r).expect("checked above");
+        inside += r.outcomes[a].substitutions.iter().filter(|&&(i, _)| m[i]).count() as u64;
         let open = r.bases.iter().filter(|b| b.is_some()).count();
         let open_inside = r.bases.iter().zip(m).filter(|&(b, &m)| b.is_some() && m).count();
         if open > 0 {
             expected.push(open_inside as f64 / open as f64);
         }
     }
-    if results.first().is_some_and(|r| mask(r).is_none()) {
-        return None;
-    }
     let mean = (!expected.is_empty()).then(|| expected.iter().sum::<f64>() / expected.len() as f64);
-    Some((inside, total, mean))
+    Some((inside, mean))
 }
 
 /// One attack's summary over the attacked rows.
@@ -373,18 +346,13 @@ fn summarise(attack: Attack, npz: &Path, results: &[RowResult], a: usize, budget
         .collect();
     let motif = placed(results, a, |r| r.motif.as_ref());
     let site = placed(results, a, |r| r.site.as_ref());
-    let substitutions = motif.or(site).map_or_else(
-        || {
-            results
-                .iter()
-                .filter(|r| r.outcomes[a].success.is_some_and(|k| k > 0))
-                .map(|r| r.outcomes[a].substitutions.len() as u64)
-                .sum()
-        },
-        |(_, total, _)| total,
-    );
-    let fraction = |p: Option<(u64, u64, Option<f64>)>| {
-        p.and_then(|(inside, total, _)| (total > 0).then(|| inside as f64 / total as f64))
+    let substitutions: u64 = results
+        .iter()
+        .filter(|r| r.outcomes[a].success.is_some_and(|k| k > 0))
+        .map(|r| r.outcomes[a].substitutions.len() as u64)
+        .sum();
+    let fraction = |p: Option<(u64, Option<f64>)>| {
+        p.and_then(|(inside, _)| (substitutions > 0).then(|| inside as f64 / substitutions as f64))
     };
     AttackSummary {
         attack: attack.name().to_owned(),
@@ -393,14 +361,14 @@ fn summarise(attack: Attack, npz: &Path, results: &[RowResult], a: usize, budget
         broken_clean,
         successes: successes.len(),
         success_rate: (rows > broken_clean).then(|| successes.len() as f64 / (rows - broken_clean) as f64),
-        median_substitutions: median(successes),
+        median_substitutions: median(successes.iter().copied()),
         robust,
         substitutions,
         in_motif: motif.map(|m| m.0),
         motif_fraction: fraction(motif),
-        motif_fraction_expected: motif.and_then(|m| m.2),
+        motif_fraction_expected: motif.and_then(|m| m.1),
         in_site: site.map(|s| s.0),
         site_fraction: fraction(site),
-        site_fraction_expected: site.and_then(|s| s.2),
+        site_fraction_expected: site.and_then(|s| s.1),
     }
 }

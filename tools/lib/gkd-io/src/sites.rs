@@ -2,7 +2,8 @@
 //! motif, `id start end strand motif_id motif_name class`, positions 0-based half-open. Readers
 //! need `id`, `start`, `end` and `class`; the motif columns are read where the table has them.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::table::TextTable;
@@ -52,4 +53,37 @@ pub fn read_sites(path: &Path) -> Result<Vec<SiteRow>> {
         rows.push(SiteRow { id, start, end, motif_id: cell(&motif_ids), motif_name: cell(&motif_names), class, line });
     }
     Ok(rows)
+}
+
+/// Where each (row id, class) has embedded sites: 0-based half-open [start, end) intervals.
+pub struct ClassSites {
+    path: PathBuf,
+    sites: HashMap<(String, String), Vec<(usize, usize)>>,
+}
+
+impl ClassSites {
+    /// Read a sites table (see [`read_sites`]).
+    pub fn read(path: &Path) -> Result<Self> {
+        let mut sites: HashMap<(String, String), Vec<(usize, usize)>> = HashMap::new();
+        for row in read_sites(path)? {
+            sites.entry((row.id, row.class)).or_default().push((row.start, row.end));
+        }
+        Ok(Self { path: path.to_path_buf(), sites })
+    }
+
+    /// The table's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The positions of `length` covered by a site of `class` in row `id`; `None` when the row has
+    /// no site of that class.
+    pub fn mask(&self, id: &str, class: &str, length: usize) -> Option<Vec<bool>> {
+        let intervals = self.sites.get(&(id.to_owned(), class.to_owned()))?;
+        let mut mask = vec![false; length];
+        for &(start, end) in intervals {
+            mask[start.min(length)..end.min(length)].iter_mut().for_each(|m| *m = true);
+        }
+        Some(mask)
+    }
 }

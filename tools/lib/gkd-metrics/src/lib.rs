@@ -160,6 +160,17 @@ pub fn mean_sd(values: impl IntoIterator<Item = f64>) -> (Option<f64>, Option<f6
     (Some(mean), sd)
 }
 
+/// Median of `values` (the mean of the middle two for an even count); `None` when empty.
+pub fn median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let mut v: Vec<f64> = values.into_iter().collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    Some(if v.len() % 2 == 1 { v[m] } else { (v[m - 1] + v[m]) / 2.0 })
+}
+
 /// Mean of the defined values, `None` when none is defined.
 pub fn macro_mean(values: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
     let defined: Vec<f64> = values.into_iter().flatten().collect();

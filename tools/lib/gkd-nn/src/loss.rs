@@ -19,6 +19,14 @@ pub enum Head {
 }
 
 impl Head {
+    /// Its name in sidecars: `sigmoid` or `softmax`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Head::Sigmoid => "sigmoid",
+            Head::Softmax => "softmax",
+        }
+    }
+
     /// How gkd-metrics ranks this head's logits ([`gkd_metrics::predictive`]).
     pub fn link(self) -> gkd_metrics::Link {
         match self {

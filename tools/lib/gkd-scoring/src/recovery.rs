@@ -5,7 +5,6 @@
 //! NAME.sites.tsv) the motif is only the explained class's sites: on multi-label data (task 1)
 //! a map explaining one class is scored against that class's motifs, not every motif in the row.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -15,6 +14,7 @@ use gkd_io::dataset::Dataset;
 use gkd_io::error::{Error, IoResultExt, Result};
 use gkd_io::manifest::DatasetKind;
 use gkd_io::scores::RecoveryRow;
+pub use gkd_io::sites::ClassSites;
 use gkd_metrics::recovery::{PositionScore, motif_positions, position_scores, recovery, signal_to_noise};
 use ndarray::Axis;
 
@@ -27,38 +27,6 @@ pub struct SequenceScore {
     auroc: Option<f64>,
     aupr: Option<f64>,
     snr: [Option<f64>; 3],
-}
-
-/// Where each (row id, class) has embedded motifs: 0-based half-open [start, end) intervals.
-pub struct ClassSites {
-    path: PathBuf,
-    sites: HashMap<(String, String), Vec<(usize, usize)>>,
-}
-
-impl ClassSites {
-    /// Read a sites table with columns id, start, end (0-based, end exclusive) and class.
-    pub fn read(path: &Path) -> Result<Self> {
-        let mut sites: HashMap<(String, String), Vec<(usize, usize)>> = HashMap::new();
-        for row in gkd_io::sites::read_sites(path)? {
-            sites.entry((row.id, row.class)).or_default().push((row.start, row.end));
-        }
-        Ok(Self { path: path.to_path_buf(), sites })
-    }
-
-    /// Positions of `length` covered by a site of `class` in row `id`; an error when there is none.
-    fn mask(&self, id: &str, class: &str, length: usize) -> Result<Vec<bool>> {
-        let intervals = self.sites.get(&(id.to_owned(), class.to_owned())).ok_or_else(|| {
-            Error::in_file(
-                &self.path,
-                format!("has no site of class '{class}' in row '{id}', which is labelled with it"),
-            )
-        })?;
-        let mut mask = vec![false; length];
-        for &(start, end) in intervals {
-            mask[start.min(length)..end.min(length)].iter_mut().for_each(|m| *m = true);
-        }
-        Ok(mask)
-    }
 }
 
 /// Maps read at a time.
@@ -176,7 +144,12 @@ fn score_sequence_maps(
         );
         let mut motif = motif_positions(&flat(data.gather_truth(&[r])?.into_dyn().view()), channels, threshold);
         if let Some(sites) = sites {
-            let of_class = sites.mask(&row.id, &row.class, motif.len())?;
+            let of_class = sites.mask(&row.id, &row.class, motif.len()).ok_or_else(|| {
+                Error::in_file(
+                    sites.path(),
+                    format!("has no site of class '{}' in row '{}', which is labelled with it", row.class, row.id),
+                )
+            })?;
             motif.iter_mut().zip(of_class).for_each(|(m, c)| *m &= c);
         }
         scored.push(SequenceScore::new(label.to_owned(), &row.id, &scores, &motif));

@@ -307,10 +307,7 @@ pub fn score_variants(
             .map(|m| ScoredModel {
                 name: m.name.clone(),
                 dirs: m.dirs.iter().map(|d| d.display().to_string()).collect(),
-                head: match m.head {
-                    Head::Sigmoid => "sigmoid".into(),
-                    Head::Softmax => "softmax".into(),
-                },
+                head: m.head.name().to_owned(),
                 length: m.length,
             })
             .collect(),
