@@ -17,6 +17,7 @@ pub mod error;
 pub mod input;
 pub mod json_file;
 pub mod manifest;
+pub mod networks;
 pub mod npz;
 pub mod patterns;
 pub mod predictions;
