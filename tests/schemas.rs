@@ -9,6 +9,7 @@ use gkd_gkm::model::KmerCard;
 use gkd_io::adversarial::{AttackReport, DetectionReport};
 use gkd_io::attributions::AttributionJson;
 use gkd_io::manifest::DatasetManifest;
+use gkd_io::networks::GgmReport;
 use gkd_io::scan_manifest::ScanManifest;
 use gkd_io::scores::ScoreReport;
 use gkd_io::variant_effects::VariantEffects;
@@ -27,6 +28,7 @@ fn committed(name: &str) -> serde_json::Value {
             "kmer-model.v1.schema.json" => KmerCard::json_schema(),
             "attack.v1.schema.json" => AttackReport::json_schema(),
             "attack-detection.v1.schema.json" => DetectionReport::json_schema(),
+            "ggm.v1.schema.json" => GgmReport::json_schema(),
             other => panic!("no generator for {other}"),
         };
         // Rewriting a schema cannot pass its own comparison: a changed file fails this run, and
@@ -218,4 +220,10 @@ fn attack_schemas_match_their_types() {
         DetectionReport::json_schema(),
         "schemas/attack-detection.v1.schema.json is stale"
     );
+}
+
+#[test]
+fn ggm_schema_matches_its_type() {
+    // What gkd-ggm writes is validated against it in tests/ggm.rs and test_ggm_crosscheck.py.
+    assert_eq!(committed("ggm.v1.schema.json"), GgmReport::json_schema(), "schemas/ggm.v1.schema.json is stale");
 }
