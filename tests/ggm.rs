@@ -19,8 +19,19 @@ fn histone_split(d: &std::path::Path) {
         d,
         "gkd-synth",
         &[
-            "histone", "--background", &csv("train"), "--background", &csv("valid"), "--n", "400", "--rule",
-            "H3K4me3:40-60:+,H3K27me3:60-100:-", "--seed", "3", "-o", "h.{split}.npz",
+            "histone",
+            "--background",
+            &csv("train"),
+            "--background",
+            &csv("valid"),
+            "--n",
+            "400",
+            "--rule",
+            "H3K4me3:40-60:+,H3K27me3:60-100:-",
+            "--seed",
+            "3",
+            "-o",
+            "h.{split}.npz",
         ],
     );
 }
@@ -32,20 +43,39 @@ fn histone_networks_by_label_are_consistent_deterministic_and_valid() {
     histone_split(d);
     let args = |threads: &str, out: &str| {
         vec![
-            "--data".to_owned(), "h.train.npz".into(), "--by-label".into(), "expressed".into(), "--pool-bins".into(),
-            "20".into(), "--log1p".into(), "--method".into(), "jeek".into(), "--subsamples".into(), "8".into(),
-            "--threads".into(), threads.into(), "-o".into(), out.into(),
+            "--data".to_owned(),
+            "h.train.npz".into(),
+            "--by-label".into(),
+            "expressed".into(),
+            "--pool-bins".into(),
+            "20".into(),
+            "--log1p".into(),
+            "--method".into(),
+            "jeek".into(),
+            "--subsamples".into(),
+            "8".into(),
+            "--threads".into(),
+            threads.into(),
+            "--intermediates".into(),
+            "-o".into(),
+            out.into(),
         ]
     };
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("h.train.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("h.train.json")).unwrap()).unwrap();
     let class = manifest["classes"][0].as_str().unwrap().to_owned();
-    let with_class = |v: Vec<String>| v.into_iter().map(|a| if a == "expressed" { class.clone() } else { a }).collect::<Vec<_>>();
+    let with_class =
+        |v: Vec<String>| v.into_iter().map(|a| if a == "expressed" { class.clone() } else { a }).collect::<Vec<_>>();
     let one = with_class(args("1", "one"));
     let two = with_class(args("2", "two"));
     run_ok(d, "gkd-ggm", &one.iter().map(String::as_str).collect::<Vec<_>>());
     run_ok(d, "gkd-ggm", &two.iter().map(String::as_str).collect::<Vec<_>>());
     for ext in ["npz", "edges.tsv", "hubs.tsv"] {
-        assert_eq!(std::fs::read(d.join(format!("one.{ext}"))).unwrap(), std::fs::read(d.join(format!("two.{ext}"))).unwrap(), "{ext}");
+        assert_eq!(
+            std::fs::read(d.join(format!("one.{ext}"))).unwrap(),
+            std::fs::read(d.join(format!("two.{ext}"))).unwrap(),
+            "{ext}"
+        );
     }
 
     let side: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("one.json")).unwrap()).unwrap();
@@ -59,7 +89,8 @@ fn histone_networks_by_label_are_consistent_deterministic_and_valid() {
     let (shape, x) = npz(&d.join("h.train.npz"), "x");
     let (_, y) = npz(&d.join("h.train.npz"), "y");
     let (n, marks, bins) = (shape[0], shape[1], shape[2]);
-    let features: Vec<String> = side["features"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_owned()).collect();
+    let features: Vec<String> =
+        side["features"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_owned()).collect();
     let dropped = side["dropped_features"].as_array().unwrap().len();
     assert_eq!(features.len() + dropped, marks * bins / 20);
     let positives = y.iter().filter(|&&v| v > 0.5).count();
@@ -68,7 +99,8 @@ fn histone_networks_by_label_are_consistent_deterministic_and_valid() {
 
     // The covariance of condition 1 recomputed from the dataset's x: log1p of the mean of each
     // pool, standardised (1/n).
-    let channels: Vec<String> = manifest["channels"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    let channels: Vec<String> =
+        manifest["channels"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
     let rows: Vec<usize> = (0..n).filter(|&r| y[r] > 0.5).collect();
     let column = |name: &str| -> Vec<f64> {
         let (mark, range) = name.split_once(':').unwrap();
@@ -88,7 +120,13 @@ fn histone_networks_by_label_are_consistent_deterministic_and_valid() {
     for (i, j) in [(0, 1), (0, p - 1), (p / 2, p / 3)] {
         let (a, b) = (column(&features[i]), column(&features[j]));
         let r = a.iter().zip(&b).map(|(u, v)| u * v).sum::<f64>() / a.len() as f64;
-        assert!((covariance[[1, i, j]] - r).abs() < 1e-9, "{} {}: {} vs {r}", features[i], features[j], covariance[[1, i, j]]);
+        assert!(
+            (covariance[[1, i, j]] - r).abs() < 1e-9,
+            "{} {}: {} vs {r}",
+            features[i],
+            features[j],
+            covariance[[1, i, j]]
+        );
     }
 
     // The edge table is the NPZ's nonzero upper-triangle entries, with their partial
@@ -119,14 +157,19 @@ fn histone_networks_by_label_are_consistent_deterministic_and_valid() {
     for h in read_tsv(&d.join("one.hubs.tsv")) {
         let c = names.iter().position(|n| *n == h["condition"]).unwrap();
         let f = features.iter().position(|n| *n == h["feature"]).unwrap();
-        let mine: Vec<&std::collections::HashMap<String, String>> =
-            edges.iter().filter(|e| e["condition"] == h["condition"] && (e["feature_i"] == h["feature"] || e["feature_j"] == h["feature"])).collect();
+        let mine: Vec<&std::collections::HashMap<String, String>> = edges
+            .iter()
+            .filter(|e| {
+                e["condition"] == h["condition"] && (e["feature_i"] == h["feature"] || e["feature_j"] == h["feature"])
+            })
+            .collect();
         assert_eq!(h["degree"].parse::<usize>().unwrap(), mine.len());
         let strength: f64 = (0..p).filter(|&j| j != f).map(|j| partial[[c, f, j]].abs()).filter(|v| *v != 0.0).sum();
         assert!((h["strength"].parse::<f64>().unwrap() - strength).abs() < 1e-12);
         assert_eq!(h["mark"], h["feature"].split(':').next().unwrap());
     }
-    let sides: Vec<usize> = side["networks"].as_array().unwrap().iter().map(|n| n["edges"].as_u64().unwrap() as usize).collect();
+    let sides: Vec<usize> =
+        side["networks"].as_array().unwrap().iter().map(|n| n["edges"].as_u64().unwrap() as usize).collect();
     assert_eq!(sides.iter().sum::<usize>(), edges.len());
 }
 
@@ -137,8 +180,18 @@ fn bad_input_is_one_message_and_no_output() {
     std::fs::write(d.join("a.tsv"), "g1\tg2\tg3\n1\t2\t3\n2\t1\t5\n3\t3\t1\n4\t2\t2\n").unwrap();
     std::fs::write(d.join("b.tsv"), "g1\tg2\n1\t2\n2\t1\n3\t3\n").unwrap();
     std::fs::write(d.join("c.tsv"), "g1\tg2\tg3\n1\t2\t3\n2\tx\t5\n3\t3\t1\n").unwrap();
-    run_fails(d, "gkd-ggm", &["--data", "a.tsv", "--data", "b.tsv", "--method", "jeek", "-o", "o"], &["b.tsv", "same features"]);
-    run_fails(d, "gkd-ggm", &["--data", "c.tsv", "--method", "ee", "-o", "o"], &["c.tsv", "line 3", "g2", "finite number"]);
+    run_fails(
+        d,
+        "gkd-ggm",
+        &["--data", "a.tsv", "--data", "b.tsv", "--method", "jeek", "-o", "o"],
+        &["b.tsv", "same features"],
+    );
+    run_fails(
+        d,
+        "gkd-ggm",
+        &["--data", "c.tsv", "--method", "ee", "-o", "o"],
+        &["c.tsv", "line 3", "g2", "finite number"],
+    );
     run_fails(d, "gkd-ggm", &["--data", "a.tsv", "--by-label", "x", "-o", "o"], &["a.tsv", "gkd dataset split"]);
     // Usage errors: exit code 2 (DESIGN §5), one message, nothing written.
     let usage = |args: &[&str], needle: &str| {
@@ -149,7 +202,10 @@ fn bad_input_is_one_message_and_no_output() {
         assert_eq!(listing(d), before);
     };
     usage(&["--data", "a.tsv", "--method", "fasjem", "-o", "o"], "two or more conditions");
-    usage(&["--data", "a.tsv", "--data", "a.tsv", "--data", "a.tsv", "--method", "diffee", "-o", "o"], "diffee compares two conditions");
+    usage(
+        &["--data", "a.tsv", "--data", "a.tsv", "--data", "a.tsv", "--method", "diffee", "-o", "o"],
+        "diffee compares two conditions",
+    );
     usage(&["--data", "a.tsv", "--method", "ee", "--subsamples", "300", "-o", "o"], "--subsamples");
     usage(&["--data", "a.tsv", "--method", "ee", "--threshold-v=-1", "-o", "o"], "--threshold-v");
 }

@@ -63,7 +63,7 @@ def conditions(tmp_path_factory):
 def run(tool, root, paths, method, *extra, prefix=None):
     prefix = prefix or f"{method}{'_'.join(map(str, extra))}".replace(".", "p").replace("-", "_")
     args = [a for path in paths for a in ("--data", path)]
-    tool("gkd-ggm", *args, "--method", method, *extra, "-o", prefix, "-q", cwd=root)
+    tool("gkd-ggm", *args, "--method", method, *extra, "--intermediates", "-o", prefix, "-q", cwd=root)
     side = json.loads((root / f"{prefix}.json").read_text())
     npz = np.load(root / f"{prefix}.npz")
     names = [c["name"] for c in side["conditions"]] if method != "diffee" else [side["networks"][0]["name"]]
@@ -147,7 +147,7 @@ def test_backward_map_thresholds_when_samples_are_few(tool, tmp_path):
     rng = np.random.default_rng(4)
     x = rng.normal(size=(20, 30))
     np.savetxt(tmp_path / "few.tsv", x, delimiter="\t", header="\t".join(f"g{i}" for i in range(30)), comments="")
-    tool("gkd-ggm", "--data", "few.tsv", "--method", "ee", "--lambda", "0.1", "-o", "few", "-q", cwd=tmp_path)
+    tool("gkd-ggm", "--data", "few.tsv", "--method", "ee", "--lambda", "0.1", "--intermediates", "-o", "few", "-q", cwd=tmp_path)
     side = json.loads((tmp_path / "few.json").read_text())
     npz = np.load(tmp_path / "few.npz")
     s = np.corrcoef(x.T)

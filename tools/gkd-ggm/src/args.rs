@@ -25,8 +25,8 @@ Examples:
 /// condition's precision matrix (its network of partial correlations), what the networks share,
 /// or how two differ.
 ///
-/// Writes PREFIX.npz (covariance, backward, precision, partial_correlation, shared; float64,
-/// conditions first), PREFIX.edges.tsv, PREFIX.hubs.tsv and PREFIX.json (schema ggm.v1).
+/// Writes PREFIX.npz (precision, partial_correlation, shared; float64, conditions first; with
+/// --intermediates also covariance and backward), PREFIX.edges.tsv, PREFIX.hubs.tsv and PREFIX.json (schema ggm.v1).
 #[derive(Debug, Parser)]
 #[command(name = TOOL, version, about, long_about, after_help = EXAMPLES)]
 pub struct Cli {
@@ -99,6 +99,10 @@ pub struct Cli {
     /// larger = a shared edge is less likely there) [default: all ones].
     #[arg(long, value_name = "FILE")]
     pub jeek_weights: Option<PathBuf>,
+    /// Also write each condition's covariance (`covariance`) and backward mapping
+    /// [T_v(covariance)]⁻¹ (`backward`) into the NPZ.
+    #[arg(long)]
+    pub intermediates: bool,
     /// Output prefix: PREFIX.npz, PREFIX.edges.tsv, PREFIX.hubs.tsv, PREFIX.json.
     #[arg(short, long, value_name = "PREFIX")]
     pub output: PathBuf,

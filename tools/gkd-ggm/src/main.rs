@@ -38,7 +38,11 @@ fn main() {
 
 fn request(cli: &Cli) -> Result<GgmRequest> {
     if !cli.conditions.is_empty() && cli.conditions.len() != cli.data.len() && cli.by_label.is_none() {
-        return Err(Error::usage(format!("{} --condition names for {} --data files", cli.conditions.len(), cli.data.len())));
+        return Err(Error::usage(format!(
+            "{} --condition names for {} --data files",
+            cli.conditions.len(),
+            cli.data.len()
+        )));
     }
     let inputs = match &cli.by_label {
         Some(class) => {
@@ -114,6 +118,7 @@ fn request(cli: &Cli) -> Result<GgmRequest> {
         jeek_weights: cli.jeek_weights.clone(),
         lambda,
         output: cli.output.clone(),
+        intermediates: cli.intermediates,
         tool: (TOOL.to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
     })
 }

@@ -54,6 +54,10 @@ struct Args {
     /// Dataset split with a `truth` array (gkd-synth): ground-truth logos, rows matched by id.
     #[arg(long, value_name = "NPZ")]
     truth: Option<PathBuf>,
+    /// A gkd-ggm sidecar (its edge and hub tables beside it): heatmaps of the networks and hub
+    /// scores per mark and bin range; repeat.
+    #[arg(long, value_name = "JSON")]
+    networks: Vec<PathBuf>,
     /// Sequences to draw logos for (the first N maps of the first attribution file).
     #[arg(long, default_value_t = 3)]
     show: usize,
@@ -121,8 +125,11 @@ fn run(args: &Args) -> Result<()> {
         let (name, path) = labelled(item, "--patterns")?;
         body += &patterns_section(&name, &PatternSet::read(&path)?);
     }
+    for path in &args.networks {
+        body += &gkd_dashboard::networks::section(path)?;
+    }
     if body.is_empty() {
-        return Err(Error::usage("nothing to report: give --scores, --model, --attributions or --patterns"));
+        return Err(Error::usage("nothing to report: give --scores, --model, --attributions, --patterns or --networks"));
     }
     let page = page(&args.title, TOOL, env!("CARGO_PKG_VERSION"), &body);
     let mut out = AtomicFile::create(&args.output)?;

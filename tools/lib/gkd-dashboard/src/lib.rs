@@ -6,6 +6,7 @@
 //! by [`svg`].
 
 pub mod compression;
+pub mod networks;
 pub mod robustness;
 pub mod sections;
 pub mod summary;

@@ -130,6 +130,11 @@ pub fn line_chart_with_x_ticks(
 /// A heatmap of `values` (rows × columns, row-major) with row labels, white (minimum) → dark
 /// blue (maximum).
 pub fn heatmap(title: &str, row_labels: &[String], columns: usize, values: &[f32]) -> String {
+    heatmap_with_axis(title, row_labels, columns, values, &format!("bin 1 … {columns}"))
+}
+
+/// [`heatmap`] with its own description of the columns (`axis`, before the colour scale).
+pub fn heatmap_with_axis(title: &str, row_labels: &[String], columns: usize, values: &[f32], axis: &str) -> String {
     let (left, top, cell_w, cell_h) = (90.0, 26.0, (560.0 / columns.max(1) as f64).max(1.0), 18.0);
     let (w, h) = (left + cell_w * columns as f64 + 10.0, top + cell_h * row_labels.len() as f64 + 24.0);
     let finite = || values.iter().copied().filter(|v| v.is_finite());
@@ -165,8 +170,9 @@ pub fn heatmap(title: &str, row_labels: &[String], columns: usize, values: &[f32
     }
     let _ = write!(
         s,
-        r#"<text x="{left}" y="{:.0}" class="tick">bin 1 … {columns}; white {min:.3} → dark {max:.3}</text>"#,
-        h - 6.0
+        r#"<text x="{left}" y="{:.0}" class="tick">{}; white {min:.3} → dark {max:.3}</text>"#,
+        h - 6.0,
+        escape(axis)
     );
     s + "</svg>"
 }

@@ -20,7 +20,8 @@ pub fn sample_covariance(x: &DMatrix<f64>, standardise: bool) -> DMatrix<f64> {
             column /= sd;
         }
     }
-    let mut s = centred.tr_mul(&centred) / n;
+    // `transpose() *` goes through matrixmultiply's blocked gemm (`tr_mul` does not).
+    let mut s = (centred.transpose() * &centred) / n;
     if standardise {
         s.fill_diagonal(1.0);
     }
@@ -73,7 +74,7 @@ pub struct BackwardMap {
 /// definite (or when Σ has a non-positive diagonal).
 pub fn backward_map(s: &DMatrix<f64>, rule: ThresholdRule) -> Result<BackwardMap, String> {
     let p = s.nrows();
-    if let Some(i) = (0..p).find(|&i| !(s[(i, i)] > 0.0)) {
+    if let Some(i) = (0..p).find(|&i| s[(i, i)].is_nan() || s[(i, i)] <= 0.0) {
         return Err(format!("feature {i} has variance {} (a constant feature)", s[(i, i)]));
     }
     let v = match rule {

@@ -88,7 +88,9 @@ pub fn load_conditions(inputs: &[InputSpec], options: &FeatureOptions) -> Result
 
 fn default_name(spec: &InputSpec) -> String {
     let stem = spec.path.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned());
-    let stem = [".npz", ".npy", ".tsv.gz", ".csv.gz", ".tsv", ".csv"].iter().fold(stem, |s, ext| s.strip_suffix(ext).map(str::to_owned).unwrap_or(s));
+    let stem = [".npz", ".npy", ".tsv.gz", ".csv.gz", ".tsv", ".csv"]
+        .iter()
+        .fold(stem, |s, ext| s.strip_suffix(ext).map(str::to_owned).unwrap_or(s));
     match &spec.label {
         Some((class, value)) => format!("{stem}:{class}={}", u8::from(*value)),
         None => stem,
@@ -112,7 +114,15 @@ fn load_one(spec: &InputSpec, options: &FeatureOptions) -> Result<(DMatrix<f64>,
     };
     if options.log1p {
         if let Some((r, c)) = find(&data, |v| v < 0.0) {
-            return Err(Error::in_file(path, format!("row {}, feature '{}' is {} (< 0): --log1p needs non-negative values", r + 1, features[c].name, data[(r, c)])));
+            return Err(Error::in_file(
+                path,
+                format!(
+                    "row {}, feature '{}' is {} (< 0): --log1p needs non-negative values",
+                    r + 1,
+                    features[c].name,
+                    data[(r, c)]
+                ),
+            ));
         }
         data.apply(|v| *v = v.ln_1p());
     }
@@ -153,14 +163,21 @@ fn histone_features(spec: &InputSpec, options: &FeatureOptions) -> Result<(DMatr
     let channel = |m: usize| data.manifest.channels.get(m).cloned().unwrap_or_else(|| format!("mark{m}"));
     let features: Vec<Feature> = (0..marks)
         .flat_map(|m| groups.iter().map(move |&g| (m, g)))
-        .map(|(m, (s, e))| Feature { name: format!("{}:{s}-{e}", channel(m)), mark: Some(channel(m)), bins: Some((s, e)) })
+        .map(|(m, (s, e))| Feature {
+            name: format!("{}:{s}-{e}", channel(m)),
+            mark: Some(channel(m)),
+            bins: Some((s, e)),
+        })
         .collect();
     let matrix = DMatrix::from_fn(rows.len(), features.len(), |r, f| {
         let (m, (s, e)) = (f / groups.len(), groups[f % groups.len()]);
         (s..e).map(|b| x[(r, m, b)] as f64).sum::<f64>() / (e - s) as f64
     });
     if let Some((r, c)) = find(&matrix, |v| !v.is_finite()) {
-        return Err(Error::in_file(path, format!("row {} ({}), feature '{}' is not finite", rows[r] + 1, data.ids[rows[r]], features[c].name)));
+        return Err(Error::in_file(
+            path,
+            format!("row {} ({}), feature '{}' is not finite", rows[r] + 1, data.ids[rows[r]], features[c].name),
+        ));
     }
     Ok((matrix, features))
 }
@@ -206,7 +223,10 @@ fn array_matrix(path: &Path) -> Result<(DMatrix<f64>, Vec<Feature>)> {
         } else if names.len() == 1 {
             names[0].clone()
         } else {
-            return Err(Error::in_file(path, format!("has arrays {}; expected one named 'x' (samples × features)", names.join(", "))));
+            return Err(Error::in_file(
+                path,
+                format!("has arrays {}; expected one named 'x' (samples × features)", names.join(", ")),
+            ));
         };
         let open = || -> Result<NpzReader<std::fs::File>> {
             let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
@@ -215,8 +235,18 @@ fn array_matrix(path: &Path) -> Result<(DMatrix<f64>, Vec<Feature>)> {
         let member = format!("{name}.npy");
         open()?
             .by_name::<ndarray::OwnedRepr<f64>, ndarray::Ix2>(&member)
-            .or_else(|_| open()?.by_name::<ndarray::OwnedRepr<f32>, ndarray::Ix2>(&member).map(|a| a.mapv(f64::from)).map_err(|e| Error::in_file(path, e.to_string())))
-            .map_err(|e| Error::in_file(path, format!("array '{name}' is not a 2-D float64 or float32 array (samples × features): {e}")))?
+            .or_else(|_| {
+                open()?
+                    .by_name::<ndarray::OwnedRepr<f32>, ndarray::Ix2>(&member)
+                    .map(|a| a.mapv(f64::from))
+                    .map_err(|e| Error::in_file(path, e.to_string()))
+            })
+            .map_err(|e| {
+                Error::in_file(
+                    path,
+                    format!("array '{name}' is not a 2-D float64 or float32 array (samples × features): {e}"),
+                )
+            })?
     };
     let (n, p) = array.dim();
     let m = DMatrix::from_fn(n, p, |r, c| array[[r, c]]);

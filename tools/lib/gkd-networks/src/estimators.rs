@@ -23,8 +23,18 @@ use rayon::prelude::*;
 use crate::covariance::soft;
 
 /// The estimators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[derive(strum::EnumString, strum::IntoStaticStr, strum::VariantArray, strum::EnumMessage, strum::EnumProperty)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumMessage,
+    strum::EnumProperty,
+)]
 #[strum(serialize_all = "kebab-case")]
 pub enum Method {
     /// The single-task elementary estimator, each condition on its own (K = 1 is the single task).
@@ -284,7 +294,11 @@ pub fn jeek_entry(b: &[f64], w_specific: &[f64], w_shared: f64, lambda: f64) -> 
     let radius: Vec<f64> = w_specific.iter().map(|&w| lambda * w.min(w_shared)).collect();
     let cost = |s: f64| -> f64 {
         w_shared * s.abs()
-            + b.iter().zip(w_specific).zip(&radius).map(|((&bk, &w), &r)| w * ((bk - s).abs() - r).max(0.0)).sum::<f64>()
+            + b.iter()
+                .zip(w_specific)
+                .zip(&radius)
+                .map(|((&bk, &w), &r)| w * ((bk - s).abs() - r).max(0.0))
+                .sum::<f64>()
     };
     let mut best: (f64, f64) = (0.0, cost(0.0));
     let scale = b.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
@@ -407,7 +421,10 @@ mod tests {
                     }
                 }
                 assert!(found <= best + 1e-6, "{a:?} {norm:?}: PPXA {found}, grid {best}");
-                assert!(found >= best - 2.0 * lambda / 400.0 * 3.0, "{a:?} {norm:?}: PPXA {found} far below the grid {best}");
+                assert!(
+                    found >= best - 2.0 * lambda / 400.0 * 3.0,
+                    "{a:?} {norm:?}: PPXA {found} far below the grid {best}"
+                );
             }
         }
     }
@@ -453,7 +470,15 @@ mod tests {
             let top = lambda_max(method, &inv, &s);
             let edges = |l: f64| {
                 let fit = estimate(method, &inv, l, &s);
-                fit.graphs.iter().map(|g| (0..3).flat_map(|i| ((i + 1)..3).map(move |j| (i, j))).filter(|&(i, j)| g[(i, j)] != 0.0).count()).sum::<usize>()
+                fit.graphs
+                    .iter()
+                    .map(|g| {
+                        (0..3)
+                            .flat_map(|i| ((i + 1)..3).map(move |j| (i, j)))
+                            .filter(|&(i, j)| g[(i, j)] != 0.0)
+                            .count()
+                    })
+                    .sum::<usize>()
             };
             assert_eq!(edges(top * 1.0001), 0, "{method:?}");
             assert!(edges(top * 0.99) > 0, "{method:?}");

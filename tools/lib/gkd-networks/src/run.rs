@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use gkd_io::atomic::{AtomicFile, commit_all};
 use gkd_io::error::{Error, Result};
-use gkd_io::networks::{ConditionRecord, EstimatorSettings, GGM_SCHEMA, GgmReport, LambdaChoice, LambdaPoint, NetworkSummary};
+use gkd_io::networks::{
+    ConditionRecord, EstimatorSettings, GGM_SCHEMA, GgmReport, LambdaChoice, LambdaPoint, NetworkSummary,
+};
 use gkd_io::table::write_text_columns;
 use nalgebra::DMatrix;
 use ndarray::Array3;
@@ -47,6 +49,8 @@ pub struct GgmRequest {
     pub lambda: LambdaRule,
     /// Output prefix: PREFIX.npz, PREFIX.edges.tsv, PREFIX.hubs.tsv, PREFIX.json.
     pub output: PathBuf,
+    /// Also write the covariances and backward mappings into the NPZ.
+    pub intermediates: bool,
     /// Tool name and version for the sidecar.
     pub tool: (String, String),
 }
@@ -63,7 +67,10 @@ pub fn output_paths(prefix: &Path) -> [PathBuf; 4] {
 
 /// Run gkd-ggm.
 pub fn run(req: &GgmRequest, mut progress: impl FnMut(usize, usize)) -> Result<()> {
+    let clock = std::time::Instant::now();
+    let lap = |what: &str| log::debug!("{what}: {:.2} s", clock.elapsed().as_secs_f64());
     let (mut conditions, mut features) = load_conditions(&req.inputs, &req.features)?;
+    lap("inputs read");
     let k = conditions.len();
     match req.method {
         Method::Diffee if k != 2 => {
@@ -80,7 +87,10 @@ pub fn run(req: &GgmRequest, mut progress: impl FnMut(usize, usize)) -> Result<(
     let kept = drop_constant_features(&mut conditions, &mut features);
     let dropped: Vec<String> = kept.1;
     if features.len() < 2 {
-        return Err(Error::usage(format!("fewer than two features vary in every condition ({} dropped as constant)", dropped.len())));
+        return Err(Error::usage(format!(
+            "fewer than two features vary in every condition ({} dropped as constant)",
+            dropped.len()
+        )));
     }
     let mut settings = req.settings.clone();
     if let Some(path) = &req.jeek_weights {
@@ -93,13 +103,16 @@ pub fn run(req: &GgmRequest, mut progress: impl FnMut(usize, usize)) -> Result<(
         dropped.len(),
         conditions.iter().map(|c| c.data.nrows().to_string()).collect::<Vec<_>>().join(", ")
     );
-    let covariances: Vec<DMatrix<f64>> = conditions.par_iter().map(|c| sample_covariance(&c.data, req.standardise)).collect();
+    let covariances: Vec<DMatrix<f64>> =
+        conditions.par_iter().map(|c| sample_covariance(&c.data, req.standardise)).collect();
+    lap("covariances");
     let maps = covariances
         .par_iter()
         .zip(&conditions)
         .map(|(s, c)| backward_map(s, req.threshold).map_err(|e| Error::usage(format!("condition '{}': {e}", c.name))))
         .collect::<Result<Vec<_>>>()?;
     let inverses: Vec<DMatrix<f64>> = maps.iter().map(|m| m.inverse.clone()).collect();
+    lap("backward mappings");
     let choice = match &req.lambda {
         LambdaRule::Fixed(lambda) => LambdaChoice {
             rule: "fixed".into(),
@@ -120,7 +133,13 @@ pub fn run(req: &GgmRequest, mut progress: impl FnMut(usize, usize)) -> Result<(
                 progress(done, s.subsamples);
             })
             .map_err(Error::usage)?;
-            log::info!("StARS (β {}): λ = {:.6} of {} grid points from {:.6}", s.beta, selection.lambda, grid.len(), top);
+            log::info!(
+                "StARS (β {}): λ = {:.6} of {} grid points from {:.6}",
+                s.beta,
+                selection.lambda,
+                grid.len(),
+                top
+            );
             LambdaChoice {
                 rule: "stars".into(),
                 lambda: selection.lambda,
@@ -131,12 +150,18 @@ pub fn run(req: &GgmRequest, mut progress: impl FnMut(usize, usize)) -> Result<(
                 grid: selection
                     .grid
                     .iter()
-                    .map(|g| LambdaPoint { lambda: g.lambda, instability: g.instability, monotone: g.monotone, mean_edges: g.mean_edges })
+                    .map(|g| LambdaPoint {
+                        lambda: g.lambda,
+                        instability: g.instability,
+                        monotone: g.monotone,
+                        mean_edges: g.mean_edges,
+                    })
                     .collect(),
             }
         }
     };
     let fit = estimate(req.method, &inverses, choice.lambda, &settings);
+    lap("estimate");
     if fit.unconverged > 0 {
         log::warn!("{} FASJEM groups did not converge in {} iterations", fit.unconverged, settings.max_iterations);
     }
@@ -148,7 +173,8 @@ pub fn run(req: &GgmRequest, mut progress: impl FnMut(usize, usize)) -> Result<(
         .zip(&names)
         .enumerate()
         .map(|(g, (graph, name))| {
-            let edges: Vec<usize> = pairs(p).enumerate().filter(|(_, (i, j))| graph[(*i, *j)] != 0.0).map(|(e, _)| e).collect();
+            let edges: Vec<usize> =
+                pairs(p).enumerate().filter(|(_, (i, j))| graph[(*i, *j)] != 0.0).map(|(e, _)| e).collect();
             let shared = edges.iter().filter(|&&e| kinds[g][e] == EdgeKind::Shared).count();
             NetworkSummary { name: name.clone(), edges: edges.len(), shared, specific: edges.len() - shared }
         })
@@ -164,7 +190,12 @@ pub fn run(req: &GgmRequest, mut progress: impl FnMut(usize, usize)) -> Result<(
         conditions: conditions
             .iter()
             .zip(&maps)
-            .map(|(c, m)| ConditionRecord { name: c.name.clone(), source: c.source.clone(), rows: c.data.nrows(), v: m.v })
+            .map(|(c, m)| ConditionRecord {
+                name: c.name.clone(),
+                source: c.source.clone(),
+                rows: c.data.nrows(),
+                v: m.v,
+            })
             .collect(),
         features: features.iter().map(|f| f.name.clone()).collect(),
         dropped_features: dropped,
@@ -191,9 +222,12 @@ pub fn run(req: &GgmRequest, mut progress: impl FnMut(usize, usize)) -> Result<(
         tool: req.tool.0.clone(),
         version: req.tool.1.clone(),
     };
-    let npz = stage_matrices(&paths[0], req.method, &covariances, &inverses, &fit)?;
+    let steps = req.intermediates.then_some((covariances.as_slice(), inverses.as_slice()));
+    let npz = stage_matrices(&paths[0], req.method, steps, &fit)?;
+    lap("matrices written");
     let edges = stage_edges(&paths[1], req.method, &fit, &names, &features, &kinds)?;
     let hubs = stage_hubs(&paths[2], req.method, &fit, &names, &features)?;
+    lap("tables written");
     commit_all(vec![npz, edges, hubs, report.stage(&paths[3])?])
 }
 
@@ -223,10 +257,13 @@ fn read_weights(path: &Path, kept: &[usize], p: usize) -> Result<DMatrix<f64>> {
     let w = conditions.remove(0).data;
     let original = kept.last().map_or(0, |&l| l + 1).max(p);
     if w.nrows() != w.ncols() || (w.nrows() != original && w.nrows() != p) {
-        return Err(Error::in_file(path, format!("is {} × {}; JEEK's weights need one row and column per feature", w.nrows(), w.ncols())));
+        return Err(Error::in_file(
+            path,
+            format!("is {} × {}; JEEK's weights need one row and column per feature", w.nrows(), w.ncols()),
+        ));
     }
     let w = if w.nrows() == p { w } else { w.select_rows(kept.iter()).select_columns(kept.iter()) };
-    if let Some(v) = w.iter().find(|v| !(**v > 0.0)) {
+    if let Some(v) = w.iter().find(|v| v.is_nan() || **v <= 0.0) {
         return Err(Error::in_file(path, format!("has the weight {v}; JEEK's weights must be positive")));
     }
     Ok(w)
@@ -251,9 +288,21 @@ fn edge_kinds(method: Method, fit: &Fit) -> Vec<Vec<EdgeKind>> {
                 .enumerate()
                 .map(|(e, (i, j))| match (method, &fit.shared) {
                     (Method::Diffee, _) => EdgeKind::Differential,
-                    (_, Some(shared)) => if shared[(i, j)] != 0.0 { EdgeKind::Shared } else { EdgeKind::Specific },
+                    (_, Some(shared)) => {
+                        if shared[(i, j)] != 0.0 {
+                            EdgeKind::Shared
+                        } else {
+                            EdgeKind::Specific
+                        }
+                    }
                     _ if fit.graphs.len() == 1 => EdgeKind::Single,
-                    _ => if all[e] { EdgeKind::Shared } else { EdgeKind::Specific },
+                    _ => {
+                        if all[e] {
+                            EdgeKind::Shared
+                        } else {
+                            EdgeKind::Specific
+                        }
+                    }
                 })
                 .collect()
         })
@@ -265,20 +314,26 @@ fn stack(matrices: &[DMatrix<f64>]) -> Array3<f64> {
     Array3::from_shape_fn((matrices.len(), p, p), |(k, i, j)| matrices[k][(i, j)])
 }
 
-fn stage_matrices(path: &Path, method: Method, covariances: &[DMatrix<f64>], inverses: &[DMatrix<f64>], fit: &Fit) -> Result<AtomicFile> {
+/// Intermediate matrices: the covariances and the backward mappings.
+type Steps<'a> = Option<(&'a [DMatrix<f64>], &'a [DMatrix<f64>])>;
+
+fn stage_matrices(path: &Path, method: Method, steps: Steps<'_>, fit: &Fit) -> Result<AtomicFile> {
     let mut out = AtomicFile::create(path)?;
     {
         let mut npz = ndarray_npy::NpzWriter::new(out.file());
         let err = |e: ndarray_npy::WriteNpzError| Error::in_file(path, format!("cannot write: {e}"));
-        npz.add_array("covariance", &stack(covariances)).map_err(err)?;
-        npz.add_array("backward", &stack(inverses)).map_err(err)?;
+        if let Some((covariances, inverses)) = steps {
+            npz.add_array("covariance", &stack(covariances)).map_err(err)?;
+            npz.add_array("backward", &stack(inverses)).map_err(err)?;
+        }
         npz.add_array("precision", &stack(&fit.graphs)).map_err(err)?;
         if method.per_condition() {
             let partial: Vec<DMatrix<f64>> = fit.graphs.iter().map(partial_correlation).collect();
             npz.add_array("partial_correlation", &stack(&partial)).map_err(err)?;
         }
         if let Some(shared) = &fit.shared {
-            npz.add_array("shared", &stack(std::slice::from_ref(shared)).index_axis_move(ndarray::Axis(0), 0)).map_err(err)?;
+            npz.add_array("shared", &stack(std::slice::from_ref(shared)).index_axis_move(ndarray::Axis(0), 0))
+                .map_err(err)?;
         }
         npz.finish().map_err(err)?;
     }
@@ -289,7 +344,14 @@ fn number(v: f64) -> String {
     ryu::Buffer::new().format(v).to_owned()
 }
 
-fn stage_edges(path: &Path, method: Method, fit: &Fit, names: &[String], features: &[Feature], kinds: &[Vec<EdgeKind>]) -> Result<AtomicFile> {
+fn stage_edges(
+    path: &Path,
+    method: Method,
+    fit: &Fit,
+    names: &[String],
+    features: &[Feature],
+    kinds: &[Vec<EdgeKind>],
+) -> Result<AtomicFile> {
     let p = features.len();
     let mut columns: [Vec<String>; 8] = Default::default();
     for (g, graph) in fit.graphs.iter().enumerate() {

@@ -104,7 +104,9 @@ pub fn stars(
                 let rows = draw_rows(data[c].nrows(), subsample_rows[c], &mut rng);
                 let sub = data[c].select_rows(rows.iter());
                 let s = sample_covariance(&sub, standardise);
-                backward_map(&s, rule).map(|b| b.inverse).map_err(|e| format!("subsample {} of condition {}: {e}", m + 1, c + 1))
+                backward_map(&s, rule)
+                    .map(|b| b.inverse)
+                    .map_err(|e| format!("subsample {} of condition {}: {e}", m + 1, c + 1))
             })
             .collect::<Result<_, _>>()?;
         for (l, &lambda) in grid.iter().enumerate() {
@@ -129,13 +131,22 @@ pub fn stars(
         let instability = if slice.is_empty() {
             0.0
         } else {
-            slice.iter().map(|&c| {
-                let theta = c as f64 / n;
-                2.0 * theta * (1.0 - theta)
-            }).sum::<f64>() / slice.len() as f64
+            slice
+                .iter()
+                .map(|&c| {
+                    let theta = c as f64 / n;
+                    2.0 * theta * (1.0 - theta)
+                })
+                .sum::<f64>()
+                / slice.len() as f64
         };
         monotone = monotone.max(instability);
-        points.push(GridPoint { lambda, instability, monotone, mean_edges: edge_totals[l] as f64 / (n * graphs as f64) });
+        points.push(GridPoint {
+            lambda,
+            instability,
+            monotone,
+            mean_edges: edge_totals[l] as f64 / (n * graphs as f64),
+        });
     }
     let lambda = points.iter().rev().find(|pt| pt.monotone <= stars.beta).map_or(grid[0], |pt| pt.lambda);
     Ok(Selection { lambda, grid: points, subsample_rows })
