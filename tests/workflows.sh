@@ -32,7 +32,7 @@ grep -q "Congratulations, your workflow is in a good condition" <<<"$lint" || { 
 echo "== test configuration, end to end =="
 "${SNAKEMAKE[@]}" --config outdir="$W/a" >"$W/a.log" 2>&1 || { cat "$W/a.log"; exit 1; }
 "$VENV/bin/python" - "$W/a" <<'PY'
-import csv, sys
+import csv, json, sys
 out = sys.argv[1]
 def rows(path):
     with open(path) as f:
@@ -56,6 +56,17 @@ his = rows(f"{out}/histone/seed1/scores/predictive.tsv")
 assert [r["model"] for r in his if r["class"] == "macro"] == ["teacher", "scratch", "distilled"], his
 con = {r["model"]: r for r in rows(f"{out}/histone/seed1/scores/consistency.tsv")}
 assert float(con["teacher"]["rmse_mean"]) == 0.0 and float(con["scratch"]["rmse_mean"]) > 0.0, con
+# Gaussian graphical models (config `histone.ggm`): the training genes' two label classes, JEEK;
+# the sidecar's edge counts recounted from the edge table, its conditions' rows from the split's labels.
+ggm = json.load(open(f"{out}/histone/ggm/networks.json"))
+edges = rows(f"{out}/histone/ggm/networks.edges.tsv")
+assert ggm["method"] == "jeek" and len(ggm["networks"]) == 2, ggm["networks"]
+for net in ggm["networks"]:
+    mine = [e for e in edges if e["condition"] == net["name"]]
+    assert len(mine) == net["edges"] and sum(e["kind"] == "shared" for e in mine) == net["shared"], net
+labels = [float(r["expressed"]) > 0.5 for r in rows(f"{out}/histone/data/h.train.rows.tsv")]
+assert [c["rows"] for c in ggm["conditions"]] == [labels.count(False), labels.count(True)], ggm["conditions"]
+assert "Networks:" in open(f"{out}/histone/ggm/report.html").read()
 # The distillation sweep: 2 seeds, the configured students, each metric paired with the scratch student.
 sweep = rows(f"{out}/distillation/sweep.tsv")
 models = {r["model"] for r in sweep}

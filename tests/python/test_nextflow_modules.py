@@ -156,6 +156,13 @@ def test_every_module_command_runs_on_tiny_data(tmp_path, bin_dir, data):
     run("histone", {**common, "source": f"--from-deepchrome {data('deepchrome_toy/train.csv')}",
                     "output": "h.train.npz"}, tmp_path, bin_dir)
     assert (tmp_path / "h.train.rows.tsv").exists()
+    # Gaussian graphical models of the split's two label classes, then their dashboard.
+    run("ggm", {**common, "npz": "h.train.npz", "meta.id": "h.train", "prefix": "h.train.networks",
+                "args": "--by-label expressed --method jeek --pool-bins 20 --log1p --subsamples 5"}, tmp_path, bin_dir)
+    networks = json.loads((tmp_path / "h.train.networks.json").read_text())
+    # The bundled toy split: 10 genes, 5 of them expressed.
+    assert [c["rows"] for c in networks["conditions"]] == [5, 5]
+    assert "Networks:" in (tmp_path / "h.train.networks.html").read_text()
     # From tracks: real dm3 genes, ChIP BAM and RNA-seq bigWig (expression from the bigWig).
     rna = data("bigwig/metaseq_x_dm3_chr2L_rnaseq.bigwig")
     run("histone", {**common, "source": f"--genes {data('annotation/pybedtools_dm3-chr2L-5M.gff.gz')} "
@@ -171,7 +178,7 @@ def test_every_module_command_runs_on_tiny_data(tmp_path, bin_dir, data):
 
 def test_every_module_is_exercised_and_has_meta_and_stub():
     tested = {"synth", "train", "predict", "attribute", "attributemerge", "score", "report", "onehot", "histone",
-              "scan", "scanmerge", "modisco", "compress", "synthvariants", "variant", "kmer", "attack"}
+              "scan", "scanmerge", "modisco", "compress", "synthvariants", "variant", "kmer", "attack", "ggm"}
     modules = {p.name for p in MODULES.iterdir() if p.is_dir()}
     assert modules == tested, f"modules without a command test: {modules - tested}"
     for m in modules:

@@ -28,6 +28,7 @@ include { GKD_SCORE as SCORE_COMPRESSED     } from './modules/local/gkd/score'
 include { GKD_SYNTHVARIANTS                 } from './modules/local/gkd/synthvariants'
 include { GKD_VARIANT                       } from './modules/local/gkd/variant'
 include { GKD_SCORE as SCORE_VARIANTS       } from './modules/local/gkd/score'
+include { GKD_GGM                           } from './modules/local/gkd/ggm'
 
 params.study = 'sequence'
 params.outdir = 'results'
@@ -80,6 +81,8 @@ params.custom_student_arch = 'koo-cnn-shallow'
 params.custom_methods = 'saliency,ism-fast'
 params.custom_epochs = 40
 params.custom_patience = 10
+params.ggm = false
+params.ggm_args = '--by-label expressed --method jeek --pool-bins 10 --log1p'
 
 workflow {
     main:
@@ -95,6 +98,7 @@ workflow {
         recovery   : params.study == 'sequence',
     ]
     def replicates = channel.fromList(seeds).map { seed -> [id: "seed${seed}", key: "seed${seed}", seed: seed, task: params.task] }
+    histone_train = channel.empty()
 
     if (params.study == 'sequence') {
         GKD_SYNTH(replicates, file(params.motifs), params.task == 'task3' ? file(params.decoys) : [])
@@ -121,6 +125,7 @@ workflow {
         by_split = GKD_HISTONE.out.dataset
             .map { _meta, files -> ['train', 'valid', 'test'].collectEntries { split -> [split, files.findAll { f -> f.name.startsWith("h.${split}.") }] } }
         datasets = replicates.combine(by_split).map { meta, split -> [meta, split.train, split.valid, split.test] }
+        histone_train = by_split.map { split -> split.train }
         settings.teacher = [arch: 'attentivechrome', activation: 'relu', device: params.device]
         settings.student = [arch: 'deepchrome', activation: 'relu', device: params.device]
         settings.methods = ['saliency']
@@ -130,11 +135,16 @@ workflow {
         GKD_HISTONE(csvs)
         by_split = GKD_HISTONE.out.dataset.map { meta, files -> [meta.split, files] }.toList().map { items -> items.collectEntries() }
         datasets = replicates.combine(by_split).map { meta, split -> [meta, split.train, split.valid, split.test] }
+        histone_train = by_split.map { split -> split.train }
         settings.teacher = [arch: 'attentivechrome', activation: 'relu', device: params.device]
         settings.student = [arch: 'deepchrome', activation: 'relu', device: params.device]
         settings.methods = ['saliency']
     }
     DISTILL_STUDY(datasets, settings)
+
+    // Optional Gaussian graphical models of the histone training split (--ggm; conditions and
+    // estimator from --ggm_args): gkd-ggm, drawn by gkd-report --networks.
+    GKD_GGM(histone_train.filter { _files -> params.ggm }.map { files -> [[id: 'h.train'], files] })
 
     // Optional genome scan of the trained sequence models: shards scattered, then merged.
     def scan_models = params.scan_models.toString().tokenize(',').collect { m -> m.trim() }
@@ -236,6 +246,7 @@ workflow {
 
     publish:
     reports = DISTILL_STUDY.out.report
+    networks = GKD_GGM.out.json.mix(GKD_GGM.out.npz).mix(GKD_GGM.out.tables).mix(GKD_GGM.out.html).map { _meta, files -> files }.flatten()
     scores = DISTILL_STUDY.out.predictive.mix(DISTILL_STUDY.out.recovery).mix(SCORE_MOTIFS.out.tsv).mix(SCORE_COMPRESSED.out.tsv).mix(SCORE_VARIANTS.out.tsv)
     variants = GKD_VARIANT.out.tsv.mix(GKD_VARIANT.out.vcf).map { _meta, file -> file }
     tracks = GKD_SCANMERGE.out.tracks.map { _meta, files -> files }.flatten()
@@ -254,6 +265,9 @@ output {
     }
     variants {
         path 'variants'
+    }
+    networks {
+        path 'networks'
     }
     versions {
         path 'pipeline_info'
