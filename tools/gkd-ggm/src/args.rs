@@ -14,6 +14,8 @@ Examples:
   # Joint networks of three cell types' histone marks x bins (10 bins pooled per feature), with
   # what they share; lambda by stability selection:
   gkd-ggm --data E003.npz --data E004.npz --data E005.npz --pool-bins 10 --log1p --method jeek -o ggm/jeek
+  # The expressed genes of each cell type only:
+  gkd-ggm --data E003.npz --data E004.npz --where-label expressed=1 --pool-bins 10 --log1p -o ggm/on
   # The differential network between a split's unexpressed and expressed genes:
   gkd-ggm --data histone.train.npz --by-label expressed --pool-bins 10 --log1p --method diffee -o ggm/diff
   # Any samples x features matrices (TSV with a header, or NPY/NPZ), FASJEM at a given lambda:
@@ -42,6 +44,10 @@ pub struct Cli {
     /// Split the one --data dataset into two conditions by this class's label (0, then 1).
     #[arg(long, value_name = "CLASS")]
     pub by_label: Option<String>,
+    /// Keep only the rows of every --data dataset whose label of CLASS is VALUE (0 or 1), e.g.
+    /// the expressed genes of each cell type.
+    #[arg(long, value_name = "CLASS=VALUE", conflicts_with = "by_label")]
+    pub where_label: Option<String>,
     /// The estimator.
     #[arg(long, value_parser = choice::<Method>(), default_value = "jeek")]
     pub method: Method,

@@ -62,12 +62,25 @@ fn request(cli: &Cli) -> Result<GgmRequest> {
                 })
                 .collect()
         }
-        None => cli
-            .data
-            .iter()
-            .enumerate()
-            .map(|(i, path)| InputSpec { path: path.clone(), name: cli.conditions.get(i).cloned(), label: None })
-            .collect(),
+        None => {
+            let label = match &cli.where_label {
+                None => None,
+                Some(text) => match text.split_once('=') {
+                    Some((class, "0")) => Some((class.to_owned(), false)),
+                    Some((class, "1")) => Some((class.to_owned(), true)),
+                    _ => return Err(Error::usage(format!("--where-label '{text}': expected CLASS=0 or CLASS=1"))),
+                },
+            };
+            cli.data
+                .iter()
+                .enumerate()
+                .map(|(i, path)| InputSpec {
+                    path: path.clone(),
+                    name: cli.conditions.get(i).cloned(),
+                    label: label.clone(),
+                })
+                .collect()
+        }
     };
     let positive = |name: &str, v: f64| {
         if v > 0.0 && v.is_finite() { Ok(v) } else { Err(Error::usage(format!("--{name} must be positive; got {v}"))) }

@@ -129,7 +129,9 @@ fn run(args: &Args) -> Result<()> {
         body += &gkd_dashboard::networks::section(path)?;
     }
     if body.is_empty() {
-        return Err(Error::usage("nothing to report: give --scores, --model, --attributions, --patterns or --networks"));
+        return Err(Error::usage(
+            "nothing to report: give --scores, --model, --attributions, --patterns or --networks",
+        ));
     }
     let page = page(&args.title, TOOL, env!("CARGO_PKG_VERSION"), &body);
     let mut out = AtomicFile::create(&args.output)?;

@@ -15,7 +15,9 @@ use crate::svg::{bars, escape, heatmap_with_axis};
 const MOST_FEATURES_DRAWN: usize = 150;
 
 fn parse(path: &Path, line: usize, column: &str, text: &str) -> Result<f64> {
-    text.parse().map_err(|_| Error::at_line(path, line as u64 + 2, format!("column '{column}' has '{text}'; expected a number")))
+    text.parse().map_err(|_| {
+        Error::at_line(path, line as u64 + 2, format!("column '{column}' has '{text}'; expected a number"))
+    })
 }
 
 /// The section of one gkd-ggm run (its sidecar's path).
@@ -23,9 +25,12 @@ pub fn section(sidecar: &Path) -> Result<String> {
     let report = GgmReport::read(sidecar)?;
     let dir = sidecar.parent().unwrap_or(Path::new("."));
     let file = |suffix: &str| {
-        report.files.iter().find(|f| f.ends_with(suffix)).map(|f| dir.join(f)).ok_or_else(|| {
-            Error::in_file(sidecar, format!("names no {suffix} file"))
-        })
+        report
+            .files
+            .iter()
+            .find(|f| f.ends_with(suffix))
+            .map(|f| dir.join(f))
+            .ok_or_else(|| Error::in_file(sidecar, format!("names no {suffix} file")))
     };
     let (edges_path, hubs_path) = (file(".edges.tsv")?, file(".hubs.tsv")?);
     let p = report.features.len();
@@ -37,7 +42,14 @@ pub fn section(sidecar: &Path) -> Result<String> {
         report.lambda.lambda,
         escape(&report.lambda.rule),
         p,
-        escape(&report.networks.iter().map(|n| format!("{}: {} edges ({} shared)", n.name, n.edges, n.shared)).collect::<Vec<_>>().join("; "))
+        escape(
+            &report
+                .networks
+                .iter()
+                .map(|n| format!("{}: {} edges ({} shared)", n.name, n.edges, n.shared))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
     );
     if p <= MOST_FEATURES_DRAWN {
         let edges = TextTable::read(&edges_path, Some(b'\t'))?;
@@ -49,11 +61,20 @@ pub fn section(sidecar: &Path) -> Result<String> {
         for r in 0..edges.height() {
             let text = |c: &Vec<Option<String>>| c[r].clone().unwrap_or_default();
             let g = names.iter().position(|n| *n == text(&condition)).ok_or_else(|| {
-                Error::at_line(&edges_path, r as u64 + 2, format!("condition '{}' is not a network of the sidecar", text(&condition)))
+                Error::at_line(
+                    &edges_path,
+                    r as u64 + 2,
+                    format!("condition '{}' is not a network of the sidecar", text(&condition)),
+                )
             })?;
-            let (a, b) = (parse(&edges_path, r, "i", &text(&i))? as usize, parse(&edges_path, r, "j", &text(&j))? as usize);
+            let (a, b) =
+                (parse(&edges_path, r, "i", &text(&i))? as usize, parse(&edges_path, r, "j", &text(&j))? as usize);
             if a >= p || b >= p {
-                return Err(Error::at_line(&edges_path, r as u64 + 2, format!("feature index beyond the sidecar's {p} features")));
+                return Err(Error::at_line(
+                    &edges_path,
+                    r as u64 + 2,
+                    format!("feature index beyond the sidecar's {p} features"),
+                ));
             }
             let v = parse(&edges_path, r, "value", &text(&value))?.abs() as f32;
             matrices[g][a * p + b] = v;
@@ -65,8 +86,13 @@ pub fn section(sidecar: &Path) -> Result<String> {
         }
     }
     let hubs = TextTable::read(&hubs_path, Some(b'\t'))?;
-    let (condition, mark, start, end, strength) =
-        (hubs.column("condition")?, hubs.column("mark")?, hubs.column("bin_start")?, hubs.column("bin_end")?, hubs.column("strength")?);
+    let (condition, mark, start, end, strength) = (
+        hubs.column("condition")?,
+        hubs.column("mark")?,
+        hubs.column("bin_start")?,
+        hubs.column("bin_end")?,
+        hubs.column("strength")?,
+    );
     for name in &names {
         let mut by_mark: BTreeMap<String, f32> = BTreeMap::new();
         let mut by_bins: BTreeMap<(usize, usize), f32> = BTreeMap::new();
@@ -77,7 +103,10 @@ pub fn section(sidecar: &Path) -> Result<String> {
             }
             let v = parse(&hubs_path, r, "strength", &text(&strength))? as f32;
             *by_mark.entry(text(&mark)).or_default() += v;
-            let range = (parse(&hubs_path, r, "bin_start", &text(&start))? as usize, parse(&hubs_path, r, "bin_end", &text(&end))? as usize);
+            let range = (
+                parse(&hubs_path, r, "bin_start", &text(&start))? as usize,
+                parse(&hubs_path, r, "bin_end", &text(&end))? as usize,
+            );
             *by_bins.entry(range).or_default() += v;
         }
         if by_mark.is_empty() {
@@ -85,7 +114,8 @@ pub fn section(sidecar: &Path) -> Result<String> {
         }
         let (labels, values): (Vec<String>, Vec<f32>) = by_mark.into_iter().unzip();
         s += &bars(&format!("{name}: hub strength per mark"), &labels, &values);
-        let (labels, values): (Vec<String>, Vec<f32>) = by_bins.into_iter().map(|((a, b), v)| (format!("bins {a}-{b}"), v)).unzip();
+        let (labels, values): (Vec<String>, Vec<f32>) =
+            by_bins.into_iter().map(|((a, b), v)| (format!("bins {a}-{b}"), v)).unzip();
         s += &bars(&format!("{name}: hub strength per bin range"), &labels, &values);
     }
     Ok(s + "</div></section>")

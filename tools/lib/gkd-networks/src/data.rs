@@ -103,7 +103,10 @@ fn load_one(spec: &InputSpec, options: &FeatureOptions) -> Result<(DMatrix<f64>,
     let is_table = [".tsv", ".csv", ".txt", ".tsv.gz", ".csv.gz", ".txt.gz"].iter().any(|e| lower.ends_with(e));
     let manifest_beside = lower.ends_with(".npz") && path.with_extension("json").is_file();
     if spec.label.is_some() && !manifest_beside {
-        return Err(Error::in_file(path, "--by-label needs a gkd dataset split (NPZ with its manifest beside it)"));
+        return Err(Error::in_file(
+            path,
+            "--by-label and --where-label need a gkd dataset split (NPZ with its manifest beside it)",
+        ));
     }
     let (mut data, features) = if manifest_beside {
         histone_features(spec, options)?
