@@ -522,3 +522,13 @@ def study_targets():
         targets += [f"{OUT}/{study}/sweep.tsv"]
     targets += [f"{OUT}/{study}/report.html" for study in TASK1_STUDIES if study in STUDIES]
     return targets
+
+
+# Gaussian graphical models of the histone study's data (rules/ggm.smk, config `histone.ggm`).
+GGM = config["histone"].get("ggm") if "histone" in STUDIES else None
+GGM_DIR = f"{OUT}/histone/ggm"
+
+
+def ggm_targets():
+    """The networks' report, when the step is configured."""
+    return [f"{GGM_DIR}/report.html"] if GGM else []

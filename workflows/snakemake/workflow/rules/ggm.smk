@@ -2,13 +2,6 @@
 # training split's genes split by their expression label into two conditions, networks of the
 # marks × pooled bins for each (gkd-ggm; JEEK by default: what both share and what is specific),
 # λ by stability selection, drawn by gkd-report --networks.
-GGM = config["histone"].get("ggm") if "histone" in STUDIES else None
-GGM_DIR = f"{OUT}/histone/ggm"
-
-
-def ggm_targets():
-    """The networks' report, when the step is configured."""
-    return [f"{GGM_DIR}/report.html"] if GGM else []
 
 
 rule histone_ggm:
