@@ -88,19 +88,24 @@ def hubs_against_attention(cross_by_cell):
             for f in (e["feature_i"], e["feature_j"]):
                 mark_hub[parse(f)[0]] += w
                 feature_hub[f] += w
-        top = sorted(marks, key=lambda m: -mark_hub[m])[:2]
-        rho_beta = spearmanr(beta.mean(0), [mark_hub[m] for m in marks]).statistic
+        top = sorted(marks, key=lambda m: -mark_hub[m])[:2] if mark_hub else ["–"]
+        def rho(a, b):
+            # Undefined (printed as –) when the network has no cross-mark edge at all.
+            return spearmanr(a, b).statistic if np.ptp(b) > 0 else float("nan")
+
+        rho_beta = rho(beta.mean(0), [mark_hub[m] for m in marks])
         alpha_f = []
         for f in features:
             mark, start, end = parse(f)
             alpha_f.append(alpha[:, marks.index(mark), start:end].mean())
         hubs = [feature_hub[f] for f in features]
-        rho_alpha = spearmanr(alpha_f, hubs).statistic
+        rho_alpha = rho(alpha_f, hubs)
         labels = [in_rule(f, rule) for f in features]
         pred = np.load(f"{OUT}/models/cell{c}.test.npz")
         y = np.load(f"{OUT}/cell{c}.test.npz")["y"][:, 0]
         test_auroc = auroc(pred["logits"][:, 0], y > 0.5)
-        print(f"| {c} | {test_auroc:.3f} | {', '.join(top)} | {', '.join(rule)} | {rho_beta:.2f} | {rho_alpha:.2f} | "
+        fmt = lambda v: "–" if np.isnan(v) else f"{v:.2f}"
+        print(f"| {c} | {test_auroc:.3f} | {', '.join(top)} | {', '.join(rule)} | {fmt(rho_beta)} | {fmt(rho_alpha)} | "
               f"{auroc(hubs, labels):.3f} | {auroc(alpha_f, labels):.3f} |")
 
 

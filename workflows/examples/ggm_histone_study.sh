@@ -7,15 +7,16 @@
 # mark, neighbouring bins depend on each other in every cell type (the real profiles). Per cell
 # type an AttentiveChrome is trained and its attention (α over bins per mark, β over marks) read
 # on the expressed test genes. Then JEEK, FASJEM and the single-task estimator over the three
-# cell types' expressed training genes (10 bins per feature, log counts), and DIFFEE between the
+# cell types' expressed training genes (POOL bins per feature, log counts), and DIFFEE between the
 # unexpressed and expressed genes of the bundled DeepChrome toy data (all 30 genes of its splits).
 #   usage: workflows/examples/ggm_histone_study.sh OUT_DIR
-#   env: N (genes per cell type, default 1500), EPOCHS (default 15), THREADS (default 2)
+#   env: N (genes per cell type, default 6000), EPOCHS (default 10), POOL (bins per feature, default
+#        20), THREADS (default 2)
 #   needs: the gkd tools on PATH; python3 with numpy and scipy for the analysis
 #   (workflows/examples/ggm_histone_analysis.py). Writes OUT_DIR/cell{A,B,C}.*,
 #   OUT_DIR/models/, OUT_DIR/attention/, OUT_DIR/ggm/, OUT_DIR/report.html, OUT_DIR/analysis.md.
 set -euo pipefail
-OUT="$1"; N="${N:-1500}"; EPOCHS="${EPOCHS:-15}"; THREADS="${THREADS:-2}"
+OUT="$1"; N="${N:-6000}"; EPOCHS="${EPOCHS:-10}"; POOL="${POOL:-20}"; THREADS="${THREADS:-2}"
 HERE="$(cd "$(dirname "$0")" && pwd)"; DATA="$HERE/../../test-data/deepchrome_toy"
 mkdir -p "$OUT/models" "$OUT/attention" "$OUT/ggm"
 declare -A RULE=(
@@ -35,7 +36,7 @@ for c in A B C; do
   seed=$((seed + 1))
 done
 cells=(--data "$OUT/cellA.train.npz" --data "$OUT/cellB.train.npz" --data "$OUT/cellC.train.npz"
-       --condition A --condition B --condition C --where-label expressed=1 --pool-bins 10 --log1p)
+       --condition A --condition B --condition C --where-label expressed=1 --pool-bins "$POOL" --log1p)
 for method in jeek fasjem ee; do
   gkd-ggm "${cells[@]}" --method "$method" --threads "$THREADS" -q -o "$OUT/ggm/cells.$method"
 done
