@@ -168,6 +168,29 @@ fn histone_networks_by_label_are_consistent_deterministic_and_valid() {
         assert!((h["strength"].parse::<f64>().unwrap() - strength).abs() < 1e-12);
         assert_eq!(h["mark"], h["feature"].split(':').next().unwrap());
     }
+    // The dashboard: one heatmap per network whose coloured cells are its edges, both triangles.
+    run_ok(d, "gkd-report", &["--networks", "one.json", "-o", "networks.html"]);
+    let html = std::fs::read_to_string(d.join("networks.html")).unwrap();
+    for name in &names {
+        let start = html.find(&format!("<title>{name}: |partial correlation|</title>")).expect("a heatmap per network");
+        let svg = &html[start..start + html[start..].find("</svg>").unwrap()];
+        let coloured = svg.matches("<rect").count() - svg.matches("fill=\"rgb(255,255,255)\"").count();
+        let values: Vec<f64> = edges
+            .iter()
+            .filter(|e| e["condition"] == *name)
+            .map(|e| e["partial_correlation"].parse::<f64>().unwrap().abs())
+            .collect();
+        // A cell is white only when its value is below 1/247 of the largest (the colour scale's
+        // resolution); every clearly nonzero edge is coloured, and nothing else is.
+        let largest = values.iter().copied().fold(0.0, f64::max);
+        let clear = values.iter().filter(|&&v| v >= largest / 200.0).count();
+        assert!(
+            coloured <= 2 * values.len() && coloured >= 2 * clear,
+            "{name}: {coloured} cells, {} edges",
+            values.len()
+        );
+        assert_eq!(svg.matches("<rect").count(), p * p);
+    }
     let sides: Vec<usize> =
         side["networks"].as_array().unwrap().iter().map(|n| n["edges"].as_u64().unwrap() as usize).collect();
     assert_eq!(sides.iter().sum::<usize>(), edges.len());
