@@ -2,8 +2,8 @@
 cell types' rules, and their hub scores against AttentiveChrome's attention. Prints markdown.
 
 Truth (per cell type): among expressed genes the rule's marks depend on each other inside the
-rule's bins and nowhere else across marks, so a cross-mark edge is true when both features lie
-in the rule's bins of two different rule marks. Within a mark, neighbouring bins depend on each
+rule's bins and nowhere else across marks, so a cross-mark edge is true when both features
+overlap the rule's bins of two different rule marks. Within a mark, neighbouring bins depend on each
 other in every cell type (the real DeepChrome profiles), so those edges should be shared.
 Hub score of a mark (or feature): the sum of |partial correlation| over its cross-mark edges.
 """
@@ -35,8 +35,9 @@ def parse(feature):
 
 
 def in_rule(feature, rule):
+    """Whether a pooled feature overlaps the rule's bins of its mark."""
     mark, start, end = parse(feature)
-    return mark in rule and start >= rule[mark][0] and end <= rule[mark][1]
+    return mark in rule and start < rule[mark][1] and end > rule[mark][0]
 
 
 def auroc(scores, labels):
