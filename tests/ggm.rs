@@ -216,7 +216,8 @@ fn bad_input_is_one_message_and_no_output() {
         &["c.tsv", "line 3", "g2", "finite number"],
     );
     run_fails(d, "gkd-ggm", &["--data", "a.tsv", "--by-label", "x", "-o", "o"], &["a.tsv", "gkd dataset split"]);
-    // Usage errors: exit code 2 (DESIGN §5), one message, nothing written.
+    // Usage errors: exit code 2 (docs/tools.md, "Behaviour shared by every tool"), one message,
+    // nothing written.
     let usage = |args: &[&str], needle: &str| {
         let before = listing(d);
         let r = run_in(d, "gkd-ggm", args);

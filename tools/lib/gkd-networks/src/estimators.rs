@@ -147,6 +147,7 @@ pub fn estimate(method: Method, inverses: &[DMatrix<f64>], lambda: f64, settings
             let mut out = vec![0.0; (p - i - 1) * width];
             let (mut unconverged, mut most) = (0, 0);
             let mut a = vec![0.0; k];
+            let unit_weights = vec![1.0; k];
             for j in (i + 1)..p {
                 for (c, m) in inverses.iter().enumerate() {
                     a[c] = m[(i, j)];
@@ -162,7 +163,7 @@ pub fn estimate(method: Method, inverses: &[DMatrix<f64>], lambda: f64, settings
                     }
                     Method::Jeek => {
                         let ws = settings.jeek_shared_weights.as_ref().map_or(1.0, |w| w[(i, j)]);
-                        let (shared, specific) = jeek_entry(&a, &vec![1.0; k], ws, lambda);
+                        let (shared, specific) = jeek_entry(&a, &unit_weights, ws, lambda);
                         slot[..k].copy_from_slice(&specific);
                         slot[k] = shared;
                     }

@@ -84,8 +84,8 @@ pub fn run(req: &GgmRequest, mut progress: impl FnMut(usize, usize)) -> Result<(
         }
         _ => {}
     }
-    let kept = drop_constant_features(&mut conditions, &mut features);
-    let dropped: Vec<String> = kept.1;
+    let input_features = features.len();
+    let (kept, dropped) = drop_constant_features(&mut conditions, &mut features);
     if features.len() < 2 {
         return Err(Error::usage(format!(
             "fewer than two features vary in every condition ({} dropped as constant)",
@@ -94,7 +94,7 @@ pub fn run(req: &GgmRequest, mut progress: impl FnMut(usize, usize)) -> Result<(
     }
     let mut settings = req.settings.clone();
     if let Some(path) = &req.jeek_weights {
-        settings.jeek_shared_weights = Some(read_weights(path, &kept.0, features.len())?);
+        settings.jeek_shared_weights = Some(read_weights(path, &kept, input_features)?);
     }
     let p = features.len();
     log::info!(
@@ -111,7 +111,7 @@ pub fn run(req: &GgmRequest, mut progress: impl FnMut(usize, usize)) -> Result<(
         .zip(&conditions)
         .map(|(s, c)| backward_map(s, req.threshold).map_err(|e| Error::usage(format!("condition '{}': {e}", c.name))))
         .collect::<Result<Vec<_>>>()?;
-    let inverses: Vec<DMatrix<f64>> = maps.iter().map(|m| m.inverse.clone()).collect();
+    let (inverses, thresholds): (Vec<DMatrix<f64>>, Vec<f64>) = maps.into_iter().map(|m| (m.inverse, m.v)).unzip();
     lap("backward mappings");
     let choice = match &req.lambda {
         LambdaRule::Fixed(lambda) => LambdaChoice {
@@ -126,7 +126,7 @@ pub fn run(req: &GgmRequest, mut progress: impl FnMut(usize, usize)) -> Result<(
         LambdaRule::Stars(s) => {
             let top = lambda_max(req.method, &inverses, &settings);
             let grid = lambda_grid(top, s.lambda_min_ratio, s.lambdas);
-            let data: Vec<DMatrix<f64>> = conditions.iter().map(|c| c.data.clone()).collect();
+            let data: Vec<&DMatrix<f64>> = conditions.iter().map(|c| &c.data).collect();
             let mut done = 0;
             let selection = stars(req.method, &data, req.standardise, req.threshold, &settings, s, &grid, || {
                 done += 1;
@@ -189,12 +189,12 @@ pub fn run(req: &GgmRequest, mut progress: impl FnMut(usize, usize)) -> Result<(
         method: req.method.name().to_owned(),
         conditions: conditions
             .iter()
-            .zip(&maps)
+            .zip(&thresholds)
             .map(|(c, m)| ConditionRecord {
                 name: c.name.clone(),
                 source: c.source.clone(),
                 rows: c.data.nrows(),
-                v: m.v,
+                v: *m,
             })
             .collect(),
         features: features.iter().map(|f| f.name.clone()).collect(),
@@ -223,10 +223,13 @@ pub fn run(req: &GgmRequest, mut progress: impl FnMut(usize, usize)) -> Result<(
         version: req.tool.1.clone(),
     };
     let steps = req.intermediates.then_some((covariances.as_slice(), inverses.as_slice()));
-    let npz = stage_matrices(&paths[0], req.method, steps, &fit)?;
+    // Partial correlations of every per-condition network, for the NPZ, edges and hubs.
+    let partials: Option<Vec<DMatrix<f64>>> =
+        req.method.per_condition().then(|| fit.graphs.par_iter().map(partial_correlation).collect());
+    let npz = stage_matrices(&paths[0], steps, &fit, partials.as_deref())?;
     lap("matrices written");
-    let edges = stage_edges(&paths[1], req.method, &fit, &names, &features, &kinds)?;
-    let hubs = stage_hubs(&paths[2], req.method, &fit, &names, &features)?;
+    let edges = stage_edges(&paths[1], &fit, partials.as_deref(), &names, &features, &kinds)?;
+    let hubs = stage_hubs(&paths[2], &fit, partials.as_deref(), &names, &features)?;
     lap("tables written");
     commit_all(vec![npz, edges, hubs, report.stage(&paths[3])?])
 }
@@ -239,8 +242,8 @@ fn drop_constant_features(conditions: &mut [Condition], features: &mut Vec<Featu
         let column = c.data.column(f);
         column.iter().all(|&v| v == column[0])
     };
-    let keep: Vec<usize> = (0..p).filter(|&f| !conditions.iter().any(|c| constant(c, f))).collect();
-    let dropped = (0..p).filter(|f| !keep.contains(f)).map(|f| features[f].name.clone()).collect();
+    let (keep, drop): (Vec<usize>, Vec<usize>) = (0..p).partition(|&f| !conditions.iter().any(|c| constant(c, f)));
+    let dropped = drop.iter().map(|&f| features[f].name.clone()).collect();
     if keep.len() < p {
         for c in conditions.iter_mut() {
             c.data = c.data.select_columns(keep.iter());
@@ -250,19 +253,24 @@ fn drop_constant_features(conditions: &mut [Condition], features: &mut Vec<Featu
     (keep, dropped)
 }
 
-fn read_weights(path: &Path, kept: &[usize], p: usize) -> Result<DMatrix<f64>> {
+/// JEEK's W_S: a matrix over the input features (`input_features` × `input_features`), restricted
+/// to the kept ones.
+fn read_weights(path: &Path, kept: &[usize], input_features: usize) -> Result<DMatrix<f64>> {
     let spec = InputSpec { path: path.to_path_buf(), name: None, label: None };
     let options = FeatureOptions { pool_bins: 1, log1p: false };
     let (mut conditions, _) = load_conditions(&[spec], &options)?;
     let w = conditions.remove(0).data;
-    let original = kept.last().map_or(0, |&l| l + 1).max(p);
-    if w.nrows() != w.ncols() || (w.nrows() != original && w.nrows() != p) {
+    if w.shape() != (input_features, input_features) {
         return Err(Error::in_file(
             path,
-            format!("is {} × {}; JEEK's weights need one row and column per feature", w.nrows(), w.ncols()),
+            format!(
+                "is {} × {}; JEEK's weights need one row and column per input feature ({input_features})",
+                w.nrows(),
+                w.ncols()
+            ),
         ));
     }
-    let w = if w.nrows() == p { w } else { w.select_rows(kept.iter()).select_columns(kept.iter()) };
+    let w = w.select_rows(kept.iter()).select_columns(kept.iter());
     if let Some(v) = w.iter().find(|v| v.is_nan() || **v <= 0.0) {
         return Err(Error::in_file(path, format!("has the weight {v}; JEEK's weights must be positive")));
     }
@@ -317,7 +325,7 @@ fn stack(matrices: &[DMatrix<f64>]) -> Array3<f64> {
 /// Intermediate matrices: the covariances and the backward mappings.
 type Steps<'a> = Option<(&'a [DMatrix<f64>], &'a [DMatrix<f64>])>;
 
-fn stage_matrices(path: &Path, method: Method, steps: Steps<'_>, fit: &Fit) -> Result<AtomicFile> {
+fn stage_matrices(path: &Path, steps: Steps<'_>, fit: &Fit, partials: Option<&[DMatrix<f64>]>) -> Result<AtomicFile> {
     let mut out = AtomicFile::create(path)?;
     {
         let mut npz = ndarray_npy::NpzWriter::new(out.file());
@@ -327,9 +335,8 @@ fn stage_matrices(path: &Path, method: Method, steps: Steps<'_>, fit: &Fit) -> R
             npz.add_array("backward", &stack(inverses)).map_err(err)?;
         }
         npz.add_array("precision", &stack(&fit.graphs)).map_err(err)?;
-        if method.per_condition() {
-            let partial: Vec<DMatrix<f64>> = fit.graphs.iter().map(partial_correlation).collect();
-            npz.add_array("partial_correlation", &stack(&partial)).map_err(err)?;
+        if let Some(partials) = partials {
+            npz.add_array("partial_correlation", &stack(partials)).map_err(err)?;
         }
         if let Some(shared) = &fit.shared {
             npz.add_array("shared", &stack(std::slice::from_ref(shared)).index_axis_move(ndarray::Axis(0), 0))
@@ -344,50 +351,62 @@ fn number(v: f64) -> String {
     ryu::Buffer::new().format(v).to_owned()
 }
 
+/// Stage a TSV of `headers` and the given rows (already formatted).
+fn stage_table<const N: usize>(
+    path: &Path,
+    headers: [&str; N],
+    rows: impl Iterator<Item = [String; N]>,
+) -> Result<AtomicFile> {
+    let mut columns: [Vec<String>; N] = std::array::from_fn(|_| Vec::new());
+    for row in rows {
+        for (c, v) in columns.iter_mut().zip(row) {
+            c.push(v);
+        }
+    }
+    let mut out = AtomicFile::create(path)?;
+    write_text_columns(&mut out, headers.iter().map(|h| h.to_string()).zip(columns).collect())?;
+    Ok(out)
+}
+
 fn stage_edges(
     path: &Path,
-    method: Method,
     fit: &Fit,
+    partials: Option<&[DMatrix<f64>]>,
     names: &[String],
     features: &[Feature],
     kinds: &[Vec<EdgeKind>],
 ) -> Result<AtomicFile> {
     let p = features.len();
-    let mut columns: [Vec<String>; 8] = Default::default();
-    for (g, graph) in fit.graphs.iter().enumerate() {
-        let partial = method.per_condition().then(|| partial_correlation(graph));
-        for (e, (i, j)) in pairs(p).enumerate() {
-            if graph[(i, j)] == 0.0 {
-                continue;
-            }
-            let row = [
+    let rows = fit.graphs.iter().enumerate().flat_map(|(g, graph)| {
+        pairs(p).enumerate().filter(|&(_, (i, j))| graph[(i, j)] != 0.0).map(move |(e, (i, j))| {
+            [
                 names[g].clone(),
                 features[i].name.clone(),
                 features[j].name.clone(),
                 i.to_string(),
                 j.to_string(),
                 number(graph[(i, j)]),
-                partial.as_ref().map_or_else(|| "NA".to_owned(), |r| number(r[(i, j)])),
+                partials.map_or_else(|| "NA".to_owned(), |r| number(r[g][(i, j)])),
                 <&str>::from(kinds[g][e]).to_owned(),
-            ];
-            for (c, v) in columns.iter_mut().zip(row) {
-                c.push(v);
-            }
-        }
-    }
+            ]
+        })
+    });
     let headers = ["condition", "feature_i", "feature_j", "i", "j", "weight", "partial_correlation", "kind"];
-    let mut out = AtomicFile::create(path)?;
-    write_text_columns(&mut out, headers.iter().map(|h| h.to_string()).zip(columns).collect())?;
-    Ok(out)
+    stage_table(path, headers, rows)
 }
 
-fn stage_hubs(path: &Path, method: Method, fit: &Fit, names: &[String], features: &[Feature]) -> Result<AtomicFile> {
-    let mut columns: [Vec<String>; 7] = Default::default();
-    for (g, graph) in fit.graphs.iter().enumerate() {
-        let weights = if method.per_condition() { partial_correlation(graph) } else { graph.clone() };
-        for (f, (degree, strength)) in hub_scores(&weights).into_iter().enumerate() {
-            let feature = &features[f];
-            let row = [
+fn stage_hubs(
+    path: &Path,
+    fit: &Fit,
+    partials: Option<&[DMatrix<f64>]>,
+    names: &[String],
+    features: &[Feature],
+) -> Result<AtomicFile> {
+    let rows = fit.graphs.iter().enumerate().flat_map(|(g, graph)| {
+        // Hubs weigh edges by |partial correlation|; a difference network by |Δ|.
+        let weights = partials.map_or(graph, |r| &r[g]);
+        hub_scores(weights).into_iter().zip(features).map(move |((degree, strength), feature)| {
+            [
                 names[g].clone(),
                 feature.name.clone(),
                 feature.mark.clone().unwrap_or_default(),
@@ -395,14 +414,9 @@ fn stage_hubs(path: &Path, method: Method, fit: &Fit, names: &[String], features
                 feature.bins.map_or_else(String::new, |b| b.1.to_string()),
                 degree.to_string(),
                 number(strength),
-            ];
-            for (c, v) in columns.iter_mut().zip(row) {
-                c.push(v);
-            }
-        }
-    }
+            ]
+        })
+    });
     let headers = ["condition", "feature", "mark", "bin_start", "bin_end", "degree", "strength"];
-    let mut out = AtomicFile::create(path)?;
-    write_text_columns(&mut out, headers.iter().map(|h| h.to_string()).zip(columns).collect())?;
-    Ok(out)
+    stage_table(path, headers, rows)
 }

@@ -81,7 +81,7 @@ pub fn draw_rows(n: usize, b: usize, rng: &mut SeededRng) -> Vec<usize> {
 #[allow(clippy::too_many_arguments)]
 pub fn stars(
     method: Method,
-    data: &[DMatrix<f64>],
+    data: &[&DMatrix<f64>],
     standardise: bool,
     rule: ThresholdRule,
     settings: &JointSettings,
